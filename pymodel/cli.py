@@ -1,0 +1,138 @@
+"""The `accelscope` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from pymodel.errors import AccelscopeError
+
+
+def load_npy(path: str, what: str) -> np.ndarray:
+    """np.load without pickles; one clear error naming the file."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise AccelscopeError(f"{what}: {path}: no such file") from None
+    except (ValueError, OSError) as e:
+        raise AccelscopeError(f"{what}: {path}: not a plain .npy array ({e})") from None
+
+
+def parse_kv_ints(items: Sequence[str], flag: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        try:
+            if not sep or not key:
+                raise ValueError
+            out[key.strip()] = int(val, 0)
+        except ValueError:
+            raise AccelscopeError(f"{flag} {item!r}: expected NAME=INT") from None
+    return out
+
+
+# --------------------------------------------------------------------------
+# lebug
+# --------------------------------------------------------------------------
+
+def cmd_lebug(args: argparse.Namespace) -> int:
+    from pymodel.compare import first_mismatch
+    from pymodel.lebug import LebugConfig, build, default_thresholds, emulate, to_raw, to_real
+    from pymodel.lebug.job import LebugJob, trace_from_mem
+
+    cfg = LebugConfig.parse(args.config)
+    fw = build(args.firmware, cfg, **parse_kv_ints(args.arg, "--arg"))
+    x = load_npy(args.input, "--input")
+    if x.ndim != 2 or x.shape[1] != cfg.N:
+        raise AccelscopeError(f"--input {args.input}: expected shape (n, N={cfg.N}), got {x.shape}")
+    if not cfg.fixed and not np.issubdtype(x.dtype, np.integer):
+        if not np.issubdtype(x.dtype, np.floating) or not np.all(np.mod(x, 1) == 0):
+            raise AccelscopeError(f"--input {args.input}: integer mode (FRAC_W=0) needs integer values; "
+                                  f"use --config FRAC_W=... for real numbers")
+        x = x.astype(np.int64)
+    eof = load_npy(args.eof, "--eof") if args.eof else np.zeros((len(x), 2), dtype=np.int64)
+    if eof.shape != (len(x), 2) or not np.isin(eof, (0, 1)).all():
+        raise AccelscopeError(f"--eof {args.eof}: expected an ({len(x)}, 2) array of 0/1, got {eof.shape}")
+    if args.thresholds:
+        t = load_npy(args.thresholds, "--thresholds")
+        if t.shape != (cfg.n_thresholds,):
+            raise AccelscopeError(f"--thresholds {args.thresholds}: expected {cfg.n_thresholds} values "
+                                  f"(FU_ROWS*M+1), got shape {t.shape}")
+        thr = to_raw(t, cfg)
+    else:
+        thr = fw.thresholds if fw.thresholds is not None else default_thresholds(cfg)
+    raw = to_raw(x, cfg)
+    exp = emulate(cfg, fw, raw, eof, thr)
+    trace = exp.trace
+    if args.sim != "model":
+        from pymodel.lebug.rtl import run_job_on_rtl
+
+        mem, status = run_job_on_rtl(LebugJob(cfg, fw, thr, raw, eof), sim=args.sim)
+        bad = first_mismatch(exp.tb_mem, mem)
+        bad_status = {k: (v, status.get(k)) for k, v in exp.status.as_dict().items() if status.get(k) != v}
+        if bad or bad_status:
+            raise AccelscopeError(f"RTL disagrees with the model: trace {bad or 'equal'}; "
+                                  f"status (expected, actual) {bad_status or 'equal'}")
+        trace = trace_from_mem(mem, status["rows"])
+        print(f"RTL ({args.sim}) matches the model bit for bit")
+    np.save(args.out, to_real(trace, cfg), allow_pickle=False)
+    print(f"{args.firmware}: {len(x)} vectors, {exp.status.rows} rows written, status {exp.status.as_dict()}; "
+          f"wrote {len(trace)} rows to {args.out}")
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from pymodel.lebug import LIBRARY
+    from pymodel.lebug import scenarios as lebug_scenarios
+
+    registry: dict[str, Callable[[str, bool], int]] = {
+        name: (lambda sim, waves, n=name: lebug_scenarios.run(n, sim, waves)) for name in LIBRARY
+    }
+    if args.test == "list" or args.test not in registry:
+        if args.test != "list":
+            print(f"accelscope: unknown test {args.test!r}")
+        print("registered tests: " + ", ".join(registry))
+        return 0 if args.test == "list" else 2
+    return registry[args.test](args.sim, args.waves)
+
+
+# --------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="accelscope", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    lb = sub.add_parser("lebug", help="run a LeBug library firmware on an input stream")
+    lb.add_argument("firmware")
+    lb.add_argument("--input", required=True, help="(n, N) .npy of input vectors")
+    lb.add_argument("--eof", help="(n, 2) .npy of 0/1 end-of-frame bits")
+    lb.add_argument("--thresholds", help="FU_ROWS*M+1 filter thresholds (.npy); default 0, 1, 2, ...")
+    lb.add_argument("--config", default="", help="hardware parameters, e.g. N=8,M=4,DATA_W=32,FRAC_W=0")
+    lb.add_argument("--arg", action="append", default=[], help="firmware argument NAME=INT (repeatable)")
+    lb.add_argument("--sim", choices=["icarus", "verilator", "model"], default="model")
+    lb.add_argument("--out", required=True, help="trace rows in write order (.npy)")
+    lb.set_defaults(func=cmd_lebug)
+
+    sm = sub.add_parser("sim", help="run a registered simulation (make sim TEST=...)")
+    sm.add_argument("test")
+    sm.add_argument("--sim", choices=["icarus", "verilator"], default="icarus")
+    sm.add_argument("--waves", action="store_true")
+    sm.set_defaults(func=cmd_sim)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AccelscopeError as e:
+        print(f"accelscope: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

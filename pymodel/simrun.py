@@ -1,0 +1,74 @@
+"""Build and run cocotb testbenches through cocotb_tools.runner (one build per HDL configuration)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from pymodel.errors import AccelscopeError
+
+REPO = Path(__file__).resolve().parents[1]
+SIM_BUILD = REPO / "sim_build"
+MIN_VERILATOR = (5, 36)
+
+
+def rtl_sources(*blocks: str) -> list[Path]:
+    """Every Verilog file of the named rtl/ blocks, in a stable order."""
+    files: list[Path] = []
+    for b in blocks:
+        found = sorted((REPO / "rtl" / b).glob("*.v"))
+        if not found:
+            raise AccelscopeError(f"no RTL found in rtl/{b}/")
+        files += found
+    return files
+
+
+def check_simulator(sim: str) -> None:
+    """One clear line when the simulator cannot run cocotb here."""
+    if sim == "icarus":
+        if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+            raise AccelscopeError("SIM=icarus: iverilog/vvp not found; install with: sudo apt-get install iverilog")
+        return
+    if sim == "verilator":
+        exe = shutil.which("verilator")
+        if exe is None:
+            raise AccelscopeError("SIM=verilator: verilator not found; cocotb 2.x needs Verilator >= 5.036")
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+        m = re.search(r"Verilator (\d+)\.(\d+)", out)
+        ver = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        if ver < MIN_VERILATOR:
+            raise AccelscopeError(
+                f"SIM=verilator: cocotb 2.x needs Verilator >= 5.036, found {ver[0]}.{ver[1]:03d}; use SIM=icarus")
+        return
+    raise AccelscopeError(f"unknown simulator {sim!r}; use icarus or verilator")
+
+
+def run_cocotb(*, toplevel: str, sources: Sequence[Path], parameters: Mapping[str, object],
+               test_module: str, build_dir: Path, test_filter: str | None = None,
+               sim: str = "icarus", waves: bool = False, extra_env: Mapping[str, str] | None = None,
+               plusargs: Sequence[str] = (), log_file: Path | None = None, seed: int | None = None) -> Path:
+    """Build (if stale) and run; returns the results XML. Under pytest a failure raises."""
+    from cocotb_tools.runner import get_runner  # imported late: the CLI works without a simulator
+
+    check_simulator(sim)
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    runner = get_runner(sim)
+    runner.build(sources=list(sources), hdl_toplevel=toplevel, parameters=dict(parameters),
+                 build_dir=build_dir, waves=waves, timescale=("1ns", "1ps"))
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env.update(extra_env or {})
+    return runner.test(test_module=test_module, hdl_toplevel=toplevel, test_filter=test_filter,
+                       build_dir=build_dir, test_dir=build_dir, waves=waves, extra_env=env,
+                       plusargs=list(plusargs), log_file=log_file, seed=seed)
+
+
+def results_ok(results_xml: Path) -> tuple[int, int]:
+    """(tests, failures) from a cocotb results file."""
+    from cocotb_tools.check_results import get_results
+
+    return get_results(results_xml)

@@ -1,0 +1,54 @@
+// LeBug chain sequencer. Pops the head vector of the input buffer when idle or
+// issuing the last chain, then issues chains 0..num_chains-1 on consecutive
+// cycles (the registered outputs are the issued slot). Computes the per-vector
+// condition flags: flags = {last_1, first_1, last_0, first_0}.
+module lebug_chain_seq #(
+    parameter VW    = 256,
+    parameter CH_AW = 3,
+    parameter NC_W  = CH_AW + 1
+) (
+    input  wire             clk,
+    input  wire             rst_n,
+    input  wire             flush,
+    input  wire [NC_W-1:0]  num_chains,
+    input  wire             buf_empty,
+    input  wire [VW-1:0]    buf_data,
+    input  wire [1:0]       buf_eof,
+    output wire             pop,
+    output reg              valid,
+    output reg  [CH_AW-1:0] chain_idx,
+    output reg  [VW-1:0]    vec,
+    output reg  [3:0]       flags
+);
+    localparam [NC_W-1:0]  NC_ZERO  = 0;
+    localparam [NC_W-1:0]  NC_ONE   = 1;
+    localparam [CH_AW-1:0] IDX_ZERO = 0;
+    localparam [CH_AW-1:0] IDX_ONE  = 1;
+    localparam [1:0]       ALL_LAST = 2'b11;
+
+    // EOF bits of the previous accepted vector (reset/clear: "first" holds)
+    reg  [1:0] prev_last;
+
+    wire last_chain = valid && (({1'b0, chain_idx} + NC_ONE) >= num_chains);
+    assign pop = (!valid || last_chain) && !buf_empty && (num_chains != NC_ZERO);
+
+    always @(posedge clk) begin
+        if (!rst_n || flush) begin
+            valid     <= 1'b0;
+            chain_idx <= IDX_ZERO;
+            vec       <= {VW{1'b0}};
+            flags     <= 4'b0000;
+            prev_last <= ALL_LAST;
+        end else if (pop) begin
+            valid     <= 1'b1;
+            chain_idx <= IDX_ZERO;
+            vec       <= buf_data;
+            flags     <= {buf_eof[1], prev_last[1], buf_eof[0], prev_last[0]};
+            prev_last <= buf_eof;
+        end else if (last_chain) begin
+            valid     <= 1'b0;
+        end else if (valid) begin
+            chain_idx <= chain_idx + IDX_ONE;
+        end
+    end
+endmodule

@@ -1,0 +1,54 @@
+// LeBug input buffer: FIFO of DEPTH entries, W bits each.
+// Write at one port (push), asynchronous read of the head (dout).
+// A vector pushed in cycle k is visible (empty=0) in cycle k+1.
+module lebug_input_buffer #(
+    parameter W     = 258,
+    parameter DEPTH = 8
+) (
+    input  wire         clk,
+    input  wire         rst_n,
+    input  wire         flush,
+    input  wire         push,
+    input  wire [W-1:0] din,
+    input  wire         pop,
+    output wire [W-1:0] dout,
+    output wire         empty,
+    output wire         full
+);
+    localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+    localparam CW = $clog2(DEPTH + 1);
+    localparam [31:0]   LAST32   = DEPTH - 1;
+    localparam [31:0]   DEPTH32  = DEPTH;
+    localparam [AW-1:0] PTR_LAST = LAST32[AW-1:0];
+    localparam [AW-1:0] PTR_ONE  = 1;
+    localparam [AW-1:0] PTR_ZERO = 0;
+    localparam [CW-1:0] CNT_FULL = DEPTH32[CW-1:0];
+    localparam [CW-1:0] CNT_ONE  = 1;
+    localparam [CW-1:0] CNT_ZERO = 0;
+
+    reg [W-1:0]  mem [0:DEPTH-1];
+    reg [AW-1:0] wp;
+    reg [AW-1:0] rp;
+    reg [CW-1:0] cnt;
+
+    assign empty = (cnt == CNT_ZERO);
+    assign full  = (cnt == CNT_FULL);
+    assign dout  = mem[rp];
+
+    always @(posedge clk) begin
+        if (push) mem[wp] <= din;
+    end
+
+    always @(posedge clk) begin
+        if (!rst_n || flush) begin
+            wp  <= PTR_ZERO;
+            rp  <= PTR_ZERO;
+            cnt <= CNT_ZERO;
+        end else begin
+            if (push) wp <= (wp == PTR_LAST) ? PTR_ZERO : wp + PTR_ONE;
+            if (pop)  rp <= (rp == PTR_LAST) ? PTR_ZERO : rp + PTR_ONE;
+            if (push && !pop)      cnt <= cnt + CNT_ONE;
+            else if (pop && !push) cnt <= cnt - CNT_ONE;
+        end
+    end
+endmodule

@@ -1,0 +1,67 @@
+// LeBug trace buffer: circular RAM of TB_DEPTH rows of N*DATA_W bits.
+// Row k of the packed stream goes to slot k mod TB_DEPTH. Asynchronous read
+// port (one lane) for the APB; rows not written since reset/clear read as 0.
+module lebug_trace_buf #(
+    parameter N        = 8,
+    parameter DATA_W   = 32,
+    parameter TB_DEPTH = 64,
+    parameter TB_AW    = (TB_DEPTH > 1) ? $clog2(TB_DEPTH) : 1,
+    parameter LANE_W   = $clog2(N)
+) (
+    input  wire                clk,
+    input  wire                rst_n,
+    input  wire                flush,
+    input  wire                wr_en,
+    input  wire [N*DATA_W-1:0] wr_data,
+    input  wire [TB_AW-1:0]    rd_row,
+    input  wire [LANE_W-1:0]   rd_lane,
+    output wire [DATA_W-1:0]   rd_data,
+    output reg  [31:0]         rows,
+    output reg                 wrap
+);
+    localparam VW = N * DATA_W;
+    localparam [31:0]      LAST32   = TB_DEPTH - 1;
+    localparam [TB_AW-1:0] PTR_LAST = LAST32[TB_AW-1:0];
+    localparam [TB_AW-1:0] PTR_ONE  = 1;
+    localparam [TB_AW-1:0] PTR_ZERO = 0;
+    localparam [31:0]      DEPTH32  = TB_DEPTH;
+
+    reg [VW-1:0]       mem [0:TB_DEPTH-1];
+    reg [TB_AW-1:0]    wp;
+    reg [TB_DEPTH-1:0] written;   // slot written since reset/clear
+
+    always @(posedge clk) begin
+        if (wr_en) mem[wp] <= wr_data;
+    end
+
+    always @(posedge clk) begin
+        if (!rst_n || flush) begin
+            written <= {TB_DEPTH{1'b0}};
+        end else if (wr_en) begin
+            written[wp] <= 1'b1;
+        end
+    end
+
+    always @(posedge clk) begin
+        if (!rst_n || flush) begin
+            wp   <= PTR_ZERO;
+            rows <= 32'd0;
+            wrap <= 1'b0;
+        end else if (wr_en) begin
+            wp   <= (wp == PTR_LAST) ? PTR_ZERO : wp + PTR_ONE;
+            rows <= rows + 32'd1;
+            if (rows >= DEPTH32) wrap <= 1'b1;
+        end
+    end
+
+    // read port
+    wire [VW-1:0]     rd_word = mem[rd_row];
+    wire [DATA_W-1:0] lanes [0:N-1];
+    genvar gl;
+    generate
+        for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
+            assign lanes[gl] = rd_word[gl*DATA_W +: DATA_W];
+        end
+    endgenerate
+    assign rd_data = written[rd_row] ? lanes[rd_lane] : {DATA_W{1'b0}};
+endmodule

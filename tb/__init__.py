@@ -1,0 +1,1 @@
+"""cocotb testbenches (one package per block)."""
