@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import fcntl
+import logging
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -57,11 +59,26 @@ def run_cocotb(*, toplevel: str, sources: Sequence[Path], parameters: Mapping[st
     check_simulator(sim)
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
-    runner = get_runner(sim)
+    # one run at a time per build directory (xdist workers, a CLI run beside a regression)
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_and_test(get_runner(sim), toplevel=toplevel, sources=sources, parameters=parameters,
+                               test_module=test_module, build_dir=build_dir, test_filter=test_filter,
+                               waves=waves, extra_env=extra_env, plusargs=plusargs, log_file=log_file,
+                               seed=seed)
+
+
+def _build_and_test(runner, *, toplevel: str, sources: Sequence[Path], parameters: Mapping[str, object],
+                    test_module: str, build_dir: Path, test_filter: str | None, waves: bool,
+                    extra_env: Mapping[str, str] | None, plusargs: Sequence[str], log_file: Path | None,
+                    seed: int | None) -> Path:
+    if log_file is not None:  # quiet mode (CLI): the simulator's log goes to the file
+        logging.getLogger(type(runner).__name__).setLevel(logging.ERROR)
     runner.build(sources=list(sources), hdl_toplevel=toplevel, parameters=dict(parameters),
                  build_dir=build_dir, waves=waves, timescale=("1ns", "1ps"))
-    env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    env.update(extra_env or {})
+    if str(REPO) not in sys.path:  # the runner passes sys.path as the simulator's PYTHONPATH
+        sys.path.insert(0, str(REPO))
+    env = dict(extra_env or {})
     return runner.test(test_module=test_module, hdl_toplevel=toplevel, test_filter=test_filter,
                        build_dir=build_dir, test_dir=build_dir, waves=waves, extra_env=env,
                        plusargs=list(plusargs), log_file=log_file, seed=seed)

@@ -52,18 +52,42 @@ def run_job_on_rtl(job: LebugJob, sim: str = "icarus", waves_dir: Path | None = 
         return job.load_hardware()
 
 
-GTKW_GROUPS: list[tuple[str, list[str]]] = [
-    ("Input", ["clk", "rst_n", "in_valid", "in_ready", "in_eof[1:0]", "in_data"]),
-    ("APB", ["psel", "penable", "pwrite", "paddr", "pwdata", "prdata", "pslverr"]),
-    ("Status", ["idle"]),
-]
+def _clog2(v: int) -> int:
+    return max(1, (v - 1).bit_length())
 
 
-def write_gtkw(fst: Path, out: Path, scopes: dict[str, list[str]]) -> None:
-    """A GTKWave save file: one comment-headed group per unit, signals by full path."""
+def gtkw_groups(cfg: LebugConfig) -> dict[str, list[tuple[str, int]]]:
+    """Signals under lebug_harness.dut grouped by unit, in pipeline order, with widths."""
+    vw = cfg.N * cfg.DATA_W
+    gen = "g_vsru_first" if cfg.VSRU_FIRST else "g_alu_first"
+    units = {
+        "VVALU": [(f"{gen}.u_vvalu.out_valid", 1), (f"{gen}.u_vvalu.out_flags", 4), (f"{gen}.u_vvalu.out_data", vw)],
+        "VSRU": [(f"{gen}.u_vsru.out_valid", 1), (f"{gen}.u_vsru.out_data", vw)],
+    }
+    middle = ["VSRU", "VVALU"] if cfg.VSRU_FIRST else ["VVALU", "VSRU"]
+    groups = {
+        "Input": [("clk", 1), ("rst_n", 1), ("in_valid", 1), ("in_ready", 1), ("in_eof", 2), ("in_data", vw)],
+        "Input buffer": [("u_ib.empty", 1), ("u_ib.full", 1)],
+        "Sequencer": [("u_seq.pop", 1), ("u_seq.valid", 1), ("u_seq.chain_idx", _clog2(cfg.MAX_CHAINS)),
+                      ("u_seq.flags", 4), ("u_seq.vec", vw)],
+        "FRU": [("u_fru.out_valid", 1), ("u_fru.out_flags", 4), ("u_fru.out_data", vw)],
+    }
+    groups.update({m: units[m] for m in middle})
+    groups.update({
+        "DP": [("u_dp.row_valid", 1), ("u_dp.fill", _clog2(cfg.N)), ("u_dp.row_data", vw)],
+        "Trace buffer": [("u_tb.rows", 32), ("u_tb.wrap", 1)],
+        "APB": [("psel", 1), ("penable", 1), ("pwrite", 1), ("paddr", 20), ("pwdata", 32), ("prdata", 32),
+                ("pslverr", 1)],
+        "Status": [("idle", 1)],
+    })
+    return groups
+
+
+def write_gtkw(fst: Path, out: Path, cfg: LebugConfig, top: str = "lebug_harness.dut") -> None:
+    """A GTKWave save file: one comment-headed group per unit (binary for bits, hex for vectors)."""
     lines = [f'[dumpfile] "{fst}"', f'[savefile] "{out}"', "[timestart] 0"]
-    for group, sigs in scopes.items():
+    for group, sigs in gtkw_groups(cfg).items():
         lines += ["@200", f"-{group}"]
-        for s in sigs:
-            lines += ["@28" if not s.endswith("]") and "data" not in s and "addr" not in s else "@22", s]
+        for name, width in sigs:
+            lines += ["@28", f"{top}.{name}"] if width == 1 else ["@22", f"{top}.{name}[{width - 1}:0]"]
     out.write_text("\n".join(lines) + "\n")

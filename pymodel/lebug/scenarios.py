@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -51,9 +50,10 @@ def scenario(name: str, seed: int | None = None) -> Scenario:
     fw = build(name, cfg)
     seed = seed if seed is not None else int(os.environ.get("LEBUG_SEED", random.randrange(1 << 31)))
     rng = np.random.default_rng(seed)
-    x = rng.integers(-3, 8, size=(12, cfg.N))
-    eof = np.zeros((12, 2), dtype=np.int64)
-    eof[3::4, 0] = 1
+    n = 24
+    x = rng.integers(-3, 8, size=(n, cfg.N))
+    eof = np.zeros((n, 2), dtype=np.int64)
+    eof[2::3, 0] = 1
     eof[-1, 1] = 1
     return Scenario(name, cfg, fw, x, eof, cfg.N, seed)
 
@@ -107,7 +107,7 @@ def run(name: str, sim: str = "icarus", waves: bool = False) -> int:
     print(f"status: {status}")
     if waves_dir is not None:
         fst = waves_dir / "lebug_harness.fst"
-        write_gtkw(fst, waves_dir / "waves.gtkw", gtkw_scopes())
+        write_gtkw(fst, waves_dir / "waves.gtkw", sc.cfg)
         print(f"waves: {fst} (open with: make waves TEST={name})")
     if problems:
         print("FAIL: " + "; ".join(problems))
@@ -115,19 +115,3 @@ def run(name: str, sim: str = "icarus", waves: bool = False) -> int:
     print("PASS")
     return 0
 
-
-def gtkw_scopes() -> dict[str, list[str]]:
-    top = "lebug_harness.dut"
-    path = Path(__file__).resolve().parents[2] / "docs" / "lebug_waves.txt"
-    groups: dict[str, list[str]] = {}
-    group = "top"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                group = line[1:-1]
-                continue
-            groups.setdefault(group, []).append(f"{top}.{line}")
-    return groups
