@@ -1,0 +1,37 @@
+"""Shared helpers for bench/ scripts: repeated timing and the JSON result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def repeat(fn: Callable[[], Any], runs: int) -> dict[str, float]:
+    """Wall seconds of `runs` calls: median and spread."""
+    from tqdm import tqdm
+
+    times = []
+    for _ in tqdm(range(runs), desc="runs", unit="run", leave=False):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "runs": runs}
+
+
+def write(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps({"name": name, "machine": machine(), **payload}, indent=2) + "\n")
+    return out
