@@ -33,32 +33,13 @@ module lebug_dp #(
     localparam [SW-1:0] SIZE_N = N32[SW-1:0];
     localparam [1:0] CS_1 = 2'd0;
     localparam [1:0] CS_M = 2'd1;
-    localparam [2:0] C_FIRST    = 3'd1;
-    localparam [2:0] C_LAST     = 3'd2;
-    localparam [2:0] C_NOTFIRST = 3'd3;
-    localparam [2:0] C_NOTLAST  = 3'd4;
     localparam [FILL_W-1:0] FILL_ZERO = 0;
-
-    function cond_ok;
-        input [2:0] code;
-        input       first;
-        input       last;
-        begin
-            case (code)
-                C_FIRST:    cond_ok = first;
-                C_LAST:     cond_ok = last;
-                C_NOTFIRST: cond_ok = ~first;
-                C_NOTLAST:  cond_ok = ~last;
-                default:    cond_ok = 1'b1;
-            endcase
-        end
-    endfunction
 
     reg [VW-1:0] pbuf;   // pending values at lanes 0..fill-1
 
-    wire commit = in_valid & commit_en &
-                  cond_ok(commit_c1, in_flags[0], in_flags[1]) &
-                  cond_ok(commit_c2, in_flags[2], in_flags[3]);
+    wire commit_hold;
+    lebug_cond u_commit_cond (.c1(commit_c1), .c2(commit_c2), .flags(in_flags), .ok(commit_hold));
+    wire commit = in_valid & commit_en & commit_hold;
 
     wire [SW-1:0] size = (commit_size == CS_1) ? SIZE_1 :
                          (commit_size == CS_M) ? SIZE_M : SIZE_N;

@@ -21,10 +21,10 @@ module lebug_fru #(
     input  wire [7:0]                       filt_row,
     input  wire [1:0]                       mred,
     input  wire [PASS_W-1:0]                in_pass,
-    output reg                              out_valid,
-    output reg  [N*DATA_W-1:0]              out_data,
-    output reg  [3:0]                       out_flags,
-    output reg  [PASS_W-1:0]                out_pass
+    output wire                             out_valid,
+    output wire [N*DATA_W-1:0]              out_data,
+    output wire [3:0]                       out_flags,
+    output wire [PASS_W-1:0]                out_pass
 );
     localparam VW     = N * DATA_W;
     localparam ROW_W  = (M + 1) * DATA_W;   // thresholds of one row (M+1 values)
@@ -91,19 +91,9 @@ module lebug_fru #(
         end
     end
 
-    always @(posedge clk) begin
-        if (!rst_n || flush) begin
-            out_valid <= 1'b0;
-            out_data  <= {VW{1'b0}};
-            out_flags <= 4'b0000;
-            out_pass  <= {PASS_W{1'b0}};
-        end else begin
-            out_valid <= in_valid;
-            if (in_valid) begin
-                out_data  <= res;
-                out_flags <= in_flags;
-                out_pass  <= in_pass;
-            end
-        end
-    end
+    lebug_stage_reg #(.VW(VW), .PASS_W(PASS_W)) u_stage (
+        .clk(clk), .rst_n(rst_n), .flush(flush),
+        .in_valid(in_valid), .in_data(res), .in_flags(in_flags), .in_pass(in_pass),
+        .out_valid(out_valid), .out_data(out_data), .out_flags(out_flags), .out_pass(out_pass)
+    );
 endmodule

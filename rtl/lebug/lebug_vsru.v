@@ -13,10 +13,10 @@ module lebug_vsru #(
     input  wire [3:0]          in_flags,
     input  wire                vsru_en,
     input  wire [PASS_W-1:0]   in_pass,
-    output reg                 out_valid,
-    output reg  [N*DATA_W-1:0] out_data,
-    output reg  [3:0]          out_flags,
-    output reg  [PASS_W-1:0]   out_pass
+    output wire                out_valid,
+    output wire [N*DATA_W-1:0] out_data,
+    output wire [3:0]          out_flags,
+    output wire [PASS_W-1:0]   out_pass
 );
     localparam VW = N * DATA_W;
 
@@ -30,19 +30,9 @@ module lebug_vsru #(
 
     wire [VW-1:0] res = vsru_en ? {{(VW-DATA_W){1'b0}}, sum} : in_data;
 
-    always @(posedge clk) begin
-        if (!rst_n || flush) begin
-            out_valid <= 1'b0;
-            out_data  <= {VW{1'b0}};
-            out_flags <= 4'b0000;
-            out_pass  <= {PASS_W{1'b0}};
-        end else begin
-            out_valid <= in_valid;
-            if (in_valid) begin
-                out_data  <= res;
-                out_flags <= in_flags;
-                out_pass  <= in_pass;
-            end
-        end
-    end
+    lebug_stage_reg #(.VW(VW), .PASS_W(PASS_W)) u_stage (
+        .clk(clk), .rst_n(rst_n), .flush(flush),
+        .in_valid(in_valid), .in_data(res), .in_flags(in_flags), .in_pass(in_pass),
+        .out_valid(out_valid), .out_data(out_data), .out_flags(out_flags), .out_pass(out_pass)
+    );
 endmodule

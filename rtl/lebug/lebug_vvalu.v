@@ -30,10 +30,10 @@ module lebug_vvalu #(
     input  wire [2:0]          cache_c2,
     input  wire                mc_save,
     input  wire [PASS_W-1:0]   in_pass,
-    output reg                 out_valid,
-    output reg  [N*DATA_W-1:0] out_data,
-    output reg  [3:0]          out_flags,
-    output reg  [PASS_W-1:0]   out_pass
+    output wire                out_valid,
+    output wire [N*DATA_W-1:0] out_data,
+    output wire [3:0]          out_flags,
+    output wire [PASS_W-1:0]   out_pass
 );
     localparam VW = N * DATA_W;
     localparam PW = DATA_W + FRAC_W;    // product bits needed for (a*b) >>> FRAC_W
@@ -41,27 +41,7 @@ module lebug_vvalu #(
     localparam [2:0] OP_SUB = 3'd2;
     localparam [2:0] OP_MUL = 3'd3;
     localparam [2:0] OP_MAX = 3'd4;
-    localparam [2:0] C_FIRST    = 3'd1;
-    localparam [2:0] C_LAST     = 3'd2;
-    localparam [2:0] C_NOTFIRST = 3'd3;
-    localparam [2:0] C_NOTLAST  = 3'd4;
     localparam [31:0] DEPTH32   = CACHE_DEPTH;
-
-    // condition code test against {last, first} of one EOF level
-    function cond_ok;
-        input [2:0] code;
-        input       first;
-        input       last;
-        begin
-            case (code)
-                C_FIRST:    cond_ok = first;
-                C_LAST:     cond_ok = last;
-                C_NOTFIRST: cond_ok = ~first;
-                C_NOTLAST:  cond_ok = ~last;
-                default:    cond_ok = 1'b1;
-            endcase
-        end
-    endfunction
 
     reg [VW-1:0] cache [0:CACHE_DEPTH-1];
     reg [VW-1:0] minicache;
@@ -71,10 +51,10 @@ module lebug_vvalu #(
     wire [VW-1:0] cache_rd = alu_in_range ? cache[alu_addr[CA_W-1:0]] : {VW{1'b0}};
 
     wire [VW-1:0] opnd = mc_load ? minicache : in_data;
-    wire alu_hold   = cond_ok(alu_c1,   in_flags[0], in_flags[1]) &
-                      cond_ok(alu_c2,   in_flags[2], in_flags[3]);
-    wire cache_hold = cond_ok(cache_c1, in_flags[0], in_flags[1]) &
-                      cond_ok(cache_c2, in_flags[2], in_flags[3]);
+    wire alu_hold;
+    wire cache_hold;
+    lebug_cond u_alu_cond   (.c1(alu_c1),   .c2(alu_c2),   .flags(in_flags), .ok(alu_hold));
+    lebug_cond u_cache_cond (.c1(cache_c1), .c2(cache_c2), .flags(in_flags), .ok(cache_hold));
 
     wire [VW-1:0] res;
     genvar gl;
@@ -113,20 +93,13 @@ module lebug_vvalu #(
     end
 
     always @(posedge clk) begin
-        if (!rst_n || flush) begin
-            minicache <= {VW{1'b0}};
-            out_valid <= 1'b0;
-            out_data  <= {VW{1'b0}};
-            out_flags <= 4'b0000;
-            out_pass  <= {PASS_W{1'b0}};
-        end else begin
-            out_valid <= in_valid;
-            if (in_valid) begin
-                if (mc_save) minicache <= res;
-                out_data  <= res;
-                out_flags <= in_flags;
-                out_pass  <= in_pass;
-            end
-        end
+        if (!rst_n || flush) minicache <= {VW{1'b0}};
+        else if (in_valid && mc_save) minicache <= res;
     end
+
+    lebug_stage_reg #(.VW(VW), .PASS_W(PASS_W)) u_stage (
+        .clk(clk), .rst_n(rst_n), .flush(flush),
+        .in_valid(in_valid), .in_data(res), .in_flags(in_flags), .in_pass(in_pass),
+        .out_valid(out_valid), .out_data(out_data), .out_flags(out_flags), .out_pass(out_pass)
+    );
 endmodule

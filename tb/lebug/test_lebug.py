@@ -146,6 +146,15 @@ def _seed() -> int:
     return int(env) if env else int(cocotb.RANDOM_SEED) % (1 << 32)
 
 
+async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator]:
+    """Log the seed, reset, and return the TB and this test's random generator."""
+    seed = _seed()
+    dut._log.info("seed %d (rerun with LEBUG_SEED=%d)", seed, seed)
+    tb = TB(dut, CFG)
+    await tb.reset()
+    return tb, np.random.default_rng([seed, salt])
+
+
 def _library_for(cfg: LebugConfig) -> list[str]:
     """Library firmware that this configuration can run (v_reduce order, cache size)."""
     ok = []
@@ -168,11 +177,7 @@ try:
     @cocotb.parametrize(firmware=_library_for(CFG))
     async def library_firmware(dut: Any, firmware: str) -> None:
         """Each library firmware on random inputs with both EOF levels."""
-        seed = _seed()
-        dut._log.info("seed %d (rerun with LEBUG_SEED=%d)", seed, seed)
-        rng = np.random.default_rng([seed, list(LIBRARY).index(firmware)])
-        tb = TB(dut, CFG)
-        await tb.reset()
+        tb, rng = await _start(dut, list(LIBRARY).index(firmware))
         fw = build(firmware, CFG)
         x, eof = random_stream(CFG, rng, int(rng.integers(40, 120)))
         await tb.run_and_check(firmware, fw, x, eof)
@@ -180,11 +185,7 @@ try:
     @cocotb.test()
     async def random_firmware_regression(dut: Any) -> None:
         """Random legal firmware and random thresholds, without reset in between (clear only)."""
-        seed = _seed()
-        dut._log.info("seed %d (rerun with LEBUG_SEED=%d)", seed, seed)
-        rng = np.random.default_rng([seed, 101])
-        tb = TB(dut, CFG)
-        await tb.reset()
+        tb, rng = await _start(dut, 101)
         for _ in range(6):
             fw = random_firmware(CFG, rng)
             x, eof = random_stream(CFG, rng, int(rng.integers(1, 50)))
@@ -194,11 +195,7 @@ try:
     @cocotb.test()
     async def full_input_buffer(dut: Any) -> None:
         """Push regardless of in_ready: drops are counted and predicted exactly."""
-        seed = _seed()
-        dut._log.info("seed %d (rerun with LEBUG_SEED=%d)", seed, seed)
-        rng = np.random.default_rng([seed, 202])
-        tb = TB(dut, CFG)
-        await tb.reset()
+        tb, rng = await _start(dut, 202)
         fw = build("distribution", CFG, bins=CFG.M * min(CFG.FU_ROWS, 3))
         x, eof = random_stream(CFG, rng, 80)
         # mostly back-to-back pushes (>= 2 chains drain one vector per 2+ cycles), a few pauses
