@@ -76,7 +76,7 @@ waves:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gtkwave >/dev/null; \
 	  else echo "accelscope: missing gtkwave; install with: sudo apt-get install gtkwave"; exit 1; fi; }
 	@test -f sim_build/waves/$(TEST)/waves.gtkw || { echo "accelscope: no waves for $(TEST); run: make sim TEST=$(TEST) WAVES=1"; exit 1; }
-	gtkwave sim_build/waves/$(TEST)/waves.gtkw
+	gtkwave -S sim_build/waves/$(TEST)/zoom_full.tcl sim_build/waves/$(TEST)/waves.gtkw
 
 clean:
 	rm -rf sim_build bench/results/*.tmp

@@ -84,10 +84,13 @@ def gtkw_groups(cfg: LebugConfig) -> dict[str, list[tuple[str, int]]]:
 
 
 def write_gtkw(fst: Path, out: Path, cfg: LebugConfig, top: str = "lebug_harness.dut") -> None:
-    """A GTKWave save file: one comment-headed group per unit (binary for bits, hex for vectors)."""
-    lines = [f'[dumpfile] "{fst}"', f'[savefile] "{out}"', "[timestart] 0"]
+    """A GTKWave save file (one comment-headed group per unit; binary for bits, hex for
+    vectors) and beside it zoom_full.tcl, which `make waves` runs to show the whole run."""
+    lines = [f'[dumpfile] "{fst}"', f'[savefile] "{out}"', "[timestart] 0", "[size] 1600 1000"]
     for group, sigs in gtkw_groups(cfg).items():
         lines += ["@200", f"-{group}"]
         for name, width in sigs:
             lines += ["@28", f"{top}.{name}"] if width == 1 else ["@22", f"{top}.{name}[{width - 1}:0]"]
     out.write_text("\n".join(lines) + "\n")
+    (out.parent / "zoom_full.tcl").write_text("gtkwave::/Time/Zoom/Zoom_Full\n")
+
