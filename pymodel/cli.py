@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -44,6 +43,10 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     from pymodel.lebug import LebugConfig, build, default_thresholds, emulate, to_raw, to_real
     from pymodel.lebug.job import LebugJob, trace_from_mem
 
+    if args.sim != "model":
+        from pymodel.simrun import check_simulator
+
+        check_simulator(args.sim)
     cfg = LebugConfig.parse(args.config)
     fw = build(args.firmware, cfg, **parse_kv_ints(args.arg, "--arg"))
     x = load_npy(args.input, "--input")

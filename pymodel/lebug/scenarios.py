@@ -16,7 +16,7 @@ from pymodel.lebug.fixed import default_thresholds, to_raw, to_real
 from pymodel.lebug.isa import Firmware
 from pymodel.lebug.job import LebugJob, trace_from_mem
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
-from pymodel.simrun import SIM_BUILD
+from pymodel.simrun import SIM_BUILD, check_simulator
 
 BANNER = "*" * 10
 
@@ -78,6 +78,7 @@ def run(name: str, sim: str = "icarus", waves: bool = False) -> int:
     if name not in LIBRARY:
         print(f"accelscope: unknown LeBug test {name!r}; registered: {', '.join(LIBRARY)}")
         return 2
+    check_simulator(sim)
     sc = scenario(name)
     if sc.seed is not None:
         print(f"seed {sc.seed} (rerun with LEBUG_SEED={sc.seed})")
