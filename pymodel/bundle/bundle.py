@@ -1,0 +1,274 @@
+"""The compiled bundle: manifest.json + one hex image per memory + prog/0PROG_A, 0PROG_D.
+
+A bundle is validated whole before anything uses it (`load_bundle`): manifest
+schema and map, every image, and (when present) the PROG records. Errors name the
+file and line. Layout and rules: docs/bundle.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pymodel.bundle.hexio import chunks_for, read_image, write_image
+from pymodel.errors import AccelscopeError
+
+SCHEMA = "accelscope-bundle/1"
+MANIFEST = "manifest.json"
+PROG_DIR = "prog"
+PROG_A = "0PROG_A"
+PROG_D = "0PROG_D"
+
+
+@dataclass(frozen=True)
+class Region:
+    """One window of the top-level APB map."""
+
+    name: str
+    base: int
+    size: int  # bytes
+    kind: str  # "memory" or "registers"
+
+    def contains(self, addr: int) -> bool:
+        return self.base <= addr < self.base + self.size
+
+
+@dataclass(frozen=True)
+class MemorySpec:
+    """A memory image: `depth` words of `width` bits at APB `base`, `stride` bytes a word,
+    32-bit chunks low first at base + i*stride + 4*c. `capacity` words exist in hardware."""
+
+    name: str
+    base: int
+    width: int
+    depth: int
+    capacity: int
+    stride: int
+    file: str
+
+    @property
+    def chunks(self) -> int:
+        return chunks_for(self.width)
+
+    def end(self) -> int:
+        return self.base + self.capacity * self.stride
+
+
+@dataclass(frozen=True)
+class RegisterWrite:
+    name: str
+    addr: int
+    value: int
+
+
+@dataclass
+class Bundle:
+    path: Path | None
+    hardware: dict[str, Any]
+    regions: list[Region]
+    memories: list[MemorySpec]
+    registers: list[RegisterWrite]
+    images: dict[str, np.ndarray]  # name -> (depth, chunks) uint32
+    plan: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # model metadata, tap firmware, ...
+
+    # -- records -------------------------------------------------------------
+    def records(self) -> list[tuple[int, int]]:
+        """APB writes: every memory word (chunks low first) in manifest order, then registers."""
+        out: list[tuple[int, int]] = []
+        for m in self.memories:
+            img = self.images[m.name]
+            addrs = (m.base + np.arange(m.depth)[:, None] * m.stride + 4 * np.arange(m.chunks)[None, :]).ravel()
+            out += list(zip(addrs.tolist(), img.ravel().tolist()))
+        out += [(r.addr, r.value & 0xFFFFFFFF) for r in self.registers]
+        return out
+
+    def images_from_records(self, records: list[tuple[int, int]], where: str = "records") -> tuple[dict[str, np.ndarray], dict[int, int]]:
+        """Rebuild images (unwritten words stay 0) and register values from APB writes."""
+        images = {m.name: np.zeros((m.depth, m.chunks), dtype=np.uint32) for m in self.memories}
+        regs: dict[int, int] = {}
+        reg_addrs = {r.addr for r in self.registers}
+        for i, (addr, data) in enumerate(records, start=1):
+            m = self.memory_at(addr)
+            if m is not None:
+                word, chunk = divmod(addr - m.base, m.stride)
+                chunk //= 4
+                if word >= m.depth or chunk >= m.chunks:
+                    raise AccelscopeError(f"{where}:{i}: address {addr:#010x} is in {m.name} but past its "
+                                          f"image ({m.depth} words of {m.chunks} chunks)")
+                images[m.name][word, chunk] = data
+            elif addr in reg_addrs:
+                regs[addr] = data
+            else:
+                raise AccelscopeError(f"{where}:{i}: address {addr:#010x} is outside the bundle's map")
+        return images, regs
+
+    def memory_at(self, addr: int) -> MemorySpec | None:
+        for m in self.memories:
+            if m.base <= addr < m.end():
+                return m
+        return None
+
+    # -- files ---------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "hardware": self.hardware,
+            "map": [asdict(r) for r in self.regions],
+            "memories": [asdict(m) for m in self.memories],
+            "registers": [asdict(r) for r in self.registers],
+            "plan": self.plan,
+            **self.extra,
+        }
+
+    def write(self, path: Path) -> None:
+        """Write manifest, images and PROG files (validated first: nothing half-written on bad input)."""
+        _validate_layout(self.regions, self.memories, self.registers, "bundle")
+        for m in self.memories:
+            img = self.images.get(m.name)
+            if img is None or img.shape != (m.depth, m.chunks):
+                raise AccelscopeError(f"bundle: image {m.name} has shape "
+                                      f"{None if img is None else img.shape}, expected {(m.depth, m.chunks)}")
+        path.mkdir(parents=True, exist_ok=True)
+        for m in self.memories:
+            write_image(path / m.file, self.images[m.name], m.width)
+        (path / MANIFEST).write_text(json.dumps(self.manifest(), indent=1) + "\n")
+        write_prog(path, self.records())
+        self.path = path
+
+
+def write_prog(path: Path, records: list[tuple[int, int]]) -> None:
+    prog = path / PROG_DIR
+    prog.mkdir(parents=True, exist_ok=True)
+    (prog / PROG_A).write_text("".join(f"{a:08x}\n" for a, _ in records))
+    (prog / PROG_D).write_text("".join(f"{d:08x}\n" for _, d in records))
+
+
+def read_prog(path: Path) -> list[tuple[int, int]]:
+    """Parse prog/0PROG_A and 0PROG_D strictly: same line count, 8 hex digits a line, aligned."""
+    fa, fd = path / PROG_DIR / PROG_A, path / PROG_DIR / PROG_D
+    cols = []
+    for f in (fa, fd):
+        rel = f"{PROG_DIR}/{f.name}"
+        try:
+            lines = f.read_text().splitlines()
+        except OSError as e:
+            raise AccelscopeError(f"{rel}: cannot read ({e.strerror})") from None
+        except UnicodeDecodeError:
+            raise AccelscopeError(f"{rel}:1: not a text record file") from None
+        vals = []
+        for i, line in enumerate(lines, start=1):
+            s = line.strip()
+            if len(s) != 8 or any(ch not in "0123456789abcdefABCDEF" for ch in s):
+                raise AccelscopeError(f"{rel}:{i}: bad record {line[:40]!r} (expected 8 hex digits)")
+            vals.append(int(s, 16))
+        cols.append(vals)
+    if len(cols[0]) != len(cols[1]):
+        raise AccelscopeError(f"{PROG_DIR}/{PROG_D}: {len(cols[1])} records but {PROG_DIR}/{PROG_A} has {len(cols[0])}")
+    for i, a in enumerate(cols[0], start=1):
+        if a % 4:
+            raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: misaligned address {a:#010x}")
+    return list(zip(cols[0], cols[1]))
+
+
+# --------------------------------------------------------------------------
+# loading and validation
+# --------------------------------------------------------------------------
+
+def _need(obj: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str) -> Any:
+    if key not in obj:
+        raise AccelscopeError(f"{where}: missing field {key!r}")
+    val = obj[key]
+    if not isinstance(val, typ) or isinstance(val, bool):
+        raise AccelscopeError(f"{where}: field {key!r} has the wrong type ({type(val).__name__})")
+    return val
+
+
+def _validate_layout(regions: list[Region], memories: list[MemorySpec], registers: list[RegisterWrite],
+                     where: str) -> None:
+    for r in regions:
+        if r.base % 4 or r.size <= 0 or r.kind not in ("memory", "registers"):
+            raise AccelscopeError(f"{where}: map region {r.name}: base must be 4-aligned, size > 0, "
+                                  f"kind memory/registers")
+    ordered = sorted(regions, key=lambda r: r.base)
+    for a, b in zip(ordered, ordered[1:]):
+        if a.base + a.size > b.base:
+            raise AccelscopeError(f"{where}: map regions {a.name} and {b.name} overlap")
+    by_name = {r.name: r for r in regions}
+    for m in memories:
+        w = f"{where}: memory {m.name}"
+        if m.base % 4:
+            raise AccelscopeError(f"{w}: misaligned base address {m.base:#x}")
+        if not 1 <= m.width <= 1024 or m.stride % 4 or m.stride < 4 * m.chunks:
+            raise AccelscopeError(f"{w}: width {m.width} / stride {m.stride} invalid (stride >= 4*chunks, 4-aligned)")
+        if m.depth > m.capacity:
+            raise AccelscopeError(f"{w}: memory overflows: {m.depth} words > capacity {m.capacity}")
+        region = by_name.get(m.name)
+        if region is None or region.kind != "memory" or m.base < region.base or m.end() > region.base + region.size:
+            raise AccelscopeError(f"{w}: [{m.base:#x}, {m.end():#x}) is outside the map")
+    for r in registers:
+        if r.addr % 4:
+            raise AccelscopeError(f"{where}: register {r.name}: misaligned address {r.addr:#x}")
+        if not any(g.kind == "registers" and g.contains(r.addr) for g in regions):
+            raise AccelscopeError(f"{where}: register {r.name}: address {r.addr:#x} is outside the map")
+        if not 0 <= r.value < (1 << 32):
+            raise AccelscopeError(f"{where}: register {r.name}: value {r.value} is not a 32-bit word")
+
+
+def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
+    """Load and validate a whole bundle; raises AccelscopeError naming the file (and line)."""
+    path = Path(path)
+    mf = path / MANIFEST
+    try:
+        meta = json.loads(mf.read_text())
+    except FileNotFoundError:
+        raise AccelscopeError(f"{mf}: no such file (not a bundle directory?)") from None
+    except json.JSONDecodeError as e:
+        raise AccelscopeError(f"{MANIFEST}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
+        got = meta.get("schema") if isinstance(meta, dict) else None
+        raise AccelscopeError(f"{MANIFEST}: unknown schema {got!r} (expected {SCHEMA!r})")
+    regions = [Region(_need(r, "name", str, f"{MANIFEST} map[{i}]"), _need(r, "base", int, f"{MANIFEST} map[{i}]"),
+                      _need(r, "size", int, f"{MANIFEST} map[{i}]"), _need(r, "kind", str, f"{MANIFEST} map[{i}]"))
+               for i, r in enumerate(_need(meta, "map", list, MANIFEST))]
+    memories = []
+    for i, m in enumerate(_need(meta, "memories", list, MANIFEST)):
+        w = f"{MANIFEST} memories[{i}]"
+        memories.append(MemorySpec(*(_need(m, k, str if k in ("name", "file") else int, w)
+                                     for k in ("name", "base", "width", "depth", "capacity", "stride", "file"))))
+    registers = [RegisterWrite(_need(r, "name", str, f"{MANIFEST} registers[{i}]"),
+                               _need(r, "addr", int, f"{MANIFEST} registers[{i}]"),
+                               _need(r, "value", int, f"{MANIFEST} registers[{i}]"))
+                 for i, r in enumerate(_need(meta, "registers", list, MANIFEST))]
+    _validate_layout(regions, memories, registers, MANIFEST)
+    images = {}
+    for m in memories:
+        if "/" in m.file or m.file.startswith("."):
+            raise AccelscopeError(f"{MANIFEST}: memory {m.name}: file {m.file!r} must be a plain name in the bundle")
+        img = read_image(path / m.file, m.width, m.file)
+        if img.shape[0] != m.depth:
+            raise AccelscopeError(f"{m.file}: {img.shape[0]} words, but {MANIFEST} says depth {m.depth}")
+        images[m.name] = img
+    known = {"schema", "hardware", "map", "memories", "registers", "plan"}
+    bundle = Bundle(path, _need(meta, "hardware", dict, MANIFEST), regions, memories, registers, images,
+                    meta.get("plan", {}), {k: v for k, v in meta.items() if k not in known})
+    if check_prog:
+        check_records(bundle, read_prog(path))
+    return bundle
+
+
+def check_records(bundle: Bundle, records: list[tuple[int, int]]) -> None:
+    """The PROG records must be exactly the ones the images and registers give."""
+    want = bundle.records()
+    for i, (got_r, want_r) in enumerate(zip(records, want), start=1):
+        if got_r != want_r:
+            if bundle.memory_at(got_r[0]) is None and got_r[0] not in {r.addr for r in bundle.registers}:
+                raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: address {got_r[0]:#010x} is outside the bundle's map")
+            raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: record ({got_r[0]:#010x}, {got_r[1]:#010x}) differs "
+                                  f"from the images: expected ({want_r[0]:#010x}, {want_r[1]:#010x})")
+    if len(records) != len(want):
+        raise AccelscopeError(f"{PROG_DIR}/{PROG_A}: {len(records)} records, the images give {len(want)}")

@@ -1,0 +1,153 @@
+"""Bundle format: round trips and one test per malformed-input rule (message checked)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from pymodel.bundle import (Bundle, MemorySpec, Region, RegisterWrite, chunks_to_lanes, lanes_to_chunks,
+                            load_bundle, read_prog, words_to_chunks)
+from pymodel.bundle.hexio import format_image, parse_image
+from pymodel.errors import AccelscopeError
+
+
+def make_bundle(seed: int = 0) -> Bundle:
+    rng = np.random.default_rng(seed)
+    act = lanes_to_chunks(rng.integers(-128, 128, size=(10, 8)), 8)          # 64-bit words
+    out = lanes_to_chunks(rng.integers(-2**31, 2**31, size=(3, 8)), 32)     # 256-bit words
+    thr = words_to_chunks(rng.integers(-2**15, 2**15, size=4), 16)          # 16-bit words
+    return Bundle(
+        path=None,
+        hardware={"K": 8},
+        regions=[Region("regs", 0x0, 0x100, "registers"), Region("act", 0x10000, 0x1000, "memory"),
+                 Region("out", 0x20000, 0x1000, "memory"), Region("thr", 0x30000, 0x100, "memory")],
+        memories=[MemorySpec("act", 0x10000, 64, 10, 16, 8, "act.hex"),
+                  MemorySpec("out", 0x20000, 256, 3, 8, 32, "out.hex"),
+                  MemorySpec("thr", 0x30000, 16, 4, 4, 4, "thr.hex")],
+        registers=[RegisterWrite("num", 0x0C, 3), RegisterWrite("ctrl", 0x08, 1)],
+        images={"act": act, "out": out, "thr": thr},
+    )
+
+
+@pytest.fixture
+def bundle_dir(tmp_path):
+    make_bundle().write(tmp_path / "b")
+    return tmp_path / "b"
+
+
+def test_round_trip_files(bundle_dir):
+    want = make_bundle()
+    got = load_bundle(bundle_dir)
+    for name in want.images:
+        np.testing.assert_array_equal(got.images[name], want.images[name])
+    assert got.registers == want.registers and got.memories == want.memories
+
+
+def test_round_trip_records(bundle_dir):
+    b = load_bundle(bundle_dir)
+    recs = read_prog(bundle_dir)
+    assert len(recs) == 10 * 2 + 3 * 8 + 4 * 1 + 2
+    images, regs = b.images_from_records(recs)
+    for name, img in b.images.items():
+        np.testing.assert_array_equal(images[name], img)
+    assert regs == {0x0C: 3, 0x08: 1}
+    # records: low chunk first, stride respected
+    assert recs[0][0] == 0x10000 and recs[1][0] == 0x10004 and recs[2][0] == 0x10008
+    assert recs[0][1] == int(b.images["act"][0, 0]) and recs[1][1] == int(b.images["act"][0, 1])
+
+
+def test_ten_records_worked_example(bundle_dir):
+    a = (bundle_dir / "prog" / "0PROG_A").read_text().splitlines()
+    d = (bundle_dir / "prog" / "0PROG_D").read_text().splitlines()
+    assert all(len(x) == 8 for x in a + d) and len(a) == len(d)
+    hexline = (bundle_dir / "act.hex").read_text().splitlines()[0]
+    assert len(hexline) == 16 and hexline == d[1] + d[0]  # high chunk written second
+
+
+def test_lane_packing_round_trip():
+    rng = np.random.default_rng(3)
+    for bits, lanes in ((8, 8), (8, 3), (16, 5), (32, 8), (8, 16)):
+        x = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(7, lanes))
+        np.testing.assert_array_equal(chunks_to_lanes(lanes_to_chunks(x, bits), bits, lanes), x)
+    w = lanes_to_chunks(np.array([[1, -1, 2, -2]]), 8)
+    assert format_image(w, 32) == "fe02ff01\n"
+
+
+def test_parse_image_text():
+    assert parse_image("0a\n\nff\n", 8, "x").ravel().tolist() == [10, 255]
+
+
+# --------------------------------------------------------------------------
+# malformed bundles
+# --------------------------------------------------------------------------
+
+def edit_manifest(d, fn):
+    meta = json.loads((d / "manifest.json").read_text())
+    fn(meta)
+    (d / "manifest.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("mutate,msg", [
+    (lambda d: (d / "act.hex").write_text((d / "act.hex").read_text().replace("\n", "\nzz\n", 1)),
+     r"act.hex:2: bad hex word 'zz'"),
+    (lambda d: (d / "thr.hex").write_text("1ffff\n0\n0\n0\n"), r"thr.hex:1: bad hex word '1ffff'"),
+    (lambda d: (d / "act.hex").write_text("\n".join((d / "act.hex").read_text().splitlines()[:9]) + "\n"),
+     r"act.hex: 9 words, but manifest.json says depth 10"),
+    (lambda d: edit_manifest(d, lambda m: m["memories"][0].update(base=0x10002)),
+     r"memory act: misaligned base address 0x10002"),
+    (lambda d: edit_manifest(d, lambda m: m["memories"][2].update(depth=5)),
+     r"memory thr: memory overflows: 5 words > capacity 4"),
+    (lambda d: edit_manifest(d, lambda m: m["memories"][1].update(base=0x20ff0)),
+     r"memory out: .* is outside the map"),
+    (lambda d: edit_manifest(d, lambda m: m.update(schema="accelscope-bundle/9")),
+     r"manifest.json: unknown schema 'accelscope-bundle/9'"),
+    (lambda d: edit_manifest(d, lambda m: m["memories"][0].pop("width")),
+     r"manifest.json memories\[0\]: missing field 'width'"),
+    (lambda d: edit_manifest(d, lambda m: m["registers"].append({"name": "x", "addr": 0x400, "value": 1})),
+     r"register x: address 0x400 is outside the map"),
+    (lambda d: edit_manifest(d, lambda m: m["memories"][0].update(file="../act.hex")),
+     r"must be a plain name"),
+    (lambda d: (d / "manifest.json").write_text("{\n  oops"), r"manifest.json:2: not valid JSON"),
+    (lambda d: (d / "prog" / "0PROG_D").write_text((d / "prog" / "0PROG_D").read_text() + "00000000\n"),
+     r"prog/0PROG_D: 51 records but prog/0PROG_A has 50"),
+    (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "0001008", 1)),
+     r"prog/0PROG_A:3: bad record '0001008'"),
+    (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "0001000a", 1)),
+     r"prog/0PROG_A:3: misaligned address 0x0001000a"),
+    (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "00050000", 1)),
+     r"prog/0PROG_A:3: address 0x00050000 is outside the bundle's map"),
+    (lambda d: (d / "prog" / "0PROG_D").write_text("12345678\n" + "".join((d / "prog" / "0PROG_D").read_text().splitlines(True)[1:])),
+     r"prog/0PROG_A:1: record \(0x00010000, 0x12345678\) differs from the images"),
+])
+def test_malformed(bundle_dir, mutate, msg):
+    mutate(bundle_dir)
+    with pytest.raises(AccelscopeError, match=msg):
+        load_bundle(bundle_dir)
+
+
+def test_not_a_bundle(tmp_path):
+    with pytest.raises(AccelscopeError, match="no such file"):
+        load_bundle(tmp_path)
+
+
+def test_write_refuses_bad_bundle_without_writing(tmp_path):
+    b = make_bundle()
+    b.memories[0] = MemorySpec("act", 0x10000, 64, 20, 16, 8, "act.hex")
+    with pytest.raises(AccelscopeError, match="overflows"):
+        b.write(tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_regions_must_not_overlap(tmp_path):
+    b = make_bundle()
+    b.regions.append(Region("dup", 0x10800, 0x1000, "memory"))
+    with pytest.raises(AccelscopeError, match="overlap"):
+        b.write(tmp_path / "x")
+
+
+def test_copy_is_still_valid(bundle_dir, tmp_path):
+    shutil.copytree(bundle_dir, tmp_path / "c")
+    load_bundle(tmp_path / "c")
