@@ -103,6 +103,24 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return registry[args.test](args.sim, args.waves)
 
 
+def cmd_prog(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pymodel.bundle import load_bundle, write_prog
+
+    path = Path(args.bundle)
+    if args.check:
+        b = load_bundle(path, check_prog=True)
+        print(f"{path}: valid bundle: {len(b.memories)} memories, {len(b.registers)} registers, "
+              f"{len(b.records())} PROG records match the images")
+        return 0
+    b = load_bundle(path, check_prog=False)  # images and manifest are validated; PROG is rewritten
+    recs = b.records()
+    write_prog(path, recs)
+    print(f"{path}: wrote prog/0PROG_A and prog/0PROG_D ({len(recs)} records)")
+    return 0
+
+
 # --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--sim", choices=["icarus", "verilator", "model"], default="model")
     lb.add_argument("--out", required=True, help="trace rows in write order (.npy)")
     lb.set_defaults(func=cmd_lebug)
+
+    pg = sub.add_parser("prog", help="(re)write or check a bundle's APB programming records")
+    pg.add_argument("bundle")
+    pg.add_argument("--check", action="store_true", help="validate the whole bundle, write nothing")
+    pg.set_defaults(func=cmd_prog)
 
     sm = sub.add_parser("sim", help="run a registered simulation (make sim TEST=...)")
     sm.add_argument("test")

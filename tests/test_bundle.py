@@ -151,3 +151,16 @@ def test_regions_must_not_overlap(tmp_path):
 def test_copy_is_still_valid(bundle_dir, tmp_path):
     shutil.copytree(bundle_dir, tmp_path / "c")
     load_bundle(tmp_path / "c")
+
+
+def test_cli_prog_rewrite_and_check(bundle_dir, capsys):
+    from pymodel.cli import main
+
+    (bundle_dir / "prog" / "0PROG_A").unlink()
+    (bundle_dir / "prog" / "0PROG_D").write_text("junk\n")
+    assert main(["prog", str(bundle_dir)]) == 0
+    assert "50 records" in capsys.readouterr().out
+    assert main(["prog", "--check", str(bundle_dir)]) == 0
+    (bundle_dir / "act.hex").write_text("zz\n")
+    assert main(["prog", "--check", str(bundle_dir)]) == 2
+    assert "act.hex:1: bad hex word 'zz'" in capsys.readouterr().err
