@@ -16,7 +16,8 @@ APT_SIM    := iverilog verilator
 RTL_FILES  := $(sort $(wildcard rtl/*/*.v rtl/*.v))
 # Top-level modules linted by `make lint`, each with the parameter overrides that
 # select its generate branches (every branch is linted).
-LINT_RUNS  := "lebug" "lebug -GVSRU_FIRST=1 -GFRAC_W=8"
+LINT_RUNS  := "lebug" "lebug -GVSRU_FIRST=1 -GFRAC_W=8" \
+              "systolic -GK=2" "systolic -GK=4" "systolic -GK=8" "systolic -GK=16"
 VERILATOR_LINT := verilator --lint-only -Wall -Wno-DECLFILENAME --timing
 
 .PHONY: all bootstrap tools sim test lint waves clean help

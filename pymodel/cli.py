@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -88,13 +89,66 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_matrix(path: str, flag: str, ndim: int, lo: int, hi: int, what: str) -> np.ndarray:
+    """An integer array (any integer dtype, or floats holding integers) with values in lo..hi."""
+    x = load_npy(path, flag)
+    if x.ndim != ndim:
+        raise AccelscopeError(f"{flag} {path}: expected a {ndim}-D array, got shape {x.shape}")
+    if x.size == 0:
+        raise AccelscopeError(f"{flag} {path}: empty array (shape {x.shape})")
+    if x.dtype == bool or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise AccelscopeError(f"{flag} {path}: expected {what} integers, got dtype {x.dtype}")
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.all(np.isfinite(x)) or not np.all(np.mod(x, 1) == 0):
+            raise AccelscopeError(f"{flag} {path}: expected {what} integers, got non-integer {x.dtype} values")
+    if x.min() < lo or x.max() > hi:
+        raise AccelscopeError(f"{flag} {path}: values must be {what} ({lo}..{hi}), got {x.min()}..{x.max()}")
+    return x.astype(np.int64)
+
+
+def cmd_gemm(args: argparse.Namespace) -> int:
+    import json
+
+    from pymodel.systolic.config import MAX_DEPTH
+    from pymodel.systolic.scenarios import gemm
+
+    a = _int_matrix(args.a, "--a", 2, -128, 127, "int8")
+    b = _int_matrix(args.b, "--b", 2, -128, 127, "int8")
+    if a.shape[1] != b.shape[0]:
+        raise AccelscopeError(f"--a {args.a} is {a.shape[0]}x{a.shape[1]} but --b {args.b} is "
+                              f"{b.shape[0]}x{b.shape[1]}: inner dimensions differ")
+    for flag, dim in (("--a rows", a.shape[0]), ("--a columns", a.shape[1]), ("--b columns", b.shape[1])):
+        if dim >= MAX_DEPTH:
+            raise AccelscopeError(f"{flag}: {dim} exceeds the 16-bit descriptor field (max {MAX_DEPTH - 1})")
+    bias = None
+    if args.bias:
+        bias = _int_matrix(args.bias, "--bias", 1, -(1 << 31), (1 << 31) - 1, "int32")
+        if bias.shape != (b.shape[1],):
+            raise AccelscopeError(f"--bias {args.bias}: expected shape ({b.shape[1]},) (one per output column), "
+                                  f"got {bias.shape}")
+    res = gemm(a, b, bias, args.relu, K=args.array, sim=args.sim)
+    if res.problems:
+        raise AccelscopeError(f"RTL ({args.sim}) disagrees with the model: " + "; ".join(res.problems))
+    np.save(args.out, res.c, allow_pickle=False)
+    st = res.stats()
+    if args.stats:
+        st["sim"] = args.sim
+        Path(args.stats).write_text(json.dumps(st, indent=1) + "\n")
+    where = f"RTL ({args.sim}) matches the model bit for bit; " if res.hardware is not None else ""
+    print(f"{where}C[{a.shape[0]} x {b.shape[1]}] int32 -> {args.out}; {st['cycles']} cycles, {st['macs']} MACs, "
+          f"utilization {st['utilization']:.4f} on a {args.array}x{args.array} array")
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     from pymodel.lebug import LIBRARY
     from pymodel.lebug import scenarios as lebug_scenarios
+    from pymodel.systolic import scenarios as systolic_scenarios
 
     registry: dict[str, Callable[[str, bool], int]] = {
         name: (lambda sim, waves, n=name: lebug_scenarios.run(n, sim, waves)) for name in LIBRARY
     }
+    registry["gemm"] = lambda sim, waves: systolic_scenarios.run_gemm(sim, waves)
     if args.test == "list" or args.test not in registry:
         if args.test != "list":
             print(f"accelscope: unknown test {args.test!r}")
@@ -142,6 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("bundle")
     pg.add_argument("--check", action="store_true", help="validate the whole bundle, write nothing")
     pg.set_defaults(func=cmd_prog)
+
+    gm = sub.add_parser("gemm", help="C = A @ B on the systolic array (model or RTL)")
+    gm.add_argument("--a", required=True, help="(M, K) int8 .npy (integer values in -128..127)")
+    gm.add_argument("--b", required=True, help="(K, N) int8 .npy (integer values in -128..127)")
+    gm.add_argument("--bias", help="(N,) int32 .npy, added per output column")
+    gm.add_argument("--relu", action="store_true", help="max(C, 0) after the bias")
+    gm.add_argument("--array", type=int, default=8, help="array size K (power of 2, 2..32; default 8)")
+    gm.add_argument("--sim", choices=["icarus", "verilator", "model"], default="model")
+    gm.add_argument("--out", required=True, help="(M, N) int32 result .npy")
+    gm.add_argument("--stats", help="JSON with cycles, MACs and utilization")
+    gm.set_defaults(func=cmd_gemm)
 
     sm = sub.add_parser("sim", help="run a registered simulation (make sim TEST=...)")
     sm.add_argument("test")

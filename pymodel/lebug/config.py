@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 from pymodel.errors import AccelscopeError
+from pymodel.params import parse_params
 
 MAX_ADDR_FIELD = 256  # cache addresses and filter rows are 8-bit fields
 
@@ -78,23 +79,4 @@ class LebugConfig:
     @classmethod
     def parse(cls, text: str | None, base: "LebugConfig | None" = None) -> "LebugConfig":
         """Parse `N=8,M=4,...` (the CLI's --config); unknown keys are an error."""
-        cfg = base or cls()
-        if not text:
-            return cfg
-        known = {f.name for f in fields(cls)}
-        updates: dict[str, int] = {}
-        for item in text.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            key, sep, val = item.partition("=")
-            key = key.strip()
-            if not sep or key not in known:
-                raise AccelscopeError(
-                    f"--config: bad item {item!r}; expected KEY=INT with KEY in {', '.join(sorted(known))}"
-                )
-            try:
-                updates[key] = int(val, 0)
-            except ValueError:
-                raise AccelscopeError(f"--config: {key}={val!r} is not an integer") from None
-        return replace(cfg, **updates)
+        return parse_params(base or cls(), text, "--config")

@@ -1,0 +1,124 @@
+"""Systolic APB register map (docs/systolic.md) and the write records that program it.
+
+Scratchpad words wider than 32 bits are split into 32-bit chunks at
+consecutive addresses, low chunk first; the hardware commits a word when its
+top chunk is written (lower chunks wait in a staging register).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from pymodel.errors import AccelscopeError
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.descriptor import WORDS, Descriptor
+from pymodel.systolic.model import LANE_BITS, depth_of
+
+ID_VALUE = 0x53410001
+REG_ID = 0x00
+REG_PARAMS0 = 0x04
+REG_PARAMS1 = 0x08
+REG_CTRL = 0x0C
+REG_NUM_DESC = 0x10
+REG_STATUS = 0x14
+REG_CYCLES = 0x18
+REG_BUSY = 0x1C
+REG_MACS = 0x20
+REG_STALLS = 0x24
+REG_ROWS = 0x28
+CTRL_START = 1 << 0
+STATUS_BUSY = 1 << 0
+STATUS_DONE = 1 << 1
+STATUS_ERROR = 1 << 2
+COUNTER_REGS = {"cycles": REG_CYCLES, "busy": REG_BUSY, "macs": REG_MACS, "stalls": REG_STALLS, "rows": REG_ROWS}
+
+BASE = {"cmd": 0x010000, "act": 0x100000, "wgt": 0x200000, "bias": 0x300000, "quant": 0x400000, "out": 0x500000}
+
+
+def chunks(cfg: SystolicConfig, name: str) -> int:
+    """32-bit APB chunks per word of a memory region."""
+    if name == "cmd":
+        return WORDS
+    if name in ("act", "wgt"):
+        return cfg.act_chunks
+    if name in ("bias", "quant", "out"):
+        return cfg.K
+    raise AccelscopeError(f"unknown memory {name!r}")
+
+
+def word_addr(cfg: SystolicConfig, name: str, word: int, chunk: int = 0) -> int:
+    return BASE[name] + 4 * (word * chunks(cfg, name) + chunk)
+
+
+def params0(cfg: SystolicConfig) -> int:
+    return cfg.K | (cfg.CMD_DEPTH.bit_length() - 1) << 8 | (cfg.ACC_DEPTH.bit_length() - 1) << 16
+
+
+def params1(cfg: SystolicConfig) -> int:
+    lg = [d.bit_length() - 1 for d in (cfg.ACT_DEPTH, cfg.WGT_DEPTH, cfg.BQ_DEPTH, cfg.OUT_DEPTH)]
+    return lg[0] | lg[1] << 8 | lg[2] << 16 | lg[3] << 24
+
+
+def words_to_chunks(cfg: SystolicConfig, name: str, words: np.ndarray) -> np.ndarray:
+    """(n, K) lane values -> (n, chunks) uint32 APB data, low chunk first."""
+    bits = LANE_BITS[name]
+    ch = chunks(cfg, name)
+    raw = (np.asarray(words, dtype=np.int64) & ((1 << bits) - 1)).astype("<u1" if bits == 8 else "<u4")
+    b = raw.view(np.uint8).reshape(len(raw), -1)
+    pad = np.zeros((len(raw), ch * 4), dtype=np.uint8)
+    pad[:, : b.shape[1]] = b
+    return pad.view("<u4").astype(np.int64)
+
+
+def chunks_to_words(cfg: SystolicConfig, name: str, data: np.ndarray) -> np.ndarray:
+    """Inverse of words_to_chunks (signed lanes except QUANT)."""
+    bits = LANE_BITS[name]
+    data = np.asarray(data, dtype=np.int64)
+    b = data.astype("<u4").view(np.uint8).reshape(len(data), -1)[:, : cfg.K * bits // 8]
+    vals = np.ascontiguousarray(b).view("<u1" if bits == 8 else "<u4").astype(np.int64)
+    if name != "quant":
+        vals = np.where(vals >= 1 << (bits - 1), vals - (1 << bits), vals)
+    return vals
+
+
+def mem_records(cfg: SystolicConfig, name: str, words: np.ndarray, base_word: int = 0) -> list[tuple[int, int]]:
+    """APB writes that store words at base_word.. of a scratchpad (low chunk first)."""
+    words = np.asarray(words, dtype=np.int64)
+    if base_word < 0 or base_word + len(words) > depth_of(cfg, name):
+        raise AccelscopeError(f"{name}: words {base_word}..{base_word + len(words) - 1} outside depth "
+                              f"{depth_of(cfg, name)}")
+    data = words_to_chunks(cfg, name, words)
+    ch = chunks(cfg, name)
+    addrs = BASE[name] + 4 * ((base_word + np.arange(len(words)))[:, None] * ch + np.arange(ch)[None, :])
+    return list(zip(addrs.ravel().tolist(), data.ravel().tolist()))
+
+
+def descriptor_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor]) -> list[tuple[int, int]]:
+    if not 1 <= len(descriptors) <= cfg.CMD_DEPTH:
+        raise AccelscopeError(f"{len(descriptors)} descriptors: NUM_DESC must be in 1..{cfg.CMD_DEPTH}")
+    recs = []
+    for i, d in enumerate(descriptors):
+        for j, w in enumerate(d.encode()):
+            recs.append((word_addr(cfg, "cmd", i, j), w))
+    recs.append((REG_NUM_DESC, len(descriptors)))
+    return recs
+
+
+def program_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor],
+                    images: dict[str, np.ndarray] | None = None, start: bool = True) -> list[tuple[int, int]]:
+    """(address, data) writes: scratchpad images, descriptors, NUM_DESC, then CTRL.start."""
+    recs: list[tuple[int, int]] = []
+    for name, words in (images or {}).items():
+        if len(words):
+            recs += mem_records(cfg, name, words)
+    recs += descriptor_records(cfg, descriptors)
+    if start:
+        recs.append((REG_CTRL, CTRL_START))
+    return recs
+
+
+def decode_status(word: int) -> dict[str, int]:
+    return {"busy": word & 1, "done": (word >> 1) & 1, "error": (word >> 2) & 1, "err_code": (word >> 4) & 0xF,
+            "cur_desc": word >> 16}

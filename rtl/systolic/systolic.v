@@ -1,0 +1,456 @@
+// Weight-stationary int8 systolic-array GEMM block (docs/systolic.md).
+// Top level: APB3 slave (registers, command memory, scratchpads), the
+// scratchpad RAMs (u_act, u_wgt, u_bias, u_quant, u_out, u_cmd; each a plain
+// array `mem`), the accumulator RAM u_acc, the sequencer, the K x K array and
+// the output pipeline. The output row stream is a port: K int32 lanes, valid,
+// eof[0] after each output matrix, eof[1] after the last descriptor.
+module systolic #(
+    parameter K          = 8,
+    parameter ACT_DEPTH  = 16384,
+    parameter WGT_DEPTH  = 16384,
+    parameter BQ_DEPTH   = 256,
+    parameter OUT_DEPTH  = 16384,
+    parameter ACC_DEPTH  = 1024,
+    parameter CMD_DEPTH  = 64,
+    parameter APB_ADDR_W = 23
+) (
+    input  wire                  clk,
+    input  wire                  rst_n,
+    // APB3 slave
+    input  wire                  psel,
+    input  wire                  penable,
+    input  wire                  pwrite,
+    input  wire [APB_ADDR_W-1:0] paddr,
+    input  wire [31:0]           pwdata,
+    output wire [31:0]           prdata,
+    output wire                  pready,
+    output wire                  pslverr,
+    // output row stream
+    output wire                  out_valid,
+    output wire [1:0]            out_eof,
+    output wire [K*32-1:0]       out_data,
+    // status
+    output wire                  busy,
+    output wire                  done
+);
+    // ------------------------------------------------------------------
+    // sizes
+    localparam LOG2K   = $clog2(K);
+    localparam ACT_AW  = $clog2(ACT_DEPTH);
+    localparam WGT_AW  = $clog2(WGT_DEPTH);
+    localparam BQ_AW   = $clog2(BQ_DEPTH);
+    localparam OUT_AW  = $clog2(OUT_DEPTH);
+    localparam ACC_AW  = $clog2(ACC_DEPTH);
+    localparam CMD_AW  = $clog2(CMD_DEPTH);
+    localparam AWW     = K * 8;                    // activation / weight word
+    localparam VW      = K * 32;                   // bias / quant / output / acc word
+    localparam CMDW    = 256;                      // descriptor: 8 x 32 bits
+    localparam ACH     = (AWW + 31) / 32;          // 32-bit chunks per word
+    localparam VCH     = K;
+    localparam CCH     = 8;
+    localparam LOG2ACH = $clog2(ACH);
+    localparam LOG2VCH = LOG2K;
+    localparam LOG2CCH = 3;
+    localparam MAXCH   = (K > 8) ? K : 8;
+    localparam CH_W    = $clog2(MAXCH);
+    localparam XW      = 32 * MAXCH;               // widest chunked word
+
+    // APB map (byte addresses)
+    localparam [31:0] REG_END    = 32'h000100;
+    localparam [31:0] CMD_BASE   = 32'h010000;
+    localparam [31:0] ACT_BASE   = 32'h100000;
+    localparam [31:0] WGT_BASE   = 32'h200000;
+    localparam [31:0] BIAS_BASE  = 32'h300000;
+    localparam [31:0] QUANT_BASE = 32'h400000;
+    localparam [31:0] OUT_BASE   = 32'h500000;
+    localparam [31:0] CMD_END    = CMD_BASE   + 4 * CCH * CMD_DEPTH;
+    localparam [31:0] ACT_END    = ACT_BASE   + 4 * ACH * ACT_DEPTH;
+    localparam [31:0] WGT_END    = WGT_BASE   + 4 * ACH * WGT_DEPTH;
+    localparam [31:0] BIAS_END   = BIAS_BASE  + 4 * VCH * BQ_DEPTH;
+    localparam [31:0] QUANT_END  = QUANT_BASE + 4 * VCH * BQ_DEPTH;
+    localparam [31:0] OUT_END    = OUT_BASE   + 4 * VCH * OUT_DEPTH;
+
+    // registers
+    localparam [7:0] R_ID      = 8'h00;
+    localparam [7:0] R_PARAMS0 = 8'h04;
+    localparam [7:0] R_PARAMS1 = 8'h08;
+    localparam [7:0] R_CTRL    = 8'h0C;
+    localparam [7:0] R_NDESC   = 8'h10;
+    localparam [7:0] R_STATUS  = 8'h14;
+    localparam [7:0] R_CYCLES  = 8'h18;
+    localparam [7:0] R_BUSY    = 8'h1C;
+    localparam [7:0] R_MACS    = 8'h20;
+    localparam [7:0] R_STALLS  = 8'h24;
+    localparam [7:0] R_ROWS    = 8'h28;
+    localparam [31:0] ID_VAL      = 32'h53410001;
+    localparam [31:0] K32         = K;
+    localparam [31:0] CMD_AW32    = CMD_AW;
+    localparam [31:0] ACC_AW32    = ACC_AW;
+    localparam [31:0] ACT_AW32    = ACT_AW;
+    localparam [31:0] WGT_AW32    = WGT_AW;
+    localparam [31:0] BQ_AW32     = BQ_AW;
+    localparam [31:0] OUT_AW32    = OUT_AW;
+    localparam [31:0] PARAMS0_VAL = K32 | (CMD_AW32 << 8) | (ACC_AW32 << 16);
+    localparam [31:0] PARAMS1_VAL = ACT_AW32 | (WGT_AW32 << 8) | (BQ_AW32 << 16) | (OUT_AW32 << 24);
+    localparam [31:0] CMD_DEPTH32 = CMD_DEPTH;
+
+    // region codes
+    localparam [2:0] G_REG = 3'd0, G_CMD = 3'd1, G_ACT = 3'd2, G_WGT = 3'd3,
+                     G_BIAS = 3'd4, G_QUANT = 3'd5, G_OUT = 3'd6;
+
+    localparam [XW-1:0] ONE_X  = 1;
+    localparam [XW-1:0] LOW_A  = (ONE_X << (32 * (ACH - 1))) - ONE_X;
+    localparam [XW-1:0] LOW_V  = (ONE_X << (32 * (VCH - 1))) - ONE_X;
+    localparam [XW-1:0] LOW_C  = (ONE_X << (32 * (CCH - 1))) - ONE_X;
+
+    // ------------------------------------------------------------------
+    // APB decode
+    wire [31:0] a;
+    generate
+        if (APB_ADDR_W < 32) begin : g_addr_ext
+            assign a = {{(32 - APB_ADDR_W){1'b0}}, paddr};
+        end else begin : g_addr
+            assign a = paddr;
+        end
+    endgenerate
+
+    wire aligned   = (a[1:0] == 2'b00);
+    wire hit_reg   = aligned && (a < REG_END);
+    wire hit_cmd   = aligned && (a >= CMD_BASE)   && (a < CMD_END);
+    wire hit_act   = aligned && (a >= ACT_BASE)   && (a < ACT_END);
+    wire hit_wgt   = aligned && (a >= WGT_BASE)   && (a < WGT_END);
+    wire hit_bias  = aligned && (a >= BIAS_BASE)  && (a < BIAS_END);
+    wire hit_quant = aligned && (a >= QUANT_BASE) && (a < QUANT_END);
+    wire hit_out   = aligned && (a >= OUT_BASE)   && (a < OUT_END);
+    wire hit_mem   = hit_cmd | hit_act | hit_wgt | hit_bias | hit_quant | hit_out;
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] off_cmd = a - CMD_BASE;
+    wire [31:0] off_act = a - ACT_BASE;
+    wire [31:0] off_wgt = a - WGT_BASE;
+    wire [31:0] off_bq  = a - ((a >= QUANT_BASE) ? QUANT_BASE : BIAS_BASE);
+    wire [31:0] off_out = a - OUT_BASE;
+    wire [31:0] w_cmd   = off_cmd >> (2 + LOG2CCH);
+    wire [31:0] w_act   = off_act >> (2 + LOG2ACH);
+    wire [31:0] w_wgt   = off_wgt >> (2 + LOG2ACH);
+    wire [31:0] w_bq    = off_bq  >> (2 + LOG2VCH);
+    wire [31:0] w_out   = off_out >> (2 + LOG2VCH);
+    wire [31:0] ck_cmd  = (off_cmd >> 2) & (CCH - 1);
+    wire [31:0] ck_act  = (off_act >> 2) & (ACH - 1);
+    wire [31:0] ck_wgt  = (off_wgt >> 2) & (ACH - 1);
+    wire [31:0] ck_bq   = (off_bq  >> 2) & (VCH - 1);
+    wire [31:0] ck_out  = (off_out >> 2) & (VCH - 1);
+    wire [7:0]  ra      = a[7:0];
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    wire [2:0] region = hit_cmd ? G_CMD : hit_act ? G_ACT : hit_wgt ? G_WGT : hit_bias ? G_BIAS :
+                        hit_quant ? G_QUANT : hit_out ? G_OUT : G_REG;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] chunk32 = hit_cmd ? ck_cmd : (hit_act ? ck_act : hit_wgt ? ck_wgt :
+                          (hit_bias | hit_quant) ? ck_bq : ck_out);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [CH_W-1:0] chunk = chunk32[CH_W-1:0];
+    wire top_chunk = hit_cmd ? (ck_cmd == CCH - 1) : hit_act ? (ck_act == ACH - 1) :
+                     hit_wgt ? (ck_wgt == ACH - 1) : (hit_bias | hit_quant) ? (ck_bq == VCH - 1) :
+                     (ck_out == VCH - 1);
+
+    wire r_id   = hit_reg && (ra == R_ID);
+    wire r_p0   = hit_reg && (ra == R_PARAMS0);
+    wire r_p1   = hit_reg && (ra == R_PARAMS1);
+    wire r_ctrl = hit_reg && (ra == R_CTRL);
+    wire r_nd   = hit_reg && (ra == R_NDESC);
+    wire r_st   = hit_reg && (ra == R_STATUS);
+    wire r_cyc  = hit_reg && (ra == R_CYCLES);
+    wire r_busy = hit_reg && (ra == R_BUSY);
+    wire r_macs = hit_reg && (ra == R_MACS);
+    wire r_stl  = hit_reg && (ra == R_STALLS);
+    wire r_rows = hit_reg && (ra == R_ROWS);
+    wire r_ro   = r_id | r_p0 | r_p1 | r_st | r_cyc | r_busy | r_macs | r_stl | r_rows;
+    wire r_any  = r_ro | r_ctrl | r_nd;
+
+    reg  busy_q;
+    wire nd_bad   = (pwdata == 32'd0) || (pwdata > CMD_DEPTH32);
+    wire mem_busy = busy | busy_q;
+    wire apb_err  = !(r_any || hit_mem) || (pwrite && r_ro) || (hit_mem && mem_busy) ||
+                    (pwrite && r_nd && (nd_bad || busy)) || (pwrite && r_ctrl && pwdata[0] && busy);
+
+    wire apb_setup  = psel & ~penable;
+    wire apb_access = psel & penable;
+    wire apb_wr     = apb_access & pwrite & ~apb_err;
+    wire apb_rd_mem = apb_setup & ~pwrite & hit_mem & ~mem_busy;
+
+    assign pready  = 1'b1;
+    assign pslverr = apb_access & apb_err;
+
+    // wide-word staging: chunks below the top one wait here; the top chunk commits
+    reg  [XW-33:0] stage;
+    wire           mem_wr    = apb_wr & hit_mem;
+    wire           mem_commit = mem_wr & top_chunk;
+    always @(posedge clk) begin
+        if (!rst_n)                    stage <= {(XW - 32){1'b0}};
+        else if (mem_wr && !top_chunk) stage[chunk*32 +: 32] <= pwdata;
+    end
+    wire [XW-1:0] pw_x     = {{(XW - 32){1'b0}}, pwdata};
+    wire [XW-1:0] stage_x  = {32'd0, stage};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [XW-1:0] commit_a = (pw_x << (32 * (ACH - 1))) | (stage_x & LOW_A);
+    wire [XW-1:0] commit_v = (pw_x << (32 * (VCH - 1))) | (stage_x & LOW_V);
+    wire [XW-1:0] commit_c = (pw_x << (32 * (CCH - 1))) | (stage_x & LOW_C);
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // ------------------------------------------------------------------
+    // control registers
+    reg  [CMD_AW:0] num_desc;
+    reg  [31:0]     cnt_rows;
+    wire            start = apb_wr & r_ctrl & pwdata[0];
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            num_desc <= {{CMD_AW{1'b0}}, 1'b1};
+            busy_q   <= 1'b0;
+        end else begin
+            busy_q <= busy;
+            if (apb_wr && r_nd) num_desc <= pwdata[CMD_AW:0];
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // sequencer
+    wire              cmd_re_s, act_re_s, wgt_re_s, inflight;
+    wire [CMD_AW-1:0] cmd_raddr_s;
+    wire [CMDW-1:0]   cmd_rdata;
+    wire [ACT_AW-1:0] act_raddr_s, i_daddr;
+    wire [WGT_AW-1:0] wgt_raddr_s;
+    wire [LOG2K-1:0]  w_row;
+    wire [LOG2K:0]    t_krem, t_nrem;
+    wire              t_sel, i_first, i_last, i_eof0, i_eof1;
+    wire [ACC_AW-1:0] i_m;
+    wire [OUT_AW-1:0] i_caddr;
+    wire [BQ_AW-1:0]  i_bqaddr;
+    wire              f_acc, f_bias, f_relu, f_int8, error;
+    wire [3:0]        err_code;
+    wire [CMD_AW-1:0] cur_desc;
+    wire [31:0]       cnt_cycles, cnt_busy, cnt_macs, cnt_stalls;
+
+    systolic_seq #(
+        .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH),
+        .OUT_DEPTH(OUT_DEPTH), .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH)
+    ) u_seq (
+        .clk(clk), .rst_n(rst_n), .start(start), .num_desc(num_desc),
+        .cmd_re(cmd_re_s), .cmd_raddr(cmd_raddr_s), .cmd_rdata(cmd_rdata[191:0]),
+        .inflight(inflight),
+        .act_re(act_re_s), .act_raddr(act_raddr_s), .wgt_re(wgt_re_s), .wgt_raddr(wgt_raddr_s),
+        .w_row(w_row), .t_krem(t_krem), .t_nrem(t_nrem), .t_sel(t_sel),
+        .i_m(i_m), .i_first(i_first), .i_last(i_last), .i_eof0(i_eof0), .i_eof1(i_eof1),
+        .i_caddr(i_caddr), .i_daddr(i_daddr), .i_bqaddr(i_bqaddr),
+        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8),
+        .busy(busy), .done(done), .error(error), .err_code(err_code), .cur_desc(cur_desc),
+        .cnt_cycles(cnt_cycles), .cnt_busy(cnt_busy), .cnt_macs(cnt_macs), .cnt_stalls(cnt_stalls)
+    );
+
+    // ------------------------------------------------------------------
+    // scratchpads
+    wire [AWW-1:0] act_rdata, wgt_rdata, aw_wdata;
+    wire [VW-1:0]  bias_rdata, quant_rdata, out_rdata, acc_rdata, acc_wdata, om_wdata;
+    wire           aw_we, om_we, om_re, bq_re, acc_re, acc_we;
+    wire [ACT_AW-1:0] aw_waddr;
+    wire [OUT_AW-1:0] om_waddr, om_raddr;
+    wire [BQ_AW-1:0]  bq_raddr;
+    wire [ACC_AW-1:0] acc_raddr, acc_waddr;
+
+    systolic_ram #(.W(CMDW), .DEPTH(CMD_DEPTH)) u_cmd (
+        .clk(clk),
+        .we(mem_commit & hit_cmd), .waddr(w_cmd[CMD_AW-1:0]), .wdata(commit_c[CMDW-1:0]),
+        .re(busy ? cmd_re_s : apb_rd_mem & hit_cmd),
+        .raddr(busy ? cmd_raddr_s : w_cmd[CMD_AW-1:0]), .rdata(cmd_rdata)
+    );
+    systolic_ram #(.W(AWW), .DEPTH(ACT_DEPTH)) u_act (
+        .clk(clk),
+        .we(busy ? aw_we : mem_commit & hit_act),
+        .waddr(busy ? aw_waddr : w_act[ACT_AW-1:0]),
+        .wdata(busy ? aw_wdata : commit_a[AWW-1:0]),
+        .re(busy ? act_re_s : apb_rd_mem & hit_act),
+        .raddr(busy ? act_raddr_s : w_act[ACT_AW-1:0]), .rdata(act_rdata)
+    );
+    systolic_ram #(.W(AWW), .DEPTH(WGT_DEPTH)) u_wgt (
+        .clk(clk),
+        .we(mem_commit & hit_wgt), .waddr(w_wgt[WGT_AW-1:0]), .wdata(commit_a[AWW-1:0]),
+        .re(busy ? wgt_re_s : apb_rd_mem & hit_wgt),
+        .raddr(busy ? wgt_raddr_s : w_wgt[WGT_AW-1:0]), .rdata(wgt_rdata)
+    );
+    systolic_ram #(.W(VW), .DEPTH(BQ_DEPTH)) u_bias (
+        .clk(clk),
+        .we(mem_commit & hit_bias), .waddr(w_bq[BQ_AW-1:0]), .wdata(commit_v[VW-1:0]),
+        .re(busy ? bq_re : apb_rd_mem & hit_bias),
+        .raddr(busy ? bq_raddr : w_bq[BQ_AW-1:0]), .rdata(bias_rdata)
+    );
+    systolic_ram #(.W(VW), .DEPTH(BQ_DEPTH)) u_quant (
+        .clk(clk),
+        .we(mem_commit & hit_quant), .waddr(w_bq[BQ_AW-1:0]), .wdata(commit_v[VW-1:0]),
+        .re(busy ? bq_re : apb_rd_mem & hit_quant),
+        .raddr(busy ? bq_raddr : w_bq[BQ_AW-1:0]), .rdata(quant_rdata)
+    );
+    systolic_ram #(.W(VW), .DEPTH(OUT_DEPTH)) u_out (
+        .clk(clk),
+        .we(busy ? om_we : mem_commit & hit_out),
+        .waddr(busy ? om_waddr : w_out[OUT_AW-1:0]),
+        .wdata(busy ? om_wdata : commit_v[VW-1:0]),
+        .re(busy ? om_re : apb_rd_mem & hit_out),
+        .raddr(busy ? om_raddr : w_out[OUT_AW-1:0]), .rdata(out_rdata)
+    );
+    systolic_ram #(.W(VW), .DEPTH(ACC_DEPTH)) u_acc (
+        .clk(clk),
+        .we(acc_we), .waddr(acc_waddr), .wdata(acc_wdata),
+        .re(acc_re), .raddr(acc_raddr), .rdata(acc_rdata)
+    );
+
+    // ------------------------------------------------------------------
+    // array feed: activation word masked to the tile's K rows (one register),
+    // weight row masked to the tile's rows and columns (written on arrival)
+    reg             am_v, am_sel;
+    reg [LOG2K:0]   am_krem;
+    reg             wm_v, wm_sel;
+    reg [LOG2K-1:0] wm_row;
+    reg [LOG2K:0]   wm_krem, wm_nrem;
+    reg [AWW-1:0]   arr_a;
+    reg             arr_sel;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            am_v <= 1'b0; am_sel <= 1'b0; am_krem <= {(LOG2K + 1){1'b0}};
+            wm_v <= 1'b0; wm_sel <= 1'b0; wm_row <= {LOG2K{1'b0}};
+            wm_krem <= {(LOG2K + 1){1'b0}}; wm_nrem <= {(LOG2K + 1){1'b0}};
+        end else begin
+            am_v    <= act_re_s;
+            am_sel  <= t_sel;
+            am_krem <= t_krem;
+            wm_v    <= wgt_re_s;
+            wm_sel  <= t_sel;
+            wm_row  <= w_row;
+            wm_krem <= t_krem;
+            wm_nrem <= t_nrem;
+        end
+    end
+
+    wire [AWW-1:0] act_masked, wgt_masked;
+    genvar g;
+    generate
+        for (g = 0; g < K; g = g + 1) begin : g_mask
+            localparam [LOG2K:0] LANE = g;
+            assign act_masked[g*8 +: 8] = (am_v && LANE < am_krem) ? act_rdata[g*8 +: 8] : 8'd0;
+            assign wgt_masked[g*8 +: 8] = ({1'b0, wm_row} < wm_krem && LANE < wm_nrem) ?
+                                          wgt_rdata[g*8 +: 8] : 8'd0;
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            arr_a   <= {AWW{1'b0}};
+            arr_sel <= 1'b0;
+        end else begin
+            arr_a   <= act_masked;
+            arr_sel <= am_sel;
+        end
+    end
+
+    wire [VW-1:0] arr_out;
+    systolic_array #(.K(K)) u_array (
+        .clk(clk), .rst_n(rst_n),
+        .a_data(arr_a), .a_sel(arr_sel),
+        .wl_we(wm_v), .wl_row(wm_row), .wl_buf(wm_sel), .wl_data(wgt_masked),
+        .out_data(arr_out)
+    );
+
+    // ------------------------------------------------------------------
+    // output pipeline
+    systolic_post #(
+        .K(K), .ACT_AW(ACT_AW), .OUT_AW(OUT_AW), .BQ_AW(BQ_AW), .ACC_AW(ACC_AW)
+    ) u_post (
+        .clk(clk), .rst_n(rst_n),
+        .i_valid(act_re_s), .i_m(i_m), .i_first(i_first), .i_last(i_last),
+        .i_eof0(i_eof0), .i_eof1(i_eof1), .i_caddr(i_caddr), .i_daddr(i_daddr),
+        .i_bqaddr(i_bqaddr), .i_nrem(t_nrem),
+        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8),
+        .row(arr_out),
+        .acc_re(acc_re), .acc_raddr(acc_raddr), .acc_rdata(acc_rdata),
+        .acc_we(acc_we), .acc_waddr(acc_waddr), .acc_wdata(acc_wdata),
+        .om_re(om_re), .om_raddr(om_raddr), .om_rdata(out_rdata),
+        .om_we(om_we), .om_waddr(om_waddr), .om_wdata(om_wdata),
+        .bq_re(bq_re), .bq_raddr(bq_raddr), .bias_rdata(bias_rdata), .quant_rdata(quant_rdata),
+        .aw_we(aw_we), .aw_waddr(aw_waddr), .aw_wdata(aw_wdata),
+        .out_valid(out_valid), .out_eof(out_eof), .out_data(out_data),
+        .inflight(inflight)
+    );
+
+    always @(posedge clk) begin
+        if (!rst_n || (start && !busy)) cnt_rows <= 32'd0;
+        else if (out_valid)             cnt_rows <= cnt_rows + 32'd1;
+    end
+
+    // ------------------------------------------------------------------
+    // APB read data: registers captured in the setup phase; memories are read
+    // in the setup phase and the chunk is selected in the access phase
+    wire [31:0] status_val = {{(16 - CMD_AW){1'b0}}, cur_desc, 8'd0, err_code, 1'b0, error, done, busy};
+    reg  [31:0] rd_val;
+    always @* begin
+        rd_val = 32'd0;
+        if (r_id)   rd_val = ID_VAL;
+        if (r_p0)   rd_val = PARAMS0_VAL;
+        if (r_p1)   rd_val = PARAMS1_VAL;
+        if (r_nd)   rd_val = {{(31 - CMD_AW){1'b0}}, num_desc};
+        if (r_st)   rd_val = status_val;
+        if (r_cyc)  rd_val = cnt_cycles;
+        if (r_busy) rd_val = cnt_busy;
+        if (r_macs) rd_val = cnt_macs;
+        if (r_stl)  rd_val = cnt_stalls;
+        if (r_rows) rd_val = cnt_rows;
+    end
+
+    reg [31:0]     reg_q;
+    reg [2:0]      rgn_q;
+    reg [CH_W-1:0] chunk_q;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            reg_q   <= 32'd0;
+            rgn_q   <= G_REG;
+            chunk_q <= {CH_W{1'b0}};
+        end else if (apb_setup) begin
+            reg_q   <= rd_val;
+            rgn_q   <= (hit_mem && !mem_busy) ? region : G_REG;
+            chunk_q <= chunk;
+        end
+    end
+
+    // read words zero-extended to XW bits
+    wire [XW-1:0] cmd_x, act_x, wgt_x, bias_x, quant_x, out_x;
+    generate
+        if (XW > CMDW) begin : g_cmd_ext
+            assign cmd_x = {{(XW - CMDW){1'b0}}, cmd_rdata};
+        end else begin : g_cmd_full
+            assign cmd_x = cmd_rdata;
+        end
+        if (XW > VW) begin : g_v_ext
+            assign bias_x  = {{(XW - VW){1'b0}}, bias_rdata};
+            assign quant_x = {{(XW - VW){1'b0}}, quant_rdata};
+            assign out_x   = {{(XW - VW){1'b0}}, out_rdata};
+        end else begin : g_v_full
+            assign bias_x  = bias_rdata;
+            assign quant_x = quant_rdata;
+            assign out_x   = out_rdata;
+        end
+    endgenerate
+    assign act_x = {{(XW - AWW){1'b0}}, act_rdata};
+    assign wgt_x = {{(XW - AWW){1'b0}}, wgt_rdata};
+
+    reg [XW-1:0] mem_x;
+    always @* begin
+        case (rgn_q)
+            G_CMD:   mem_x = cmd_x;
+            G_ACT:   mem_x = act_x;
+            G_WGT:   mem_x = wgt_x;
+            G_BIAS:  mem_x = bias_x;
+            G_QUANT: mem_x = quant_x;
+            G_OUT:   mem_x = out_x;
+            default: mem_x = {XW{1'b0}};
+        endcase
+    end
+    assign prdata = (rgn_q == G_REG) ? reg_q : mem_x[chunk_q*32 +: 32];
+endmodule

@@ -1,0 +1,245 @@
+// Output pipeline of the systolic GEMM block (docs/systolic.md, "Timing").
+// The issue metadata of each activation row travels D = 2K+1 cycles in a delay
+// line, so it meets the row's de-skewed array output in stage E0. Then:
+//   E0  read acc[m] (later K-tiles), OUT[c] (ACC flag, first K-tile), bias/quant
+//   E1  sum = base + row; not the last K-tile: acc[m] <- sum
+//   E2  y = sum + bias (BIAS flag); ReLU
+//   E3  int8: requantize; int32: y; lanes >= N of the last n-tile -> 0
+//   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write
+module systolic_post #(
+    parameter K      = 8,
+    parameter LOG2K  = $clog2(K),
+    parameter ACT_AW = 14,
+    parameter OUT_AW = 14,
+    parameter BQ_AW  = 8,
+    parameter ACC_AW = 10
+) (
+    input  wire              clk,
+    input  wire              rst_n,
+    // issue-time metadata of an activation row (cycle t)
+    input  wire              i_valid,
+    input  wire [ACC_AW-1:0] i_m,
+    input  wire              i_first,
+    input  wire              i_last,
+    input  wire              i_eof0,
+    input  wire              i_eof1,
+    input  wire [OUT_AW-1:0] i_caddr,
+    input  wire [ACT_AW-1:0] i_daddr,
+    input  wire [BQ_AW-1:0]  i_bqaddr,
+    input  wire [LOG2K:0]    i_nrem,
+    input  wire              f_acc,
+    input  wire              f_bias,
+    input  wire              f_relu,
+    input  wire              f_int8,
+    // array output row (cycle t + D)
+    input  wire [K*32-1:0]   row,
+    // accumulator memory
+    output wire              acc_re,
+    output wire [ACC_AW-1:0] acc_raddr,
+    input  wire [K*32-1:0]   acc_rdata,
+    output wire              acc_we,
+    output wire [ACC_AW-1:0] acc_waddr,
+    output wire [K*32-1:0]   acc_wdata,
+    // output scratchpad (int32)
+    output wire              om_re,
+    output wire [OUT_AW-1:0] om_raddr,
+    input  wire [K*32-1:0]   om_rdata,
+    output wire              om_we,
+    output wire [OUT_AW-1:0] om_waddr,
+    output wire [K*32-1:0]   om_wdata,
+    // bias and quant scratchpads
+    output wire              bq_re,
+    output wire [BQ_AW-1:0]  bq_raddr,
+    input  wire [K*32-1:0]   bias_rdata,
+    input  wire [K*32-1:0]   quant_rdata,
+    // activation scratchpad write (int8 results)
+    output wire              aw_we,
+    output wire [ACT_AW-1:0] aw_waddr,
+    output wire [K*8-1:0]    aw_wdata,
+    // output row stream
+    output reg               out_valid,
+    output reg  [1:0]        out_eof,
+    output reg  [K*32-1:0]   out_data,
+    output wire              inflight
+);
+    localparam D  = 2 * K + 1;
+    // metadata word: {nrem, bqaddr, daddr, caddr, eof1, eof0, last, first, m, valid}
+    localparam MW = 1 + ACC_AW + 4 + OUT_AW + ACT_AW + BQ_AW + LOG2K + 1;
+    localparam O_M  = 1;
+    localparam O_F  = O_M + ACC_AW;
+    localparam O_L  = O_F + 1;
+    localparam O_E0 = O_L + 1;
+    localparam O_E1 = O_E0 + 1;
+    localparam O_C  = O_E1 + 1;
+    localparam O_D  = O_C + OUT_AW;
+    localparam O_BQ = O_D + ACT_AW;
+    localparam O_NR = O_BQ + BQ_AW;
+
+    integer i;
+    genvar  g;
+
+    // ------------------------------------------------------------------
+    // delay line: line[j] holds the metadata of the row issued j+1 cycles ago
+    // line[j*MW +: MW]: metadata of the row issued j+1 cycles ago
+    reg  [MW*D-1:0] line;
+    wire [MW-1:0]   i_meta = {i_nrem, i_bqaddr, i_daddr, i_caddr, i_eof1, i_eof0, i_last, i_first,
+                              i_m, i_valid};
+    reg  [D-1:0]    line_v;
+    generate
+        if (D > 1) begin : g_line
+            always @(posedge clk) begin
+                if (!rst_n) line <= {(MW*D){1'b0}};
+                else        line <= {line[MW*(D-1)-1:0], i_meta};
+            end
+        end else begin : g_line1
+            always @(posedge clk) begin
+                if (!rst_n) line <= {MW{1'b0}};
+                else        line <= i_meta;
+            end
+        end
+    endgenerate
+    always @* begin
+        for (i = 0; i < D; i = i + 1) line_v[i] = line[i*MW];
+    end
+
+    // ------------------------------------------------------------------
+    // E0
+    wire [MW-1:0]     e0 = line[(D-1)*MW +: MW];
+    wire              e0_v     = e0[0];
+    wire [ACC_AW-1:0] e0_m     = e0[O_M +: ACC_AW];
+    wire              e0_first = e0[O_F];
+    wire              e0_last  = e0[O_L];
+    assign acc_re    = e0_v && !e0_first;
+    assign acc_raddr = e0_m;
+    assign om_re     = e0_v && e0_first && f_acc;
+    assign om_raddr  = e0[O_C +: OUT_AW];
+    assign bq_re     = e0_v && e0_last;
+    assign bq_raddr  = e0[O_BQ +: BQ_AW];
+
+    // E1
+    reg              e1_v;
+    reg [MW-1:0]     e1;
+    reg [K*32-1:0]   e1_row;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            e1_v   <= 1'b0;
+            e1     <= {MW{1'b0}};
+            e1_row <= {(K*32){1'b0}};
+        end else begin
+            e1_v <= e0_v;
+            if (e0_v) begin
+                e1     <= e0;
+                e1_row <= row;
+            end
+        end
+    end
+    wire              e1_first = e1[O_F];
+    wire              e1_last  = e1[O_L];
+    wire [K*32-1:0]   base = e1_first ? (f_acc ? om_rdata : {(K*32){1'b0}}) : acc_rdata;
+    wire [K*32-1:0]   sum;
+    generate
+        for (g = 0; g < K; g = g + 1) begin : g_sum
+            assign sum[g*32 +: 32] = base[g*32 +: 32] + e1_row[g*32 +: 32];
+        end
+    endgenerate
+    assign acc_we    = e1_v && !e1_last;
+    assign acc_waddr = e1[O_M +: ACC_AW];
+    assign acc_wdata = sum;
+
+    // E2
+    reg            e2_v;
+    reg [MW-1:0]   e2;
+    reg [K*32-1:0] e2_sum, e2_bias, e2_quant;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            e2_v     <= 1'b0;
+            e2       <= {MW{1'b0}};
+            e2_sum   <= {(K*32){1'b0}};
+            e2_bias  <= {(K*32){1'b0}};
+            e2_quant <= {(K*32){1'b0}};
+        end else begin
+            e2_v <= e1_v && e1_last;
+            if (e1_v && e1_last) begin
+                e2       <= e1;
+                e2_sum   <= sum;
+                e2_bias  <= bias_rdata;
+                e2_quant <= quant_rdata;
+            end
+        end
+    end
+    wire [K*32-1:0] y;
+    generate
+        for (g = 0; g < K; g = g + 1) begin : g_bias
+            wire [31:0] yb = e2_sum[g*32 +: 32] + (f_bias ? e2_bias[g*32 +: 32] : 32'd0);
+            assign y[g*32 +: 32] = (f_relu && yb[31]) ? 32'd0 : yb;
+        end
+    endgenerate
+
+    // E3
+    reg            e3_v;
+    reg [MW-1:0]   e3;
+    reg [K*32-1:0] e3_y, e3_quant;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            e3_v     <= 1'b0;
+            e3       <= {MW{1'b0}};
+            e3_y     <= {(K*32){1'b0}};
+            e3_quant <= {(K*32){1'b0}};
+        end else begin
+            e3_v <= e2_v;
+            if (e2_v) begin
+                e3       <= e2;
+                e3_y     <= y;
+                e3_quant <= e2_quant;
+            end
+        end
+    end
+    wire [LOG2K:0]  e3_nrem = e3[O_NR +: LOG2K + 1];
+    wire [K*32-1:0] res;
+    generate
+        for (g = 0; g < K; g = g + 1) begin : g_out
+            localparam [LOG2K:0] LANE = g;
+            wire [31:0] q;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] qw = e3_quant[g*32 +: 32];   // [31:29] reserved
+            /* verilator lint_on UNUSEDSIGNAL */
+            systolic_requant u_rq (.y(e3_y[g*32 +: 32]), .mult(qw[23:0]), .shift(qw[28:24]), .q(q));
+            assign res[g*32 +: 32] = (LANE >= e3_nrem) ? 32'd0 : (f_int8 ? q : e3_y[g*32 +: 32]);
+        end
+    endgenerate
+
+    // E4
+    reg [OUT_AW-1:0] e4_caddr;
+    reg [ACT_AW-1:0] e4_daddr;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            out_valid <= 1'b0;
+            out_eof   <= 2'd0;
+            out_data  <= {(K*32){1'b0}};
+            e4_caddr  <= {OUT_AW{1'b0}};
+            e4_daddr  <= {ACT_AW{1'b0}};
+        end else begin
+            out_valid <= e3_v;
+            if (e3_v) begin
+                out_eof  <= {e3[O_E1], e3[O_E0]};
+                out_data <= res;
+                e4_caddr <= e3[O_C +: OUT_AW];
+                e4_daddr <= e3[O_D +: ACT_AW];
+            end else begin
+                out_eof <= 2'd0;
+            end
+        end
+    end
+    assign om_we    = out_valid && !f_int8;
+    assign om_waddr = e4_caddr;
+    assign om_wdata = out_data;
+    assign aw_we    = out_valid && f_int8;
+    assign aw_waddr = e4_daddr;
+    generate
+        for (g = 0; g < K; g = g + 1) begin : g_pack
+            assign aw_wdata[g*8 +: 8] = out_data[g*32 +: 8];
+        end
+    endgenerate
+
+    assign inflight = (|line_v) | e1_v | e2_v | e3_v | out_valid;
+endmodule
