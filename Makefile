@@ -17,7 +17,8 @@ RTL_FILES  := $(sort $(wildcard rtl/*/*.v rtl/*.v))
 # Top-level modules linted by `make lint`, each with the parameter overrides that
 # select its generate branches (every branch is linted).
 LINT_RUNS  := "lebug" "lebug -GVSRU_FIRST=1 -GFRAC_W=8" \
-              "systolic -GK=2" "systolic -GK=4" "systolic -GK=8" "systolic -GK=16"
+              "systolic -GK=2" "systolic -GK=4" "systolic -GK=8" "systolic -GK=16" \
+              "accel_top" "accel_top -GK=4 -GN=8" "accel_top -GK=16 -GN=4 -GM=4 -GVSRU_FIRST=1 -GFRAC_W=8"
 VERILATOR_LINT := verilator --lint-only -Wall -Wno-DECLFILENAME --timing
 
 .PHONY: all bootstrap tools sim test lint waves clean help

@@ -93,7 +93,6 @@ module systolic_seq #(
     localparam [31:0] K32      = K;
     localparam [15:0] K16      = K32[15:0];
     localparam [31:0] KM1_32   = K - 1;
-    localparam [39:0] K40      = {8'd0, K32};
     localparam [31:0] ACT_D32  = ACT_DEPTH;
     localparam [31:0] WGT_D32  = WGT_DEPTH;
     localparam [31:0] BQ_D32   = BQ_DEPTH;
@@ -138,7 +137,7 @@ module systolic_seq #(
     wire [39:0] out_d40 = {8'd0, OUT_D32};
     wire [39:0] m1      = {24'd0, d_m} - 40'd1;
     wire [39:0] a_last  = {24'd0, d_abase} + m1 * {24'd0, d_astride} + {24'd0, n_kt} - 40'd1;
-    wire [39:0] b_last  = {24'd0, d_bbase} + {24'd0, n_nt} * {24'd0, n_kt} * K40 - 40'd1;
+    wire [39:0] b_last  = {24'd0, d_bbase} + (({24'd0, n_nt} * {24'd0, n_kt}) << LOG2K) - 40'd1;
     wire [39:0] c_last  = {24'd0, d_cbase} + m1 * {24'd0, d_cstride} + {24'd0, n_nt} - 40'd1;
     wire [39:0] dd_last = {24'd0, d_dbase} + m1 * {24'd0, d_dstride} + {24'd0, n_nt} - 40'd1;
     wire [39:0] bq_last = {24'd0, d_bqbase} + {24'd0, n_nt} - 40'd1;
