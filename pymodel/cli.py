@@ -157,6 +157,73 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return registry[args.test](args.sim, args.waves)
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pymodel.lebug import LebugConfig
+    from pymodel.net.importers import load_json
+    from pymodel.top.compile import compile_network
+    from pymodel.top.config import TopConfig
+
+    net = load_json(args.network)
+    lcfg = LebugConfig.parse(args.lebug_config, LebugConfig(N=args.array, M=min(4, args.array)))
+    cfg = TopConfig(TopConfig.for_array(args.array).sys, lcfg, args.tap_depth)
+    if args.input:
+        x = load_npy(args.input, "--input").astype(np.float32)
+        if x.shape[1:] != tuple(net.input_shape):
+            raise AccelscopeError(f"--input {args.input}: expected shape (n, {', '.join(map(str, net.input_shape))}), "
+                                  f"got {x.shape}")
+    else:
+        x = np.random.default_rng(0).normal(0, 1, (args.batch, *net.input_shape)).astype(np.float32)
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise AccelscopeError(f"--out {out}: directory exists and is not empty")
+    compiled = compile_network(net, x, cfg, args.tap, parse_kv_ints(args.tap_arg, "--tap-arg"))
+    compiled.bundle.write(out)
+    recs = compiled.bundle.records()
+    print(f"{out}: {len(compiled.descriptors)} layers on a {cfg.sys.K}x{cfg.sys.K} array, batch {len(x)}, "
+          f"tap {args.tap} on LeBug N={cfg.lebug.N}; {len(compiled.bundle.memories)} memories, {len(recs)} PROG records")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from pymodel.bundle import load_bundle
+    from pymodel.simrun import check_simulator
+    from pymodel.top.model import expected
+    from pymodel.top.rtl import replay_on_rtl
+
+    check_simulator(args.sim)
+    path = Path(args.bundle)
+    bundle = load_bundle(path)  # the whole bundle is validated before anything is applied
+    exp = expected(bundle)
+    hw = replay_on_rtl(path, exp.cfg, args.mode, args.sim, args.waves)  # the testbench compares with the model
+    K = exp.cfg.sys.K
+    c = hw.counters
+    out_meta = bundle.extra.get("network", {}).get("output")
+    logits = None
+    if out_meta and "out" in hw.mems:
+        nt = -(-out_meta["cols"] // K)
+        logits = hw.mems["out"].reshape(out_meta["rows"], nt * K)[:, : out_meta["cols"]]
+    results = {
+        "bundle": str(path), "mode": args.mode, "sim": args.sim, "match": True,
+        "systolic": {**c, "utilization": c["macs"] / (K * K * c["cycles"]) if c["cycles"] else 0.0},
+        "per_descriptor": [pc.as_dict() for pc in exp.systolic.per_desc],
+        "tap": {**hw.tap, "max_fill": hw.maxfill},
+        "lebug": {"status": hw.lebug_status, "trace": exp.lebug.trace.tolist()},
+        "outputs": {"logits": logits.tolist() if logits is not None else None,
+                    "argmax": logits.argmax(1).tolist() if logits is not None else None},
+    }
+    (path / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(f"replayed {len(bundle.records())} PROG records ({args.mode}) on {args.sim}: outputs, {len(hw.stream)} "
+          f"stream rows, counters and {hw.lebug_status['rows']} LeBug trace rows equal the model")
+    print(f"cycles {c['cycles']}, MACs {c['macs']}, utilization {results['systolic']['utilization']:.4f}; "
+          f"tap {hw.tap}; wrote {path / 'results.json'}")
+    return 0
+
+
 def cmd_prog(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -191,6 +258,25 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--sim", choices=["icarus", "verilator", "model"], default="model")
     lb.add_argument("--out", required=True, help="trace rows in write order (.npy)")
     lb.set_defaults(func=cmd_lebug)
+
+    cp = sub.add_parser("compile", help="compile a JSON+npz network into a bundle for the top level")
+    cp.add_argument("network", help="NETWORK.json (docs/net.md) with its npz beside it")
+    cp.add_argument("--out", required=True, help="bundle directory to create")
+    cp.add_argument("--array", type=int, default=8, help="systolic array size K (default 8)")
+    cp.add_argument("--tap", default="distribution", help="LeBug library firmware on the output stream")
+    cp.add_argument("--tap-arg", action="append", default=[], help="tap firmware argument NAME=INT")
+    cp.add_argument("--lebug-config", default="", help="LeBug parameters (default N=K, M=min(4,K))")
+    cp.add_argument("--tap-depth", type=int, default=256, help="tap FIFO depth in rows")
+    cp.add_argument("--input", help="(n, features) float .npy: calibration and the batch to run")
+    cp.add_argument("--batch", type=int, default=8, help="random N(0,1) batch size when --input is absent")
+    cp.set_defaults(func=cmd_compile)
+
+    rp = sub.add_parser("replay", help="replay a bundle's PROG records into the RTL and compare with the model")
+    rp.add_argument("bundle")
+    rp.add_argument("--sim", choices=["icarus", "verilator"], default="icarus")
+    rp.add_argument("--mode", choices=["apb", "backdoor"], default="apb")
+    rp.add_argument("--waves", action="store_true")
+    rp.set_defaults(func=cmd_replay)
 
     pg = sub.add_parser("prog", help="(re)write or check a bundle's APB programming records")
     pg.add_argument("bundle")

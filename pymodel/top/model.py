@@ -1,0 +1,87 @@
+"""What the top level must produce for a bundle: the systolic model, the tap adapter and
+the LeBug emulator chained (docs/top.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pymodel.bundle import Bundle, chunks_to_lanes
+from pymodel.errors import AccelscopeError
+from pymodel.lebug import EmulationResult, decode_firmware, emulate
+from pymodel.systolic.descriptor import Descriptor
+from pymodel.systolic.model import RunResult, run
+from pymodel.top import regmap as tr
+from pymodel.top.config import TopConfig
+
+
+def adapt(rows: np.ndarray, eof: np.ndarray, K: int, N: int) -> tuple[np.ndarray, np.ndarray]:
+    """Accelerator rows (K lanes) -> LeBug vectors (N lanes), as tap_adapter.v does."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1, K)
+    eof = np.asarray(eof, dtype=np.int64).reshape(-1, 2)
+    if K == N:
+        return rows, eof
+    if K < N:
+        out = np.zeros((len(rows), N), dtype=np.int64)
+        out[:, :K] = rows
+        return out, eof
+    r = K // N
+    vec_eof = np.zeros((len(rows), r, 2), dtype=np.int64)
+    vec_eof[:, -1] = eof
+    return rows.reshape(-1, N), vec_eof.reshape(-1, 2)
+
+
+def descriptors_of(bundle: Bundle) -> list[Descriptor]:
+    cmd = bundle.images.get("sys_cmd")
+    if cmd is None:
+        raise AccelscopeError("bundle: no sys_cmd image (no descriptors)")
+    return [Descriptor.decode([int(w) for w in row], f"sys_cmd.hex:{i + 1}") for i, row in enumerate(cmd)]
+
+
+def systolic_images(bundle: Bundle, cfg: TopConfig) -> dict[str, np.ndarray]:
+    out = {}
+    for name, mem in tr.SYS_MEMS.items():
+        if mem == "cmd" or name not in bundle.images:
+            continue
+        bits = 8 if mem in ("act", "wgt") else 32
+        lanes = chunks_to_lanes(bundle.images[name], bits, cfg.sys.K)
+        out[mem] = lanes & 0xFFFFFFFF if mem == "quant" else lanes
+    return out
+
+
+@dataclass
+class TopExpected:
+    cfg: TopConfig
+    descriptors: list[Descriptor]
+    systolic: RunResult
+    vectors: np.ndarray
+    vec_eof: np.ndarray
+    lebug: EmulationResult
+    tap: dict[str, int]
+
+    def written(self) -> dict[str, np.ndarray]:
+        """Word addresses the descriptors write, per scratchpad (the outputs to compare)."""
+        K = self.cfg.sys.K
+        act, out = [], []
+        for d in self.descriptors:
+            m = np.arange(d.m)[:, None]
+            nt = np.arange(d.nt(K))[None, :]
+            (act if d.int8 else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.int8
+                                            else (d.c_base + m * d.c_stride + nt).ravel())
+        return {"act": np.concatenate(act) if act else np.zeros(0, np.int64),
+                "out": np.concatenate(out) if out else np.zeros(0, np.int64)}
+
+
+def expected(bundle: Bundle) -> TopExpected:
+    cfg = TopConfig.from_hardware(bundle.hardware)
+    descs = descriptors_of(bundle)
+    sysres = run(cfg.sys, descs, systolic_images(bundle, cfg))
+    vectors, vec_eof = adapt(sysres.stream, sysres.eof, cfg.sys.K, cfg.lebug.N)
+    chains = bundle.images["lebug_chains"].astype(np.uint64)
+    words = (chains[:, 0] | (chains[:, 1] << np.uint64(32))).tolist()
+    fw = decode_firmware([int(w) for w in words], cfg.lebug)
+    thr = chunks_to_lanes(bundle.images["lebug_thresh"], 32, 1).ravel()
+    lres = emulate(cfg.lebug, fw, vectors, vec_eof, thr)
+    tap = {"rows": int(len(sysres.stream)), "drops": 0, "vectors": int(len(vectors))}
+    return TopExpected(cfg, descs, sysres, vectors, vec_eof, lres, tap)

@@ -1,0 +1,102 @@
+"""accelscope compile / prog / replay on the top level."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pymodel.bundle import load_bundle, read_prog
+from pymodel.cli import main
+from pymodel.net.importers import load_json
+from pymodel.net.steps import GemmStep
+from pymodel.top.compile import compile_network
+from pymodel.top.config import TopConfig
+from pymodel.top.model import expected
+
+MLP = "examples/digits_mlp.json"
+CNN = "examples/digits_cnn.json"
+
+
+@pytest.fixture
+def mlp_bundle(tmp_path, capsys):
+    x = np.random.default_rng(1).random((5, 64)).astype(np.float32) * 16
+    np.save(tmp_path / "x.npy", x)
+    assert main(["compile", MLP, "--out", str(tmp_path / "b"), "--input", str(tmp_path / "x.npy")]) == 0
+    capsys.readouterr()
+    return tmp_path / "b", x
+
+
+def test_compile_writes_valid_bundle(mlp_bundle, capsys):
+    path, _ = mlp_bundle
+    assert main(["prog", "--check", str(path)]) == 0
+    meta = json.loads((path / "manifest.json").read_text())
+    assert meta["schema"] == "accelscope-bundle/1"
+    assert {m["name"] for m in meta["memories"]} >= {"sys_cmd", "sys_act", "sys_wgt", "lebug_chains"}
+    assert meta["plan"]["scratchpads"]["sys_wgt"]["words"] > 0
+
+
+def test_images_prog_images_round_trip(mlp_bundle):
+    path, _ = mlp_bundle
+    b = load_bundle(path)
+    images, regs = b.images_from_records(read_prog(path))
+    for name, img in b.images.items():
+        np.testing.assert_array_equal(images[name], img)
+    assert set(regs) == {r.addr for r in b.registers}
+
+
+def test_model_logits_equal_integer_network(mlp_bundle):
+    """The top-level model (systolic model on the bundle) == the network's own integer pass."""
+    path, x = mlp_bundle
+    exp = expected(load_bundle(path))
+    out = exp.written()["out"]
+    got = exp.systolic.mems["out"][out].reshape(len(x), -1)[:, :10]
+    compiled = compile_network(load_json(MLP), x, TopConfig.for_array(8))
+    logits = {}
+    compiled.qnet.run(x, trace=lambda i, s, a: logits.__setitem__("y", a) if isinstance(s, GemmStep) else None)
+    np.testing.assert_array_equal(got, logits["y"])
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["compile", CNN, "--out", "{d}/c"], "runs on the host between accelerator layers"),
+    (["compile", MLP, "--out", "{d}/c", "--input", "{d}/bad.npy"], "expected shape (n, 64)"),
+    (["compile", MLP, "--out", "{d}/c", "--tap", "nope"], "unknown firmware 'nope'"),
+    (["compile", MLP, "--out", "{d}/c", "--tap-arg", "bins=6"], "multiple of M=4"),
+    (["compile", "{d}/missing.json", "--out", "{d}/c"], "missing.json"),
+    (["replay", "{d}/nowhere"], "no such file"),
+])
+def test_compile_and_replay_errors(tmp_path, capsys, argv, msg):
+    np.save(tmp_path / "bad.npy", np.zeros((3, 7), np.float32))
+    code = main([a.format(d=tmp_path) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and msg in err, err
+    assert not (tmp_path / "c" / "manifest.json").exists()
+
+
+def test_compile_refuses_non_empty_out(mlp_bundle, capsys):
+    path, _ = mlp_bundle
+    assert main(["compile", MLP, "--out", str(path)]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_replay_rejects_corrupt_bundle_before_simulating(mlp_bundle, capsys):
+    path, _ = mlp_bundle
+    lines = (path / "prog" / "0PROG_A").read_text().splitlines()
+    lines[3] = "00000002"  # misaligned
+    (path / "prog" / "0PROG_A").write_text("\n".join(lines) + "\n")
+    assert main(["replay", str(path)]) == 2
+    assert "prog/0PROG_A:4: misaligned address 0x00000002" in capsys.readouterr().err
+    assert not (path / "results.json").exists()
+
+
+def test_replay_on_icarus(mlp_bundle, capsys):
+    path, x = mlp_bundle
+    assert main(["replay", str(path)]) == 0
+    res = json.loads((path / "results.json").read_text())
+    exp = expected(load_bundle(path))
+    out = exp.written()["out"]
+    want = exp.systolic.mems["out"][out].reshape(len(x), -1)[:, :10]
+    assert res["match"] and res["outputs"]["logits"] == want.tolist()
+    assert res["systolic"]["cycles"] == exp.systolic.counters.cycles
+    assert res["tap"]["drops"] == 0 and res["lebug"]["status"] == exp.lebug.status.as_dict()
