@@ -140,6 +140,74 @@ def cmd_gemm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from pymodel.deploy.evaluate import evaluate
+    from pymodel.deploy.scenario import load_scenario
+    from pymodel.simrun import check_simulator
+
+    sc = load_scenario(args.scenario)
+    if args.samples is not None:
+        sc = replace(sc, samples=args.samples)
+    if args.sim is not None:
+        sc = replace(sc, simulator=args.sim)
+    if sc.simulator != "model":
+        check_simulator(sc.simulator)
+    res = evaluate(sc)
+    Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
+    print(summary(res))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def summary(res: dict) -> str:
+    acc = res["accuracy"]
+    lines = [f"{res['model']} ({res['mode']}): float {acc['float']:.2%}, fake-quant {acc['fake_quant']:.2%}, "
+             f"integer {acc['integer']:.2%} on {res['test_images']} test images"]
+    if "rtl" in acc:
+        lines.append(f"RTL ({res['simulator']}): {acc['rtl']:.2%} on {res['rtl_images']} images "
+                     f"(integer model on the same images {acc['integer_on_rtl_images']:.2%}); "
+                     f"logits bit-exact: {res['bit_exact']}")
+        for i, l in enumerate(res["layers"]):
+            lines.append(f"  {l['layer']}: {l['m']}x{l['k']}x{l['n']} {l['cycles']} cycles, "
+                         f"{l['macs']} MACs, utilization {l['utilization']:.3f}, "
+                         f"LeBug histogram {'equals' if l['hist_match'] else 'DIFFERS FROM'} the model")
+    return "\n".join(lines)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pymodel.deploy.report import write_report
+
+    res = Path(args.results)
+    out = Path(args.out) if args.out else res.parent / f"{res.stem}_report"
+    path = write_report(res, out)
+    print(f"wrote {path} and {len(list((out / 'img').glob('*.png')))} plots in {out / 'img'}")
+    return 0
+
+
+def sim_mlp_digits(sim: str, waves: bool) -> int:
+    """20 test images of the digits MLP on the RTL: accuracies, PASS when logits are bit-exact."""
+    from dataclasses import replace
+
+    from pymodel.deploy.evaluate import evaluate
+    from pymodel.deploy.scenario import load_scenario
+    from pymodel.simrun import REPO, check_simulator
+
+    check_simulator(sim)
+    sc = replace(load_scenario(REPO / "examples" / "digits_mlp_scenario.json"), samples=20, batch=20,
+                 simulator=sim)
+    res = evaluate(sc)
+    print(summary(res))
+    ok = bool(res["bit_exact"]) and all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
+    print("PASS: RTL logits equal the integer model bit for bit" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     from pymodel.lebug import LIBRARY
     from pymodel.lebug import scenarios as lebug_scenarios
@@ -149,6 +217,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         name: (lambda sim, waves, n=name: lebug_scenarios.run(n, sim, waves)) for name in LIBRARY
     }
     registry["gemm"] = lambda sim, waves: systolic_scenarios.run_gemm(sim, waves)
+    registry["mlp_digits"] = sim_mlp_digits
     if args.test == "list" or args.test not in registry:
         if args.test != "list":
             print(f"accelscope: unknown test {args.test!r}")
@@ -293,6 +362,18 @@ def build_parser() -> argparse.ArgumentParser:
     gm.add_argument("--out", required=True, help="(M, N) int32 result .npy")
     gm.add_argument("--stats", help="JSON with cycles, MACs and utilization")
     gm.set_defaults(func=cmd_gemm)
+
+    ev = sub.add_parser("eval", help="evaluate a scenario: float, quantized, integer model and RTL")
+    ev.add_argument("scenario")
+    ev.add_argument("--out", default="results.json")
+    ev.add_argument("--samples", type=int, help="override the scenario's number of RTL images")
+    ev.add_argument("--sim", choices=["icarus", "model"], help="override the scenario's simulator")
+    ev.set_defaults(func=cmd_eval)
+
+    rep = sub.add_parser("report", help="Markdown report with PNG plots from results.json")
+    rep.add_argument("results")
+    rep.add_argument("--out", help="report directory (default: <results>_report beside it)")
+    rep.set_defaults(func=cmd_report)
 
     sm = sub.add_parser("sim", help="run a registered simulation (make sim TEST=...)")
     sm.add_argument("test")

@@ -56,9 +56,12 @@ def chained_gemms(qnet: QuantizedNetwork) -> list[GemmStep]:
     return gemms  # type: ignore[return-value]
 
 
-def lebug_memories(cfg: TopConfig, tap: str, tap_args: dict[str, int]) -> tuple[list[MemorySpec], dict[str, np.ndarray], list[RegisterWrite]]:
+def lebug_memories(cfg: TopConfig, tap: str, tap_args: dict[str, int], thresholds: np.ndarray | None = None
+                   ) -> tuple[list[MemorySpec], dict[str, np.ndarray], list[RegisterWrite]]:
+    """LeBug's part of a bundle: firmware words, thresholds (given, the firmware's own, or 0, 1, 2, ...)."""
     fw = build(tap, cfg.lebug, **tap_args)
-    thr = fw.thresholds if fw.thresholds is not None else default_thresholds(cfg.lebug)
+    thr = thresholds if thresholds is not None else (fw.thresholds if fw.thresholds is not None
+                                                     else default_thresholds(cfg.lebug))
     words = np.array(encode_firmware(fw, cfg.lebug), dtype=np.uint64)
     chains = np.stack([(words & np.uint64(0xFFFFFFFF)).astype(np.uint32), (words >> np.uint64(32)).astype(np.uint32)], 1)
     mems = [MemorySpec("lebug_chains", tr.LEBUG_BASE + lb.CHAIN_BASE, 64, len(words), cfg.lebug.MAX_CHAINS, 8,

@@ -1,0 +1,1 @@
+"""Deployment and evaluation: scenarios, RTL-backed GEMMs, results and reports."""

@@ -1,0 +1,126 @@
+"""Evaluate a scenario: float, fake-quantized and integer numpy models on the whole test split,
+and the RTL (accel_top under cocotb) on the first `samples` test images; results.json."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from pymodel.deploy.rtl_gemm import BINS, RtlGemm, eval_config, hist_edges, histogram
+from pymodel.deploy.scenario import Scenario
+from pymodel.errors import AccelscopeError
+from pymodel.net import digits
+from pymodel.net.float_model import forward
+from pymodel.net.importers import load_json, load_onnx
+from pymodel.net.layers import Network
+from pymodel.net.quant import quantize
+from pymodel.net.steps import GemmStep
+from pymodel.top.compile import MULT_BITS
+
+
+def load_model(sc: Scenario) -> Network:
+    return load_onnx(sc.model) if sc.model.suffix == ".onnx" else load_json(sc.model)
+
+
+def shaped(x: np.ndarray, net: Network) -> np.ndarray:
+    return x.reshape((len(x),) + tuple(net.input_shape))
+
+
+def confusion(y: np.ndarray, pred: np.ndarray, classes: int = 10) -> list[list[int]]:
+    cm = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    return cm.tolist()
+
+
+def evaluate(sc: Scenario, progress: bool = True) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    net = load_model(sc)
+    data = digits.load()
+    x_test = shaped(data.x_test, net)
+    x_cal = shaped(data.x_train, net)
+    y = data.y_test
+    qnet = quantize(net, x_cal, sc.mode, mult_bits=MULT_BITS)
+    acc = {
+        "float": float(np.mean(forward(net, x_test).argmax(1) == y)),
+        "fake_quant": float(np.mean(qnet.fake(x_test).argmax(1) == y)),
+        "integer": float(np.mean(qnet.run(x_test).argmax(1) == y)),
+    }
+    n = min(sc.samples, len(x_test))
+    xs, ys = x_test[:n], y[:n]
+    int_logits = qnet.run(xs)
+    layers = [s for s in qnet.steps if isinstance(s, GemmStep)]
+    result: dict[str, Any] = {"scenario": str(sc.path), "model": sc.model.name, "mode": sc.mode, "array": sc.array,
+                              "simulator": sc.simulator, "test_images": int(len(y)), "rtl_images": 0,
+                              "host_layers": [s.kind for s in qnet.steps if not isinstance(s, GemmStep)]}
+    if sc.simulator == "model":
+        result.update(accuracy=acc, confusion=confusion(ys, int_logits.argmax(1)), layers=[],
+                      bit_exact=None, wall_s=time.perf_counter() - t0)
+        return result
+    outputs = layer_outputs(sc, layers, qnet, xs)
+    edges = [hist_edges(outputs[i], s.out_int8) for i, s in enumerate(layers)]
+    rtl = RtlGemm(eval_config(sc.array), sim=sc.simulator, edges=edges)
+    outs = []
+    with tqdm(total=n, unit="img", desc=f"RTL ({sc.simulator})", disable=not progress) as bar:
+        for b0 in range(0, n, sc.batch):
+            outs.append(qnet.run(xs[b0:b0 + sc.batch], gemm=rtl))
+            bar.update(len(xs[b0:b0 + sc.batch]))
+    rtl_logits = np.concatenate(outs)
+    exact = bool(np.array_equal(rtl_logits, int_logits))
+    if not exact:
+        raise AccelscopeError("RTL logits differ from the integer model's")
+    acc["rtl"] = float(np.mean(rtl_logits.argmax(1) == ys))
+    acc["integer_on_rtl_images"] = float(np.mean(int_logits.argmax(1) == ys))
+    result.update(accuracy=acc, confusion=confusion(ys, rtl_logits.argmax(1)), bit_exact=exact, rtl_images=n,
+                  layers=layer_table(sc, layers, rtl, outputs), wall_s=time.perf_counter() - t0)
+    return result
+
+
+def layer_outputs(sc: Scenario, layers: list[GemmStep], qnet: Any, xs: np.ndarray) -> list[np.ndarray]:
+    """Every accelerator layer's integer output values on the RTL images (integer model)."""
+    outputs: dict[int, list[np.ndarray]] = {i: [] for i in range(len(layers))}
+    gi = {id(s): i for i, s in enumerate(layers)}
+
+    def keep(_: int, step: Any, act: np.ndarray) -> None:
+        if id(step) in gi:
+            outputs[gi[id(step)]].append(np.asarray(act).reshape(-1))
+
+    for b0 in range(0, len(xs), sc.batch):
+        qnet.run(xs[b0:b0 + sc.batch], trace=keep)
+    return [np.concatenate(outputs[i]) for i in range(len(layers))]
+
+
+def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemm, outputs: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Per accelerator layer: cycles, MACs, utilization, scratchpad bytes, LeBug histogram vs model."""
+    nl = len(layers)
+    table = []
+    K = sc.array
+    for i, step in enumerate(layers):
+        calls = rtl.calls[i::nl]
+        y = outputs[i]
+        edges = np.asarray(calls[0].edges)
+        hw = np.sum([c.hw_hist for c in calls], axis=0)
+        pads = sum(c.pad_zeros for c in calls)
+        zero_bin = int(np.searchsorted(edges, 0, side="left")) - 1
+        hw_act = hw.copy()
+        if 0 <= zero_bin < BINS:
+            hw_act[zero_bin] -= pads
+        model_hist = histogram(y, edges)
+        cycles = sum(c.cycles for c in calls)
+        macs = sum(c.macs for c in calls)
+        table.append({
+            "layer": step.name, "m": sum(c.m for c in calls), "k": step.k, "n": step.n,
+            "out": "int8" if step.out_int8 else "int32", "relu": step.relu,
+            "im2col": step.layout is not None, "calls": sum(c.chunks for c in calls),
+            "cycles": cycles, "busy": sum(c.busy for c in calls), "macs": macs,
+            "utilization": macs / (K * K * cycles) if cycles else 0.0,
+            "scratchpad_bytes": {k: max(c.scratchpad_bytes.get(k, 0) for c in calls) for k in calls[0].scratchpad_bytes},
+            "stream_rows": sum(c.stream_rows for c in calls), "tap_drops": sum(c.tap_drops for c in calls),
+            "tap_max_fill": max(c.tap_max_fill for c in calls),
+            "hist_edges": edges.tolist(), "hist_hw": hw_act.tolist(), "hist_model": model_hist.tolist(),
+            "hist_pad_zeros": pads, "hist_match": bool(np.array_equal(hw_act, model_hist)),
+        })
+    return table

@@ -1,0 +1,92 @@
+"""Scenarios, evaluation (model and RTL) and reports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pymodel.cli import main
+from pymodel.deploy.evaluate import evaluate
+from pymodel.deploy.rtl_gemm import RtlGemm, histogram, hist_edges
+from pymodel.deploy.scenario import load_scenario
+from pymodel.errors import AccelscopeError
+
+EX = Path("examples")
+
+
+@pytest.mark.parametrize("patch,msg", [
+    ({"dataset": {"type": "mnist"}}, "type 'mnist' not supported"),
+    ({"model": {"path": "x.h5"}}, "expected an .onnx or .json"),
+    ({"quantization": {"mode": "int4"}}, "mode 'int4' not in"),
+    ({"simulator": "vcs"}, "simulator 'vcs' not in"),
+    ({"samples": 0}, "samples and batch must be >= 1"),
+    ({"hardware": {"array": 3}}, "array 3 not in"),
+    ({"extra": 1}, "unknown keys"),
+])
+def test_scenario_errors(tmp_path, patch, msg):
+    doc = json.loads((EX / "digits_mlp_scenario.json").read_text())
+    doc.update(patch)
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    with pytest.raises(AccelscopeError, match=msg):
+        load_scenario(tmp_path / "s.json")
+
+
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
+@pytest.mark.parametrize("mode", ["full_int8", "hybrid"])
+def test_model_eval_quantized_within_two_points(name, mode):
+    sc = replace(load_scenario(EX / f"{name}_scenario.json"), simulator="model", mode=mode)
+    res = evaluate(sc, progress=False)
+    acc = res["accuracy"]
+    assert acc["float"] >= 0.95
+    assert abs(acc["float"] - acc["integer"]) <= 0.02 and acc["integer"] == acc["fake_quant"]
+
+
+@pytest.mark.parametrize("name,samples", [("digits_mlp", 12), ("digits_cnn", 3)])
+def test_rtl_eval_bit_exact(name, samples, tmp_path):
+    sc = replace(load_scenario(EX / f"{name}_scenario.json"), samples=samples, batch=samples)
+    res = evaluate(sc, progress=False)
+    assert res["bit_exact"] is True and res["rtl_images"] == samples
+    assert all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
+    assert sum(sum(row) for row in res["confusion"]) == samples
+    (tmp_path / "r.json").write_text(json.dumps(res))
+    assert main(["report", str(tmp_path / "r.json"), "--out", str(tmp_path / "rep")]) == 0
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "RTL logits equal the integer model's bit for bit: **True**" in md
+    pngs = sorted(p.name for p in (tmp_path / "rep" / "img").glob("*.png"))
+    assert pngs == ["confusion.png", "hist_0.png", "hist_1.png", "layers.png"]
+    assert all((tmp_path / "rep" / "img" / p).stat().st_size > 5000 for p in pngs)
+
+
+def test_rtl_gemm_refuses_wrong_results(monkeypatch):
+    """The RTL GEMM compares with gemm_int: a corrupted hardware result is an error."""
+    import pymodel.deploy.rtl_gemm as rg
+
+    real = rg.replay_on_rtl
+
+    def corrupt(*a, **k):
+        hw = real(*a, **k)
+        hw.mems["out"][0, 0] += 1
+        return hw
+
+    monkeypatch.setattr(rg, "replay_on_rtl", corrupt)
+    rng = np.random.default_rng(0)
+    a = rng.integers(-128, 128, (3, 5)).astype(np.int8)
+    b = rng.integers(-128, 128, (5, 4)).astype(np.int8)
+    with pytest.raises(AccelscopeError, match=r"differs from gemm_int at \(0, 0\)"):
+        RtlGemm()(a, b, np.zeros(4, np.int32), False, False, np.zeros(4, np.int64), np.zeros(4, np.int64))
+
+
+def test_histogram_edges():
+    e = hist_edges(np.array([-3, 50]), False)
+    assert len(e) == 17 and np.all(np.diff(e) > 0) and e[0] < -3 and e[-1] >= 50
+    assert histogram(np.arange(-128, 128), hist_edges(np.zeros(1), True)).sum() == 256
+
+
+def test_report_rejects_non_results(tmp_path, capsys):
+    (tmp_path / "x.json").write_text("{}")
+    assert main(["report", str(tmp_path / "x.json")]) == 2
+    assert "missing 'accuracy'" in capsys.readouterr().err
