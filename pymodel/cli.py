@@ -73,9 +73,15 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     exp = emulate(cfg, fw, raw, eof, thr)
     trace = exp.trace
     if args.sim != "model":
-        from pymodel.lebug.rtl import run_job_on_rtl
+        job = LebugJob(cfg, fw, thr, raw, eof)
+        if args.sim == "verilator-native":
+            from pymodel.native import run_lebug_native
 
-        mem, status = run_job_on_rtl(LebugJob(cfg, fw, thr, raw, eof), sim=args.sim)
+            mem, status = run_lebug_native(job, check=False)  # compared below, as for cocotb
+        else:
+            from pymodel.lebug.rtl import run_job_on_rtl
+
+            mem, status = run_job_on_rtl(job, sim=args.sim)
         bad = first_mismatch(exp.tb_mem, mem)
         bad_status = {k: (v, status.get(k)) for k, v in exp.status.as_dict().items() if status.get(k) != v}
         if bad or bad_status:
@@ -126,7 +132,12 @@ def cmd_gemm(args: argparse.Namespace) -> int:
         if bias.shape != (b.shape[1],):
             raise AccelscopeError(f"--bias {args.bias}: expected shape ({b.shape[1]},) (one per output column), "
                                   f"got {bias.shape}")
-    res = gemm(a, b, bias, args.relu, K=args.array, sim=args.sim)
+    if args.sim == "verilator-native":
+        from pymodel.native import gemm_native
+
+        res = gemm_native(a, b, bias, args.relu, K=args.array)
+    else:
+        res = gemm(a, b, bias, args.relu, K=args.array, sim=args.sim)
     if res.problems:
         raise AccelscopeError(f"RTL ({args.sim}) disagrees with the model: " + "; ".join(res.problems))
     np.save(args.out, res.c, allow_pickle=False)
@@ -265,10 +276,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from pymodel.top.rtl import replay_on_rtl
 
     check_simulator(args.sim)
+    if args.sim == "verilator-native" and args.waves:
+        raise AccelscopeError("--waves: not available with --sim verilator-native; use --sim icarus")
     path = Path(args.bundle)
     bundle = load_bundle(path)  # the whole bundle is validated before anything is applied
     exp = expected(bundle)
-    hw = replay_on_rtl(path, exp.cfg, args.mode, args.sim, args.waves)  # the testbench compares with the model
+    if args.sim == "verilator-native":
+        from pymodel.native import replay_native
+
+        hw = replay_native(path, exp.cfg, args.mode)  # compares with the model like the cocotb test
+    else:
+        hw = replay_on_rtl(path, exp.cfg, args.mode, args.sim, args.waves)  # the testbench compares with the model
     K = exp.cfg.sys.K
     c = hw.counters
     out_meta = bundle.extra.get("network", {}).get("output")
@@ -324,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--thresholds", help="FU_ROWS*M+1 filter thresholds (.npy); default 0, 1, 2, ...")
     lb.add_argument("--config", default="", help="hardware parameters, e.g. N=8,M=4,DATA_W=32,FRAC_W=0")
     lb.add_argument("--arg", action="append", default=[], help="firmware argument NAME=INT (repeatable)")
-    lb.add_argument("--sim", choices=["icarus", "verilator", "model"], default="model")
+    lb.add_argument("--sim", choices=["icarus", "verilator", "verilator-native", "model"], default="model")
     lb.add_argument("--out", required=True, help="trace rows in write order (.npy)")
     lb.set_defaults(func=cmd_lebug)
 
@@ -342,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("replay", help="replay a bundle's PROG records into the RTL and compare with the model")
     rp.add_argument("bundle")
-    rp.add_argument("--sim", choices=["icarus", "verilator"], default="icarus")
+    rp.add_argument("--sim", choices=["icarus", "verilator", "verilator-native"], default="icarus")
     rp.add_argument("--mode", choices=["apb", "backdoor"], default="apb")
     rp.add_argument("--waves", action="store_true")
     rp.set_defaults(func=cmd_replay)
@@ -358,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     gm.add_argument("--bias", help="(N,) int32 .npy, added per output column")
     gm.add_argument("--relu", action="store_true", help="max(C, 0) after the bias")
     gm.add_argument("--array", type=int, default=8, help="array size K (power of 2, 2..32; default 8)")
-    gm.add_argument("--sim", choices=["icarus", "verilator", "model"], default="model")
+    gm.add_argument("--sim", choices=["icarus", "verilator", "verilator-native", "model"], default="model")
     gm.add_argument("--out", required=True, help="(M, N) int32 result .npy")
     gm.add_argument("--stats", help="JSON with cycles, MACs and utilization")
     gm.set_defaults(func=cmd_gemm)
@@ -367,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("scenario")
     ev.add_argument("--out", default="results.json")
     ev.add_argument("--samples", type=int, help="override the scenario's number of RTL images")
-    ev.add_argument("--sim", choices=["icarus", "model"], help="override the scenario's simulator")
+    ev.add_argument("--sim", choices=["icarus", "verilator-native", "model"], help="override the scenario's simulator")
     ev.set_defaults(func=cmd_eval)
 
     rep = sub.add_parser("report", help="Markdown report with PNG plots from results.json")

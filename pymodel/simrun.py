@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -46,7 +47,21 @@ def check_simulator(sim: str) -> None:
             raise AccelscopeError(
                 f"SIM=verilator: cocotb 2.x needs Verilator >= 5.036, found {ver[0]}.{ver[1]:03d}; use SIM=icarus")
         return
-    raise AccelscopeError(f"unknown simulator {sim!r}; use icarus or verilator")
+    if sim == "verilator-native":  # pymodel/native.py: verilator --binary --timing, any 5.x
+        exe = shutil.which("verilator")
+        if exe is None:
+            raise AccelscopeError("SIM=verilator-native: verilator not found; "
+                                  "install with: sudo apt-get install verilator")
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+        m = re.search(r"Verilator (\d+)\.(\d+)", out)
+        if m is None or int(m.group(1)) < 5:
+            raise AccelscopeError(f"SIM=verilator-native: needs Verilator 5.x (--binary --timing), found "
+                                  f"{m.group(0) if m else 'an unknown version'}")
+        if shutil.which("make") is None or shutil.which(os.environ.get("CXX", "g++")) is None:
+            raise AccelscopeError("SIM=verilator-native: verilator --binary needs make and a C++ compiler; "
+                                  "install with: sudo apt-get install make g++")
+        return
+    raise AccelscopeError(f"unknown simulator {sim!r}; use icarus, verilator or verilator-native")
 
 
 def run_cocotb(*, toplevel: str, sources: Sequence[Path], parameters: Mapping[str, object],

@@ -2,9 +2,10 @@
 
 Each call lays A, B, bias and requantization into a one-descriptor bundle, loads it
 into accel_top by backdoor (identical to the APB replay, docs/bundle.md), runs it
-under cocotb (which checks every output against the systolic model), and returns
-the result. LeBug's distribution firmware on the tap histograms every call's
-output stream; the histograms and the counters are kept per call.
+under cocotb, or natively with sim="verilator-native" (pymodel/native.py; either
+checks every output against the model), and returns the result. LeBug's
+distribution firmware on the tap histograms every call's output stream; the
+histograms and the counters are kept per call.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class CallStats:
 
 
 class RtlGemm:
-    """Callable like gemm_int; every call runs on accel_top (sim: icarus)."""
+    """Callable like gemm_int; every call runs on accel_top (sim: icarus or verilator-native)."""
 
     def __init__(self, cfg: TopConfig | None = None, sim: str = "icarus",
                  edges: list[np.ndarray] | None = None) -> None:
@@ -127,7 +128,12 @@ class RtlGemm:
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.work, prefix="gemm_") as tmp:
             bundle.write(Path(tmp))
-            hw = replay_on_rtl(Path(tmp), cfg, mode="backdoor", sim=self.sim)
+            if self.sim == "verilator-native":
+                from pymodel.native import replay_native
+
+                hw = replay_native(Path(tmp), cfg, mode="backdoor")
+            else:
+                hw = replay_on_rtl(Path(tmp), cfg, mode="backdoor", sim=self.sim)
         d = jb.descriptors[0]
         nt = d.nt(K)
         words = hw.mems["act" if out_int8 else "out"]

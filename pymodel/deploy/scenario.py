@@ -10,7 +10,7 @@ from typing import Any
 
 from pymodel.errors import AccelscopeError
 
-SIMULATORS = ("icarus", "model")
+SIMULATORS = ("icarus", "verilator-native", "model")
 MODES = ("full_int8", "hybrid")
 
 
