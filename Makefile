@@ -11,6 +11,7 @@ SIM        ?= icarus
 TEST       ?= distribution
 WAVES      ?= 0
 JOBS       ?= auto
+BENCH_ARGS ?=
 # Packages the flow needs from Debian: simulators, and the venv module.
 APT_SIM    := iverilog verilator
 RTL_FILES  := $(sort $(wildcard rtl/*/*.v rtl/*.v))
@@ -21,7 +22,7 @@ LINT_RUNS  := "lebug" "lebug -GVSRU_FIRST=1 -GFRAC_W=8" \
               "accel_top" "accel_top -GK=4 -GN=8" "accel_top -GK=16 -GN=4 -GM=4 -GVSRU_FIRST=1 -GFRAC_W=8"
 VERILATOR_LINT := verilator --lint-only -Wall -Wno-DECLFILENAME --timing
 
-.PHONY: all bootstrap tools sim test lint waves clean help
+.PHONY: all bootstrap tools sim test lint waves bench clean help
 
 all: help
 
@@ -30,6 +31,7 @@ help:
 	@echo "make test                                    pytest: Python unit tests and every cocotb regression"
 	@echo "make lint                                    Verilator -Wall lint of all RTL (warnings are errors)"
 	@echo "make waves TEST=<name>                       open the last WAVES=1 run of TEST in GTKWave"
+	@echo "make bench [BENCH_ARGS=...]                  benchmarks -> bench/results/*.json and a table (docs/performance.md)"
 	@echo "make clean                                   remove build output"
 
 # --- bootstrap -------------------------------------------------------------
@@ -71,6 +73,10 @@ lint: tools
 	  echo "lint: $$top $$*"; \
 	  $(VERILATOR_LINT) --top-module $$top $$* $(RTL_FILES); \
 	done
+
+# Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --large --skip-make-test".
+bench: bootstrap
+	@$(PY) bench/run_all.py $(BENCH_ARGS)
 
 waves:
 	@command -v gtkwave >/dev/null 2>&1 || { \

@@ -1,9 +1,11 @@
 """MAC utilization of the systolic RTL (Icarus) on square GEMMs at K=8.
 
-Usage: .venv/bin/python bench/systolic_util.py [--sizes 64 128 256] [--array 8]
-Writes bench/results/systolic_util.json. Cycle counts are deterministic (the
-model predicts them exactly and the run fails if the RTL disagrees); wall
-seconds are one Icarus run each (build excluded: a warm-up run builds first).
+Usage: .venv/bin/python bench/systolic_util.py [--sizes 64 128] [--large] [--array 8]
+Writes bench/results/systolic_util.json. Default sizes 64 and 128 (what `make bench`
+runs); --large adds 256 (about a minute more of Icarus). Cycle counts are
+deterministic (the model predicts them exactly and the run fails if the RTL
+disagrees), so one run per size; its wall seconds (cocotb + Icarus, build excluded:
+a warm-up run builds first) are informational (bench/sim_paths.py repeats runs).
 utilization = MACs / (K * K * cycles), cycles from start to done.
 """
 
@@ -25,10 +27,13 @@ def main() -> None:
     from tqdm import tqdm
 
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
+    ap.add_argument("--large", action="store_true", help="also 256^3")
     ap.add_argument("--array", type=int, default=8)
     ap.add_argument("--sim", default="icarus")
     args = ap.parse_args()
+    if args.large and 256 not in args.sizes:
+        args.sizes.append(256)
     rng = np.random.default_rng(0)
     gemm(np.ones((1, 1), np.int64), np.ones((1, 1), np.int64), K=args.array, sim=args.sim)  # build once
     rows = []
