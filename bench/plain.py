@@ -22,10 +22,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from pymodel.errors import AccelscopeError
-from pymodel.simrun import REPO, SIM_BUILD, rtl_sources
+from pymodel.simrun import REPO, SIM_BUILD, TB_INCLUDE, rtl_sources
 
 PLAIN = REPO / "tb" / "plain"
-INCLUDES = sorted(PLAIN.glob("*.vh"))
+INCLUDES = sorted(PLAIN.glob("*.vh")) + sorted(TB_INCLUDE.glob("*.vh"))
 SEL = {"cmd": 0, "act": 1, "wgt": 2, "bias": 3, "quant": 4, "out": 5}
 
 
@@ -48,6 +48,7 @@ def build(top: str, sources: Sequence[Path], params: Mapping[str, int]) -> Path:
         if not vvp.exists() or any(p.stat().st_mtime > vvp.stat().st_mtime for p in deps):
             (bdir / "cmds.f").write_text("+timescale+1ns/1ps\n")
             cmd = ["iverilog", "-o", str(bdir / "sim.vvp.tmp"), "-s", top, "-g2012", "-I", str(PLAIN),
+                   "-I", str(TB_INCLUDE),
                    *[f"-P{top}.{k}={v}" for k, v in params.items()], "-f", str(bdir / "cmds.f"),
                    *map(str, sources)]
             r = subprocess.run(cmd, capture_output=True, text=True)

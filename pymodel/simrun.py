@@ -16,6 +16,7 @@ from pymodel.errors import AccelscopeError
 
 REPO = Path(__file__).resolve().parents[1]
 SIM_BUILD = REPO / "sim_build"
+TB_INCLUDE = REPO / "tb" / "common"  # shared testbench include files
 MIN_VERILATOR = (5, 36)
 
 
@@ -89,8 +90,11 @@ def _build_and_test(runner, *, toplevel: str, sources: Sequence[Path], parameter
                     seed: int | None) -> Path:
     if log_file is not None:  # quiet mode (CLI): the simulator's log goes to the file
         logging.getLogger(type(runner).__name__).setLevel(logging.ERROR)
+    vvp = build_dir / "sim.vvp"  # the runner rebuilds only for newer sources: includes count too
+    if vvp.exists() and any(f.stat().st_mtime > vvp.stat().st_mtime for f in TB_INCLUDE.glob("*.vh")):
+        vvp.unlink()
     runner.build(sources=list(sources), hdl_toplevel=toplevel, parameters=dict(parameters),
-                 build_dir=build_dir, waves=waves, timescale=("1ns", "1ps"))
+                 build_dir=build_dir, waves=waves, timescale=("1ns", "1ps"), includes=[TB_INCLUDE])
     if str(REPO) not in sys.path:  # the runner passes sys.path as the simulator's PYTHONPATH
         sys.path.insert(0, str(REPO))
     env = dict(extra_env or {})

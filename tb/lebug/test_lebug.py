@@ -21,40 +21,25 @@ from pymodel.lebug import (LIBRARY, EmulationResult, Firmware, LebugConfig, buil
 from pymodel.lebug import regmap as R
 from pymodel.lebug.randfw import random_firmware, random_stream
 from pymodel.lebug.rtl import run_lebug_tb
+from tb.common.harness import HarnessTB
 
 CFG = LebugConfig.parse(os.environ.get("LEBUG_CFG", ""))
-CLK_NS = 10
 
 # --------------------------------------------------------------------------
 # testbench class
 # --------------------------------------------------------------------------
 
 
-class TB:
+class TB(HarnessTB):
     """Clock, APB master, stimulus player and read-back for lebug_harness."""
 
     def __init__(self, dut: Any, cfg: LebugConfig) -> None:
-        import cocotb
-        from cocotb.clock import Clock
-
-        from tb.common.apb import ApbMaster
-
-        self.dut, self.cfg = dut, cfg
-        self.log = dut._log
-        cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start())
-        self.apb = ApbMaster(dut, "apb", dut.clk)
-        dut.rst_n.value = 0
-        dut.stim_load.value = 0
-        dut.stim_start.value = 0
-        dut.stim_count.value = 0
+        super().__init__(dut, ("stim_load", "stim_start", "stim_count"))
+        self.cfg = cfg
         self.stim_dir = Path(os.environ.get("LEBUG_STIM_DIR", "."))
 
-    async def reset(self) -> None:
-        from cocotb.triggers import ClockCycles
-
-        self.dut.rst_n.value = 0
-        await ClockCycles(self.dut.clk, 3)
-        self.dut.rst_n.value = 1
+    async def reset(self, settle: int = 0) -> None:
+        await super().reset(settle)
         await self.wait_clear()
 
     async def wait_clear(self) -> None:

@@ -25,9 +25,9 @@ from pymodel.systolic.layout import extents, mem_from_hex, mem_to_hex
 from pymodel.systolic.model import MEMORIES, RunResult, run
 from pymodel.systolic.randjob import chained_layers, extreme_layers, rand_int8, random_layers
 from pymodel.systolic.rtl import mismatches, run_systolic_tb, stream_from_text
+from tb.common.harness import HarnessTB
 
 CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
-CLK_NS = 10
 SEL = {"cmd": 0, "act": 1, "wgt": 2, "bias": 3, "quant": 4, "out": 5}
 
 # --------------------------------------------------------------------------
@@ -35,34 +35,14 @@ SEL = {"cmd": 0, "act": 1, "wgt": 2, "bias": 3, "quant": 4, "out": 5}
 # --------------------------------------------------------------------------
 
 
-class TB:
+class TB(HarnessTB):
     """Clock, APB master, backdoor load/dump and stream capture for systolic_harness."""
 
     def __init__(self, dut: Any, cfg: SystolicConfig) -> None:
-        import cocotb
-        from cocotb.clock import Clock
-
-        from tb.common.apb import ApbMaster
-
-        self.dut, self.cfg = dut, cfg
-        self.log = dut._log
-        cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start())
-        self.apb = ApbMaster(dut, "apb", dut.clk)
-        for sig in ("rst_n", "ld_go", "ld_sel", "ld_count", "dump_go", "dump_sel", "dump_count", "cap_open",
-                    "cap_close"):
-            getattr(dut, sig).value = 0
+        super().__init__(dut, ("ld_go", "ld_sel", "ld_count", "dump_go", "dump_sel", "dump_count", "cap_open",
+                               "cap_close"))
+        self.cfg = cfg
         self.dir = Path(os.environ.get("SYSTOLIC_DIR", "."))
-
-    async def tick(self, n: int = 1) -> None:
-        from cocotb.triggers import ClockCycles
-
-        await ClockCycles(self.dut.clk, n)
-
-    async def reset(self) -> None:
-        self.dut.rst_n.value = 0
-        await self.tick(3)
-        self.dut.rst_n.value = 1
-        await self.tick(1)
 
     async def load(self, images: dict[str, np.ndarray], ext: dict[str, int]) -> None:
         """Backdoor: words 0..ext-1 of each scratchpad from its image (zero padded)."""
@@ -76,10 +56,7 @@ class TB:
             (self.dir / f"{name}.hex").write_text(mem_to_hex(name, words))
             self.dut.ld_sel.value = SEL[name]
             self.dut.ld_count.value = n
-            self.dut.ld_go.value = 1
-            await self.tick()
-            self.dut.ld_go.value = 0
-            await self.tick()
+            await self.pulse("ld_go")
 
     async def dump(self, ext: dict[str, int]) -> dict[str, np.ndarray]:
         out = {}
@@ -89,10 +66,7 @@ class TB:
                 continue
             self.dut.dump_sel.value = SEL[name]
             self.dut.dump_count.value = n
-            self.dut.dump_go.value = 1
-            await self.tick()
-            self.dut.dump_go.value = 0
-            await self.tick()
+            await self.pulse("dump_go")
             f = self.dir / f"dump_{name}.hex"
             out[name] = mem_from_hex(name, f.read_text(), self.cfg.K, str(f))
         return out
@@ -121,13 +95,9 @@ class TB:
 
     async def execute(self, ext: dict[str, int]) -> HardwareResult:
         """Capture the stream, start, wait for done, dump scratchpads, read counters and status."""
-        self.dut.cap_open.value = 1
-        await self.tick()
-        self.dut.cap_open.value = 0
+        await self.pulse("cap_open")
         await self.start_and_wait()
-        self.dut.cap_close.value = 1
-        await self.tick()
-        self.dut.cap_close.value = 0
+        await self.pulse("cap_close")
         stream, eof = stream_from_text((self.dir / "stream.txt").read_text(), self.cfg.K)
         mems = await self.dump(ext)
         return HardwareResult(mems, stream, eof, await self.read_counters(), await self.read_status())

@@ -26,46 +26,23 @@ from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import TopExpected, expected
 from pymodel.top.rtl import HwResult, run_top_tb
+from tb.common.harness import HarnessTB
 
-CLK_NS = 10
 SEL = {"cmd": 0, "act": 1, "wgt": 2, "bias": 3, "quant": 4, "out": 5}
 CFG = TopConfig.from_hardware(json.loads(os.environ["TOP_HW"])) if "TOP_HW" in os.environ else TopConfig()
 
 
-class TB:
+class TB(HarnessTB):
     """Clock, APB master, backdoor load/dump and stream capture for top_harness."""
 
     def __init__(self, dut: Any, cfg: TopConfig) -> None:
-        import cocotb
-        from cocotb.clock import Clock
-
-        from tb.common.apb import ApbMaster
-
-        self.dut, self.cfg = dut, cfg
-        self.log = dut._log
-        cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start())
-        self.apb = ApbMaster(dut, "apb", dut.clk)
-        for sig in ("rst_n", "ld_go", "ld_sel", "ld_count", "dump_go", "dump_sel", "dump_count", "cap_open",
-                    "cap_close"):
-            getattr(dut, sig).value = 0
+        super().__init__(dut, ("ld_go", "ld_sel", "ld_count", "dump_go", "dump_sel", "dump_count", "cap_open",
+                               "cap_close"))
+        self.cfg = cfg
         self.dir = Path(os.environ.get("TOP_DIR", "."))
 
-    async def tick(self, n: int = 1) -> None:
-        from cocotb.triggers import ClockCycles
-
-        await ClockCycles(self.dut.clk, n)
-
-    async def pulse(self, name: str) -> None:
-        getattr(self.dut, name).value = 1
-        await self.tick()
-        getattr(self.dut, name).value = 0
-        await self.tick()
-
-    async def reset(self) -> None:
-        self.dut.rst_n.value = 0
-        await self.tick(3)
-        self.dut.rst_n.value = 1
-        await self.tick(self.cfg.lebug.CACHE_DEPTH + 4)  # LeBug's clear after reset
+    async def reset(self, settle: int = 0) -> None:
+        await super().reset(settle or self.cfg.lebug.CACHE_DEPTH + 4)  # LeBug's clear after reset
 
     async def replay(self, records: list[tuple[int, int]]) -> None:
         """Every PROG record as one APB write, in order."""

@@ -47,73 +47,17 @@ module top_harness #(
     output wire        done,
     output wire        idle
 );
-    reg [8*1024-1:0] dir;
-    reg [8*1100-1:0] fname;
-    integer          cap_fd;
-
-    initial begin
-        if (!$value$plusargs("TOP_DIR=%s", dir)) dir = ".";
-        cap_fd = 0;
-    end
-
-    task automatic name_of(input [2:0] sel, input integer dump);
-        reg [8*8-1:0] base;
-        begin
-            case (sel)
-                3'd0: base = "cmd";
-                3'd1: base = "act";
-                3'd2: base = "wgt";
-                3'd3: base = "bias";
-                3'd4: base = "quant";
-                default: base = "out";
-            endcase
-            if (dump) $sformat(fname, "%0s/dump_%0s.hex", dir, base);
-            else      $sformat(fname, "%0s/%0s.hex", dir, base);
-        end
-    endtask
-
-    always @(posedge ld_go) begin
-        if (ld_count > 0) begin
-            name_of(ld_sel, 0);
-            case (ld_sel)
-                3'd0: $readmemh(fname, dut.u_sys.u_cmd.mem, 0, ld_count - 1);
-                3'd1: $readmemh(fname, dut.u_sys.u_act.mem, 0, ld_count - 1);
-                3'd2: $readmemh(fname, dut.u_sys.u_wgt.mem, 0, ld_count - 1);
-                3'd3: $readmemh(fname, dut.u_sys.u_bias.mem, 0, ld_count - 1);
-                3'd4: $readmemh(fname, dut.u_sys.u_quant.mem, 0, ld_count - 1);
-                default: $readmemh(fname, dut.u_sys.u_out.mem, 0, ld_count - 1);
-            endcase
-        end
-    end
-
-    always @(posedge dump_go) begin
-        name_of(dump_sel, 1);
-        if (dump_count > 0) begin
-            case (dump_sel)
-                3'd0: $writememh(fname, dut.u_sys.u_cmd.mem, 0, dump_count - 1);
-                3'd1: $writememh(fname, dut.u_sys.u_act.mem, 0, dump_count - 1);
-                3'd2: $writememh(fname, dut.u_sys.u_wgt.mem, 0, dump_count - 1);
-                3'd3: $writememh(fname, dut.u_sys.u_bias.mem, 0, dump_count - 1);
-                3'd4: $writememh(fname, dut.u_sys.u_quant.mem, 0, dump_count - 1);
-                default: $writememh(fname, dut.u_sys.u_out.mem, 0, dump_count - 1);
-            endcase
-        end
-    end
-
-    always @(posedge cap_open) begin
-        if (cap_fd != 0) $fclose(cap_fd);
-        $sformat(fname, "%0s/stream.txt", dir);
-        cap_fd = $fopen(fname, "w");
-    end
-
-    always @(posedge cap_close) begin
-        if (cap_fd != 0) $fclose(cap_fd);
-        cap_fd = 0;
-    end
-
-    always @(posedge clk) begin
-        if (dut.st_valid && cap_fd != 0) $fwrite(cap_fd, "%h %h\n", dut.st_eof, dut.st_data);
-    end
+`define SPAD_ROOT dut.u_sys
+`define SPAD_DIR_ARG "TOP_DIR=%s"
+`define CAP_VALID dut.st_valid
+`define CAP_EOF dut.st_eof
+`define CAP_DATA dut.st_data
+`include "scratchpad_backdoor.vh"
+`undef SPAD_ROOT
+`undef SPAD_DIR_ARG
+`undef CAP_VALID
+`undef CAP_EOF
+`undef CAP_DATA
 
     accel_top #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH), .OUT_DEPTH(OUT_DEPTH),
