@@ -24,11 +24,11 @@ def test_lebug_model_integer(tmp_path, capsys):
     eof[4::5, 0] = 1
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "eof.npy", eof)
-    code, out, err = run(capsys, "lebug", "summary_stats", "--input", str(tmp_path / "x.npy"),
+    code, out, err = run(capsys, "lebug", "lane_stats", "--input", str(tmp_path / "x.npy"),
                          "--eof", str(tmp_path / "eof.npy"), "--out", str(tmp_path / "t.npy"))
     assert code == 0, err
     cfg = LebugConfig()
-    want = emulate(cfg, build("summary_stats", cfg), x, eof).trace
+    want = emulate(cfg, build("lane_stats", cfg), x, eof).trace
     np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), want)
     assert "18 rows written" in out
 
@@ -117,12 +117,12 @@ def test_lebug_cli_on_icarus(tmp_path, capsys):
     eof[3::4, 0] = 1
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "e.npy", eof)
-    code, out, err = run(capsys, "lebug", "correlation", "--input", str(tmp_path / "x.npy"), "--eof",
+    code, out, err = run(capsys, "lebug", "frame_correlation", "--input", str(tmp_path / "x.npy"), "--eof",
                          str(tmp_path / "e.npy"), "--sim", "icarus", "--out", str(tmp_path / "o.npy"))
     assert code == 0, err
     assert "matches the model bit for bit" in out
     cfg = LebugConfig()
-    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), emulate(cfg, build("correlation", cfg), x, eof).trace)
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), emulate(cfg, build("frame_correlation", cfg), x, eof).trace)
 
 
 def test_make_sim_distribution_prints_seed_blocks(capsys):

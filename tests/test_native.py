@@ -91,7 +91,7 @@ def test_lebug_mismatch_is_reported(monkeypatch):
     cfg = LebugConfig()
     x, eof = random_stream(cfg, np.random.default_rng(3), 40)
     with pytest.raises(AccelscopeError, match=r"trace buffer: 1 of 512 values differ; first at index \(1, 2\)"):
-        run_lebug_native(LebugJob(cfg, build("summary_stats", cfg), default_thresholds(cfg), x, eof))
+        run_lebug_native(LebugJob(cfg, build("lane_stats", cfg), default_thresholds(cfg), x, eof))
 
 
 def test_systolic_gemm_not_multiple_of_k():
