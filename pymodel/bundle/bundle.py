@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -141,11 +141,19 @@ class Bundle:
         self.path = path
 
 
-def write_prog(path: Path, records: list[tuple[int, int]]) -> None:
-    prog = path / PROG_DIR
+def prog_texts(records: Sequence[tuple[int, int]]) -> tuple[str, str]:
+    """The 0PROG_A and 0PROG_D texts: one %08x a line, line i of A pairs with line i of D."""
+    return ("".join(f"{a & 0xFFFFFFFF:08x}\n" for a, _ in records),
+            "".join(f"{d & 0xFFFFFFFF:08x}\n" for _, d in records))
+
+
+def write_prog(path: Path, records: Sequence[tuple[int, int]], subdir: bool = True) -> None:
+    """path/prog/0PROG_A and 0PROG_D (path/0PROG_A and 0PROG_D when not subdir)."""
+    prog = path / PROG_DIR if subdir else path
     prog.mkdir(parents=True, exist_ok=True)
-    (prog / PROG_A).write_text("".join(f"{a:08x}\n" for a, _ in records))
-    (prog / PROG_D).write_text("".join(f"{d:08x}\n" for _, d in records))
+    text_a, text_d = prog_texts(records)
+    (prog / PROG_A).write_text(text_a)
+    (prog / PROG_D).write_text(text_d)
 
 
 def read_prog(path: Path) -> list[tuple[int, int]]:

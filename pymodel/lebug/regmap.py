@@ -57,3 +57,28 @@ def program_records(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray,
 
 def trace_addr(cfg: LebugConfig, row: int, lane: int, base: int = 0) -> int:
     return base + TRACE_BASE + 4 * (row * cfg.N + lane)
+
+
+# read-back: the trace buffer, then these registers (the one LeBug status decoder)
+STATUS_REGS = (REG_STATUS, REG_ROWS, REG_DROPS, REG_CYCLES, REG_VECTORS)
+
+
+def readback_addrs(cfg: LebugConfig, base: int = 0) -> list[int]:
+    """APB addresses a run reads back: every trace-buffer word (row-major), then STATUS_REGS."""
+    return [trace_addr(cfg, 0, 0, base) + 4 * i for i in range(cfg.TB_DEPTH * cfg.N)] + \
+        [base + a for a in STATUS_REGS]
+
+
+def decode_status(words: list[int] | np.ndarray) -> dict[str, int]:
+    """STATUS, ROWS, DROPS, CYCLES, VECTORS words -> the status dict the emulator predicts."""
+    st, rows, drops, cycles, vectors = (int(w) for w in words)
+    return {"rows": rows, "drops": drops, "cycles": cycles, "vectors": vectors,
+            "wrap": int(bool(st & STATUS_WRAP)), "pack_fill": (st >> 8) & 0xFF}
+
+
+def decode_readback(cfg: LebugConfig, words: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Words read at readback_addrs -> (trace-buffer memory (TB_DEPTH, N) signed, status)."""
+    n = cfg.TB_DEPTH * cfg.N
+    v = np.asarray(words, dtype=np.int64)
+    mem = np.where(v[:n] >= 1 << 31, v[:n] - (1 << 32), v[:n]).reshape(cfg.TB_DEPTH, cfg.N)
+    return mem, decode_status(v[n:n + len(STATUS_REGS)])

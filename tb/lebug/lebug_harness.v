@@ -1,88 +1,88 @@
-// Testbench harness for lebug: the DUT plus a stimulus player that replays input
-// vectors from $readmemh files, so cocotb only programs, starts and awaits `stim_done`.
-// Not synthesizable (tb/ only).
-`timescale 1ns/1ps
+// Testbench harness for lebug (tb/ only): the DUT, the shared APB master and job engine
+// (tb/common/harness_core.vh), and a stimulus player. Every way of simulating LeBug
+// (cocotb on Icarus or Verilator, the verilator-native binary) runs this module.
+// Job files (tb/job.py writes them in +JOB_DIR):
+//   stim_data.hex  one N*DATA_W-bit vector a line, lane 0 in the low bits
+//   stim_ctl.hex   one word a line: [1:0] eof, [2] fire (present regardless of in_ready,
+//                  so a full input buffer drops it), [31:16] idle cycles before the vector
+//   header word 8  number of vectors
+// RUN: the player waits until LeBug is idle (its cache clear done), presents every
+// vector, and the phase ends when the last one was pushed and LeBug is idle again.
+`default_nettype none
 module lebug_harness #(
-    parameter N = 8,
-    parameter M = 4,
-    parameter DATA_W = 32,
-    parameter FRAC_W = 0,
-    parameter IB_DEPTH = 8,
-    parameter FU_ROWS = 4,
-    parameter CACHE_DEPTH = 8,
-    parameter TB_DEPTH = 64,
-    parameter MAX_CHAINS = 8,
-    parameter VSRU_FIRST = 0,
-    parameter STIM_DEPTH = 65536
+    parameter N           = 8,      // lanes
+    parameter M           = 4,      // filter bins per pass
+    parameter DATA_W      = 32,     // bits per lane
+    parameter FRAC_W      = 0,      // fraction bits (0: integer)
+    parameter IB_DEPTH    = 8,      // input buffer depth (vectors)
+    parameter FU_ROWS     = 4,      // filter threshold rows
+    parameter CACHE_DEPTH = 8,      // VVALU cache depth (vectors)
+    parameter TB_DEPTH    = 64,     // trace buffer depth (rows of N)
+    parameter MAX_CHAINS  = 8,      // firmware chains
+    parameter VSRU_FIRST  = 0,      // 1: VSRU before VVALU
+    parameter STIM_DEPTH  = 65536,  // most vectors per job
+    parameter APB_ADDR_W  = 20      // LeBug's APB address width
 ) (
-    input  wire               clk,
-    input  wire               rst_n,
-    input  wire               apb_psel,
-    input  wire               apb_penable,
-    input  wire               apb_pwrite,
-    input  wire [19:0]        apb_paddr,
-    input  wire [31:0]        apb_pwdata,
-    output wire [31:0]        apb_prdata,
-    output wire               apb_pready,
-    output wire               apb_pslverr,
-    input  wire               stim_load,   // rising edge: load stim_count entries from the files
-    input  wire [31:0]        stim_count,
-    input  wire               stim_start,  // level: start playing (sampled while not running)
-    output reg                stim_done,
-    output reg  [31:0]        stim_cycles, // cycles from start to the last push
-    output wire               idle
+`include "harness_ports.vh"
 );
-    // stim_ctl word: [1:0] eof, [2] fire (present regardless of in_ready), [31:16] idle cycles before
+    wire job_ready;
+    wire job_run_done;
+`include "harness_core.vh"
+
+    // ---- stimulus player -------------------------------------------------------
     reg [N*DATA_W-1:0] stim_data [0:STIM_DEPTH-1];
     reg [31:0]         stim_ctl  [0:STIM_DEPTH-1];
-    reg [8*1024-1:0]   data_file;
-    reg [8*1024-1:0]   ctl_file;
+    wire [31:0]        n_vectors = job_hdr[31:0];
 
-    initial begin
-        if (!$value$plusargs("STIM_DATA=%s", data_file)) data_file = "stim_data.hex";
-        if (!$value$plusargs("STIM_CTL=%s", ctl_file)) ctl_file = "stim_ctl.hex";
-    end
-
-    always @(posedge stim_load) begin
-        if (stim_count > 0) begin
-            $readmemh(data_file, stim_data, 0, stim_count - 1);
-            $readmemh(ctl_file, stim_ctl, 0, stim_count - 1);
+    always @(posedge job_load_go) begin
+        if (n_vectors != 32'd0) begin
+            $sformat(job_fname, "%0s/stim_data.hex", job_dir);
+            $readmemh(job_fname, stim_data, 0, n_vectors - 32'd1);
+            $sformat(job_fname, "%0s/stim_ctl.hex", job_dir);
+            $readmemh(job_fname, stim_ctl, 0, n_vectors - 32'd1);
         end
     end
 
-    reg        running;
-    reg [31:0] idx;
-    reg [15:0] gap;
-    wire       in_ready;
-    wire [31:0] ctl = stim_ctl[idx];
-    wire       present = running && (gap == 16'd0) && (ctl[2] || in_ready);
+    reg         armed;    // run_go seen, waiting for idle
+    reg         running;
+    reg         played;   // every vector pushed (or none to push)
+    reg  [31:0] idx;
+    reg  [15:0] gap;
+    wire        in_ready, idle;
+    wire [1:0]  eof     = stim_ctl[idx][1:0];
+    wire        fire    = stim_ctl[idx][2];
+    wire        present = running && (gap == 16'd0) && (fire || in_ready);
+
+    assign job_ready    = idle;
+    assign job_run_done = played & ~armed & ~running & idle;
 
     always @(posedge clk) begin
         if (!rst_n) begin
+            armed   <= 1'b0;
             running <= 1'b0;
-            idx <= 32'd0;
-            gap <= 16'd0;
-            stim_done <= 1'b0;
-            stim_cycles <= 32'd0;
-        end else if (!running) begin
-            if (stim_start && stim_count > 0) begin
+            played  <= 1'b0;
+            idx     <= 32'd0;
+            gap     <= 16'd0;
+        end else if (job_run_go) begin
+            armed  <= n_vectors != 32'd0;
+            played <= n_vectors == 32'd0;
+        end else if (armed) begin
+            if (idle) begin
+                armed   <= 1'b0;
                 running <= 1'b1;
-                idx <= 32'd0;
-                gap <= stim_ctl[0][31:16];
-                stim_done <= 1'b0;
-                stim_cycles <= 32'd0;
+                idx     <= 32'd0;
+                gap     <= stim_ctl[0][31:16];
             end
-        end else begin
-            stim_cycles <= stim_cycles + 32'd1;
+        end else if (running) begin
             if (gap != 16'd0) begin
                 gap <= gap - 16'd1;
             end else if (present) begin
-                if (idx + 1 == stim_count) begin
+                if (idx + 32'd1 == n_vectors) begin
                     running <= 1'b0;
-                    stim_done <= 1'b1;
+                    played  <= 1'b1;
                 end else begin
                     idx <= idx + 32'd1;
-                    gap <= stim_ctl[idx + 1][31:16];
+                    gap <= stim_ctl[idx + 32'd1][31:16];
                 end
             end
         end
@@ -91,12 +91,24 @@ module lebug_harness #(
     lebug #(
         .N(N), .M(M), .DATA_W(DATA_W), .FRAC_W(FRAC_W), .IB_DEPTH(IB_DEPTH), .FU_ROWS(FU_ROWS),
         .CACHE_DEPTH(CACHE_DEPTH), .TB_DEPTH(TB_DEPTH), .MAX_CHAINS(MAX_CHAINS),
-        .VSRU_FIRST(VSRU_FIRST), .APB_ADDR_W(20)
+        .VSRU_FIRST(VSRU_FIRST), .APB_ADDR_W(APB_ADDR_W)
     ) dut (
         .clk(clk), .rst_n(rst_n),
-        .in_valid(present), .in_ready(in_ready), .in_eof(ctl[1:0]), .in_data(stim_data[idx]),
-        .psel(apb_psel), .penable(apb_penable), .pwrite(apb_pwrite), .paddr(apb_paddr),
-        .pwdata(apb_pwdata), .prdata(apb_prdata), .pready(apb_pready), .pslverr(apb_pslverr),
+        .in_valid(present), .in_ready(in_ready), .in_eof(eof), .in_data(stim_data[idx]),
+        .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
+        .pwdata(pwdata), .prdata(prdata), .pready(pready), .pslverr(pslverr),
         .idle(idle)
     );
+
+    // ---- viewer taps: each lane as a signed number (tb/waves.py shows these) ------
+    /* verilator lint_off UNUSEDSIGNAL */
+    genvar l;
+    generate
+        for (l = 0; l < N; l = l + 1) begin : lane
+            wire signed [DATA_W-1:0] in_x  = stim_data[idx][l*DATA_W +: DATA_W];
+            wire signed [DATA_W-1:0] row_x = dut.u_dp.row_data[l*DATA_W +: DATA_W];
+        end
+    endgenerate
+    /* verilator lint_on UNUSEDSIGNAL */
 endmodule
+`default_nettype wire

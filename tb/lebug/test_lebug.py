@@ -1,8 +1,9 @@
 """cocotb regressions for rtl/lebug against pymodel.lebug.emulate, plus the pytest runner.
 
-Every test compares the whole trace-buffer memory and every status counter with
-the emulator, bit for bit. Random tests log their seed; rerun one with
-LEBUG_SEED=<seed> make test (or pytest -k ...).
+Every test runs harness jobs (tb/job.py: PROG records, stimulus, read-back) and
+compares the whole trace-buffer memory and every status counter with the emulator,
+bit for bit; apb_errors drives single transfers through the host port. Random tests
+log their seed; rerun one with LEBUG_SEED=<seed> make test (or pytest -k ...).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pymodel.lebug import (LIBRARY, EmulationResult, Firmware, LebugConfig, buil
                            default_thresholds, emulate)
 from pymodel.lebug import regmap as R
 from pymodel.lebug.randfw import random_firmware, random_stream
-from pymodel.lebug.rtl import run_lebug_tb
 from tb.common.harness import HarnessTB
+from tb.job import Job, read_result, write_job
+from tb.lebug.jobs import BLOCK, LebugRun, decode, lebug_job
+from tb.runner import run_regression, sims_under_test
 
 CFG = LebugConfig.parse(os.environ.get("LEBUG_CFG", ""))
 
@@ -31,97 +34,34 @@ CFG = LebugConfig.parse(os.environ.get("LEBUG_CFG", ""))
 
 
 class TB(HarnessTB):
-    """Clock, APB master, stimulus player and read-back for lebug_harness."""
+    """Clock, host port and harness jobs for lebug_harness, and the emulator as the model."""
 
     def __init__(self, dut: Any, cfg: LebugConfig) -> None:
-        super().__init__(dut, ("stim_load", "stim_start", "stim_count"))
+        import cocotb
+
+        super().__init__(dut)
         self.cfg = cfg
-        self.stim_dir = Path(os.environ.get("LEBUG_STIM_DIR", "."))
+        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))
 
-    async def reset(self, settle: int = 0) -> None:
-        await super().reset(settle)
-        await self.wait_clear()
-
-    async def wait_clear(self) -> None:
-        from cocotb.triggers import ClockCycles
-
-        await ClockCycles(self.dut.clk, self.cfg.CACHE_DEPTH + 4)
-        status = await self.apb.read(R.REG_STATUS)
-        assert not status & R.STATUS_CLEARING, f"still clearing after {self.cfg.CACHE_DEPTH + 4} cycles"
-
-    async def program(self, fw: Firmware, thresholds: np.ndarray) -> None:
-        for addr, data in R.program_records(self.cfg, fw, thresholds):
-            await self.apb.write(addr, data)
-        await self.wait_clear()
-
-    async def play(self, x: np.ndarray, eof: np.ndarray, gaps: np.ndarray | None = None,
-                   fire: bool = False) -> None:
-        """Replay raw vectors through the stimulus player and wait until LeBug is idle."""
-        from cocotb.triggers import ClockCycles, RisingEdge
-
-        n = len(x)
-        if n == 0:
-            return
-        gaps = np.zeros(n, dtype=np.int64) if gaps is None else gaps
-        lane_mask = (1 << self.cfg.DATA_W) - 1
-        digits = (self.cfg.N * self.cfg.DATA_W + 3) // 4
-        packed = [sum((int(v) & lane_mask) << (i * self.cfg.DATA_W) for i, v in enumerate(row)) for row in x.tolist()]
-        ctl = (eof[:, 0] | (eof[:, 1] << 1) | (int(fire) << 2) | (gaps << 16)).tolist()
-        data_file = self.stim_dir / "stim_data.hex"
-        ctl_file = self.stim_dir / "stim_ctl.hex"
-        data_file.write_text("".join(f"{p:0{digits}x}\n" for p in packed))
-        ctl_file.write_text("".join(f"{c:08x}\n" for c in ctl))
-        self.dut.stim_count.value = n
-        self.dut.stim_load.value = 1
-        await ClockCycles(self.dut.clk, 1)
-        self.dut.stim_load.value = 0
-        self.dut.stim_start.value = 1
-        await RisingEdge(self.dut.stim_done)
-        self.dut.stim_start.value = 0
-        await self.wait_idle()
-
-    async def wait_idle(self) -> None:
-        from cocotb.triggers import ClockCycles, RisingEdge
-
-        await ClockCycles(self.dut.clk, 2)
-        while not int(self.dut.idle.value):
-            await RisingEdge(self.dut.idle)
-        await ClockCycles(self.dut.clk, 1)
-
-    async def read_status(self) -> dict[str, int]:
-        st = await self.apb.read(R.REG_STATUS)
-        return {
-            "rows": await self.apb.read(R.REG_ROWS),
-            "drops": await self.apb.read(R.REG_DROPS),
-            "cycles": await self.apb.read(R.REG_CYCLES),
-            "vectors": await self.apb.read(R.REG_VECTORS),
-            "wrap": int(bool(st & R.STATUS_WRAP)),
-            "pack_fill": (st >> 8) & 0xFF,
-        }
-
-    async def read_tb_mem(self) -> np.ndarray:
-        mem = np.zeros((self.cfg.TB_DEPTH, self.cfg.N), dtype=np.int64)
-        for r in range(self.cfg.TB_DEPTH):
-            for lane in range(self.cfg.N):
-                word = await self.apb.read(R.trace_addr(self.cfg, r, lane))
-                mem[r, lane] = word - (1 << 32) if word & (1 << 31) else word
-        return mem
+    async def run(self, job: Job) -> LebugRun:
+        """One harness job (program, play, read back), exactly as every other path runs it."""
+        write_job(self.dir, job)
+        await self.job()
+        return decode(self.cfg, read_result(self.dir, job))
 
     async def run_and_check(self, name: str, fw: Firmware, x: np.ndarray, eof: np.ndarray,
                             thresholds: np.ndarray | None = None, gaps: np.ndarray | None = None,
-                            fire: bool = False) -> tuple[EmulationResult, np.ndarray, dict[str, int]]:
+                            fire: bool = False) -> tuple[EmulationResult, LebugRun]:
         thr = thresholds if thresholds is not None else (fw.thresholds if fw.thresholds is not None
                                                           else default_thresholds(self.cfg))
         push = np.cumsum((gaps if gaps is not None else np.zeros(len(x), np.int64)) + 1) if fire else None
         exp = emulate(self.cfg, fw, x, eof, thr, push_cycles=push)
-        await self.program(fw, thr)
-        await self.play(x, eof, gaps, fire)
-        mem = await self.read_tb_mem()
-        status = await self.read_status()
-        assert_equal(f"{name}: trace buffer", exp.tb_mem, mem)
-        assert_same_counters(f"{name}: status", exp.status.as_dict(), status)
-        self.log.info("%s: %d vectors, %d rows, status %s: match", name, len(x), exp.status.rows, status)
-        return exp, mem, status
+        hw = await self.run(lebug_job(self.cfg, fw, thr, x, eof, gaps, fire))
+        assert_equal(f"{name}: trace buffer", exp.tb_mem, hw.tb_mem)
+        assert_same_counters(f"{name}: status", exp.status.as_dict(), hw.status)
+        self.log.info("%s: %d vectors, %d rows, status %s, cycles %s: match", name, len(x), exp.status.rows,
+                      hw.status, hw.result.cycles())
+        return exp, hw
 
 
 def _seed() -> int:
@@ -185,8 +125,8 @@ try:
         x, eof = random_stream(CFG, rng, 80)
         # mostly back-to-back pushes (>= 2 chains drain one vector per 2+ cycles), a few pauses
         gaps = np.where(rng.random(len(x)) < 0.8, 0, rng.integers(1, 4, size=len(x)))
-        exp, _, status = await tb.run_and_check("drops", fw, x, eof, gaps=gaps, fire=True)
-        assert status["drops"] > 0, "the stimulus was meant to overflow the input buffer"
+        exp, hw = await tb.run_and_check("drops", fw, x, eof, gaps=gaps, fire=True)
+        assert hw.status["drops"] > 0, "the stimulus was meant to overflow the input buffer"
         dut._log.info("dropped vectors: %s", np.flatnonzero(~exp.accepted).tolist())
 
     @cocotb.test()
@@ -223,22 +163,8 @@ try:
             if not ex.runs_on(CFG):
                 continue
             fw, x, eof = ex.firmware(CFG), ex.raw_inputs(CFG), ex.eof()
-            exp, _, _ = await tb.run_and_check(ex.name, fw, x, eof)
+            exp, _ = await tb.run_and_check(ex.name, fw, x, eof)
             ex.check(CFG, exp.trace)
-            await tb.apb.write(R.REG_CTRL, R.CTRL_CLEAR)
-            await tb.wait_clear()
-
-    @cocotb.test()
-    async def run_job(dut: Any) -> None:
-        """File-driven run for the CLI and `make sim`: job.json + npy in $LEBUG_JOB."""
-        from pymodel.lebug.job import LebugJob
-
-        job = LebugJob.load(Path(os.environ["LEBUG_JOB"]))
-        tb = TB(dut, job.cfg)
-        await tb.reset()
-        await tb.program(job.firmware, job.thresholds)
-        await tb.play(job.x, job.eof)
-        job.save_hardware(await tb.read_tb_mem(), await tb.read_status())
 
 except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
     pass
@@ -258,9 +184,11 @@ CONFIGS = {
 
 
 
+@pytest.mark.parametrize("sim", sims_under_test())
 @pytest.mark.parametrize("name", list(CONFIGS))
-def test_lebug(name: str) -> None:
+def test_lebug(name: str, sim: str) -> None:
     cfg = CONFIGS[name]
-    env = {"LEBUG_SEED": os.environ["LEBUG_SEED"]} if "LEBUG_SEED" in os.environ else {}
-    run_lebug_tb(cfg, extra_env=env)
-
+    env = {"LEBUG_CFG": ",".join(f"{k}={v}" for k, v in cfg.params().items())}
+    if "LEBUG_SEED" in os.environ:
+        env["LEBUG_SEED"] = os.environ["LEBUG_SEED"]
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=8)

@@ -1,0 +1,44 @@
+// Top of the no-Python fast path (tb/runner.py, "verilator-native"; and the plain-Icarus
+// baseline in bench/): a clock, the reset that tb/common/harness.py applies, and one job
+// through the same harness the cocotb testbenches drive. Built with
+//   -DHARNESS=<block>_harness  -DHARNESS_PARAMS=.N(8),.M(4),...
+// +JOB_DIR=<dir> names the job (tb/common/job_engine.v). Exit: $finish when the job is
+// done; the job's own timeout ends a run that hangs (job_out.hex says which).
+`default_nettype none
+module job_main;
+    reg  clk;
+    reg  rst_n;
+    reg  job_go;
+    wire job_done;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire        host_ready, host_rsp, host_err;
+    wire [31:0] host_rdata;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    initial begin  // 10 ns, as tb/common/harness.py's clock
+        clk = 1'b0;
+        forever #5 clk = ~clk;
+    end
+
+    `HARNESS #(`HARNESS_PARAMS) h (
+        .clk(clk), .rst_n(rst_n),
+        .host_valid(1'b0), .host_ready(host_ready), .host_write(1'b0), .host_addr('0), .host_wdata(32'd0),
+        .host_rsp(host_rsp), .host_rdata(host_rdata), .host_err(host_err),
+        .job_go(job_go), .job_done(job_done)
+    );
+
+    // the reset of HarnessTB.reset(): low for 3 rising edges, then the job
+    initial begin
+        rst_n  = 1'b0;
+        job_go = 1'b0;
+        repeat (3) @(posedge clk);
+        rst_n = 1'b1;
+        @(posedge clk);
+        @(negedge clk);
+        job_go = 1'b1;
+        @(posedge job_done);
+        @(posedge clk);
+        $finish;
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,67 @@
+"""LeBug on its harness (tb/lebug/lebug_harness.v): the job that programs LeBug, plays a
+stream and reads everything back, and a runner for any simulator in tb.runner.SIMULATORS.
+The cocotb regressions (test_lebug.py), the CLI, `make sim` and bench/ all use these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pymodel.bundle.hexio import format_image, lanes_to_chunks
+from pymodel.errors import AccelscopeError
+from pymodel.lebug import regmap as R
+from pymodel.lebug.config import LebugConfig
+from pymodel.lebug.isa import Firmware
+from tb.job import Job, JobResult
+from tb.runner import Block, run_job
+
+BLOCK = Block("lebug", ("lebug",), "lebug_harness", "tb.lebug.test_lebug")
+STIM_DEPTH = 65536  # lebug_harness STIM_DEPTH: most vectors per job
+
+
+def stimulus_files(cfg: LebugConfig, x: np.ndarray, eof: np.ndarray, gaps: np.ndarray | None = None,
+                   fire: bool = False) -> dict[str, str]:
+    """stim_data.hex (one N*DATA_W-bit vector a line) and stim_ctl.hex (eof, fire, gap)."""
+    n = len(x)
+    if n > STIM_DEPTH:
+        raise AccelscopeError(f"{n} vectors: the LeBug harness plays at most {STIM_DEPTH} per run")
+    e = np.asarray(eof, dtype=np.int64).reshape(n, 2)
+    g = np.zeros(n, dtype=np.int64) if gaps is None else np.asarray(gaps, dtype=np.int64)
+    if n and (g.min() < 0 or g.max() > 0xFFFF):
+        raise AccelscopeError("stimulus gaps must be 0..65535 cycles")
+    ctl = e[:, 0] | (e[:, 1] << 1) | (int(fire) << 2) | (g << 16)
+    return {"stim_data.hex": format_image(lanes_to_chunks(np.asarray(x, dtype=np.int64), cfg.DATA_W),
+                                          cfg.N * cfg.DATA_W),
+            "stim_ctl.hex": "".join(f"{c:08x}\n" for c in ctl.tolist())}
+
+
+def lebug_job(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray, x: np.ndarray, eof: np.ndarray,
+              gaps: np.ndarray | None = None, fire: bool = False) -> Job:
+    """Program (PROG records), play x, read the trace buffer and the status registers."""
+    n = len(x)
+    g = 0 if gaps is None else int(np.sum(gaps))
+    reads = R.readback_addrs(cfg)
+    timeout = 64 * (n + g) * max(1, fw.num_chains) + 8 * len(reads) + 100_000
+    return Job(writes=R.program_records(cfg, fw, thresholds), reads=reads, block=[n],
+               files=stimulus_files(cfg, x, eof, gaps, fire), timeout=timeout)
+
+
+@dataclass
+class LebugRun:
+    tb_mem: np.ndarray  # trace-buffer memory (TB_DEPTH, N)
+    status: dict[str, int]
+    result: JobResult
+
+
+def decode(cfg: LebugConfig, res: JobResult) -> LebugRun:
+    mem, status = R.decode_readback(cfg, res.reads)
+    return LebugRun(mem, status, res)
+
+
+def run_lebug(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray, x: np.ndarray, eof: np.ndarray,
+              sim: str, waves: bool = False, work: Path | None = None) -> LebugRun:
+    """One run on `sim` (any simulator of tb.runner); the caller compares with the emulator."""
+    job = lebug_job(cfg, fw, thresholds, x, eof)
+    return decode(cfg, run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=work))

