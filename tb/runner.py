@@ -76,14 +76,15 @@ BASELINES: dict[str, Simulator] = {
 COCOTB_SIMS = [s.name for s in SIMULATORS.values() if s.kind == "cocotb"]
 
 
-def sims_under_test() -> list[str]:
+def sims_under_test(native: bool = False) -> list[str]:
     """The simulators pytest runs the cocotb regressions on: ACCELSCOPE_SIM (make test SIM=...,
-    comma-separated) or every cocotb simulator."""
+    comma-separated) or every cocotb simulator; with native, verilator-native joins verilator."""
     want = [w.strip() for w in os.environ.get("ACCELSCOPE_SIM", "").split(",") if w.strip()]
     for w in want:
         if simulator(w).kind != "cocotb":
             raise AccelscopeError(f"SIM={w}: the regressions run under cocotb; choose one of {', '.join(COCOTB_SIMS)}")
-    return want or list(COCOTB_SIMS)
+    sims = want or list(COCOTB_SIMS)
+    return sims + (["verilator-native"] if native and "verilator" in sims else [])
 
 
 def simulator(name: str, baselines: bool = False) -> Simulator:
@@ -124,6 +125,10 @@ def verilator_env() -> dict[str, str]:
     # the wheel's runtime needs C++20 for --timing (coroutines); not its wrapper's -DVL_TIME_CONTEXT,
     # which stops simulated time under cocotb's main loop
     env["CXXFLAGS"] = (env.get("CXXFLAGS", "") + " -std=c++20").strip()
+    # the wheel's verilated.mk has an empty CFG_CXXFLAGS_PCH_I, so g++ takes the precompiled
+    # header's name for a linker input once a model is split into several files; a variable
+    # in MAKEFLAGS overrides the makefile's for every make that Verilator or cocotb starts
+    env["MAKEFLAGS"] = (env.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     return env
 
 
@@ -216,6 +221,13 @@ def ensure_built(block: Block, params: Mapping[str, int], sim: str, tag: str, wa
 
 def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, waves: bool) -> None:
     from cocotb_tools.runner import get_runner
+
+    if waves and sim.engine == "verilator":
+        missing = [pkg for hdr, pkg in (("lz4.h", "liblz4-dev"), ("zlib.h", "zlib1g-dev"))
+                   if not Path("/usr/include", hdr).exists()]
+        if missing:
+            raise AccelscopeError(f"--waves on Verilator writes FST, which needs {' and '.join(missing)}; "
+                                  f"install with: sudo apt-get install {' '.join(missing)}")
 
     product = bdir / ("sim.vvp" if sim.engine == "icarus" else block.toplevel)
     args = ["--trace-fst", "--trace-structs"] if (waves and sim.engine == "verilator") else []
@@ -361,3 +373,29 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return res
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m tb.runner list` prints the simulators; `check cocotb|any NAME` validates a
+    SIM= value for the Makefile (one `accelscope: error:` line, exit 2, when it is unknown)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["list"]:
+            for s in SIMULATORS.values():
+                print(f"{s.name:18s} {s.description}")
+            return 0
+        if len(args) == 3 and args[0] == "check" and args[1] in ("cocotb", "any"):
+            sim = simulator(args[2])
+            if args[1] == "cocotb" and sim.kind != "cocotb":
+                raise AccelscopeError(f"SIM={args[2]}: the regressions run under cocotb; choose one of: "
+                                      f"{', '.join(COCOTB_SIMS)}")
+            return 0
+    except AccelscopeError as e:
+        print(f"accelscope: error: {e}", file=sys.stderr)
+        return 2
+    print("usage: python -m tb.runner list | check cocotb|any SIM", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from pymodel.cli import main
+from tb.cli import main
 from pymodel.lebug import LebugConfig, build, emulate
-from pymodel.lebug import scenarios
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
+from tb.runner import sims_under_test
+from tb.sims import run_lebug_test
 
 
 def run(capsys, *argv):
@@ -89,28 +92,31 @@ def test_lebug_bad_input(tmp_path, capsys, setup, args, msg):
 def test_sim_list_and_unknown(capsys):
     code, out, _ = run(capsys, "sim", "list")
     assert code == 0 and "distribution" in out and "activation_predictiveness" in out
-    code, out, _ = run(capsys, "sim", "nope")
-    assert code == 2 and "unknown test 'nope'" in out
+    code, out, err = run(capsys, "sim", "nope")
+    assert code == 2 and err.startswith("accelscope: error: unknown test 'nope'") and err.count("\n") == 1
 
 
 def test_sim_reports_fail_on_hardware_mismatch(monkeypatch, capsys):
     """The PASS/FAIL comparison is real: a corrupted hardware result fails."""
-    import pymodel.lebug.rtl as rtl
+    import tb.lebug.jobs as jobs
+    from tb.job import JobResult
 
-    def fake(job, sim="icarus", waves_dir=None):
-        res = emulate(job.cfg, job.firmware, job.x, job.eof, job.thresholds)
+    def fake(cfg, fw, thr, x, eof, sim, waves=False, work=None):
+        res = emulate(cfg, fw, x, eof, thr)
         mem = res.tb_mem.copy()
         mem[1, 3] += 1
-        return mem, res.status.as_dict()
+        return jobs.LebugRun(mem, res.status.as_dict(), JobResult(Path("."), np.zeros(0, np.uint32), 0, 0, 0, 0,
+                                                                  (0, 0)))
 
-    monkeypatch.setattr(rtl, "run_job_on_rtl", fake)
-    assert scenarios.run("distribution") == 1
+    monkeypatch.setattr(jobs, "run_lebug", fake)
+    assert run_lebug_test("distribution") == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "first at index (1, 3)" in out
 
 
-def test_lebug_cli_on_icarus(tmp_path, capsys):
-    """The CLI's RTL path: cocotb + Icarus must agree with the model (and does the run)."""
+@pytest.mark.parametrize("sim", sims_under_test(native=True))
+def test_lebug_cli_on_rtl(tmp_path, capsys, sim):
+    """The CLI's RTL path on every simulator must agree with the model (and does the run)."""
     rng = np.random.default_rng(11)
     x = rng.integers(-2, 6, size=(20, 8))
     eof = np.zeros((20, 2), dtype=np.int64)
@@ -118,15 +124,16 @@ def test_lebug_cli_on_icarus(tmp_path, capsys):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "e.npy", eof)
     code, out, err = run(capsys, "lebug", "frame_correlation", "--input", str(tmp_path / "x.npy"), "--eof",
-                         str(tmp_path / "e.npy"), "--sim", "icarus", "--out", str(tmp_path / "o.npy"))
+                         str(tmp_path / "e.npy"), "--sim", sim, "--out", str(tmp_path / "o.npy"))
     assert code == 0, err
     assert "matches the model bit for bit" in out
     cfg = LebugConfig()
     np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), emulate(cfg, build("frame_correlation", cfg), x, eof).trace)
 
 
-def test_make_sim_distribution_prints_seed_blocks(capsys):
-    assert scenarios.run("distribution") == 0
+@pytest.mark.parametrize("sim", sims_under_test())
+def test_make_sim_distribution_prints_seed_blocks(capsys, sim):
+    assert run_lebug_test("distribution", sim) == 0
     out = capsys.readouterr().out
     blocks = out.split("**********")
     assert "Cycle 0: [6.268 2.575 2.042 4.962 6.475 3.808 8.827 6.163]" in out
@@ -135,3 +142,47 @@ def test_make_sim_distribution_prints_seed_blocks(capsys):
     assert emu.strip(" *\n") == hw
     assert "[[0. 0. 2. 1. 1. 0. 3. 0. 1. 0. 0. 0. 0. 0. 0. 0.]" in hw
     assert out.rstrip().endswith("PASS") and len(blocks) >= 6
+
+
+def test_firmware_file_round_trip_through_the_cli(tmp_path, capsys):
+    """--disassemble prints a library program in the text format; --firmware-file compiles that
+    file back to the same words, and the run gives the library program's trace."""
+    from pymodel.lebug import encode_firmware
+    from pymodel.lebug.fwtext import load_firmware_file
+
+    code, text, err = run(capsys, "lebug", "distribution", "--arg", "bins=8", "--disassemble")
+    assert code == 0, err
+    fw_file = tmp_path / "dist.fw"
+    fw_file.write_text(text)
+    cfg = LebugConfig()
+    assert encode_firmware(load_firmware_file(fw_file, cfg), cfg) == encode_firmware(build("distribution", cfg, bins=8),
+                                                                                      cfg)
+    code, again, _ = run(capsys, "lebug", "--firmware-file", str(fw_file), "--disassemble")
+    body = [ln for ln in text.splitlines() if not ln.startswith("#")]
+    assert code == 0 and [ln for ln in again.splitlines() if not ln.startswith("#")] == body
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 9, size=(12, 8))
+    np.save(tmp_path / "x.npy", x)
+    code, out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
+                         "--out", str(tmp_path / "o.npy"))
+    assert code == 0, err
+    want = emulate(cfg, build("distribution", cfg, bins=8), x).trace
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), want)
+
+
+def test_firmware_file_error_names_file_and_line(tmp_path, capsys):
+    fw_file = tmp_path / "bad.fw"
+    fw_file.write_text("# two VVALU ops in one chain\nbegin_chain\nvv_add 0\nvv_sub 1\nend_chain\n")
+    np.save(tmp_path / "x.npy", np.zeros((2, 8), np.int64))
+    code, out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
+                         "--out", str(tmp_path / "o.npy"))
+    assert code == 2 and err.startswith(f"accelscope: error: {fw_file}:4:") and err.count("\n") == 1, err
+    assert not (tmp_path / "o.npy").exists()
+
+
+def test_make_sim_runs_a_firmware_file(tmp_path, capsys):
+    fw_file = tmp_path / "sum.fw"
+    fw_file.write_text("begin_chain\nv_reduce\nv_commit 1\nend_chain\n")
+    code, out, err = run(capsys, "sim", str(fw_file))
+    assert code == 0, out + err
+    assert "Emulation results" in out and "Hardware results" in out and out.rstrip().endswith("PASS")

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from pymodel.bundle import load_bundle, read_prog
-from pymodel.cli import main
+from tb.cli import main
 from pymodel.net.importers import load_json
 from pymodel.net.steps import GemmStep
 from pymodel.top.compile import compile_network
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
+from tb.runner import sims_under_test
 
 MLP = "examples/digits_mlp.json"
 CNN = "examples/digits_cnn.json"
@@ -90,9 +91,10 @@ def test_replay_rejects_corrupt_bundle_before_simulating(mlp_bundle, capsys):
     assert not (path / "results.json").exists()
 
 
-def test_replay_on_icarus(mlp_bundle, capsys):
+@pytest.mark.parametrize("sim", sims_under_test(native=True))
+def test_replay_on_rtl(mlp_bundle, capsys, sim):
     path, x = mlp_bundle
-    assert main(["replay", str(path)]) == 0
+    assert main(["replay", str(path), "--sim", sim]) == 0
     res = json.loads((path / "results.json").read_text())
     exp = expected(load_bundle(path))
     out = exp.written()["out"]
@@ -100,3 +102,24 @@ def test_replay_on_icarus(mlp_bundle, capsys):
     assert res["match"] and res["outputs"]["logits"] == want.tolist()
     assert res["systolic"]["cycles"] == exp.systolic.counters.cycles
     assert res["tap"]["drops"] == 0 and res["lebug"]["status"] == exp.lebug.status.as_dict()
+
+
+def test_compile_with_a_tap_firmware_file(tmp_path, capsys):
+    """--tap-file: the tap runs firmware written in the text format; the bundle carries its words."""
+    from pymodel.lebug import LebugConfig, encode_firmware
+    from pymodel.lebug.fwtext import load_firmware_file
+
+    fw_file = tmp_path / "tap.fw"
+    fw_file.write_text("begin_chain\n  v_reduce\n  v_commit 1\nend_chain\n")
+    assert main(["compile", MLP, "--out", str(tmp_path / "b"), "--tap-file", str(fw_file)]) == 0
+    b = load_bundle(tmp_path / "b")
+    words = encode_firmware(load_firmware_file(fw_file, LebugConfig()), LebugConfig())
+    chains = b.images["lebug_chains"]
+    assert [int(lo) | (int(hi) << 32) for lo, hi in chains] == words
+    assert b.extra["tap"]["firmware"] == "tap.fw"
+    bad = tmp_path / "bad.fw"
+    bad.write_text("begin_chain\n  v_commit 3\nend_chain\n")
+    capsys.readouterr()
+    assert main(["compile", MLP, "--out", str(tmp_path / "c"), "--tap-file", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"accelscope: error: {bad}:2:") and not (tmp_path / "c").exists()

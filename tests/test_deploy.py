@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pymodel.cli import main
 from pymodel.deploy.evaluate import evaluate
-from pymodel.deploy.rtl_gemm import RtlGemm, histogram, hist_edges
+from pymodel.deploy.gemm_calls import hist_edges, histogram
 from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
+from tb.cli import main, rtl_gemm_factory, scenario_sims
+from tb.runner import sims_under_test
+from tb.top.deploy import RtlGemm
 
 EX = Path("examples")
 
@@ -22,7 +24,7 @@ EX = Path("examples")
     ({"dataset": {"type": "mnist"}}, "type 'mnist' not supported"),
     ({"model": {"path": "x.h5"}}, "expected an .onnx or .json"),
     ({"quantization": {"mode": "int4"}}, "mode 'int4' not in"),
-    ({"simulator": "vcs"}, "simulator 'vcs' not in"),
+    ({"simulator": "vcs"}, "simulator 'vcs': choose one of icarus, verilator, verilator-native, model"),
     ({"samples": 0}, "samples and batch must be >= 1"),
     ({"hardware": {"array": 3}}, "array 3 not in"),
     ({"extra": 1}, "unknown keys"),
@@ -32,23 +34,25 @@ def test_scenario_errors(tmp_path, patch, msg):
     doc.update(patch)
     (tmp_path / "s.json").write_text(json.dumps(doc))
     with pytest.raises(AccelscopeError, match=msg):
-        load_scenario(tmp_path / "s.json")
+        load_scenario(tmp_path / "s.json", scenario_sims())
 
 
 @pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
 @pytest.mark.parametrize("mode", ["full_int8", "hybrid"])
 def test_model_eval_quantized_within_two_points(name, mode):
-    sc = replace(load_scenario(EX / f"{name}_scenario.json"), simulator="model", mode=mode)
+    sc = replace(load_scenario(EX / f"{name}_scenario.json", scenario_sims()), simulator="model", mode=mode)
     res = evaluate(sc, progress=False)
     acc = res["accuracy"]
     assert acc["float"] >= 0.95
     assert abs(acc["float"] - acc["integer"]) <= 0.02 and acc["integer"] == acc["fake_quant"]
 
 
+@pytest.mark.parametrize("sim", sims_under_test(native=True))
 @pytest.mark.parametrize("name,samples", [("digits_mlp", 12), ("digits_cnn", 3)])
-def test_rtl_eval_bit_exact(name, samples, tmp_path):
-    sc = replace(load_scenario(EX / f"{name}_scenario.json"), samples=samples, batch=samples)
-    res = evaluate(sc, progress=False)
+def test_rtl_eval_bit_exact(name, samples, tmp_path, sim):
+    sc = replace(load_scenario(EX / f"{name}_scenario.json", scenario_sims()), samples=samples, batch=samples,
+                 simulator=sim)
+    res = evaluate(sc, progress=False, rtl_gemm=rtl_gemm_factory)
     assert res["bit_exact"] is True and res["rtl_images"] == samples
     assert all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
     assert sum(sum(row) for row in res["confusion"]) == samples
@@ -63,16 +67,16 @@ def test_rtl_eval_bit_exact(name, samples, tmp_path):
 
 def test_rtl_gemm_refuses_wrong_results(monkeypatch):
     """The RTL GEMM compares with gemm_int: a corrupted hardware result is an error."""
-    import pymodel.deploy.rtl_gemm as rg
+    import tb.top.deploy as rg
 
-    real = rg.replay_on_rtl
+    real = rg.replay
 
     def corrupt(*a, **k):
         hw = real(*a, **k)
         hw.mems["out"][0, 0] += 1
         return hw
 
-    monkeypatch.setattr(rg, "replay_on_rtl", corrupt)
+    monkeypatch.setattr(rg, "replay", corrupt)
     rng = np.random.default_rng(0)
     a = rng.integers(-128, 128, (3, 5)).astype(np.int8)
     b = rng.integers(-128, 128, (5, 4)).astype(np.int8)

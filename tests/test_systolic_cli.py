@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from pymodel.cli import main
+from tb.cli import main
 from pymodel.systolic import scenarios
 from pymodel.systolic.scenarios import reference_gemm
 

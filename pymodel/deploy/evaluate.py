@@ -1,14 +1,15 @@
 """Evaluate a scenario: float, fake-quantized and integer numpy models on the whole test split,
-and the RTL (accel_top under cocotb) on the first `samples` test images; results.json."""
+and, given an RTL GEMM (tb/top/deploy.py's RtlGemm), the RTL on the first `samples` test
+images; results.json."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from pymodel.deploy.rtl_gemm import BINS, RtlGemm, eval_config, hist_edges, histogram
+from pymodel.deploy.gemm_calls import BINS, CallStats, eval_config, hist_edges, histogram
 from pymodel.deploy.scenario import Scenario
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
@@ -18,6 +19,18 @@ from pymodel.net.layers import Network
 from pymodel.net.quant import quantize
 from pymodel.net.steps import GemmStep
 from pymodel.top.compile import MULT_BITS
+
+
+class RtlGemmLike(Protocol):
+    """A GEMM with gemm_int's signature that keeps per-call statistics (tb.top.deploy.RtlGemm)."""
+
+    calls: list[CallStats]
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, bias: np.ndarray, relu: bool, out_int8: bool,
+                 mult: np.ndarray, shift: np.ndarray) -> np.ndarray: ...
+
+
+RtlFactory = Callable[[Any, str, list[np.ndarray]], RtlGemmLike]  # (TopConfig, simulator, edges)
 
 
 def load_model(sc: Scenario) -> Network:
@@ -34,7 +47,9 @@ def confusion(y: np.ndarray, pred: np.ndarray, classes: int = 10) -> list[list[i
     return cm.tolist()
 
 
-def evaluate(sc: Scenario, progress: bool = True) -> dict[str, Any]:
+def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = None) -> dict[str, Any]:
+    """The models on the whole test split; with sc.simulator != "model", also the RTL through
+    rtl_gemm(TopConfig, simulator, histogram edges per layer)."""
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -60,9 +75,11 @@ def evaluate(sc: Scenario, progress: bool = True) -> dict[str, Any]:
         result.update(accuracy=acc, confusion=confusion(ys, int_logits.argmax(1)), layers=[],
                       bit_exact=None, wall_s=time.perf_counter() - t0)
         return result
+    if rtl_gemm is None:
+        raise AccelscopeError(f"simulator {sc.simulator!r}: evaluate() was given no RTL GEMM")
     outputs = layer_outputs(sc, layers, qnet, xs)
     edges = [hist_edges(outputs[i], s.out_int8) for i, s in enumerate(layers)]
-    rtl = RtlGemm(eval_config(sc.array), sim=sc.simulator, edges=edges)
+    rtl = rtl_gemm(eval_config(sc.array), sc.simulator, edges)
     outs = []
     with tqdm(total=n, unit="img", desc=f"RTL ({sc.simulator})", disable=not progress) as bar:
         for b0 in range(0, n, sc.batch):
@@ -93,7 +110,7 @@ def layer_outputs(sc: Scenario, layers: list[GemmStep], qnet: Any, xs: np.ndarra
     return [np.concatenate(outputs[i]) for i in range(len(layers))]
 
 
-def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemm, outputs: list[np.ndarray]) -> list[dict[str, Any]]:
+def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs: list[np.ndarray]) -> list[dict[str, Any]]:
     """Per accelerator layer: cycles, MACs, utilization, scratchpad bytes, LeBug histogram vs model."""
     nl = len(layers)
     table = []

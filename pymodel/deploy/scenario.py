@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pymodel.errors import AccelscopeError
 
-SIMULATORS = ("icarus", "verilator-native", "model")
 MODES = ("full_int8", "hybrid")
 
 
@@ -41,7 +40,9 @@ def _get(doc: dict[str, Any], key: str, typ: type, where: str, default: Any = No
     return val
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, simulators: Sequence[str] = ("model",)) -> Scenario:
+    """Parse and check a scenario; `simulators` are the accepted values of "simulator" (the CLI
+    passes tb.runner's registry and "model")."""
     path = Path(path)
     try:
         doc = json.loads(path.read_text())
@@ -68,8 +69,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if array not in (2, 4, 8, 16):
         raise AccelscopeError(f"{w} hardware: array {array} not in (2, 4, 8, 16)")
     sim = _get(doc, "simulator", str, w, "icarus")
-    if sim not in SIMULATORS:
-        raise AccelscopeError(f"{w}: simulator {sim!r} not in {SIMULATORS}")
+    if sim not in simulators:
+        raise AccelscopeError(f"{w}: simulator {sim!r}: choose one of {', '.join(simulators)}")
     samples = _get(doc, "samples", int, w, 100)
     batch = _get(doc, "batch", int, w, 50)
     if samples < 1 or batch < 1:

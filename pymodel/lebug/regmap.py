@@ -82,3 +82,12 @@ def decode_readback(cfg: LebugConfig, words: np.ndarray) -> tuple[np.ndarray, di
     v = np.asarray(words, dtype=np.int64)
     mem = np.where(v[:n] >= 1 << 31, v[:n] - (1 << 32), v[:n]).reshape(cfg.TB_DEPTH, cfg.N)
     return mem, decode_status(v[n:n + len(STATUS_REGS)])
+
+
+def trace_from_mem(tb_mem: np.ndarray, rows_written: int) -> np.ndarray:
+    """Surviving trace rows in write order from the circular trace-buffer memory."""
+    depth = tb_mem.shape[0]
+    if rows_written <= depth:
+        return tb_mem[:rows_written]
+    start = rows_written % depth
+    return np.concatenate([tb_mem[start:], tb_mem[:start]])

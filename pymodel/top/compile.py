@@ -14,7 +14,7 @@ import numpy as np
 
 from pymodel.bundle import Bundle, MemorySpec, RegisterWrite, lanes_to_chunks
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import build, default_thresholds, encode_firmware
+from pymodel.lebug import Firmware, build, default_thresholds, encode_firmware
 from pymodel.lebug import regmap as lb
 from pymodel.net.layers import Network
 from pymodel.net.quant import QuantizedNetwork, quantize
@@ -56,10 +56,12 @@ def chained_gemms(qnet: QuantizedNetwork) -> list[GemmStep]:
     return gemms  # type: ignore[return-value]
 
 
-def lebug_memories(cfg: TopConfig, tap: str, tap_args: dict[str, int], thresholds: np.ndarray | None = None
+def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int],
+                   thresholds: np.ndarray | None = None
                    ) -> tuple[list[MemorySpec], dict[str, np.ndarray], list[RegisterWrite]]:
-    """LeBug's part of a bundle: firmware words, thresholds (given, the firmware's own, or 0, 1, 2, ...)."""
-    fw = build(tap, cfg.lebug, **tap_args)
+    """LeBug's part of a bundle: firmware words (a library name with tap_args, or compiled
+    firmware), thresholds (given, the firmware's own, or 0, 1, 2, ...)."""
+    fw = tap if isinstance(tap, Firmware) else build(tap, cfg.lebug, **tap_args)
     thr = thresholds if thresholds is not None else (fw.thresholds if fw.thresholds is not None
                                                      else default_thresholds(cfg.lebug))
     words = np.array(encode_firmware(fw, cfg.lebug), dtype=np.uint64)
@@ -113,8 +115,8 @@ def memory_plan(cfg: TopConfig, gemms: list[GemmStep], descriptors: list[Descrip
     return {"tensors": tensors, "scratchpads": use}
 
 
-def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str = "distribution",
-                    tap_args: dict[str, int] | None = None) -> Compiled:
+def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firmware = "distribution",
+                    tap_args: dict[str, int] | None = None, tap_name: str | None = None) -> Compiled:
     """Quantize on `x` (float batch), lay out every layer, and build the bundle."""
     x = np.asarray(x, np.float32)
     qnet = quantize(net, x, "full_int8", mult_bits=MULT_BITS)
@@ -134,5 +136,6 @@ def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str = "dis
                     extra={"network": {"layers": [g.name for g in gemms], "batch": len(x),
                                        "output": {"memory": "sys_out", "base": base, "stride": stride,
                                                   "rows": len(x), "cols": gemms[-1].n}},
-                           "tap": {"firmware": tap, "args": tap_args or {}}})
+                           "tap": {"firmware": tap_name or (tap if isinstance(tap, str) else "firmware file"),
+                                   "args": tap_args or {}}})
     return Compiled(bundle, qnet, jb.descriptors, x_int8)

@@ -16,6 +16,7 @@ from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.isa import Firmware
 from tb.job import Job, JobResult
 from tb.runner import Block, run_job
+from tb.waves import Trace, lanes
 
 BLOCK = Block("lebug", ("lebug",), "lebug_harness", "tb.lebug.test_lebug")
 STIM_DEPTH = 65536  # lebug_harness STIM_DEPTH: most vectors per job
@@ -65,3 +66,25 @@ def run_lebug(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray, x: np.ndar
     """One run on `sim` (any simulator of tb.runner); the caller compares with the emulator."""
     job = lebug_job(cfg, fw, thresholds, x, eof)
     return decode(cfg, run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=work))
+
+
+def wave_groups(cfg: LebugConfig) -> dict[str, list[Trace]]:
+    """GTKWave groups under lebug_harness, in pipeline order: each lane a signed trace."""
+    gen = "g_vsru_first" if cfg.VSRU_FIRST else "g_alu_first"
+    vw = cfg.N * cfg.DATA_W
+    units = {"VVALU": [Trace(f"dut.{gen}.u_vvalu.out_valid"), Trace(f"dut.{gen}.u_vvalu.out_data", vw)],
+             "VSRU": [Trace(f"dut.{gen}.u_vsru.out_valid"), Trace(f"dut.{gen}.u_vsru.out_data", vw)]}
+    groups = {
+        "Input": [Trace("clk"), Trace("rst_n"), Trace("present"), Trace("in_ready"), Trace("eof", 2),
+                  *lanes("in_x", cfg.N, cfg.DATA_W)],
+        "Sequencer": [Trace("dut.u_seq.valid"), Trace("dut.u_seq.flags", 4)],
+        "FRU": [Trace("dut.u_fru.out_valid"), Trace("dut.u_fru.out_data", vw)],
+    }
+    for unit in (["VSRU", "VVALU"] if cfg.VSRU_FIRST else ["VVALU", "VSRU"]):
+        groups[unit] = units[unit]
+    groups["Trace row (DP)"] = [Trace("dut.u_dp.row_valid"), *lanes("row_x", cfg.N, cfg.DATA_W)]
+    groups["Trace buffer"] = [Trace("dut.u_tb.rows", 32), Trace("dut.u_tb.wrap")]
+    groups["APB"] = [Trace("psel"), Trace("penable"), Trace("pwrite"), Trace("paddr", 20), Trace("pwdata", 32),
+                     Trace("prdata", 32), Trace("pslverr")]
+    groups["Status"] = [Trace("idle"), Trace("u_job.state", 4)]
+    return groups

