@@ -24,11 +24,12 @@ class Trace:
     path: str  # below the harness instance, e.g. "dut.u_seq.state" or "lane[3].in_x"
     width: int = 1
     fmt: str = ""  # BIN, HEX or SDEC; default: BIN for 1 bit, HEX otherwise
+    alias: str = ""  # the name shown (default: the signal's)
 
 
-def lanes(name: str, count: int, width: int) -> list[Trace]:
-    """One signed-decimal trace per lane of a harness viewer tap lane[i].<name>."""
-    return [Trace(f"lane[{i}].{name}", width, SDEC) for i in range(count)]
+def lanes(name: str, count: int, width: int, label: str) -> list[Trace]:
+    """One signed-decimal trace per lane of a harness viewer tap lane[i].<name>, shown as '<label> <i>'."""
+    return [Trace(f"lane[{i}].{name}", width, SDEC, f"{label} {i}") for i in range(count)]
 
 
 def dump_file(sim: str, build_dir: Path, work: Path, toplevel: str) -> Path:
@@ -58,7 +59,7 @@ def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: dict[str, 
         for t in traces:
             fmt = t.fmt or (BIN if t.width == 1 else HEX)
             name = f"{top}.{t.path}" + (f"[{t.width - 1}:0]" if t.width > 1 else "")
-            lines += [f"@{fmt}", name]
+            lines += [f"@{fmt}", f"+{{{t.alias}}} {name}" if t.alias else name]
     (out / "waves.gtkw").write_text("\n".join(lines) + "\n")
     # times in the dump's unit (1 ps: the builds' 1ns/1ps timescale)
     (out / "zoom.tcl").write_text(f"gtkwave::setZoomRangeTimes {t0 * 1000} {t1 * 1000}\n")

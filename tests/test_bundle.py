@@ -154,7 +154,7 @@ def test_copy_is_still_valid(bundle_dir, tmp_path):
 
 
 def test_cli_prog_rewrite_and_check(bundle_dir, capsys):
-    from pymodel.cli import main
+    from tb.cli import main
 
     (bundle_dir / "prog" / "0PROG_A").unlink()
     (bundle_dir / "prog" / "0PROG_D").write_text("junk\n")

@@ -37,3 +37,41 @@ def test_lebug_same_on_every_simulator():
         assert_equal(f"{sim} trace buffer", ref.tb_mem, r.tb_mem)
         assert_same_counters(f"{sim} status", ref.status, r.status)
         assert_same_counters(f"{sim} cycles (prog, run, read, job)", ref.result.cycles(), r.result.cycles())
+
+
+def test_systolic_same_on_every_simulator():
+    from pymodel.systolic.config import SystolicConfig
+    from pymodel.systolic.job import mismatches, same_hardware
+    from pymodel.systolic.model import run
+    from pymodel.systolic.randjob import random_layers
+    from tb.systolic.jobs import run_systolic
+
+    print(f"seed {SEED}")
+    cfg = SystolicConfig.for_array(8)
+    descs, images = random_layers(cfg, np.random.default_rng(SEED), 3, 30)
+    exp = run(cfg, descs, images)
+    runs = {sim: run_systolic(cfg, descs, images, sim) for sim in sims()}
+    ref = runs["icarus-plain"]
+    assert not mismatches(exp, ref), mismatches(exp, ref)
+    for sim, hw in runs.items():
+        assert not same_hardware(ref, hw), f"{sim} differs from icarus-plain in {same_hardware(ref, hw)}"
+        assert_same_counters(f"{sim} cycles (prog, run, read, job)", ref.job.cycles(), hw.job.cycles())
+
+
+def test_top_bundle_same_on_every_simulator_and_load_mode(tmp_path):
+    from pymodel.top.config import TopConfig
+    from pymodel.top.randbundle import random_two_layer
+    from pymodel.top.result import same
+    from tb.top.jobs import replay
+
+    print(f"seed {SEED}")
+    cfg = TopConfig.for_array(8)
+    random_two_layer(cfg, SEED, tmp_path / "b")
+    runs = {(sim, mode): replay(tmp_path / "b", cfg, mode, sim) for sim in sims() for mode in ("apb", "backdoor")}
+    for mode in ("apb", "backdoor"):
+        ref = runs[("icarus-plain", mode)]
+        for sim in sims():
+            hw = runs[(sim, mode)]
+            assert not same(ref, hw), f"{sim} {mode} differs from icarus-plain in {same(ref, hw)}"
+            assert_same_counters(f"{sim} {mode} cycles", ref.job.cycles(), hw.job.cycles())
+    assert not same(runs[("icarus-plain", "apb")], runs[("icarus-plain", "backdoor")])

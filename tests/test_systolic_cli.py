@@ -8,9 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from tb.cli import main
-from pymodel.systolic import scenarios
 from pymodel.systolic.scenarios import reference_gemm
+from tb.cli import main
+from tb.runner import sims_under_test
+from tb.sims import run_gemm_test
 
 
 def run(capsys, *argv):
@@ -92,13 +93,14 @@ def test_gemm_bad_input(tmp_path, capsys, setup, args, msg):
     assert not (tmp_path / "c.npy").exists()
 
 
-def test_gemm_cli_on_icarus(tmp_path, capsys):
-    """The CLI's RTL path: cocotb + Icarus agree with the model, and C equals numpy."""
+@pytest.mark.parametrize("sim", sims_under_test(native=True))
+def test_gemm_cli_on_rtl(tmp_path, capsys, sim):
+    """The CLI's RTL path on every simulator agrees with the model, and C equals numpy."""
     rng = np.random.default_rng(12)
     a = rng.integers(-128, 128, (21, 19)).astype(np.int8)
     b = rng.integers(-128, 128, (19, 10)).astype(np.int8)
     f = _save(tmp_path, a=a, b=b)
-    code, out, err = run(capsys, "gemm", "--a", f["a"], "--b", f["b"], "--sim", "icarus", "--out",
+    code, out, err = run(capsys, "gemm", "--a", f["a"], "--b", f["b"], "--sim", sim, "--out",
                          str(tmp_path / "c.npy"), "--stats", str(tmp_path / "s.json"))
     assert code == 0, err
     assert "matches the model bit for bit" in out
@@ -117,18 +119,18 @@ def test_make_sim_gemm(capsys, monkeypatch):
 
 def test_sim_gemm_reports_fail_on_hardware_mismatch(monkeypatch, capsys):
     """The PASS/FAIL comparison is real: a corrupted hardware result fails."""
-    import pymodel.systolic.rtl as rtl
+    import tb.systolic.jobs as jobs
     from pymodel.systolic.job import HardwareResult
     from pymodel.systolic.model import run as model_run
 
-    def fake(job, sim="icarus", waves_dir=None):
-        exp = model_run(job.cfg, job.descriptors, job.images)
+    def fake(cfg, descs, images, sim, waves=False, work=None):
+        exp = model_run(cfg, descs, images)
         stream = exp.stream.copy()
         stream[1, 2] += 1
         return HardwareResult({"out": exp.mems["out"][:4]}, stream, exp.eof, exp.counters.as_dict(), exp.status)
 
-    monkeypatch.setattr(rtl, "run_job_on_rtl", fake)
-    assert scenarios.run_gemm(seed=3) == 1
+    monkeypatch.setattr(jobs, "run_systolic", fake)
+    assert run_gemm_test(seed=3) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "stream rows" in out and "first at index (1, 2)" in out
 

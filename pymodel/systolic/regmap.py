@@ -122,3 +122,20 @@ def program_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor],
 def decode_status(word: int) -> dict[str, int]:
     return {"busy": word & 1, "done": (word >> 1) & 1, "error": (word >> 2) & 1, "err_code": (word >> 4) & 0xF,
             "cur_desc": word >> 16}
+
+
+# read-back after a run: the counters (COUNTER_REGS order), then STATUS (the one systolic decoder)
+READBACK_REGS = (*COUNTER_REGS.values(), REG_STATUS)
+
+
+def readback_addrs(cfg: SystolicConfig, base: int = 0) -> list[int]:
+    """APB addresses a run reads back: the counters, then STATUS (base: the block's window)."""
+    return [base + a for a in READBACK_REGS]
+
+
+def decode_readback(words: Sequence[int] | np.ndarray) -> tuple[dict[str, int], dict[str, int]]:
+    """Words read at readback_addrs -> (counters, status) as the model predicts them."""
+    w = [int(x) for x in words]
+    if len(w) != len(READBACK_REGS):
+        raise AccelscopeError(f"systolic read-back: {len(w)} words, expected {len(READBACK_REGS)}")
+    return dict(zip(COUNTER_REGS, w[:-1])), decode_status(w[-1])

@@ -62,15 +62,19 @@ class TopExpected:
 
     def written(self) -> dict[str, np.ndarray]:
         """Word addresses the descriptors write, per scratchpad (the outputs to compare)."""
-        K = self.cfg.sys.K
-        act, out = [], []
-        for d in self.descriptors:
-            m = np.arange(d.m)[:, None]
-            nt = np.arange(d.nt(K))[None, :]
-            (act if d.int8 else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.int8
-                                            else (d.c_base + m * d.c_stride + nt).ravel())
-        return {"act": np.concatenate(act) if act else np.zeros(0, np.int64),
-                "out": np.concatenate(out) if out else np.zeros(0, np.int64)}
+        return written_words(self.cfg.sys.K, self.descriptors)
+
+
+def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray]:
+    """Word addresses the descriptors write: int8 results in ACT, int32 results in OUT."""
+    act, out = [], []
+    for d in descriptors:
+        m = np.arange(d.m)[:, None]
+        nt = np.arange(d.nt(K))[None, :]
+        (act if d.int8 else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.int8
+                                        else (d.c_base + m * d.c_stride + nt).ravel())
+    return {"act": np.concatenate(act) if act else np.zeros(0, np.int64),
+            "out": np.concatenate(out) if out else np.zeros(0, np.int64)}
 
 
 def expected(bundle: Bundle) -> TopExpected:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
 from pymodel.bundle import Region
+from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import WORDS
@@ -47,3 +53,44 @@ def regions(cfg: TopConfig) -> list[Region]:
             Region("lebug_thresh", LEBUG_BASE + lb.THRESH_BASE, 4 * cfg.lebug.n_thresholds, "memory"),
             Region("top_regs", TOP_BASE, 0x100, "registers")]
     return out
+
+
+# read-back after a run (tb/top/jobs.py): the systolic counters and status, the tap
+# registers, LeBug's trace buffer and status (each block's own decoder)
+TAP_READBACK = ("rows", "drops", "vectors", "maxfill")
+
+
+def readback_addrs(cfg: TopConfig) -> list[int]:
+    """APB addresses a bundle run reads back, in decode_readback's order."""
+    return (sy.readback_addrs(cfg.sys, SYS_BASE) + [TAP_REGS[k] for k in TAP_READBACK]
+            + lb.readback_addrs(cfg.lebug, LEBUG_BASE))
+
+
+def decode_tap(words: Sequence[int]) -> tuple[dict[str, int], int]:
+    """TAP_READBACK words -> (tap counters as pymodel.top.model.expected predicts them, max FIFO fill)."""
+    w = [int(x) for x in words]
+    return dict(zip(TAP_READBACK[:3], w[:3])), w[3]
+
+
+@dataclass
+class TopReadback:
+    counters: dict[str, int]  # systolic counters
+    status: dict[str, int]  # systolic STATUS
+    tap: dict[str, int]
+    maxfill: int
+    trace: np.ndarray  # LeBug trace-buffer memory (TB_DEPTH, N)
+    lebug_status: dict[str, int]
+
+
+def decode_readback(cfg: TopConfig, words: Sequence[int] | np.ndarray) -> TopReadback:
+    """Words read at readback_addrs -> every block's registers, decoded."""
+    w = np.asarray(words, dtype=np.int64)
+    n_sys = len(sy.READBACK_REGS)
+    n_tap = len(TAP_READBACK)
+    n_lb = len(lb.readback_addrs(cfg.lebug))
+    if len(w) != n_sys + n_tap + n_lb:
+        raise AccelscopeError(f"top read-back: {len(w)} words, expected {n_sys + n_tap + n_lb}")
+    counters, status = sy.decode_readback(w[:n_sys])
+    tap, maxfill = decode_tap(w[n_sys:n_sys + n_tap])
+    trace, lstatus = lb.decode_readback(cfg.lebug, w[n_sys + n_tap:])
+    return TopReadback(counters, status, tap, maxfill, trace, lstatus)

@@ -32,6 +32,7 @@ module job_main;
         rst_n  = 1'b0;
         job_go = 1'b0;
         repeat (3) @(posedge clk);
+        @(negedge clk);  // release between edges: the 4th rising edge is the first out of reset
         rst_n = 1'b1;
         @(posedge clk);
         @(negedge clk);

@@ -71,18 +71,17 @@ def run_lebug(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray, x: np.ndar
 def wave_groups(cfg: LebugConfig) -> dict[str, list[Trace]]:
     """GTKWave groups under lebug_harness, in pipeline order: each lane a signed trace."""
     gen = "g_vsru_first" if cfg.VSRU_FIRST else "g_alu_first"
-    vw = cfg.N * cfg.DATA_W
-    units = {"VVALU": [Trace(f"dut.{gen}.u_vvalu.out_valid"), Trace(f"dut.{gen}.u_vvalu.out_data", vw)],
-             "VSRU": [Trace(f"dut.{gen}.u_vsru.out_valid"), Trace(f"dut.{gen}.u_vsru.out_data", vw)]}
+    units = {"VVALU": [Trace(f"dut.{gen}.u_vvalu.out_valid"), *lanes("alu_x", cfg.N, cfg.DATA_W, "VVALU")],
+             "VSRU": [Trace(f"dut.{gen}.u_vsru.out_valid"), *lanes("vsru_x", cfg.N, cfg.DATA_W, "VSRU")]}
     groups = {
         "Input": [Trace("clk"), Trace("rst_n"), Trace("present"), Trace("in_ready"), Trace("eof", 2),
-                  *lanes("in_x", cfg.N, cfg.DATA_W)],
+                  *lanes("in_x", cfg.N, cfg.DATA_W, "in")],
         "Sequencer": [Trace("dut.u_seq.valid"), Trace("dut.u_seq.flags", 4)],
-        "FRU": [Trace("dut.u_fru.out_valid"), Trace("dut.u_fru.out_data", vw)],
+        "FRU": [Trace("dut.u_fru.out_valid"), *lanes("fru_x", cfg.N, cfg.DATA_W, "FRU")],
     }
     for unit in (["VSRU", "VVALU"] if cfg.VSRU_FIRST else ["VVALU", "VSRU"]):
         groups[unit] = units[unit]
-    groups["Trace row (DP)"] = [Trace("dut.u_dp.row_valid"), *lanes("row_x", cfg.N, cfg.DATA_W)]
+    groups["Trace row (DP)"] = [Trace("dut.u_dp.row_valid"), *lanes("row_x", cfg.N, cfg.DATA_W, "row")]
     groups["Trace buffer"] = [Trace("dut.u_tb.rows", 32), Trace("dut.u_tb.wrap")]
     groups["APB"] = [Trace("psel"), Trace("penable"), Trace("pwrite"), Trace("paddr", 20), Trace("pwdata", 32),
                      Trace("prdata", 32), Trace("pslverr")]

@@ -100,13 +100,23 @@ module lebug_harness #(
         .idle(idle)
     );
 
-    // ---- viewer taps: each lane as a signed number (tb/waves.py shows these) ------
+    // ---- viewer taps: each lane as a signed number (tb/lebug/jobs.py wave_groups) ----
     /* verilator lint_off UNUSEDSIGNAL */
     genvar l;
     generate
         for (l = 0; l < N; l = l + 1) begin : lane
-            wire signed [DATA_W-1:0] in_x  = stim_data[idx][l*DATA_W +: DATA_W];
-            wire signed [DATA_W-1:0] row_x = dut.u_dp.row_data[l*DATA_W +: DATA_W];
+            wire signed [DATA_W-1:0] in_x   = stim_data[idx][l*DATA_W +: DATA_W];
+            wire signed [DATA_W-1:0] fru_x  = dut.u_fru.out_data[l*DATA_W +: DATA_W];
+            wire signed [DATA_W-1:0] row_x  = dut.u_dp.row_data[l*DATA_W +: DATA_W];
+            wire signed [DATA_W-1:0] alu_x;
+            wire signed [DATA_W-1:0] vsru_x;
+            if (VSRU_FIRST) begin : g_taps
+                assign alu_x  = dut.g_vsru_first.u_vvalu.out_data[l*DATA_W +: DATA_W];
+                assign vsru_x = dut.g_vsru_first.u_vsru.out_data[l*DATA_W +: DATA_W];
+            end else begin : g_taps
+                assign alu_x  = dut.g_alu_first.u_vvalu.out_data[l*DATA_W +: DATA_W];
+                assign vsru_x = dut.g_alu_first.u_vsru.out_data[l*DATA_W +: DATA_W];
+            end
         end
     endgenerate
     /* verilator lint_on UNUSEDSIGNAL */

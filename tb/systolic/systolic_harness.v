@@ -1,54 +1,44 @@
-// Testbench harness for systolic: the DUT plus backdoor scratchpad access and
-// output-stream capture, so cocotb only programs over APB, starts and awaits
-// `done`. Not synthesizable (tb/ only).
-//   ld_go  (rising edge): $readmemh(<dir>/<mem>.hex, dut.u_<mem>.mem, 0, ld_count-1)
-//   dump_go (rising edge): $writememh(<dir>/dump_<mem>.hex, dut.u_<mem>.mem, 0, dump_count-1)
-//   cap_open / cap_close (rising edges): open (truncate) / close <dir>/stream.txt;
-//   while open, every output row is appended as "<eof hex> <data hex>".
-// Memory select: 0 cmd, 1 act, 2 wgt, 3 bias, 4 quant, 5 out.
-`timescale 1ns/1ps
+// Testbench harness for systolic (tb/ only): the DUT, the shared APB master and job engine
+// (tb/common/harness_core.vh), and the scratchpad backdoor and output-row capture
+// (tb/common/scratchpad_backdoor.vh). Every way of simulating the systolic block (cocotb
+// on Icarus or Verilator, the verilator-native binary, plain Icarus) runs this module.
+// A job (tb/systolic/jobs.py):
+//   LOAD   $readmemh of the scratchpad images <mem>.hex (header words 8..13: word counts),
+//          stream.txt opened
+//   WRITE  descriptors and NUM_DESC over APB;  START  CTRL.start
+//   RUN    ends when the block raises `done` (after its last descriptor or an error)
+//   READ   counters and STATUS over APB
+//   DUMP   $writememh of dump_<mem>.hex (header words 14..19), stream.txt closed
+`default_nettype none
 module systolic_harness #(
-    parameter K          = 8,
-    parameter ACT_DEPTH  = 16384,
-    parameter WGT_DEPTH  = 16384,
-    parameter BQ_DEPTH   = 256,
-    parameter OUT_DEPTH  = 16384,
-    parameter ACC_DEPTH  = 1024,
-    parameter CMD_DEPTH  = 64,
-    parameter APB_ADDR_W = 23
+    parameter K          = 8,      // array size (K x K PEs, K lanes per output row)
+    parameter ACT_DEPTH  = 16384,  // activation scratchpad words
+    parameter WGT_DEPTH  = 16384,  // weight scratchpad words
+    parameter BQ_DEPTH   = 256,    // bias and requantization scratchpad words
+    parameter OUT_DEPTH  = 16384,  // int32 output scratchpad words
+    parameter ACC_DEPTH  = 1024,   // accumulator rows
+    parameter CMD_DEPTH  = 64,     // descriptors
+    parameter APB_ADDR_W = 23      // the block's APB address width
 ) (
-    input  wire                  clk,
-    input  wire                  rst_n,
-    input  wire                  apb_psel,
-    input  wire                  apb_penable,
-    input  wire                  apb_pwrite,
-    input  wire [APB_ADDR_W-1:0] apb_paddr,
-    input  wire [31:0]           apb_pwdata,
-    output wire [31:0]           apb_prdata,
-    output wire                  apb_pready,
-    output wire                  apb_pslverr,
-    input  wire                  ld_go,
-    input  wire [2:0]            ld_sel,
-    input  wire [31:0]           ld_count,
-    input  wire                  dump_go,
-    input  wire [2:0]            dump_sel,
-    input  wire [31:0]           dump_count,
-    input  wire                  cap_open,
-    input  wire                  cap_close,
-    output wire                  out_valid,
-    output wire [1:0]            out_eof,
-    output wire [K*32-1:0]       out_data,
-    output wire                  busy,
-    output wire                  done
+`include "harness_ports.vh"
 );
+    wire job_ready;
+    wire job_run_done;
+`include "harness_core.vh"
+
+    wire           out_valid, busy, done;
+    wire [1:0]     out_eof;
+    wire [K*32-1:0] out_data;
+
+    assign job_ready    = ~busy;
+    assign job_run_done = done;
+
 `define SPAD_ROOT dut
-`define SPAD_DIR_ARG "SYS_DIR=%s"
 `define CAP_VALID out_valid
 `define CAP_EOF out_eof
 `define CAP_DATA out_data
 `include "scratchpad_backdoor.vh"
 `undef SPAD_ROOT
-`undef SPAD_DIR_ARG
 `undef CAP_VALID
 `undef CAP_EOF
 `undef CAP_DATA
@@ -58,8 +48,20 @@ module systolic_harness #(
         .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .APB_ADDR_W(APB_ADDR_W)
     ) dut (
         .clk(clk), .rst_n(rst_n),
-        .psel(apb_psel), .penable(apb_penable), .pwrite(apb_pwrite), .paddr(apb_paddr),
-        .pwdata(apb_pwdata), .prdata(apb_prdata), .pready(apb_pready), .pslverr(apb_pslverr),
+        .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
+        .pwdata(pwdata), .prdata(prdata), .pready(pready), .pslverr(pslverr),
         .out_valid(out_valid), .out_eof(out_eof), .out_data(out_data), .busy(busy), .done(done)
     );
+
+    // ---- viewer taps: each lane as a signed number (tb/waves.py shows these) ------
+    /* verilator lint_off UNUSEDSIGNAL */
+    genvar l;
+    generate
+        for (l = 0; l < K; l = l + 1) begin : lane
+            wire signed [7:0]  act_x = dut.arr_a[l*8 +: 8];     // activation entering array row l
+            wire signed [31:0] out_x = out_data[l*32 +: 32];    // output row lane l
+        end
+    endgenerate
+    /* verilator lint_on UNUSEDSIGNAL */
 endmodule
+`default_nettype wire

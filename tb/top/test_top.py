@@ -1,148 +1,67 @@
 """cocotb tests for accel_top: bundles replayed over APB (PROG records) or loaded by backdoor,
-compared with pymodel.top.model.expected; plus the pytest runner.
+as harness jobs (tb/top/jobs.py), compared with pymodel.top.model.expected; single
+transfers through the host port; plus the pytest runner.
 
-Random bundles log their seed; rerun with TOP_SEED=<seed>.
+Random bundles log their seed; rerun with TOP_SEED=<seed> make test (or pytest -k ...).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from pymodel.bundle import Bundle, load_bundle, read_prog
-from pymodel.compare import MismatchError, assert_equal, assert_same_counters
+from pymodel.compare import MismatchError, assert_equal
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
-from pymodel.systolic.layout import mem_from_hex
-from pymodel.systolic.rtl import stream_from_text
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import TopExpected, expected
-from pymodel.top.rtl import HwResult, run_top_tb
+from pymodel.top.result import HwResult, check
 from tb.common.harness import HarnessTB
+from tb.job import Job, read_result, write_job
+from tb.runner import run_regression, sims_under_test
+from tb.systolic.jobs import clear_outputs
+from tb.top.jobs import BLOCK, bundle_job, decode, prepare
 
-SEL = {"cmd": 0, "act": 1, "wgt": 2, "bias": 3, "quant": 4, "out": 5}
 CFG = TopConfig.from_hardware(json.loads(os.environ["TOP_HW"])) if "TOP_HW" in os.environ else TopConfig()
 
 
 class TB(HarnessTB):
-    """Clock, APB master, backdoor load/dump and stream capture for top_harness."""
+    """Clock, host port and harness jobs for top_harness."""
 
     def __init__(self, dut: Any, cfg: TopConfig) -> None:
-        super().__init__(dut, ("ld_go", "ld_sel", "ld_count", "dump_go", "dump_sel", "dump_count", "cap_open",
-                               "cap_close"))
+        import cocotb
+
+        super().__init__(dut)
         self.cfg = cfg
-        self.dir = Path(os.environ.get("TOP_DIR", "."))
+        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))
 
-    async def reset(self, settle: int = 0) -> None:
-        await super().reset(settle or self.cfg.lebug.CACHE_DEPTH + 4)  # LeBug's clear after reset
+    async def reset(self) -> None:
+        """Reset, then LeBug's cache clear (host-port tests; a job waits for it by itself)."""
+        await super().reset()
+        await self.tick(self.cfg.lebug.CACHE_DEPTH + 4)
 
-    async def replay(self, records: list[tuple[int, int]]) -> None:
-        """Every PROG record as one APB write, in order."""
-        for addr, data in records:
-            await self.apb.write(addr, data)
-
-    async def backdoor(self, bundle: Bundle) -> None:
-        """$readmemh every scratchpad image; LeBug's register files and all registers over APB."""
-        assert bundle.path is not None
-        apb_records = []
-        for m in bundle.memories:
-            mem = tr.SYS_MEMS.get(m.name)
-            if mem is None:
-                apb_records += [r for r in bundle_records(bundle, m.name)]
-                continue
-            shutil.copyfile(bundle.path / m.file, self.dir / f"{mem}.hex")
-            self.dut.ld_sel.value = SEL[mem]
-            self.dut.ld_count.value = m.depth
-            await self.pulse("ld_go")
-        await self.replay(apb_records + [(r.addr, r.value) for r in bundle.registers])
-
-    async def dump(self, mem: str, count: int) -> np.ndarray:
-        self.dut.dump_sel.value = SEL[mem]
-        self.dut.dump_count.value = count
-        await self.pulse("dump_go")
-        f = self.dir / f"dump_{mem}.hex"
-        return mem_from_hex(mem, f.read_text(), self.cfg.sys.K, str(f))
-
-    async def run(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start the accelerator, capture its rows, wait for done and for LeBug to drain."""
-        from cocotb.triggers import RisingEdge
-
-        await self.pulse("cap_open")
-        await self.apb.write(tr.SYS_BASE + sy.REG_CTRL, sy.CTRL_START)
-        await self.tick()
-        if not int(self.dut.done.value):
-            await RisingEdge(self.dut.done)
-        await self.tick(2)
-        while not int(self.dut.idle.value):
-            await RisingEdge(self.dut.idle)
-        await self.tick(2)
-        await self.pulse("cap_close")
-        return stream_from_text((self.dir / "stream.txt").read_text(), self.cfg.sys.K)
-
-    async def read_back(self, exp: TopExpected, stream: np.ndarray, eof: np.ndarray) -> HwResult:
-        written = exp.written()
-        mems = {}
-        for mem, addrs in written.items():
-            if addrs.size:
-                mems[mem] = (await self.dump(mem, int(addrs.max()) + 1))[addrs]
-        counters = {k: await self.apb.read(tr.SYS_BASE + a) for k, a in sy.COUNTER_REGS.items()}
-        tap = {k: await self.apb.read(a) for k, a in tr.TAP_REGS.items() if k != "maxfill"}
-        maxfill = await self.apb.read(tr.REG_TAP_MAXFILL)
-        lcfg = self.cfg.lebug
-        st = await self.apb.read(tr.LEBUG_BASE + lb.REG_STATUS)
-        lstatus = {"rows": await self.apb.read(tr.LEBUG_BASE + lb.REG_ROWS),
-                   "drops": await self.apb.read(tr.LEBUG_BASE + lb.REG_DROPS),
-                   "cycles": await self.apb.read(tr.LEBUG_BASE + lb.REG_CYCLES),
-                   "vectors": await self.apb.read(tr.LEBUG_BASE + lb.REG_VECTORS),
-                   "wrap": int(bool(st & lb.STATUS_WRAP)), "pack_fill": (st >> 8) & 0xFF}
-        trace = np.zeros((lcfg.TB_DEPTH, lcfg.N), dtype=np.int64)
-        for r in range(lcfg.TB_DEPTH):
-            for lane in range(lcfg.N):
-                w = await self.apb.read(lb.trace_addr(lcfg, r, lane, tr.LEBUG_BASE))
-                trace[r, lane] = w - (1 << 32) if w & (1 << 31) else w
-        return HwResult(mems, stream, eof, counters, tap, maxfill, lstatus, trace)
-
-
-def bundle_records(bundle: Bundle, memory: str) -> list[tuple[int, int]]:
-    m = next(x for x in bundle.memories if x.name == memory)
-    img = bundle.images[memory]
-    return [(m.base + i * m.stride + 4 * c, int(img[i, c])) for i in range(m.depth) for c in range(m.chunks)]
-
-
-def check(exp: TopExpected, hw: HwResult, name: str) -> None:
-    """Every output word, stream row, counter and trace-buffer row against the model."""
-    for mem, addrs in exp.written().items():
-        if addrs.size:
-            assert_equal(f"{name}: {mem} outputs", exp.systolic.mems[mem][addrs], hw.mems[mem])
-    assert_equal(f"{name}: stream rows", exp.systolic.stream, hw.stream)
-    assert_equal(f"{name}: stream eof", exp.systolic.eof, hw.eof)
-    assert_same_counters(f"{name}: systolic counters", exp.systolic.counters.as_dict(), hw.counters)
-    assert_same_counters(f"{name}: tap", exp.tap, hw.tap)
-    assert_same_counters(f"{name}: LeBug status", exp.lebug.status.as_dict(), hw.lebug_status)
-    assert_equal(f"{name}: LeBug trace buffer", exp.lebug.tb_mem, hw.trace)
+    async def run(self, job: Job, exp: TopExpected) -> HwResult:
+        """One harness job (load, program, start, run, read back, dump), exactly as every other path runs it."""
+        clear_outputs(self.dir)
+        write_job(self.dir, job)
+        await self.job()
+        return decode(self.cfg, exp.written(), read_result(self.dir, job))
 
 
 async def run_bundle(tb: TB, bundle: Bundle, mode: str) -> tuple[TopExpected, HwResult]:
     exp = expected(bundle)
     await tb.reset()
-    if mode == "apb":
-        assert bundle.path is not None
-        await tb.replay(read_prog(bundle.path))
-    else:
-        await tb.backdoor(bundle)
-    stream, eof = await tb.run()
-    hw = await tb.read_back(exp, stream, eof)
+    hw = await tb.run(bundle_job(bundle, mode), exp)
     check(exp, hw, f"{mode} load")
-    tb.log.info("%s load: %d stream rows, counters %s, tap %s, LeBug %s: match", mode, len(stream), hw.counters,
-                hw.tap, hw.lebug_status)
+    tb.log.info("%s load: %d stream rows, counters %s, tap %s, LeBug %s, cycles %s: match", mode, len(hw.stream),
+                hw.counters, hw.tap, hw.lebug_status, hw.job.cycles())
     return exp, hw
 
 
@@ -160,8 +79,8 @@ try:
 
         seed = int(os.environ.get("TOP_SEED", cocotb.RANDOM_SEED % (1 << 32)))
         dut._log.info("seed %d (rerun with TOP_SEED=%d)", seed, seed)
-        bundle = random_two_layer(CFG, seed, Path(os.environ["TOP_DIR"]) / "bundle")
         tb = TB(dut, CFG)
+        bundle = random_two_layer(CFG, seed, tb.dir / "bundle")
         _, apb = await run_bundle(tb, bundle, "apb")
         _, bd = await run_bundle(tb, bundle, "backdoor")
         for field in ("stream", "eof", "trace"):
@@ -193,36 +112,31 @@ try:
         """A bundle with a corrupted PROG line is rejected before any APB write."""
         from pymodel.top.randbundle import random_two_layer
 
-        bundle = random_two_layer(CFG, 5, Path(os.environ["TOP_DIR"]) / "bad_bundle")
+        tb = TB(dut, CFG)
+        bundle = random_two_layer(CFG, 5, tb.dir / "bad_bundle")
         assert bundle.path is not None
         prog_d = bundle.path / "prog" / "0PROG_D"
         lines = prog_d.read_text().splitlines()
         lines[len(lines) // 2] = "xyz"
         prog_d.write_text("\n".join(lines) + "\n")
-        tb = TB(dut, CFG)
         await tb.reset()
         state_regs = (tr.LEBUG_BASE + lb.REG_NUM_CHAINS, tr.SYS_BASE + sy.REG_NUM_DESC,
                       tr.LEBUG_BASE + lb.CHAIN_BASE, tr.SYS_BASE + sy.BASE["cmd"])
         before = [await tb.apb.read(a) for a in state_regs]
         transfers = tb.apb.transfers
-        try:
-            records = read_prog(bundle.path)  # what a replay does first: parse and validate everything
-            load_bundle(bundle.path)
-        except AccelscopeError as e:
-            assert f"0PROG_D:{len(lines) // 2 + 1}: bad record 'xyz'" in str(e), str(e)
-        else:
-            raise MismatchError(f"corrupted bundle was accepted ({len(records)} records)")
+        want = f"0PROG_D:{len(lines) // 2 + 1}: bad record 'xyz'"
+        for what, validate in (("read_prog", lambda: read_prog(bundle.path)),
+                               ("load_bundle", lambda: load_bundle(bundle.path)),
+                               ("replay's validation", lambda: prepare(bundle.path, CFG))):
+            try:
+                validate()
+            except AccelscopeError as e:
+                assert want in str(e), f"{what}: {e}"
+            else:
+                raise MismatchError(f"{what}: the corrupted bundle was accepted")
         assert tb.apb.transfers == transfers, "an APB transfer happened before validation finished"
         after = [await tb.apb.read(a) for a in state_regs]
         assert before == after, f"state changed: {before} -> {after}"
-
-    @cocotb.test()
-    async def run_job(dut: Any) -> None:
-        """File-driven: replay $TOP_BUNDLE ($TOP_MODE apb|backdoor), save results to $TOP_OUT."""
-        bundle = load_bundle(Path(os.environ["TOP_BUNDLE"]))
-        tb = TB(dut, CFG)
-        _, hw = await run_bundle(tb, bundle, os.environ.get("TOP_MODE", "apb"))
-        hw.save(Path(os.environ["TOP_OUT"]))
 
 except ImportError:  # pragma: no cover
     pass
@@ -239,7 +153,11 @@ CONFIGS = {
 }
 
 
+@pytest.mark.parametrize("sim", sims_under_test())
 @pytest.mark.parametrize("name", list(CONFIGS))
-def test_top(name: str) -> None:
-    env = {"TOP_SEED": os.environ["TOP_SEED"]} if "TOP_SEED" in os.environ else {}
-    run_top_tb(CONFIGS[name], extra_env=env)
+def test_top(name: str, sim: str) -> None:
+    cfg = CONFIGS[name]
+    env = {"TOP_HW": json.dumps(cfg.hardware())}
+    if "TOP_SEED" in os.environ:
+        env["TOP_SEED"] = os.environ["TOP_SEED"]
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3)

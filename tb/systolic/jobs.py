@@ -1,0 +1,174 @@
+"""The systolic block on its harness (tb/systolic/systolic_harness.v): the job that loads the
+scratchpads by backdoor, programs the descriptors, starts, reads the counters back and
+dumps the scratchpads, and a runner for any simulator in tb.runner.SIMULATORS. The cocotb
+regressions (test_systolic.py), the CLI, `make sim TEST=gemm` (tb/sims.py) and bench/ use these.
+
+Header words of a systolic job (tb/common/scratchpad_backdoor.vh): words 8..13 are the
+load counts and words 14..19 the dump counts of the scratchpads in SPAD_ORDER."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+import numpy as np
+
+from pymodel.errors import AccelscopeError
+from pymodel.systolic import regmap as R
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.descriptor import Descriptor
+from pymodel.systolic.job import HardwareResult, mismatches, stream_from_text
+from pymodel.systolic.layout import extents, gemm_layout, mem_from_hex, mem_to_hex
+from pymodel.systolic.model import MEMORIES, descriptor_counters
+from pymodel.systolic.scenarios import GemmRun, gemm
+from tb.job import Job, JobResult
+from tb.runner import Block, build_dir, run_job
+from tb.waves import Trace, lanes
+
+BLOCK = Block("systolic", ("systolic",), "systolic_harness", "tb.systolic.test_systolic")
+SPAD_ORDER = ("cmd", "act", "wgt", "bias", "quant", "out")  # header words 8.. (loads), 14.. (dumps)
+
+
+# --------------------------------------------------------------------------
+# the job
+# --------------------------------------------------------------------------
+
+def spad_block(loads: Mapping[str, int], dumps: Mapping[str, int]) -> list[int]:
+    """Header words 8..19: words to $readmemh and to $writememh per scratchpad (SPAD_ORDER)."""
+    unknown = (set(loads) | set(dumps)) - set(SPAD_ORDER)
+    if unknown:
+        raise AccelscopeError(f"unknown scratchpad(s) {', '.join(sorted(unknown))}; one of {', '.join(SPAD_ORDER)}")
+    return [int(loads.get(m, 0)) for m in SPAD_ORDER] + [int(dumps.get(m, 0)) for m in SPAD_ORDER]
+
+
+def image_files(cfg: SystolicConfig, images: Mapping[str, np.ndarray], ext: Mapping[str, int]) -> dict[str, str]:
+    """<mem>.hex for the backdoor: words 0..ext-1 of each scratchpad, the image zero padded."""
+    files = {}
+    for name in MEMORIES:
+        n = ext.get(name, 0)
+        if not n:
+            continue
+        words = np.zeros((n, cfg.K), dtype=np.int64)
+        img = np.asarray(images.get(name, np.zeros((0, cfg.K))), dtype=np.int64)
+        words[: len(img)] = img
+        files[f"{name}.hex"] = mem_to_hex(name, words)
+    return files
+
+
+def run_timeout(cfg: SystolicConfig, descs: Sequence[Descriptor], n_transfers: int) -> int:
+    """A generous job cycle limit: 4x the model's run cycles plus the APB traffic."""
+    cycles = 0
+    for d in descs:
+        if d.check(cfg):
+            break
+        cycles += descriptor_counters(cfg, d).cycles
+    return 4 * cycles + 8 * n_transfers + 100_000
+
+
+def systolic_job(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[str, np.ndarray]) -> Job:
+    """Backdoor-load every scratchpad word the run may touch (images zero padded), write the
+    descriptors and NUM_DESC over APB, start, run to `done`, read the counters and STATUS,
+    dump the same words."""
+    ext = extents(cfg, descs, dict(images))
+    writes = R.descriptor_records(cfg, descs)
+    reads = R.readback_addrs(cfg)
+    return Job(writes=writes, reads=reads, start=(R.REG_CTRL, R.CTRL_START), block=spad_block(ext, ext),
+               files=image_files(cfg, images, ext), timeout=run_timeout(cfg, descs, len(writes) + len(reads)))
+
+
+def clear_outputs(path: Path) -> None:
+    """Remove a previous job's stream capture and dumps from a job directory that is reused."""
+    for f in [path / "stream.txt", *path.glob("dump_*.hex")]:
+        f.unlink(missing_ok=True)
+
+
+def read_dump(path: Path, name: str, K: int, words: np.ndarray | None = None) -> np.ndarray:
+    """dump_<name>.hex as lane values; only the given word addresses when `words` is given
+    (words never written may hold X in a 4-state simulator)."""
+    f = path / f"dump_{name}.hex"
+    try:
+        text = f.read_text()
+    except OSError as e:
+        raise AccelscopeError(f"the simulation wrote no {f.name} in {path}: {e.strerror}") from None
+    if words is not None:
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith(("//", "@"))]
+        text = "\n".join(lines[int(i)] for i in np.asarray(words).ravel())
+    return mem_from_hex(name, text, K, str(f))
+
+
+def read_stream(path: Path, K: int) -> tuple[np.ndarray, np.ndarray]:
+    f = path / "stream.txt"
+    try:
+        text = f.read_text()
+    except OSError as e:
+        raise AccelscopeError(f"the simulation wrote no {f.name} in {path}: {e.strerror}") from None
+    return stream_from_text(text, K)
+
+
+def decode(cfg: SystolicConfig, job: Job, res: JobResult) -> HardwareResult:
+    """The run's outputs: the stream capture, the dumps, the counters and STATUS read back."""
+    counters, status = R.decode_readback(res.reads)
+    stream, eof = read_stream(res.dir, cfg.K)
+    dumps = dict(zip(SPAD_ORDER, list(job.block)[len(SPAD_ORDER):2 * len(SPAD_ORDER)]))
+    mems = {name: read_dump(res.dir, name, cfg.K) for name in MEMORIES if dumps.get(name)}
+    return HardwareResult(mems, stream, eof, counters, status, wall_s=res.wall_s, job=res)
+
+
+@contextmanager
+def job_dir(block: Block, tag: str, sim: str, waves: bool, work: Path | None) -> Iterator[Path]:
+    """`work` (kept), or a fresh directory under the build directory, removed unless the body raises."""
+    if work is not None:
+        work = Path(work)
+        work.mkdir(parents=True, exist_ok=True)
+        clear_outputs(work)
+        yield work
+        return
+    parent = build_dir(block, tag, sim, waves)
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="job_", dir=parent))
+    yield tmp
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_systolic(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[str, np.ndarray], sim: str,
+                 waves: bool = False, work: Path | None = None) -> HardwareResult:
+    """One run on `sim` (any simulator of tb.runner); the caller compares with the model
+    (pymodel.systolic.job.mismatches). hw.job is the harness JobResult (cycles, wall time)."""
+    job = systolic_job(cfg, descs, images)
+    with job_dir(BLOCK, cfg.tag(), sim, waves, work) as w:
+        res = run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=w)
+        return decode(cfg, job, res)
+
+
+# --------------------------------------------------------------------------
+# GEMM on the RTL (`accelscope gemm --sim ...`, `make sim TEST=gemm`) and its waveform view
+# --------------------------------------------------------------------------
+
+def gemm_on_rtl(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None, relu: bool = False, K: int = 8,
+                sim: str = "icarus", waves: bool = False, work: Path | None = None) -> GemmRun:
+    """pymodel.systolic.scenarios.gemm plus the run on `sim`: hardware filled, and every
+    disagreement with the model appended to problems."""
+    res = gemm(a, b, bias, relu, K=K)
+    _, images = gemm_layout(res.cfg, a, b, bias, relu)
+    res.hardware = run_systolic(res.cfg, res.descriptors, images, sim, waves=waves, work=work)
+    res.problems += mismatches(res.expected, res.hardware)
+    return res
+
+
+def wave_groups(cfg: SystolicConfig) -> dict[str, list[Trace]]:
+    """GTKWave groups under systolic_harness: APB, sequencer, array feed, output lanes, status."""
+    K = cfg.K
+    return {
+        "APB": [Trace("psel"), Trace("penable"), Trace("pwrite"), Trace("paddr", cfg.APB_ADDR_W),
+                Trace("pwdata", 32), Trace("prdata", 32), Trace("pslverr")],
+        "Sequencer": [Trace("dut.u_seq.state", 3), Trace("dut.u_seq.cur_desc", max(1, cfg.CMD_DEPTH.bit_length() - 1)),
+                      Trace("dut.u_seq.nt_cnt", 16), Trace("dut.u_seq.kt_cnt", 16), Trace("dut.u_seq.p", 16),
+                      Trace("dut.u_seq.t_sel")],
+        "Array feed": [Trace("dut.wm_v"), *lanes("act_x", K, 8)],
+        "Output": [Trace("out_valid"), Trace("out_eof", 2), *lanes("out_x", K, 32)],
+        "Status": [Trace("busy"), Trace("done"), Trace("u_job.state", 4)],
+    }
+
