@@ -156,6 +156,7 @@ def cmd_gemm(args: argparse.Namespace) -> int:
     from pymodel.systolic.config import MAX_DEPTH
     from pymodel.systolic.scenarios import gemm
 
+    sim_choice(args.sim)
     a = _int_matrix(args.a, "--a", 2, -128, 127, "int8")
     b = _int_matrix(args.b, "--b", 2, -128, 127, "int8")
     if a.shape[1] != b.shape[0]:
@@ -382,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--tap-arg", action="append", default=[], help="tap firmware argument NAME=INT")
     cp.add_argument("--tap-file", help="tap firmware in the text format instead of a library name")
     cp.add_argument("--lebug-config", default="", help="LeBug parameters (default N=K, M=min(4,K))")
-    cp.add_argument("--tap-depth", type=int, default=256, help="tap FIFO depth in rows")
+    cp.add_argument("--tap-depth", type=int, default=1024, help="tap FIFO depth in rows (default 1024)")
     cp.add_argument("--input", help="(n, features) float .npy: calibration and the batch to run")
     cp.add_argument("--batch", type=int, default=8, help="random N(0,1) batch size when --input is absent")
     cp.set_defaults(func=cmd_compile)

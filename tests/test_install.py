@@ -4,6 +4,7 @@ pymodel, tb, the harnesses and the RTL, and finds no file through the checkout."
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_installed_package_runs_make_sim_distribution(tmp_path):
+    src = tmp_path / "src"  # the tracked files only: no build/ or egg-info left by an earlier build
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for rel in filter(None, files.split("\0")):
+        if (REPO / rel).is_file():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, src / rel)
     site = tmp_path / "site"
     r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                        "--target", str(site), str(REPO)], capture_output=True, text=True)
+                        "--target", str(site), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (site / "tb" / "rtl" / "lebug" / "lebug.v").exists() and (site / "tb" / "common" / "job_engine.v").exists()
     elsewhere = tmp_path / "elsewhere"

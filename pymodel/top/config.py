@@ -16,7 +16,7 @@ LANE_W = 32  # LeBug lanes carry the accelerator's int32 stream values
 class TopConfig:
     sys: SystolicConfig = SystolicConfig()
     lebug: LebugConfig = LebugConfig()
-    TAP_DEPTH: int = 256
+    TAP_DEPTH: int = 1024
 
     def __post_init__(self) -> None:
         if self.lebug.DATA_W != LANE_W:

@@ -25,7 +25,7 @@ module accel_top #(
     parameter MAX_CHAINS  = 8,
     parameter VSRU_FIRST  = 0,
     // tap
-    parameter TAP_DEPTH   = 256
+    parameter TAP_DEPTH   = 1024
 ) (
     input  wire        clk,
     input  wire        rst_n,

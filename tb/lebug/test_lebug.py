@@ -175,7 +175,7 @@ except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pyd
 
 CONFIGS = {
     "int_n8m4": LebugConfig(N=8, M=4, DATA_W=32, FRAC_W=0),
-    "fix_n8m4": LebugConfig(N=8, M=4, DATA_W=32, FRAC_W=16, TB_DEPTH=32),
+    "fix_n8m4": LebugConfig(N=8, M=4, DATA_W=32, FRAC_W=16),  # also the seed examples' `make sim` build
     "fix_n4m2_vsru": LebugConfig(N=4, M=2, DATA_W=16, FRAC_W=8, VSRU_FIRST=1, IB_DEPTH=4, CACHE_DEPTH=4,
                                  TB_DEPTH=16),
     "int_n16m8_vsru": LebugConfig(N=16, M=8, DATA_W=16, FRAC_W=0, VSRU_FIRST=1, FU_ROWS=2, MAX_CHAINS=4,

@@ -167,8 +167,8 @@ def wave_groups(cfg: SystolicConfig) -> dict[str, list[Trace]]:
         "Sequencer": [Trace("dut.u_seq.state", 3), Trace("dut.u_seq.cur_desc", max(1, cfg.CMD_DEPTH.bit_length() - 1)),
                       Trace("dut.u_seq.nt_cnt", 16), Trace("dut.u_seq.kt_cnt", 16), Trace("dut.u_seq.p", 16),
                       Trace("dut.u_seq.t_sel")],
-        "Array feed": [Trace("dut.wm_v"), *lanes("act_x", K, 8)],
-        "Output": [Trace("out_valid"), Trace("out_eof", 2), *lanes("out_x", K, 32)],
+        "Array feed": [Trace("dut.wm_v"), *lanes("act_x", K, 8, "A row")],
+        "Output": [Trace("out_valid"), Trace("out_eof", 2), *lanes("out_x", K, 32, "C lane")],
         "Status": [Trace("busy"), Trace("done"), Trace("u_job.state", 4)],
     }
 

@@ -29,7 +29,7 @@ from pymodel.top.result import HwResult, check_or_raise
 from tb.job import Job, JobResult
 from tb.runner import Block, run_job
 from tb.systolic.jobs import job_dir, read_dump, read_stream, spad_block
-from tb.waves import Trace, lanes
+from tb.waves import SDEC, Trace, lanes
 
 BLOCK = Block("top", ("systolic", "lebug", "top"), "top_harness", "tb.top.test_top")
 MODES = ("apb", "backdoor")
@@ -138,8 +138,9 @@ def wave_groups(cfg: TopConfig) -> dict[str, list[Trace]]:
     return {
         "APB": [Trace("psel"), Trace("penable"), Trace("pwrite"), Trace("paddr", 24), Trace("pwdata", 32),
                 Trace("prdata", 32), Trace("pslverr")],
-        "Accelerator rows": [Trace("dut.st_valid"), Trace("dut.st_eof", 2), *lanes("out_x", cfg.sys.K, 32)],
+        "Accelerator rows": [Trace("dut.st_valid"), Trace("dut.st_eof", 2), *lanes("out_x", cfg.sys.K, 32, "C lane")],
         "LeBug input": [Trace("dut.lb_valid"), Trace("dut.lb_ready"),
-                        *[Trace(f"vec[{i}].in_x", 32, "424") for i in range(cfg.lebug.N)]],
+                        *[Trace(f"vec[{i}].in_x", 32, SDEC, f"LeBug in {i}")
+                          for i in range(cfg.lebug.N)]],
         "Status": [Trace("busy"), Trace("done"), Trace("idle"), Trace("u_job.state", 4)],
     }

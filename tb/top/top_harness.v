@@ -29,7 +29,7 @@ module top_harness #(
     parameter TB_DEPTH    = 64,     // LeBug trace buffer depth (rows of N)
     parameter MAX_CHAINS  = 8,      // LeBug firmware chains
     parameter VSRU_FIRST  = 0,      // LeBug: 1 puts the VSRU before the VVALU
-    parameter TAP_DEPTH   = 256,    // tap FIFO depth (rows)
+    parameter TAP_DEPTH   = 1024,   // tap FIFO depth (rows)
     parameter APB_ADDR_W  = 24      // accel_top's APB address width
 ) (
 `include "harness_ports.vh"
