@@ -2,6 +2,11 @@
 
 Usage: .venv/bin/python bench/lebug_emulator.py [--vectors 1000000] [--runs 5]
 Writes bench/results/lebug_emulator.json.
+
+Firmware: distribution (16 bins), lane_stats, frame_correlation and loopback. lane_stats
+and frame_correlation are the programs this bench measured as `summary_stats` and
+`correlation` before the library took those names for the original LeBug programs, so
+the figures stay comparable.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ def main() -> None:
     eof = np.zeros((args.vectors, 2), dtype=np.int64)
     eof[63::64, 0] = 1  # frames of 64 vectors
     results = {}
-    for name, kwargs in [("distribution", {"bins": 16}), ("summary_stats", {}), ("correlation", {}),
+    for name, kwargs in [("distribution", {"bins": 16}), ("lane_stats", {}), ("frame_correlation", {}),
                          ("loopback", {})]:
         fw = build(name, cfg, **kwargs)
         res = emulate(cfg, fw, x, eof)
@@ -37,7 +42,7 @@ def main() -> None:
                          "vectors_per_s_median": args.vectors / t["median_s"],
                          "vectors_per_s_min": args.vectors / t["max_s"],
                          "vectors_per_s_max": args.vectors / t["min_s"]}
-        print(f"{name:16s} {fw.num_chains} chains  {results[name]['vectors_per_s_median'] / 1e6:6.3f} M vectors/s "
+        print(f"{name:18s} {fw.num_chains} chains  {results[name]['vectors_per_s_median'] / 1e6:6.3f} M vectors/s "
               f"(median of {args.runs}; {t['min_s']:.2f}-{t['max_s']:.2f} s per run)")
     out = write("lebug_emulator", {"vectors": args.vectors, "config": cfg.params(), "firmware": results})
     print(f"wrote {out}")

