@@ -10,17 +10,33 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from pymodel import fileio
 from pymodel.errors import AccelscopeError
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
     """np.load without pickles; one clear error naming the file."""
     try:
-        return np.load(path, allow_pickle=False)
+        arr = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise AccelscopeError(f"{what}: {path}: no such file") from None
+    except IsADirectoryError:
+        raise AccelscopeError(f"{what}: {path}: is a directory, not a .npy file") from None
+    except EOFError:
+        raise AccelscopeError(f"{what}: {path}: empty file, not a .npy array") from None
     except (ValueError, OSError) as e:
         raise AccelscopeError(f"{what}: {path}: not a plain .npy array ({e})") from None
+    if not isinstance(arr, np.ndarray):  # an .npz archive under a .npy name
+        if hasattr(arr, "close"):
+            arr.close()
+        raise AccelscopeError(f"{what}: {path}: an .npz archive, not a plain .npy array")
+    return arr
+
+
+def positive(value: int, flag: str) -> int:
+    if value < 1:
+        raise AccelscopeError(f"{flag} {value}: must be >= 1")
+    return value
 
 
 def parse_kv_ints(items: Sequence[str], flag: str) -> dict[str, int]:
@@ -90,6 +106,7 @@ def cmd_lebug(args: argparse.Namespace) -> int:
         return 0
     if not args.input or not args.out:
         raise AccelscopeError("lebug: --input and --out are required (except with --disassemble)")
+    fileio.check_out_file(args.out, "--out")
     if sim != "model":
         from tb.runner import check_simulator
 
@@ -103,17 +120,21 @@ def cmd_lebug(args: argparse.Namespace) -> int:
                                   f"use --config FRAC_W=... for real numbers")
         x = x.astype(np.int64)
     eof = load_npy(args.eof, "--eof") if args.eof else np.zeros((len(x), 2), dtype=np.int64)
-    if eof.shape != (len(x), 2) or not np.isin(eof, (0, 1)).all():
-        raise AccelscopeError(f"--eof {args.eof}: expected an ({len(x)}, 2) array of 0/1, got {eof.shape}")
+    if eof.shape != (len(x), 2):
+        raise AccelscopeError(f"--eof {args.eof}: expected shape ({len(x)}, 2) (one row per input vector), "
+                              f"got {eof.shape}")
+    if eof.dtype.kind not in "biuf" or not np.isin(eof, (0, 1)).all():
+        bad = [v for v in np.unique(eof).tolist() if v not in (0, 1)][:3] if eof.dtype.kind in "biuf" else eof.dtype
+        raise AccelscopeError(f"--eof {args.eof}: values must be 0 or 1, got {bad}")
     if args.thresholds:
         t = load_npy(args.thresholds, "--thresholds")
         if t.shape != (cfg.n_thresholds,):
             raise AccelscopeError(f"--thresholds {args.thresholds}: expected {cfg.n_thresholds} values "
                                   f"(FU_ROWS*M+1), got shape {t.shape}")
-        thr = to_raw(t, cfg)
+        thr = to_raw(t, cfg, f"--thresholds {args.thresholds}")
     else:
         thr = fw.thresholds if fw.thresholds is not None else default_thresholds(cfg)
-    raw = to_raw(x, cfg)
+    raw = to_raw(x, cfg, f"--input {args.input}")
     exp = emulate(cfg, fw, raw, eof, thr)
     trace = exp.trace
     if sim != "model":
@@ -127,7 +148,7 @@ def cmd_lebug(args: argparse.Namespace) -> int:
                                   f"status (expected, actual) {bad_status or 'equal'}")
         trace = trace_from_mem(hw.tb_mem, hw.status["rows"])
         print(f"RTL ({sim}) matches the model bit for bit; cycles {hw.result.cycles()}")
-    np.save(args.out, to_real(trace, cfg), allow_pickle=False)
+    fileio.save_npy(args.out, to_real(trace, cfg))
     print(f"{label}: {len(x)} vectors, {exp.status.rows} rows written, status {exp.status.as_dict()}; "
           f"wrote {len(trace)} rows to {args.out}")
     return 0
@@ -157,6 +178,9 @@ def cmd_gemm(args: argparse.Namespace) -> int:
     from pymodel.systolic.scenarios import gemm
 
     sim_choice(args.sim)
+    fileio.check_out_file(args.out, "--out")
+    if args.stats:
+        fileio.check_out_file(args.stats, "--stats")
     a = _int_matrix(args.a, "--a", 2, -128, 127, "int8")
     b = _int_matrix(args.b, "--b", 2, -128, 127, "int8")
     if a.shape[1] != b.shape[0]:
@@ -179,11 +203,11 @@ def cmd_gemm(args: argparse.Namespace) -> int:
         res = gemm_on_rtl(a, b, bias, args.relu, K=args.array, sim=args.sim)
     if res.problems:
         raise AccelscopeError(f"RTL ({args.sim}) disagrees with the model: " + "; ".join(res.problems))
-    np.save(args.out, res.c, allow_pickle=False)
+    fileio.save_npy(args.out, res.c)
     st = res.stats()
     if args.stats:
         st["sim"] = args.sim
-        Path(args.stats).write_text(json.dumps(st, indent=1) + "\n")
+        fileio.write_text(args.stats, json.dumps(st, indent=1) + "\n")
     where = f"RTL ({args.sim}) matches the model bit for bit; " if res.hardware is not None else ""
     print(f"{where}C[{a.shape[0]} x {b.shape[1]}] int32 -> {args.out}; {st['cycles']} cycles, {st['macs']} MACs, "
           f"utilization {st['utilization']:.4f} on a {args.array}x{args.array} array")
@@ -199,15 +223,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pymodel.deploy.scenario import load_scenario
     from tb.runner import check_simulator
 
+    fileio.check_out_file(args.out, "--out")
     sc = load_scenario(args.scenario, scenario_sims())
     if args.samples is not None:
-        sc = replace(sc, samples=args.samples)
+        sc = replace(sc, samples=positive(args.samples, "--samples"))
     if args.sim is not None:
         sc = replace(sc, simulator=sim_choice(args.sim))
+    from pymodel.deploy.evaluate import check_model
+
+    check_model(sc)  # the model loads and fits the dataset before any simulator starts
     if sc.simulator != "model":
         check_simulator(sc.simulator)
     res = evaluate(sc, rtl_gemm=rtl_gemm_factory)
-    Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
+    fileio.write_text(args.out, json.dumps(res, indent=1) + "\n")
     print(summary(res))
     print(f"wrote {args.out}")
     return 0
@@ -235,6 +263,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     res = Path(args.results)
     out = Path(args.out) if args.out else res.parent / f"{res.stem}_report"
+    fileio.check_out_dir(out, "--out")
     path = write_report(res, out)
     print(f"wrote {path} and {len(list((out / 'img').glob('*.png')))} plots in {out / 'img'}")
     return 0
@@ -266,19 +295,26 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from pymodel.top.compile import compile_network
     from pymodel.top.config import TopConfig
 
+    positive(args.batch, "--batch")
+    out = fileio.check_out_dir(args.out, "--out")
+    if out.exists() and any(out.iterdir()):
+        raise AccelscopeError(f"--out {out}: directory exists and is not empty")
+    if Path(args.network).suffix == ".onnx":
+        raise AccelscopeError(f"{args.network}: compile takes a JSON network (docs/net.md), not ONNX; "
+                              f"convert it with pymodel.net.importers (load_onnx, then save_json)")
     net = load_json(args.network)
     lcfg = LebugConfig.parse(args.lebug_config, LebugConfig(N=args.array, M=min(4, args.array)))
     cfg = TopConfig(TopConfig.for_array(args.array).sys, lcfg, args.tap_depth)
     if args.input:
-        x = load_npy(args.input, "--input").astype(np.float32)
-        if x.shape[1:] != tuple(net.input_shape):
+        x = load_npy(args.input, "--input")
+        if x.dtype.kind not in "iuf" or x.ndim < 1 or not np.all(np.isfinite(x)):
+            raise AccelscopeError(f"--input {args.input}: expected finite real numbers, got dtype {x.dtype}")
+        x = x.astype(np.float32)
+        if x.shape[1:] != tuple(net.input_shape) or len(x) == 0:
             raise AccelscopeError(f"--input {args.input}: expected shape (n, {', '.join(map(str, net.input_shape))}), "
                                   f"got {x.shape}")
     else:
         x = np.random.default_rng(0).normal(0, 1, (args.batch, *net.input_shape)).astype(np.float32)
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()):
-        raise AccelscopeError(f"--out {out}: directory exists and is not empty")
     tap: object = args.tap
     tap_name = args.tap
     if args.tap_file:
@@ -309,6 +345,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise AccelscopeError("--waves: not available with --sim verilator-native; use --sim icarus or verilator")
     path = Path(args.bundle)
     bundle = load_bundle(path)  # the whole bundle is validated before anything is applied
+    fileio.check_out_file(path / "results.json", "replay: results")
     exp = expected(bundle)
     hw = replay(path, exp.cfg, args.mode, args.sim, waves=args.waves)  # raises unless equal to the model
     K = exp.cfg.sys.K
@@ -327,7 +364,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         "outputs": {"logits": logits.tolist() if logits is not None else None,
                     "argmax": logits.argmax(1).tolist() if logits is not None else None},
     }
-    (path / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    fileio.write_text(path / "results.json", json.dumps(results, indent=1) + "\n")
     print(f"replayed {len(bundle.records())} PROG records ({args.mode}) on {args.sim}: outputs, {len(hw.stream)} "
           f"stream rows, counters and {hw.lebug_status['rows']} LeBug trace rows equal the model")
     print(f"cycles {c['cycles']}, MACs {c['macs']}, utilization {results['systolic']['utilization']:.4f}; "
@@ -339,14 +376,19 @@ def cmd_prog(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pymodel.bundle import load_bundle, write_prog
+    from pymodel.bundle.bundle import MANIFEST, check_prog_targets
+    from pymodel.top.config import TopConfig
 
     path = Path(args.bundle)
     if args.check:
         b = load_bundle(path, check_prog=True)
+        TopConfig.from_hardware(b.hardware, str(path / MANIFEST))
         print(f"{path}: valid bundle: {len(b.memories)} memories, {len(b.registers)} registers, "
               f"{len(b.records())} PROG records match the images")
         return 0
     b = load_bundle(path, check_prog=False)  # images and manifest are validated; PROG is rewritten
+    TopConfig.from_hardware(b.hardware, str(path / MANIFEST))
+    check_prog_targets(path)
     recs = b.records()
     write_prog(path, recs)
     print(f"{path}: wrote prog/0PROG_A and prog/0PROG_D ({len(recs)} records)")

@@ -11,6 +11,7 @@ import pytest
 from pymodel.bundle import (Bundle, MemorySpec, Region, RegisterWrite, chunks_to_lanes, lanes_to_chunks,
                             load_bundle, read_prog, words_to_chunks)
 from pymodel.bundle.hexio import format_image, parse_image
+from pymodel.top.config import TopConfig
 from pymodel.errors import AccelscopeError
 
 
@@ -21,7 +22,7 @@ def make_bundle(seed: int = 0) -> Bundle:
     thr = words_to_chunks(rng.integers(-2**15, 2**15, size=4), 16)          # 16-bit words
     return Bundle(
         path=None,
-        hardware={"K": 8},
+        hardware=TopConfig().hardware(),  # `accelscope prog` checks it
         regions=[Region("regs", 0x0, 0x100, "registers"), Region("act", 0x10000, 0x1000, "memory"),
                  Region("out", 0x20000, 0x1000, "memory"), Region("thr", 0x30000, 0x100, "memory")],
         memories=[MemorySpec("act", 0x10000, 64, 10, 16, 8, "act.hex"),

@@ -68,7 +68,7 @@ def test_lebug_custom_thresholds(tmp_path, capsys):
     ("x", ["--input", "{d}/x.npy", "--config", "N=7"], "N=7 must be a power of 2"),
     ("x", ["--input", "{d}/x.npy", "--arg", "bins"], "--arg 'bins': expected NAME=INT"),
     ("x", ["--input", "{d}/x.npy", "--arg", "bins=6"], "multiple of M=4"),
-    ("x", ["--input", "{d}/x.npy", "--eof", "{d}/x.npy"], r"--eof .*expected an \(3, 2\) array"),
+    ("x", ["--input", "{d}/x.npy", "--eof", "{d}/x.npy"], r"--eof .*expected shape \(3, 2\)"),
     ("x", ["--input", "{d}/x.npy", "--thresholds", "{d}/x.npy"], "expected 17 values"),
 ])
 def test_lebug_bad_input(tmp_path, capsys, setup, args, msg):

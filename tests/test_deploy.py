@@ -21,13 +21,13 @@ EX = Path("examples")
 
 
 @pytest.mark.parametrize("patch,msg", [
-    ({"dataset": {"type": "mnist"}}, "type 'mnist' not supported"),
-    ({"model": {"path": "x.h5"}}, "expected an .onnx or .json"),
-    ({"quantization": {"mode": "int4"}}, "mode 'int4' not in"),
+    ({"dataset": {"type": "mnist"}}, r"dataset\.type: 'mnist': not supported"),
+    ({"model": {"path": "x.h5"}}, r"model\.path: 'x.h5': expected an .onnx or .json"),
+    ({"quantization": {"mode": "int4"}}, r"quantization\.mode: 'int4' is not one of \['full_int8', 'hybrid'\]"),
     ({"simulator": "vcs"}, "simulator 'vcs': choose one of icarus, verilator, verilator-native, model"),
-    ({"samples": 0}, "samples and batch must be >= 1"),
-    ({"hardware": {"array": 3}}, "array 3 not in"),
-    ({"extra": 1}, "unknown keys"),
+    ({"samples": 0}, "samples: 0 must be >= 1"),
+    ({"hardware": {"array": 3}}, r"hardware\.array: 3 is not one of \[2, 4, 8, 16\]"),
+    ({"extra": 1}, r"unknown keys \['extra'\]"),
 ])
 def test_scenario_errors(tmp_path, patch, msg):
     doc = json.loads((EX / "digits_mlp_scenario.json").read_text())

@@ -87,21 +87,21 @@ def gemm(i, o, src="x", dst="g"):
 def test_onnx_sigmoid(tmp_path):
     node, inits = gemm(4, 3)
     path = save(tmp_path, [node, helper.make_node("Sigmoid", ["g"], ["y"])], inits, [4], [3])
-    with pytest.raises(AccelscopeError, match=r"m.onnx: layer 1 \(Sigmoid\): unsupported; supported: Gemm"):
+    with pytest.raises(AccelscopeError, match=r"m.onnx: ONNX node 1 \(Sigmoid\): unsupported; supported: Gemm"):
         load_onnx(path)
 
 
 def test_onnx_lstm(tmp_path):
     lstm = helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=2)
     path = save(tmp_path, [lstm], {"W": np.zeros((1, 8, 3)), "R": np.zeros((1, 8, 2))}, [5, 3], [5, 1, 2])
-    with pytest.raises(AccelscopeError, match=r"layer 0 \(LSTM\): unsupported"):
+    with pytest.raises(AccelscopeError, match=r"ONNX node 0 \(LSTM\): unsupported"):
         load_onnx(path)
 
 
 def test_onnx_softmax_in_the_middle(tmp_path):
     node, inits = gemm(4, 4)
     nodes = [node, helper.make_node("Softmax", ["g"], ["s"]), helper.make_node("Relu", ["s"], ["y"])]
-    with pytest.raises(AccelscopeError, match=r"layer 1 \(Softmax\): Softmax is only supported as the final layer"):
+    with pytest.raises(AccelscopeError, match=r"ONNX node 1 \(Softmax\): Softmax is only supported as the final layer"):
         load_onnx(save(tmp_path, nodes, inits, [4], [4]))
 
 
@@ -112,7 +112,7 @@ def test_onnx_conv_options(tmp_path, attrs, msg):
     conv = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], **attrs)
     wshape = (4, 1, 3, 3) if attrs.get("group") == 2 else (4, 2, 3, 3)
     path = save(tmp_path, [conv], {"w": np.zeros(wshape)}, [2, 8, 8], [4, 6, 6])
-    with pytest.raises(AccelscopeError, match=rf"layer 0 \(Conv\): .*{msg}"):
+    with pytest.raises(AccelscopeError, match=rf"ONNX node 0 \(Conv\): .*{msg}"):
         load_onnx(path)
 
 

@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from pymodel.bundle.hexio import chunks_for, read_image, write_image
+from pymodel import fileio
+from pymodel.bundle.hexio import chunks_for, format_image, read_image
 from pymodel.errors import AccelscopeError
 
 SCHEMA = "accelscope-bundle/1"
@@ -133,11 +134,16 @@ class Bundle:
             if img is None or img.shape != (m.depth, m.chunks):
                 raise AccelscopeError(f"bundle: image {m.name} has shape "
                                       f"{None if img is None else img.shape}, expected {(m.depth, m.chunks)}")
-        path.mkdir(parents=True, exist_ok=True)
-        for m in self.memories:
-            write_image(path / m.file, self.images[m.name], m.width)
-        (path / MANIFEST).write_text(json.dumps(self.manifest(), indent=1) + "\n")
-        write_prog(path, self.records())
+        _validate_files(self.memories, "bundle")
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise AccelscopeError(f"{path}: exists and is not an empty directory")
+        # built in a temporary directory beside `path` and renamed into place
+        with fileio.atomic_dir(path) as tmp:
+            for m in self.memories:
+                fileio.write_text(tmp / m.file, format_image(self.images[m.name], m.width))
+            fileio.write_text(tmp / MANIFEST, json.dumps(self.manifest(), indent=1) + "\n")
+            write_prog(tmp, self.records())
         self.path = path
 
 
@@ -150,10 +156,23 @@ def prog_texts(records: Sequence[tuple[int, int]]) -> tuple[str, str]:
 def write_prog(path: Path, records: Sequence[tuple[int, int]], subdir: bool = True) -> None:
     """path/prog/0PROG_A and 0PROG_D (path/0PROG_A and 0PROG_D when not subdir)."""
     prog = path / PROG_DIR if subdir else path
+    check_prog_targets(path, subdir)
     prog.mkdir(parents=True, exist_ok=True)
     text_a, text_d = prog_texts(records)
-    (prog / PROG_A).write_text(text_a)
-    (prog / PROG_D).write_text(text_d)
+    # both staged before either is renamed: a failure leaves the old pair
+    fileio.write_files({prog / PROG_A: text_a.encode(), prog / PROG_D: text_d.encode()})
+
+
+def check_prog_targets(path: Path, subdir: bool = True) -> None:
+    """The PROG files can be (re)written: prog/ is a directory (or absent), each file a file (or absent)."""
+    prog = path / PROG_DIR if subdir else path
+    rel = f"{PROG_DIR}/" if subdir else ""
+    if prog.exists() and not prog.is_dir():
+        raise AccelscopeError(f"{rel or prog}: not a directory")
+    for name in (PROG_A, PROG_D):
+        f = prog / name
+        if f.exists() and not f.is_file():
+            raise AccelscopeError(f"{rel}{name}: is a directory (or not a regular file); nothing was written")
 
 
 def read_prog(path: Path) -> list[tuple[int, int]]:
@@ -164,6 +183,8 @@ def read_prog(path: Path) -> list[tuple[int, int]]:
         rel = f"{PROG_DIR}/{f.name}"
         try:
             lines = f.read_text().splitlines()
+        except IsADirectoryError:
+            raise AccelscopeError(f"{rel}: is a directory, not a record file") from None
         except OSError as e:
             raise AccelscopeError(f"{rel}: cannot read ({e.strerror})") from None
         except UnicodeDecodeError:
@@ -188,6 +209,8 @@ def read_prog(path: Path) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------
 
 def _need(obj: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise AccelscopeError(f"{where}: expected a JSON object, got {type(obj).__name__} {obj!r:.40}")
     if key not in obj:
         raise AccelscopeError(f"{where}: missing field {key!r}")
     val = obj[key]
@@ -207,6 +230,15 @@ def _validate_layout(regions: list[Region], memories: list[MemorySpec], register
         if a.base + a.size > b.base:
             raise AccelscopeError(f"{where}: map regions {a.name} and {b.name} overlap")
     by_name = {r.name: r for r in regions}
+    seen: set[str] = set()
+    for m in memories:
+        if m.name in seen:
+            raise AccelscopeError(f"{where}: memory {m.name} is listed twice")
+        seen.add(m.name)
+    mem_sorted = sorted(memories, key=lambda m: m.base)
+    for a, b in zip(mem_sorted, mem_sorted[1:]):
+        if a.end() > b.base:
+            raise AccelscopeError(f"{where}: memories {a.name} and {b.name} overlap")
     for m in memories:
         w = f"{where}: memory {m.name}"
         if m.base % 4:
@@ -227,19 +259,39 @@ def _validate_layout(regions: list[Region], memories: list[MemorySpec], register
             raise AccelscopeError(f"{where}: register {r.name}: value {r.value} is not a 32-bit word")
 
 
+def _validate_files(memories: list[MemorySpec], where: str) -> None:
+    files: set[str] = set()
+    for m in memories:
+        if not m.file or "/" in m.file or "\\" in m.file or m.file.startswith(".") or m.file in (MANIFEST, PROG_DIR):
+            raise AccelscopeError(f"{where}: memory {m.name}: file {m.file!r} must be a plain name in the bundle "
+                                  f"(non-empty, not {MANIFEST} or {PROG_DIR})")
+        if m.file in files:
+            raise AccelscopeError(f"{where}: memory {m.name}: file {m.file!r} is used by two memories")
+        files.add(m.file)
+
+
 def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     """Load and validate a whole bundle; raises AccelscopeError naming the file (and line)."""
     path = Path(path)
     mf = path / MANIFEST
     try:
-        meta = json.loads(mf.read_text())
+        meta = json.loads(mf.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AccelscopeError(f"{mf}: no such file (not a bundle directory?)") from None
+    except IsADirectoryError:
+        raise AccelscopeError(f"{mf}: is a directory, not a file") from None
+    except OSError as e:
+        raise AccelscopeError(f"{mf}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise AccelscopeError(f"{mf}: not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise AccelscopeError(f"{MANIFEST}:{e.lineno}: not valid JSON ({e.msg})") from None
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         got = meta.get("schema") if isinstance(meta, dict) else None
         raise AccelscopeError(f"{MANIFEST}: unknown schema {got!r} (expected {SCHEMA!r})")
+    from pymodel.schemas import manifest_schema, validate
+
+    validate(meta, manifest_schema(), MANIFEST)  # types, ranges, allowed keys at every level
     regions = [Region(_need(r, "name", str, f"{MANIFEST} map[{i}]"), _need(r, "base", int, f"{MANIFEST} map[{i}]"),
                       _need(r, "size", int, f"{MANIFEST} map[{i}]"), _need(r, "kind", str, f"{MANIFEST} map[{i}]"))
                for i, r in enumerate(_need(meta, "map", list, MANIFEST))]
@@ -253,16 +305,19 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
                                _need(r, "value", int, f"{MANIFEST} registers[{i}]"))
                  for i, r in enumerate(_need(meta, "registers", list, MANIFEST))]
     _validate_layout(regions, memories, registers, MANIFEST)
+    _validate_files(memories, MANIFEST)
+    hardware = _need(meta, "hardware", dict, MANIFEST)
+    from pymodel.top.config import TopConfig
+
+    TopConfig.from_hardware(hardware, MANIFEST)  # cross-field: a buildable accel_top (e.g. K and N divide)
     images = {}
     for m in memories:
-        if "/" in m.file or m.file.startswith("."):
-            raise AccelscopeError(f"{MANIFEST}: memory {m.name}: file {m.file!r} must be a plain name in the bundle")
         img = read_image(path / m.file, m.width, m.file)
         if img.shape[0] != m.depth:
             raise AccelscopeError(f"{m.file}: {img.shape[0]} words, but {MANIFEST} says depth {m.depth}")
         images[m.name] = img
     known = {"schema", "hardware", "map", "memories", "registers", "plan"}
-    bundle = Bundle(path, _need(meta, "hardware", dict, MANIFEST), regions, memories, registers, images,
+    bundle = Bundle(path, hardware, regions, memories, registers, images,
                     meta.get("plan", {}), {k: v for k, v in meta.items() if k not in known})
     if check_prog:
         check_records(bundle, read_prog(path))
@@ -274,8 +329,15 @@ def check_records(bundle: Bundle, records: list[tuple[int, int]]) -> None:
     want = bundle.records()
     for i, (got_r, want_r) in enumerate(zip(records, want), start=1):
         if got_r != want_r:
-            if bundle.memory_at(got_r[0]) is None and got_r[0] not in {r.addr for r in bundle.registers}:
+            m = bundle.memory_at(got_r[0])
+            if m is None and got_r[0] not in {r.addr for r in bundle.registers}:
                 raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: address {got_r[0]:#010x} is outside the bundle's map")
+            if m is not None:
+                word, chunk = divmod(got_r[0] - m.base, m.stride)
+                if word >= m.depth or chunk // 4 >= m.chunks:
+                    raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: address {got_r[0]:#010x} is out of range: "
+                                          f"{m.name} word {word} chunk {chunk // 4}, but the image has {m.depth} "
+                                          f"words of {m.chunks} chunks")
             raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: record ({got_r[0]:#010x}, {got_r[1]:#010x}) differs "
                                   f"from the images: expected ({want_r[0]:#010x}, {want_r[1]:#010x})")
     if len(records) != len(want):

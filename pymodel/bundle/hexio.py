@@ -84,7 +84,9 @@ def format_image(chunks: np.ndarray, width: int) -> str:
 
 
 def write_image(path: Path, chunks: np.ndarray, width: int) -> None:
-    path.write_text(format_image(chunks, width))
+    from pymodel import fileio
+
+    fileio.write_text(path, format_image(chunks, width))
 
 
 def parse_image(text: str, width: int, where: str) -> np.ndarray:
@@ -96,8 +98,8 @@ def parse_image(text: str, width: int, where: str) -> np.ndarray:
         line = raw.strip()
         if not line:
             continue
-        if len(line) > digits or any(ch not in "0123456789abcdefABCDEF" for ch in line):
-            raise AccelscopeError(f"{where}:{lineno}: bad hex word {line[:40]!r} (expected up to {digits} hex digits)")
+        if len(line) != digits or any(ch not in "0123456789abcdefABCDEF" for ch in line):
+            raise AccelscopeError(f"{where}:{lineno}: bad hex word {line[:40]!r} (expected exactly {digits} hex digits)")
         value = int(line, 16)
         if value >> width:
             raise AccelscopeError(f"{where}:{lineno}: value {line} does not fit {width} bits")
@@ -108,6 +110,8 @@ def parse_image(text: str, width: int, where: str) -> np.ndarray:
 def read_image(path: Path, width: int, where: str | None = None) -> np.ndarray:
     try:
         text = path.read_text()
+    except IsADirectoryError:
+        raise AccelscopeError(f"{where or path}: is a directory, not a hex image") from None
     except OSError as e:
         raise AccelscopeError(f"{where or path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError:

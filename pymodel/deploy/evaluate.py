@@ -37,6 +37,22 @@ def load_model(sc: Scenario) -> Network:
     return load_onnx(sc.model) if sc.model.suffix == ".onnx" else load_json(sc.model)
 
 
+def check_model(sc: Scenario) -> Network:
+    """Load the scenario's model and check it fits the dataset (features in, classes out)."""
+    net = load_model(sc)
+    data = digits.load()
+    features = int(np.prod(data.x_test.shape[1:]))
+    if int(np.prod(net.input_shape)) != features:
+        raise AccelscopeError(f"{sc.model}: input shape {tuple(net.input_shape)} does not fit the {sc.dataset} "
+                              f"dataset's {features} features")
+    out = net.shapes[-1] if net.shapes else None
+    classes = int(data.y_test.max()) + 1
+    if out is None or tuple(out) != (classes,):
+        raise AccelscopeError(f"{sc.model}: output shape {out} does not match the {sc.dataset} dataset's "
+                              f"{classes} classes")
+    return net
+
+
 def shaped(x: np.ndarray, net: Network) -> np.ndarray:
     return x.reshape((len(x),) + tuple(net.input_shape))
 
@@ -53,7 +69,7 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    net = load_model(sc)
+    net = check_model(sc)
     data = digits.load()
     x_test = shaped(data.x_test, net)
     x_cal = shaped(data.x_train, net)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from pymodel import fileio
 from pymodel.errors import AccelscopeError
 
 
@@ -33,7 +34,7 @@ def plot_layers(res: dict[str, Any], out: Path) -> None:
     b.set_ylabel("MACs / (K*K*cycles)")
     b.set_title(f"MAC utilization, {res['array']}x{res['array']} array")
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    _savefig(fig, out)
     plt.close(fig)
 
 
@@ -48,11 +49,13 @@ def plot_confusion(res: dict[str, Any], out: Path) -> None:
                     fontsize=8)
     ax.set_xticks(range(len(cm)))
     ax.set_yticks(range(len(cm)))
-    ax.set_xlabel("predicted (RTL)")
+    on_rtl = bool(res.get("rtl_images"))
+    ax.set_xlabel("predicted (RTL)" if on_rtl else "predicted (integer model)")
     ax.set_ylabel("true label")
-    ax.set_title(f"Confusion matrix, {res['rtl_images']} images on the RTL")
+    ax.set_title(f"Confusion matrix, {res['rtl_images']} images on the RTL" if on_rtl else
+                 f"Confusion matrix, integer model on {int(cm.sum())} images")
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    _savefig(fig, out)
     plt.close(fig)
 
 
@@ -70,17 +73,29 @@ def plot_histogram(layer: dict[str, Any], out: Path) -> None:
     ax.set_title(f"{layer['layer']} outputs ({layer['out']}): histogram")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    _savefig(fig, out)
     plt.close(fig)
+
+
+def _savefig(fig: Any, out: Path) -> None:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=100, format="png")
+    fileio.write_bytes(out, buf.getvalue())
 
 
 def write_report(results: Path, out_dir: Path) -> Path:
     try:
-        res = json.loads(Path(results).read_text())
+        res = json.loads(Path(results).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AccelscopeError(f"{results}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise AccelscopeError(f"{results}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     except json.JSONDecodeError as e:
         raise AccelscopeError(f"{results}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(res, dict):
+        raise AccelscopeError(f"{results}: expected a JSON object (an accelscope eval result)")
     for key in ("accuracy", "confusion", "layers", "model"):
         if key not in res:
             raise AccelscopeError(f"{results}: missing {key!r} (not an accelscope eval result)")
@@ -120,6 +135,5 @@ def write_report(results: Path, out_dir: Path) -> Path:
                       f"![histogram of {l['layer']}](img/hist_{i}.png)", ""]
     plot_confusion(res, img / "confusion.png")
     lines += ["## Confusion matrix", "", "![confusion matrix](img/confusion.png)", ""]
-    out = out_dir / "report.md"
-    out.write_text("\n".join(lines) + "\n")
-    return out
+    fileio.write_text(out_dir / "report.md", "\n".join(lines) + "\n")
+    return out_dir / "report.md"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pymodel.errors import AccelscopeError
 from pymodel.lebug.config import LebugConfig
 
 
@@ -17,15 +18,37 @@ def wrap(values: np.ndarray, width: int) -> np.ndarray:
     return v
 
 
-def to_raw(x: np.ndarray, cfg: LebugConfig) -> np.ndarray:
-    """Real (or integer) values to raw words: floor(x*2^F + 0.5), saturated to DATA_W bits."""
+def to_raw(x: np.ndarray, cfg: LebugConfig, where: str = "values") -> np.ndarray:
+    """Real (or integer) values to raw words: floor(x*2^F + 0.5). Values that do not fit DATA_W
+    bits, NaN/inf, and non-integers in integer mode (FRAC_W=0) are rejected (AccelscopeError
+    naming `where`), never saturated or rounded."""
     arr = np.asarray(x)
     lo = -(1 << (cfg.DATA_W - 1))
     hi = (1 << (cfg.DATA_W - 1)) - 1
-    if cfg.FRAC_W == 0 and np.issubdtype(arr.dtype, np.integer):
-        return np.clip(arr.astype(np.int64), lo, hi)
-    scaled = np.floor(arr.astype(np.float64) * float(1 << cfg.FRAC_W) + 0.5)
-    return np.clip(scaled, lo, hi).astype(np.int64)
+    fits = f"DATA_W={cfg.DATA_W}" + (f" with FRAC_W={cfg.FRAC_W}" if cfg.FRAC_W else "")
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise AccelscopeError(f"{where}: expected numbers, got dtype {arr.dtype}")
+    if arr.dtype.kind in "iu":
+        if arr.size and cfg.FRAC_W == 0:
+            if arr.min() < lo or arr.max() > hi:
+                bad = arr.max() if arr.max() > hi else arr.min()
+                raise AccelscopeError(f"{where}: value {bad} does not fit {fits} ({lo}..{hi})")
+            return arr.astype(np.int64)
+        if cfg.FRAC_W == 0:
+            return arr.astype(np.int64)
+    f = arr.astype(np.float64)
+    if not np.all(np.isfinite(f)):
+        raise AccelscopeError(f"{where}: NaN or infinite value (at index {np.argwhere(~np.isfinite(f))[0].tolist()})")
+    if cfg.FRAC_W == 0 and not np.all(np.mod(f, 1) == 0):
+        bad = f[np.mod(f, 1) != 0][0]
+        raise AccelscopeError(f"{where}: {bad} is not an integer (integer mode, FRAC_W=0; "
+                              f"use --config FRAC_W=... for real numbers)")
+    scaled = np.floor(f * float(1 << cfg.FRAC_W) + 0.5)
+    if scaled.size and (scaled.min() < lo or scaled.max() > hi):
+        i = np.argmax((scaled < lo) | (scaled > hi))
+        raise AccelscopeError(f"{where}: value {f.ravel()[i]:g} does not fit {fits} "
+                              f"({lo / (1 << cfg.FRAC_W):.10g}..{hi / (1 << cfg.FRAC_W):.10g})")
+    return scaled.astype(np.int64)
 
 
 def to_real(raw: np.ndarray, cfg: LebugConfig) -> np.ndarray:

@@ -7,12 +7,14 @@ JSON list index, ONNX node index, torch module index). The JSON format is in doc
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from pymodel import fileio
 from pymodel.errors import AccelscopeError
 from pymodel.net.layers import (SUPPORTED, BatchNorm2d, Conv2d, Dropout, Flatten, Layer, Linear, MaxPool2d, Network,
                                 ReLU, Softmax, where)
@@ -58,8 +60,10 @@ def save_json(network: Network, path: str | Path) -> tuple[Path, Path]:
            "weights": npz.name, "layers": layers}
     head = json.dumps({k: v for k, v in doc.items() if k != "layers"})[:-1]
     body = ",\n  ".join(json.dumps(e) for e in layers)
-    path.write_text(f'{head}, "layers": [\n  {body}\n]}}\n')  # one layer per line
-    np.savez_compressed(npz, **arrays)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    fileio.write_files({npz: buf.getvalue(),  # both staged, then renamed (pymodel/fileio.py)
+                        path: f'{head}, "layers": [\n  {body}\n]}}\n'.encode()})  # one layer per line
     return path, npz
 
 
@@ -116,8 +120,12 @@ def load_json(path: str | Path) -> Network:
 
 
 def _network(layers: tuple[Layer, ...], input_shape: Any, source: str) -> Network:
+    from pymodel.net.layers import fold
+
     try:
-        return Network(layers, tuple(input_shape))
+        net = Network(layers, tuple(input_shape))
+        fold(net)  # BatchNorm placement is checked here, so its error names the file
+        return net
     except AccelscopeError as err:
         raise AccelscopeError(f"{source}: {err}") from None
 
@@ -157,7 +165,8 @@ class _OnnxReader:
             self.uses[out.name] = self.uses.get(out.name, 0) + 1
 
     def fail(self, msg: str, i: int | None = None, op: str = "") -> None:
-        at = f"{self.source}: " + (f"{where(i, op)}: " if i is not None else "")
+        # ONNX nodes, not layers: a graph's node i is not layer i once Add/BatchNorm/Dropout are merged
+        at = f"{self.source}: " + (f"ONNX node {i} ({op}): " if i is not None else "")
         raise AccelscopeError(at + msg)
 
     def input_shape(self) -> tuple[int, ...]:
@@ -384,7 +393,7 @@ def export_onnx(network: Network, path: str | Path, name: str = "accelscope") ->
     model.ir_version = 8  # readable by onnx >= 1.10 and onnxruntime >= 1.10
     onnx.checker.check_model(model, full_check=True)
     path = Path(path)
-    onnx.save(model, str(path))
+    fileio.write_bytes(path, model.SerializeToString())
     return path
 
 

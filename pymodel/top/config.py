@@ -47,10 +47,22 @@ class TopConfig:
 
     @classmethod
     def from_hardware(cls, hw: dict[str, Any], where: str = "manifest.json") -> "TopConfig":
+        if not isinstance(hw, dict):
+            raise AccelscopeError(f"{where}: hardware: expected an object")
+        unknown = sorted(set(hw) - {"systolic", "lebug", "tap_depth"})
+        if unknown:
+            raise AccelscopeError(f"{where}: hardware: unknown keys {unknown}")
+        for key, typ in (("systolic", dict), ("lebug", dict), ("tap_depth", int)):
+            if key not in hw:
+                raise AccelscopeError(f"{where}: hardware: missing key {key!r}")
+            if not isinstance(hw[key], typ) or isinstance(hw[key], bool):
+                raise AccelscopeError(f"{where}: hardware.{key}: expected {typ.__name__}, got {hw[key]!r:.40}")
         try:
-            return cls(SystolicConfig(**hw["systolic"]), LebugConfig(**hw["lebug"]), int(hw["tap_depth"]))
-        except (KeyError, TypeError) as e:
+            return cls(SystolicConfig(**hw["systolic"]), LebugConfig(**hw["lebug"]), hw["tap_depth"])
+        except (KeyError, TypeError, ValueError) as e:
             raise AccelscopeError(f"{where}: bad hardware section ({e})") from None
+        except AccelscopeError as e:
+            raise AccelscopeError(f"{where}: hardware: {e}") from None
 
     @classmethod
     def for_array(cls, K: int = 8, N: int | None = None, **lebug: int) -> "TopConfig":

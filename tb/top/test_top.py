@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,13 @@ async def run_bundle(tb: TB, bundle: Bundle, mode: str) -> tuple[TopExpected, Hw
     return exp, hw
 
 
+def fresh(path: Path) -> Path:
+    """A bundle directory for this run: one left by an earlier run is removed (bundles are never
+    written over)."""
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_)
 # --------------------------------------------------------------------------
@@ -80,7 +88,7 @@ try:
         seed = int(os.environ.get("TOP_SEED", cocotb.RANDOM_SEED % (1 << 32)))
         dut._log.info("seed %d (rerun with TOP_SEED=%d)", seed, seed)
         tb = TB(dut, CFG)
-        bundle = random_two_layer(CFG, seed, tb.dir / "bundle")
+        bundle = random_two_layer(CFG, seed, fresh(tb.dir / "bundle"))
         _, apb = await run_bundle(tb, bundle, "apb")
         _, bd = await run_bundle(tb, bundle, "backdoor")
         for field in ("stream", "eof", "trace"):
@@ -113,7 +121,7 @@ try:
         from pymodel.top.randbundle import random_two_layer
 
         tb = TB(dut, CFG)
-        bundle = random_two_layer(CFG, 5, tb.dir / "bad_bundle")
+        bundle = random_two_layer(CFG, 5, fresh(tb.dir / "bad_bundle"))
         assert bundle.path is not None
         prog_d = bundle.path / "prog" / "0PROG_D"
         lines = prog_d.read_text().splitlines()
