@@ -128,3 +128,23 @@ def atomic_dir(path: str | Path, replace: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def read_json(path: Path, what: str = "file", missing: str = "no such file", where: str | None = None) -> object:
+    """A UTF-8 JSON document; every failure is one AccelscopeError naming the file (`where`
+    for the JSON line number, default the path) and the reason."""
+    try:
+        import json
+
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AccelscopeError(f"{path}: {missing}") from None
+    except IsADirectoryError:
+        raise AccelscopeError(f"{path}: is a directory, not a {what}") from None
+    except OSError as e:
+        raise AccelscopeError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise AccelscopeError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    except ValueError as e:  # json.JSONDecodeError
+        lineno = getattr(e, "lineno", 1)
+        raise AccelscopeError(f"{where or path}:{lineno}: not valid JSON ({getattr(e, 'msg', e)})") from None

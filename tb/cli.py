@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -217,7 +217,6 @@ def cmd_gemm(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
     from dataclasses import replace
-    from pathlib import Path
 
     from pymodel.deploy.evaluate import evaluate
     from pymodel.deploy.scenario import load_scenario

@@ -3,7 +3,6 @@ package metadata, and a failing build reported by its first compiler error."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from importlib import metadata

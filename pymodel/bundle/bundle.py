@@ -274,18 +274,7 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     """Load and validate a whole bundle; raises AccelscopeError naming the file (and line)."""
     path = Path(path)
     mf = path / MANIFEST
-    try:
-        meta = json.loads(mf.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AccelscopeError(f"{mf}: no such file (not a bundle directory?)") from None
-    except IsADirectoryError:
-        raise AccelscopeError(f"{mf}: is a directory, not a file") from None
-    except OSError as e:
-        raise AccelscopeError(f"{mf}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise AccelscopeError(f"{mf}: not UTF-8 text (byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise AccelscopeError(f"{MANIFEST}:{e.lineno}: not valid JSON ({e.msg})") from None
+    meta = fileio.read_json(mf, "file", "no such file (not a bundle directory?)", where=MANIFEST)
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         got = meta.get("schema") if isinstance(meta, dict) else None
         raise AccelscopeError(f"{MANIFEST}: unknown schema {got!r} (expected {SCHEMA!r})")

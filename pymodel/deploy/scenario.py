@@ -3,12 +3,12 @@ simulator, number of samples (docs/deploy.md)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from pymodel.errors import AccelscopeError
+from pymodel.fileio import read_json
 from pymodel.schemas import SCENARIO_SCHEMA, validate
 
 MODES = ("full_int8", "hybrid")
@@ -34,18 +34,7 @@ def load_scenario(path: str | Path, simulators: Sequence[str] = ("model",)) -> S
     """Parse and check a scenario; `simulators` are the accepted values of "simulator" (the CLI
     passes tb.runner's registry and "model")."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AccelscopeError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise AccelscopeError(f"{path}: is a directory, not a scenario file") from None
-    except OSError as e:
-        raise AccelscopeError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise AccelscopeError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise AccelscopeError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+    doc = read_json(path, "scenario file")
     w = str(path)
     validate(doc, SCENARIO_SCHEMA, w)  # types, ranges, allowed keys at every level (pymodel/schemas.py)
     ds = doc["dataset"]["type"]

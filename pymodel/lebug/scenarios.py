@@ -13,8 +13,7 @@ import numpy as np
 
 from pymodel.errors import AccelscopeError
 from pymodel.lebug.config import LebugConfig
-from pymodel.lebug.emulator import emulate
-from pymodel.lebug.firmware import LIBRARY, build
+from pymodel.lebug.firmware import build
 from pymodel.lebug.fixed import default_thresholds, to_raw, to_real
 from pymodel.lebug.isa import Firmware
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
