@@ -4,6 +4,7 @@
 //   input buffer -> sequencer -> FRU -> VVALU -> VSRU -> DP -> trace buffer
 // (VSRU_FIRST=1: FRU -> VSRU -> VVALU -> DP). A chain issued in cycle k writes
 // its trace row at the end of cycle k+4.
+`default_nettype none
 module lebug #(
     parameter N           = 8,
     parameter M           = 4,
@@ -466,3 +467,4 @@ module lebug #(
     end
     assign prdata = prdata_q;
 endmodule
+`default_nettype wire

@@ -2,6 +2,7 @@
 // issuing the last chain, then issues chains 0..num_chains-1 on consecutive
 // cycles (the registered outputs are the issued slot). Computes the per-vector
 // condition flags: flags = {last_1, first_1, last_0, first_0}.
+`default_nettype none
 module lebug_chain_seq #(
     parameter VW    = 256,
     parameter CH_AW = 3,
@@ -52,3 +53,4 @@ module lebug_chain_seq #(
         end
     end
 endmodule
+`default_nettype wire

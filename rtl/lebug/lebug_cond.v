@@ -1,6 +1,7 @@
 // LeBug condition check: both EOF levels' condition codes against the chain's
 // first/last flags (flags = {last1, first1, last0, first0}). Combinational.
 // Codes (docs/lebug.md): 1 first, 2 last, 3 notfirst, 4 notlast, others always.
+`default_nettype none
 module lebug_cond (
     input  wire [2:0] c1,     // EOF level 0
     input  wire [2:0] c2,     // EOF level 1
@@ -29,3 +30,4 @@ module lebug_cond (
 
     assign ok = level_ok(c1, flags[0], flags[1]) & level_ok(c2, flags[2], flags[3]);
 endmodule
+`default_nettype wire

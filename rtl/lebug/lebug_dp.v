@@ -3,6 +3,7 @@
 // places the committed values at the current fill position so one commit can
 // complete a row and start the next. One register stage: the completed row is
 // presented on row_valid/row_data in the cycle after the commit.
+`default_nettype none
 module lebug_dp #(
     parameter N      = 8,
     parameter M      = 4,
@@ -87,3 +88,4 @@ module lebug_dp #(
         end
     end
 endmodule
+`default_nettype wire

@@ -2,6 +2,7 @@
 // Bin j of lane i = T[row*M+j] < x[i] <= T[row*M+j+1] (signed).
 // m_reduce 'N': out[i] = per-lane count; 'M': out[j] = histogram (j < M), 0 above.
 // Counts are shifted left by FRAC_W. Without a filter the data passes through.
+`default_nettype none
 module lebug_fru #(
     parameter N       = 8,
     parameter M       = 4,
@@ -97,3 +98,4 @@ module lebug_fru #(
         .out_valid(out_valid), .out_data(out_data), .out_flags(out_flags), .out_pass(out_pass)
     );
 endmodule
+`default_nettype wire

@@ -1,6 +1,7 @@
 // LeBug input buffer: FIFO of DEPTH entries, W bits each.
 // Write at one port (push), asynchronous read of the head (dout).
 // A vector pushed in cycle k is visible (empty=0) in cycle k+1.
+`default_nettype none
 module lebug_input_buffer #(
     parameter W     = 258,
     parameter DEPTH = 8
@@ -52,3 +53,4 @@ module lebug_input_buffer #(
         end
     end
 endmodule
+`default_nettype wire

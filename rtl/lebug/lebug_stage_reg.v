@@ -1,6 +1,7 @@
 // LeBug pipeline stage register: a unit's combinational result plus the chain's
 // flags and the control fields still needed downstream. Cleared by reset/flush;
 // holds its value while no chain occupies the stage.
+`default_nettype none
 module lebug_stage_reg #(
     parameter VW     = 256,
     parameter PASS_W = 9
@@ -33,3 +34,4 @@ module lebug_stage_reg #(
         end
     end
 endmodule
+`default_nettype wire

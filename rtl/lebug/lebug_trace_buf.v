@@ -1,6 +1,7 @@
 // LeBug trace buffer: circular RAM of TB_DEPTH rows of N*DATA_W bits.
 // Row k of the packed stream goes to slot k mod TB_DEPTH. Asynchronous read
 // port (one lane) for the APB; rows not written since reset/clear read as 0.
+`default_nettype none
 module lebug_trace_buf #(
     parameter N        = 8,
     parameter DATA_W   = 32,
@@ -65,3 +66,4 @@ module lebug_trace_buf #(
     endgenerate
     assign rd_data = written[rd_row] ? lanes[rd_lane] : {DATA_W{1'b0}};
 endmodule
+`default_nettype wire

@@ -1,5 +1,6 @@
 // LeBug vector scalar-reduce unit: v_reduce() -> [sum(v), 0, ..., 0] (wrapping).
 // Without v_reduce the data passes through. One register stage.
+`default_nettype none
 module lebug_vsru #(
     parameter N      = 8,
     parameter DATA_W = 32,
@@ -36,3 +37,4 @@ module lebug_vsru #(
         .out_valid(out_valid), .out_data(out_data), .out_flags(out_flags), .out_pass(out_pass)
     );
 endmodule
+`default_nettype wire

@@ -2,6 +2,7 @@
 // asynchronous read, one write port shared with the clear FSM) and the
 // minicache register. Reads and writes cache/minicache in the same cycle, so
 // the next chain sees this chain's writes. One register stage.
+`default_nettype none
 module lebug_vvalu #(
     parameter N           = 8,
     parameter DATA_W      = 32,
@@ -103,3 +104,4 @@ module lebug_vvalu #(
         .out_valid(out_valid), .out_data(out_data), .out_flags(out_flags), .out_pass(out_pass)
     );
 endmodule
+`default_nettype wire

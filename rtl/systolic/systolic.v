@@ -4,6 +4,7 @@
 // array `mem`), the accumulator RAM u_acc, the sequencer, the K x K array and
 // the output pipeline. The output row stream is a port: K int32 lanes, valid,
 // eof[0] after each output matrix, eof[1] after the last descriptor.
+`default_nettype none
 module systolic #(
     parameter K          = 8,
     parameter ACT_DEPTH  = 16384,
@@ -454,3 +455,4 @@ module systolic #(
     end
     assign prdata = (rgn_q == G_REG) ? reg_q : mem_x[chunk_q*32 +: 32];
 endmodule
+`default_nettype wire

@@ -7,6 +7,7 @@
 // PE(r, c) multiplies the word's lane r during cycle t + r + c.
 // Weight load: in a cycle with wl_we, PE row wl_row stores wl_data lane c into
 // weight register wl_buf of PE(wl_row, c); it is used from the next cycle.
+`default_nettype none
 module systolic_array #(
     parameter K     = 8,
     parameter LOG2K = $clog2(K)
@@ -96,3 +97,4 @@ module systolic_array #(
         end
     endgenerate
 endmodule
+`default_nettype wire

@@ -3,6 +3,7 @@
 // of the buffer its tile uses, so a tile boundary sweeps through the array as a
 // wavefront. Each cycle: p_out <= p_in + a_in * w[sel_in] (int32 wrap-around),
 // a_out <= a_in, sel_out <= sel_in.
+`default_nettype none
 module systolic_pe (
     input  wire        clk,
     input  wire        rst_n,
@@ -42,3 +43,4 @@ module systolic_pe (
         end
     end
 endmodule
+`default_nettype wire

@@ -6,6 +6,7 @@
 //   E2  y = sum + bias (BIAS flag); ReLU
 //   E3  int8: requantize; int32: y; lanes >= N of the last n-tile -> 0
 //   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write
+`default_nettype none
 module systolic_post #(
     parameter K      = 8,
     parameter LOG2K  = $clog2(K),
@@ -243,3 +244,4 @@ module systolic_post #(
 
     assign inflight = (|line_v) | e1_v | e2_v | e3_v | out_valid;
 endmodule
+`default_nettype wire

@@ -1,6 +1,7 @@
 // Scratchpad RAM: one synchronous write port, one synchronous read port
 // (simple dual port, read-first). The storage array is named `mem` so that a
 // harness can load it with $readmemh(file, <instance>.mem). Not reset.
+`default_nettype none
 module systolic_ram #(
     parameter W     = 32,
     parameter DEPTH = 1024,
@@ -24,3 +25,4 @@ module systolic_ram #(
         if (re) rdata <= mem[raddr];
     end
 endmodule
+`default_nettype wire

@@ -2,6 +2,7 @@
 //   q = clamp((y * mult + (shift > 0 ? 2^(shift-1) : 0)) >>> shift, -128, 127)
 // y signed 32 bits, mult unsigned 24 bits, shift 0..31, on 64-bit intermediates.
 // Result sign-extended to 32 bits. Combinational.
+`default_nettype none
 module systolic_requant (
     input  wire [31:0] y,
     input  wire [23:0] mult,
@@ -22,3 +23,4 @@ module systolic_requant (
 
     assign q = {{24{sat[7]}}, sat};
 endmodule
+`default_nettype wire

@@ -7,6 +7,7 @@
 // P = max(M, K) cycles; in its cycle p it issues activation row p (p < M)
 // and weight row p (p < K). Weight row r of a tile is written into the PEs'
 // spare weight buffer just in time for the tile's first activation row.
+`default_nettype none
 module systolic_seq #(
     parameter K         = 8,
     parameter ACT_DEPTH = 16384,
@@ -312,3 +313,4 @@ module systolic_seq #(
         end
     end
 endmodule
+`default_nettype wire

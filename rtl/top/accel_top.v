@@ -5,6 +5,7 @@
 //   0x800000 - 0x8FFFFF  LeBug    (its own map, docs/lebug.md)
 //   0x900000 - 0x9000FF  top registers (ID, PARAMS, tap counters)
 // Anything else answers PSLVERR and changes nothing.
+`default_nettype none
 module accel_top #(
     // systolic
     parameter K           = 8,
@@ -168,3 +169,4 @@ module accel_top #(
     assign pready  = sel_sys ? sys_pready : sel_lb ? lb_pready : 1'b1;
     assign pslverr = sel_sys ? sys_pslverr : sel_lb ? lb_pslverr : (psel & penable & ~top_ok);
 endmodule
+`default_nettype wire

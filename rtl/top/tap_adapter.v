@@ -5,6 +5,7 @@
 //   K >  N: R = K/N vectors per row, lanes [0, N) first; the row's eof bits go
 //           with its last vector;
 //   K <  N: one vector per row, lanes [K, N) are 0.
+`default_nettype none
 module tap_adapter #(
     parameter K = 8,
     parameter N = 8
@@ -50,3 +51,4 @@ module tap_adapter #(
         else if (vec_valid) part <= last_part ? {PW{1'b0}} : part + 1'b1;
     end
 endmodule
+`default_nettype wire

@@ -1,6 +1,7 @@
 // Tap FIFO between the accelerator's output row stream and LeBug: first-word
 // fall-through, one write and one read port, asynchronous read (distributed RAM).
 // A row offered while full is not stored (the caller counts it as dropped).
+`default_nettype none
 module tap_fifo #(
     parameter W     = 258,
     parameter DEPTH = 256
@@ -47,3 +48,4 @@ module tap_fifo #(
         end
     end
 endmodule
+`default_nettype wire
