@@ -45,8 +45,8 @@ module lebug_fru #(
 
     // select the row (rows >= FU_ROWS read as all zero thresholds)
     reg [ROW_W-1:0] sel_thr;
-    integer r;
-    always @* begin
+    always @* begin : p_sel
+        integer r;
         sel_thr = {ROW_W{1'b0}};
         for (r = 0; r < FU_ROWS; r = r + 1)
             if (filt_row == r[7:0]) sel_thr = row_thr[r];
@@ -54,8 +54,8 @@ module lebug_fru #(
 
     // comparisons x[i] > T[j], j = 0..M
     reg [N*(M+1)-1:0] gt;
-    integer i, j;
-    always @* begin
+    always @* begin : p_gt  // loop variables local to each block: none is shared between processes
+        integer i, j;
         for (i = 0; i < N; i = i + 1)
             for (j = 0; j <= M; j = j + 1)
                 gt[i*(M+1)+j] = $signed(in_data[i*DATA_W +: DATA_W]) >
@@ -66,7 +66,8 @@ module lebug_fru #(
     reg [CNT_W-1:0] cnt_lane [0:N-1];
     reg [CNT_W-1:0] cnt_bin  [0:M-1];
     reg             bin;
-    always @* begin
+    always @* begin : p_cnt
+        integer i, j;
         for (j = 0; j < M; j = j + 1) cnt_bin[j] = CNT_ZERO;
         for (i = 0; i < N; i = i + 1) begin
             cnt_lane[i] = CNT_ZERO;
@@ -80,7 +81,10 @@ module lebug_fru #(
 
     // result
     reg [VW-1:0] res;
-    always @* begin
+    always @* begin : p_res
+        integer i, j;
+        i = 0;  // assigned on every path: the loops below run in only some branches
+        j = 0;
         res = in_data;
         if (filt_en && mred == MRED_N) begin
             for (i = 0; i < N; i = i + 1)
