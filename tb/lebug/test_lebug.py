@@ -9,7 +9,6 @@ log their seed; rerun one with LEBUG_SEED=<seed> make test (or pytest -k ...).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from pymodel.lebug import (LIBRARY, EmulationResult, Firmware, LebugConfig, buil
 from pymodel.lebug import regmap as R
 from pymodel.lebug.randfw import random_firmware, random_stream
 from tb.common.harness import HarnessTB
-from tb.job import Job, read_result, write_job
+from tb.job import Job
 from tb.lebug.jobs import BLOCK, LebugRun, decode, lebug_job
 from tb.runner import run_regression, sims_under_test
 
@@ -37,17 +36,12 @@ class TB(HarnessTB):
     """Clock, host port and harness jobs for lebug_harness, and the emulator as the model."""
 
     def __init__(self, dut: Any, cfg: LebugConfig) -> None:
-        import cocotb
-
         super().__init__(dut)
         self.cfg = cfg
-        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))
 
     async def run(self, job: Job) -> LebugRun:
         """One harness job (program, play, read back), exactly as every other path runs it."""
-        write_job(self.dir, job)
-        await self.job()
-        return decode(self.cfg, read_result(self.dir, job))
+        return decode(self.cfg, await self.run_job(job))
 
     async def run_and_check(self, name: str, fw: Firmware, x: np.ndarray, eof: np.ndarray,
                             thresholds: np.ndarray | None = None, gaps: np.ndarray | None = None,

@@ -8,11 +8,8 @@ load counts and words 14..19 the dump counts of the scratchpads in SPAD_ORDER.""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -24,8 +21,8 @@ from pymodel.systolic.job import HardwareResult, mismatches, stream_from_text
 from pymodel.systolic.layout import extents, gemm_layout, mem_from_hex, mem_to_hex
 from pymodel.systolic.model import MEMORIES, descriptor_counters
 from pymodel.systolic.scenarios import GemmRun, gemm
-from tb.job import Job, JobResult
-from tb.runner import Block, build_dir, run_job
+from tb.job import Job, JobResult, read_output
+from tb.runner import Block, run_job
 from tb.waves import Trace, lanes
 
 BLOCK = Block("systolic", ("systolic",), "systolic_harness", "tb.systolic.test_systolic")
@@ -79,20 +76,11 @@ def systolic_job(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mappi
                files=image_files(cfg, images, ext), timeout=run_timeout(cfg, descs, len(writes) + len(reads)))
 
 
-def clear_outputs(path: Path) -> None:
-    """Remove a previous job's stream capture and dumps from a job directory that is reused."""
-    for f in [path / "stream.txt", *path.glob("dump_*.hex")]:
-        f.unlink(missing_ok=True)
-
-
 def read_dump(path: Path, name: str, K: int, words: np.ndarray | None = None) -> np.ndarray:
     """dump_<name>.hex as lane values; only the given word addresses when `words` is given
     (words never written may hold X in a 4-state simulator)."""
     f = path / f"dump_{name}.hex"
-    try:
-        text = f.read_text()
-    except OSError as e:
-        raise AccelscopeError(f"the simulation wrote no {f.name} in {path}: {e.strerror}") from None
+    text = read_output(f)
     if words is not None:
         lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith(("//", "@"))]
         text = "\n".join(lines[int(i)] for i in np.asarray(words).ravel())
@@ -100,12 +88,7 @@ def read_dump(path: Path, name: str, K: int, words: np.ndarray | None = None) ->
 
 
 def read_stream(path: Path, K: int) -> tuple[np.ndarray, np.ndarray]:
-    f = path / "stream.txt"
-    try:
-        text = f.read_text()
-    except OSError as e:
-        raise AccelscopeError(f"the simulation wrote no {f.name} in {path}: {e.strerror}") from None
-    return stream_from_text(text, K)
+    return stream_from_text(read_output(path / "stream.txt"), K)
 
 
 def decode(cfg: SystolicConfig, job: Job, res: JobResult) -> HardwareResult:
@@ -117,30 +100,13 @@ def decode(cfg: SystolicConfig, job: Job, res: JobResult) -> HardwareResult:
     return HardwareResult(mems, stream, eof, counters, status, wall_s=res.wall_s, job=res)
 
 
-@contextmanager
-def job_dir(block: Block, tag: str, sim: str, waves: bool, work: Path | None) -> Iterator[Path]:
-    """`work` (kept), or a fresh directory under the build directory, removed unless the body raises."""
-    if work is not None:
-        work = Path(work)
-        work.mkdir(parents=True, exist_ok=True)
-        clear_outputs(work)
-        yield work
-        return
-    parent = build_dir(block, tag, sim, waves)
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="job_", dir=parent))
-    yield tmp
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
 def run_systolic(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[str, np.ndarray], sim: str,
                  waves: bool = False, work: Path | None = None) -> HardwareResult:
     """One run on `sim` (any simulator of tb.runner); the caller compares with the model
     (pymodel.systolic.job.mismatches). hw.job is the harness JobResult (cycles, wall time)."""
     job = systolic_job(cfg, descs, images)
-    with job_dir(BLOCK, cfg.tag(), sim, waves, work) as w:
-        res = run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=w)
-        return decode(cfg, job, res)
+    return run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=work,
+                   decode=lambda res: decode(cfg, job, res))
 
 
 # --------------------------------------------------------------------------

@@ -11,7 +11,6 @@ SYSTOLIC_SEED=<seed> make test (or pytest -k ...).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -25,9 +24,9 @@ from pymodel.systolic.job import HardwareResult, mismatches
 from pymodel.systolic.model import RunResult, run
 from pymodel.systolic.randjob import chained_layers, extreme_layers, rand_int8, random_layers
 from tb.common.harness import HarnessTB
-from tb.job import Job, JobResult, read_result, write_job
+from tb.job import Job, JobResult
 from tb.runner import run_regression, sims_under_test
-from tb.systolic.jobs import BLOCK, clear_outputs, decode, systolic_job
+from tb.systolic.jobs import BLOCK, decode, systolic_job
 
 CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
 
@@ -40,17 +39,11 @@ class TB(HarnessTB):
     """Clock, host port and harness jobs for systolic_harness, and the model."""
 
     def __init__(self, dut: Any, cfg: SystolicConfig) -> None:
-        import cocotb
-
         super().__init__(dut)
         self.cfg = cfg
-        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))
 
     async def run_raw(self, job: Job) -> JobResult:
-        clear_outputs(self.dir)
-        write_job(self.dir, job)
-        await self.job()
-        return read_result(self.dir, job)
+        return await self.run_job(job)
 
     async def run(self, job: Job) -> HardwareResult:
         """One harness job (load, program, start, run, read back, dump), exactly as every other path runs it."""

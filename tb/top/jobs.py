@@ -28,7 +28,7 @@ from pymodel.top.model import TopExpected, descriptors_of, expected, written_wor
 from pymodel.top.result import HwResult, check_or_raise
 from tb.job import Job, JobResult
 from tb.runner import Block, run_job
-from tb.systolic.jobs import job_dir, read_dump, read_stream, spad_block
+from tb.systolic.jobs import read_dump, read_stream, spad_block
 from tb.waves import SDEC, Trace, lanes
 
 BLOCK = Block("top", ("systolic", "lebug", "top"), "top_harness", "tb.top.test_top")
@@ -125,9 +125,8 @@ def replay(bundle_dir: Path, cfg: TopConfig | None = None, mode: str = "apb", si
     bundle, exp = prepare(bundle_dir, cfg)
     cfg = exp.cfg
     job = bundle_job(bundle, mode)
-    with job_dir(BLOCK, cfg.tag(), sim, waves, work) as w:
-        res = run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=w)
-        hw = decode(cfg, exp.written(), res)
+    hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, sim, waves=waves, work=work,
+                 decode=lambda res: decode(cfg, exp.written(), res))
     if check:
         check_or_raise(exp, hw, f"{mode} load", f"{sim} ({bundle.path})")
     return hw

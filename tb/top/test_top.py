@@ -25,9 +25,8 @@ from pymodel.top.config import TopConfig
 from pymodel.top.model import TopExpected, expected
 from pymodel.top.result import HwResult, check
 from tb.common.harness import HarnessTB
-from tb.job import Job, read_result, write_job
+from tb.job import Job
 from tb.runner import run_regression, sims_under_test
-from tb.systolic.jobs import clear_outputs
 from tb.top.jobs import BLOCK, bundle_job, decode, prepare
 
 CFG = TopConfig.from_hardware(json.loads(os.environ["TOP_HW"])) if "TOP_HW" in os.environ else TopConfig()
@@ -37,11 +36,8 @@ class TB(HarnessTB):
     """Clock, host port and harness jobs for top_harness."""
 
     def __init__(self, dut: Any, cfg: TopConfig) -> None:
-        import cocotb
-
         super().__init__(dut)
         self.cfg = cfg
-        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))
 
     async def reset(self) -> None:
         """Reset, then LeBug's cache clear (host-port tests; a job waits for it by itself)."""
@@ -50,10 +46,7 @@ class TB(HarnessTB):
 
     async def run(self, job: Job, exp: TopExpected) -> HwResult:
         """One harness job (load, program, start, run, read back, dump), exactly as every other path runs it."""
-        clear_outputs(self.dir)
-        write_job(self.dir, job)
-        await self.job()
-        return decode(self.cfg, exp.written(), read_result(self.dir, job))
+        return decode(self.cfg, exp.written(), await self.run_job(job))
 
 
 async def run_bundle(tb: TB, bundle: Bundle, mode: str) -> tuple[TopExpected, HwResult]:
