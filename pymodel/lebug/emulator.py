@@ -24,7 +24,7 @@ import numpy as np
 from pymodel.errors import AccelscopeError
 from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.fixed import default_thresholds, wrap
-from pymodel.lebug.isa import Chain, Cond, Firmware
+from pymodel.lebug.isa import COND_NAMES, Chain, Cond, Firmware
 
 Method = Literal["auto", "vectorized", "reference"]
 _PACK_CHUNK = 1 << 16
@@ -111,13 +111,14 @@ class _Flags:
     def holds(self, cond: Cond) -> np.ndarray:
         out = np.ones(self.last.shape[1], dtype=bool)
         for level, code in enumerate(cond):
-            if code == 1:
+            name = COND_NAMES[code]
+            if name == "first":
                 out &= self.first[level]
-            elif code == 2:
+            elif name == "last":
                 out &= self.last[level]
-            elif code == 3:
+            elif name == "notfirst":
                 out &= ~self.first[level]
-            elif code == 4:
+            elif name == "notlast":
                 out &= ~self.last[level]
         return out
 

@@ -6,18 +6,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymodel.bitfields import pack, unpack, used_bits
 from pymodel.errors import AccelscopeError
+from pymodel.lebug import regs
 from pymodel.lebug.config import LebugConfig
 
-COND_CODES: dict[str | None, int] = {None: 0, "first": 1, "last": 2, "notfirst": 3, "notlast": 4}
+# codes of the chain word's fields (rtl/lebug/lebug.rdl, enumerations)
+_COND, _ALU, _MRED = regs.ENUMS["COND"], regs.ENUMS["ALU"], regs.ENUMS["MRED"]
+COND_CODES: dict[str | None, int] = {None: _COND["ALWAYS"], "first": _COND["FIRST"], "last": _COND["LAST"],
+                                     "notfirst": _COND["NOTFIRST"], "notlast": _COND["NOTLAST"]}
 COND_NAMES: dict[int, str | None] = {v: k for k, v in COND_CODES.items()}
-ALU_CODES: dict[str | None, int] = {None: 0, "add": 1, "sub": 2, "mul": 3, "max": 4}
+ALU_CODES: dict[str | None, int] = {None: _ALU["NONE"], "add": _ALU["ADD"], "sub": _ALU["SUB"], "mul": _ALU["MUL"],
+                                    "max": _ALU["MAX"]}
 ALU_NAMES: dict[int, str | None] = {v: k for k, v in ALU_CODES.items()}
-MRED_CODES: dict[str | None, int] = {None: 0, "N": 1, "M": 2}
+MRED_CODES: dict[str | None, int] = {None: _MRED["NONE"], "N": _MRED["N"], "M": _MRED["M"]}
 MRED_NAMES: dict[int, str | None] = {v: k for k, v in MRED_CODES.items()}
+SIZE_CODES: dict[str, int] = regs.ENUMS["SIZE"]  # ONE, M, N
 
 Cond = tuple[int, int]  # (code for EOF level 0, code for EOF level 1)
-ALWAYS: Cond = (0, 0)
+ALWAYS: Cond = (COND_CODES[None], COND_CODES[None])
 
 
 @dataclass(frozen=True)
@@ -51,41 +58,22 @@ class Firmware:
         return len(self.chains)
 
 
-# field layout: name -> (lsb, width)
-FIELDS: dict[str, tuple[int, int]] = {
-    "filt_en": (0, 1),
-    "filt_row": (1, 8),
-    "mred": (9, 2),
-    "vsru_en": (11, 1),
-    "mc_load": (12, 1),
-    "alu_op": (13, 3),
-    "alu_addr": (16, 8),
-    "alu_c1": (24, 3),
-    "alu_c2": (27, 3),
-    "cache_en": (30, 1),
-    "cache_addr": (31, 8),
-    "cache_c1": (39, 3),
-    "cache_c2": (42, 3),
-    "mc_save": (45, 1),
-    "commit_en": (46, 1),
-    "commit_size": (47, 2),
-    "commit_c1": (49, 3),
-    "commit_c2": (52, 3),
-}
-RESERVED_LSB = 55
-WORD_BITS = 64
+# field layout: name -> (lsb, width) (rtl/lebug/lebug.rdl, the chain word)
+FIELDS: dict[str, tuple[int, int]] = regs.ENTRIES["CHAIN"]
+RESERVED_LSB = used_bits(FIELDS)
+WORD_BITS = regs.ENTRY_BITS["CHAIN"]
 
 
 def _size_code(size: int, cfg: LebugConfig) -> int:
     # the order matters when M == N or M == 1: prefer the smallest code
-    for code, val in ((0, 1), (1, cfg.M), (2, cfg.N)):
+    for code, val in ((SIZE_CODES["ONE"], 1), (SIZE_CODES["M"], cfg.M), (SIZE_CODES["N"], cfg.N)):
         if size == val:
             return code
     raise AccelscopeError(f"commit size {size} not in {{1, M={cfg.M}, N={cfg.N}}}")
 
 
 def _size_value(code: int, cfg: LebugConfig) -> int:
-    return {0: 1, 1: cfg.M, 2: cfg.N}[code]
+    return {SIZE_CODES["ONE"]: 1, SIZE_CODES["M"]: cfg.M, SIZE_CODES["N"]: cfg.N}[code]
 
 
 def encode_chain(ch: Chain, cfg: LebugConfig) -> int:
@@ -109,13 +97,7 @@ def encode_chain(ch: Chain, cfg: LebugConfig) -> int:
         "commit_c1": ch.commit_cond[0],
         "commit_c2": ch.commit_cond[1],
     }
-    word = 0
-    for name, (lsb, width) in FIELDS.items():
-        v = vals[name]
-        if not 0 <= v < (1 << width):
-            raise AccelscopeError(f"field {name}={v} does not fit in {width} bits")
-        word |= v << lsb
-    return word
+    return pack(FIELDS, vals, "chain word")
 
 
 def encode_firmware(fw: Firmware, cfg: LebugConfig) -> list[int]:
@@ -129,7 +111,7 @@ def decode_chain(word: int, cfg: LebugConfig, where: str = "chain word") -> Chai
         raise AccelscopeError(f"{where}: {word:#x} is not a 64-bit word")
     if word >> RESERVED_LSB:
         raise AccelscopeError(f"{where}: reserved bits 63:{RESERVED_LSB} are not zero ({word:#018x})")
-    f = {name: (word >> lsb) & ((1 << width) - 1) for name, (lsb, width) in FIELDS.items()}
+    f = unpack(FIELDS, word)
 
     def cond(prefix: str) -> Cond:
         c = (f[prefix + "_c1"], f[prefix + "_c2"])
@@ -142,8 +124,8 @@ def decode_chain(word: int, cfg: LebugConfig, where: str = "chain word") -> Chai
         raise AccelscopeError(f"{where}: unknown alu_op code {f['alu_op']}")
     if f["mred"] not in MRED_NAMES:
         raise AccelscopeError(f"{where}: unknown m_reduce code {f['mred']}")
-    if f["commit_size"] == 3:
-        raise AccelscopeError(f"{where}: unknown commit size code 3")
+    if f["commit_size"] not in SIZE_CODES.values():
+        raise AccelscopeError(f"{where}: unknown commit size code {f['commit_size']}")
     if f["filt_en"] != int(f["mred"] != 0):
         raise AccelscopeError(f"{where}: vv_filter and m_reduce must come together")
     ch = Chain(

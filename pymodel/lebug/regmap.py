@@ -4,36 +4,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from pymodel.bitfields import pack, unpack
+from pymodel.lebug import regs
 from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.isa import Firmware, encode_firmware
 
-ID_VALUE = 0x4C420001
-REG_ID = 0x00000
-REG_PARAMS = 0x00004
-REG_CTRL = 0x00008
-REG_NUM_CHAINS = 0x0000C
-REG_STATUS = 0x00010
-REG_ROWS = 0x00014
-REG_DROPS = 0x00018
-REG_CYCLES = 0x0001C
-REG_VECTORS = 0x00020
-REG_PARAMS2 = 0x00024
-CHAIN_BASE = 0x01000
-THRESH_BASE = 0x02000
-TRACE_BASE = 0x10000
-CTRL_ENABLE = 1 << 0
-CTRL_CLEAR = 1 << 1
-STATUS_CLEARING = 1 << 0
-STATUS_WRAP = 1 << 1
-STATUS_IDLE = 1 << 2
+A, F = regs.ADDR, regs.FIELDS  # rtl/lebug/lebug.rdl
+ID_VALUE = regs.RESET["ID"]
+REG_ID = A["ID"]
+REG_PARAMS = A["PARAMS"]
+REG_CTRL = A["CTRL"]
+REG_NUM_CHAINS = A["NUM_CHAINS"]
+REG_STATUS = A["STATUS"]
+REG_ROWS = A["ROWS"]
+REG_DROPS = A["DROPS"]
+REG_CYCLES = A["CYCLES"]
+REG_VECTORS = A["VECTORS"]
+REG_PARAMS2 = A["PARAMS2"]
+REGS_END = regs.REGS_END  # the register window is [0, REGS_END)
+CHAIN_BASE, _, CHAIN_BYTES = regs.MEMS["CHAIN"]
+THRESH_BASE = regs.MEMS["THRESH"][0]
+TRACE_BASE = regs.MEMS["TRACE"][0]
+CTRL_ENABLE = pack(F["CTRL"], {"ENABLE": 1})
+CTRL_CLEAR = pack(F["CTRL"], {"CLEAR": 1})
+STATUS_CLEARING = pack(F["STATUS"], {"CLEARING": 1})
+STATUS_WRAP = pack(F["STATUS"], {"WRAP": 1})
+STATUS_IDLE = pack(F["STATUS"], {"IDLE": 1})
 
 
 def params_word(cfg: LebugConfig) -> int:
-    return cfg.N | (cfg.M << 8) | (cfg.DATA_W << 16) | (cfg.FRAC_W << 22) | (cfg.VSRU_FIRST << 28)
+    return pack(F["PARAMS"], {"N": cfg.N, "M": cfg.M, "DATA_W": cfg.DATA_W, "FRAC_W": cfg.FRAC_W,
+                              "VSRU_FIRST": cfg.VSRU_FIRST})
 
 
 def params2_word(cfg: LebugConfig) -> int:
-    return cfg.TB_DEPTH | ((cfg.CACHE_DEPTH - 1) << 16) | ((cfg.MAX_CHAINS - 1) << 24)
+    return pack(F["PARAMS2"], {"TB_DEPTH": cfg.TB_DEPTH, "CACHE_DEPTH_M1": cfg.CACHE_DEPTH - 1,
+                               "MAX_CHAINS_M1": cfg.MAX_CHAINS - 1})
 
 
 def program_records(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray,
@@ -44,8 +50,8 @@ def program_records(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray,
     """
     recs: list[tuple[int, int]] = [(base + REG_CTRL, 0)]
     for c, word in enumerate(encode_firmware(fw, cfg)):
-        recs.append((base + CHAIN_BASE + 8 * c, word & 0xFFFFFFFF))
-        recs.append((base + CHAIN_BASE + 8 * c + 4, word >> 32))
+        for k in range(CHAIN_BYTES // 4):  # 32-bit words of a chain word, low first
+            recs.append((base + CHAIN_BASE + CHAIN_BYTES * c + 4 * k, (word >> 32 * k) & 0xFFFFFFFF))
     recs.append((base + REG_NUM_CHAINS, fw.num_chains))
     for i, t in enumerate(np.asarray(thresholds, dtype=np.int64).tolist()):
         recs.append((base + THRESH_BASE + 4 * i, t & 0xFFFFFFFF))
@@ -72,8 +78,9 @@ def readback_addrs(cfg: LebugConfig, base: int = 0) -> list[int]:
 def decode_status(words: list[int] | np.ndarray) -> dict[str, int]:
     """STATUS, ROWS, DROPS, CYCLES, VECTORS words -> the status dict the emulator predicts."""
     st, rows, drops, cycles, vectors = (int(w) for w in words)
+    f = unpack(F["STATUS"], st)
     return {"rows": rows, "drops": drops, "cycles": cycles, "vectors": vectors,
-            "wrap": int(bool(st & STATUS_WRAP)), "pack_fill": (st >> 8) & 0xFF}
+            "wrap": f["WRAP"], "pack_fill": f["PACK_FILL"]}
 
 
 def decode_readback(cfg: LebugConfig, words: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:

@@ -6,9 +6,10 @@ from dataclasses import asdict, dataclass, fields
 
 from pymodel.errors import AccelscopeError
 from pymodel.params import parse_params
+from pymodel.systolic import regs
 
-WINDOW = 0x100000  # bytes of APB address space per scratchpad region
-CMD_WINDOW = 0xF0000  # the command memory region 0x10000..0xFFFFF
+WINDOW = min(regs.MEMS[m][1] for m in ("ACT", "WGT", "BIAS", "QUANT", "OUT"))  # bytes per scratchpad window
+CMD_WINDOW = regs.MEMS["CMD"][1]  # bytes of the command memory window (rtl/systolic/systolic.rdl)
 MAX_DEPTH = 65536  # descriptor address fields are 16 bits
 CLI_MAX_DIM = 300  # for_array() sizes the scratchpads for any GEMM up to this size
 

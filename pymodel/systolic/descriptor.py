@@ -5,33 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Sequence
 
+from pymodel.bitfields import pack, unpack, used_bits
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig, ceil_div
 
-WORDS = 8  # 32-bit words per descriptor (6 used, 2 reserved)
-FLAG_ACC = 1 << 0
-FLAG_BIAS = 1 << 1
-FLAG_RELU = 1 << 2
-FLAG_INT8 = 1 << 3
+_D = regs.ENTRIES["DESC"]  # field -> (lsb, width) in the 256-bit descriptor (rtl/systolic/systolic.rdl)
+WORDS = regs.ENTRY_BITS["DESC"] // 32  # 32-bit words per descriptor
+USED_BITS = used_bits(_D)  # bits above are reserved (0)
+# FLAGS: the four flag bits and the reserved flag bits above them, as one group
+_FLAG_FIELDS = ("acc", "bias", "relu", "int8")
+_FLAGS_LSB = min(_D[n][0] for n in _FLAG_FIELDS)
+FLAG_ACC = 1 << (_D["acc"][0] - _FLAGS_LSB)
+FLAG_BIAS = 1 << (_D["bias"][0] - _FLAGS_LSB)
+FLAG_RELU = 1 << (_D["relu"][0] - _FLAGS_LSB)
+FLAG_INT8 = 1 << (_D["int8"][0] - _FLAGS_LSB)
 FLAGS_DEFINED = FLAG_ACC | FLAG_BIAS | FLAG_RELU | FLAG_INT8
+_RSVD_SHIFT = _D["flags_rsvd"][0] - _FLAGS_LSB
+FLAGS_BITS = _RSVD_SHIFT + _D["flags_rsvd"][1]
 
 # STATUS.err_code: the first failing check of CHECK, in this priority order
-ERR_NONE = 0
-ERR_SHAPE = 1
-ERR_FLAGS = 2
-ERR_ACC_DEPTH = 3
-ERR_A_RANGE = 4
-ERR_B_RANGE = 5
-ERR_C_RANGE = 6
-ERR_D_RANGE = 7
-ERR_BQ_RANGE = 8
-ERR_NAMES = {
-    ERR_NONE: "none", ERR_SHAPE: "M, K or N is zero", ERR_FLAGS: "reserved flag bits set",
-    ERR_ACC_DEPTH: "M > ACC_DEPTH", ERR_A_RANGE: "A beyond ACT_DEPTH", ERR_B_RANGE: "B beyond WGT_DEPTH",
-    ERR_C_RANGE: "C beyond OUT_DEPTH", ERR_D_RANGE: "D beyond ACT_DEPTH", ERR_BQ_RANGE: "bias/quant beyond BQ_DEPTH",
-}
+_E = regs.ENUMS["ERR"]
+ERR_NONE = _E["NONE"]
+ERR_SHAPE = _E["SHAPE"]
+ERR_FLAGS = _E["FLAGS"]
+ERR_ACC_DEPTH = _E["ACC_DEPTH"]
+ERR_A_RANGE = _E["A_RANGE"]
+ERR_B_RANGE = _E["B_RANGE"]
+ERR_C_RANGE = _E["C_RANGE"]
+ERR_D_RANGE = _E["D_RANGE"]
+ERR_BQ_RANGE = _E["BQ_RANGE"]
+ERR_NAMES = regs.ENUM_MEANINGS["ERR"]  # code -> the failed check
 
 _U16 = ("m", "kd", "n", "a_base", "a_stride", "b_base", "bq_base", "c_base", "c_stride", "d_base", "d_stride")
+_FIELD_MAX = {name: (1 << _D[name][1]) - 1 for name in _U16}
 
 
 @dataclass(frozen=True)
@@ -66,13 +73,14 @@ class Descriptor:
     def __post_init__(self) -> None:
         for name in _U16:
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 0xFFFF:
-                raise AccelscopeError(f"descriptor field {name}={v!r}: must be an integer in 0..65535")
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= _FIELD_MAX[name]:
+                raise AccelscopeError(f"descriptor field {name}={v!r}: must be an integer in 0..{_FIELD_MAX[name]}")
         for name in ("acc", "bias", "relu", "int8"):
             if not isinstance(getattr(self, name), bool):
                 raise AccelscopeError(f"descriptor flag {name}={getattr(self, name)!r}: must be a bool")
-        if not 0 <= self.reserved_flags <= 0xFFFF or self.reserved_flags & FLAGS_DEFINED:
-            raise AccelscopeError(f"descriptor reserved_flags={self.reserved_flags:#x}: must be bits 4..15 only")
+        if not 0 <= self.reserved_flags < 1 << FLAGS_BITS or self.reserved_flags & ((1 << _RSVD_SHIFT) - 1):
+            raise AccelscopeError(f"descriptor reserved_flags={self.reserved_flags:#x}: must be bits "
+                                  f"{_RSVD_SHIFT}..{FLAGS_BITS - 1} only")
 
     @property
     def flags(self) -> int:
@@ -86,10 +94,12 @@ class Descriptor:
         return ceil_div(self.n, K)
 
     def encode(self) -> list[int]:
-        """Eight 32-bit words (docs/systolic.md, "Descriptor encoding")."""
-        return [self.m | self.n << 16, self.kd | self.flags << 16, self.a_base | self.a_stride << 16,
-                self.b_base | self.bq_base << 16, self.c_base | self.c_stride << 16,
-                self.d_base | self.d_stride << 16, 0, 0]
+        """WORDS 32-bit words, low first (docs/systolic.md, "Descriptor encoding")."""
+        vals = {name: getattr(self, name) for name in _U16}
+        vals.update({name: int(getattr(self, name)) for name in _FLAG_FIELDS})
+        vals["flags_rsvd"] = self.reserved_flags >> _RSVD_SHIFT
+        word = pack(_D, vals, "descriptor")
+        return [(word >> 32 * i) & 0xFFFFFFFF for i in range(WORDS)]
 
     @classmethod
     def decode(cls, words: Sequence[int], where: str = "descriptor") -> "Descriptor":
@@ -99,17 +109,16 @@ class Descriptor:
         for i, w in enumerate(words):
             if not isinstance(w, int) or not 0 <= w <= 0xFFFFFFFF:
                 raise AccelscopeError(f"{where}: word {i} = {w!r} is not a 32-bit unsigned value")
-        if words[6] or words[7]:
-            raise AccelscopeError(f"{where}: reserved words 6/7 must be 0, got {words[6]:#x}, {words[7]:#x}")
-        flags = words[1] >> 16
-        if flags & ~FLAGS_DEFINED:
-            raise AccelscopeError(f"{where}: reserved flag bits set in FLAGS={flags:#06x} (defined: ACC=1, BIAS=2, "
-                                  f"RELU=4, INT8=8)")
-        lo = [w & 0xFFFF for w in words]
-        hi = [w >> 16 for w in words]
-        return cls(m=lo[0], n=hi[0], kd=lo[1], a_base=lo[2], a_stride=hi[2], b_base=lo[3], bq_base=hi[3],
-                   c_base=lo[4], c_stride=hi[4], d_base=lo[5], d_stride=hi[5], acc=bool(flags & FLAG_ACC),
-                   bias=bool(flags & FLAG_BIAS), relu=bool(flags & FLAG_RELU), int8=bool(flags & FLAG_INT8))
+        word = sum(w << 32 * i for i, w in enumerate(words))
+        if word >> USED_BITS:
+            raise AccelscopeError(f"{where}: reserved words (bits {USED_BITS}..{32 * WORDS - 1}) must be 0, got "
+                                  f"{word >> USED_BITS:#x}")
+        f = unpack(_D, word)
+        if f["flags_rsvd"]:
+            raise AccelscopeError(f"{where}: reserved flag bits set in FLAGS="
+                                  f"{f['flags_rsvd'] << _RSVD_SHIFT | sum(f[n] << i for i, n in enumerate(_FLAG_FIELDS)):#06x}"
+                                  f" (defined: ACC={FLAG_ACC}, BIAS={FLAG_BIAS}, RELU={FLAG_RELU}, INT8={FLAG_INT8})")
+        return cls(**{name: f[name] for name in _U16}, **{name: bool(f[name]) for name in _FLAG_FIELDS})
 
     def check(self, cfg: SystolicConfig) -> int:
         """The hardware's CHECK state: 0, or the error code of the first failing check."""

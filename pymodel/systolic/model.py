@@ -13,14 +13,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from pymodel.systolic import regs
 from pymodel.errors import AccelscopeError
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_NONE, Descriptor
 
 MEMORIES = ("act", "wgt", "bias", "quant", "out")
 LANE_BITS = {"act": 8, "wgt": 8, "bias": 32, "quant": 32, "out": 32}
-MULT_BITS = 24
-SHIFT_BITS = 5
+_MULT_LSB, MULT_BITS = regs.ENTRIES["QUANT_LANE"]["mult"]  # rtl/systolic/systolic.rdl
+_SHIFT_LSB, SHIFT_BITS = regs.ENTRIES["QUANT_LANE"]["shift"]
 OVERHEAD_FIXED = 3  # FETCH, DECODE, CHECK
 
 
@@ -41,19 +42,19 @@ def wrap8(x: np.ndarray) -> np.ndarray:
 
 
 def pack_quant(mult: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
-    """QUANT lane word: mult (unsigned 24 bits) | shift (0..31) << 24."""
+    """QUANT lane word (systolic.rdl QUANT_LANE): mult (unsigned) and shift fields."""
     mult = np.asarray(mult, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
     if np.any((mult < 0) | (mult >= 1 << MULT_BITS)):
         raise AccelscopeError(f"requant multiplier out of range 0..{(1 << MULT_BITS) - 1}")
     if np.any((shift < 0) | (shift >= 1 << SHIFT_BITS)):
         raise AccelscopeError("requant shift out of range 0..31")
-    return mult | (shift << MULT_BITS)
+    return (mult << _MULT_LSB) | (shift << _SHIFT_LSB)
 
 
 def unpack_quant(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     word = np.asarray(word, dtype=np.int64)
-    return word & ((1 << MULT_BITS) - 1), (word >> MULT_BITS) & ((1 << SHIFT_BITS) - 1)
+    return (word >> _MULT_LSB) & ((1 << MULT_BITS) - 1), (word >> _SHIFT_LSB) & ((1 << SHIFT_BITS) - 1)
 
 
 def requantize(y: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:

@@ -11,30 +11,34 @@ from typing import Sequence
 
 import numpy as np
 
+from pymodel.bitfields import pack, unpack
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import WORDS, Descriptor
 from pymodel.systolic.model import LANE_BITS, depth_of
 
-ID_VALUE = 0x53410001
-REG_ID = 0x00
-REG_PARAMS0 = 0x04
-REG_PARAMS1 = 0x08
-REG_CTRL = 0x0C
-REG_NUM_DESC = 0x10
-REG_STATUS = 0x14
-REG_CYCLES = 0x18
-REG_BUSY = 0x1C
-REG_MACS = 0x20
-REG_STALLS = 0x24
-REG_ROWS = 0x28
-CTRL_START = 1 << 0
-STATUS_BUSY = 1 << 0
-STATUS_DONE = 1 << 1
-STATUS_ERROR = 1 << 2
+A, F = regs.ADDR, regs.FIELDS  # rtl/systolic/systolic.rdl
+ID_VALUE = regs.RESET["ID"]
+REG_ID = A["ID"]
+REG_PARAMS0 = A["PARAMS0"]
+REG_PARAMS1 = A["PARAMS1"]
+REG_CTRL = A["CTRL"]
+REG_NUM_DESC = A["NUM_DESC"]
+REG_STATUS = A["STATUS"]
+REG_CYCLES = A["CYCLES"]
+REG_BUSY = A["BUSY"]
+REG_MACS = A["MACS"]
+REG_STALLS = A["STALLS"]
+REG_ROWS = A["ROWS"]
+CTRL_START = pack(F["CTRL"], {"START": 1})
+STATUS_BUSY = pack(F["STATUS"], {"BUSY": 1})
+STATUS_DONE = pack(F["STATUS"], {"DONE": 1})
+STATUS_ERROR = pack(F["STATUS"], {"ERROR": 1})
 COUNTER_REGS = {"cycles": REG_CYCLES, "busy": REG_BUSY, "macs": REG_MACS, "stalls": REG_STALLS, "rows": REG_ROWS}
+REGS_END = regs.REGS_END  # the register window is [0, REGS_END)
 
-BASE = {"cmd": 0x010000, "act": 0x100000, "wgt": 0x200000, "bias": 0x300000, "quant": 0x400000, "out": 0x500000}
+BASE = {name: regs.MEMS[name.upper()][0] for name in ("cmd", "act", "wgt", "bias", "quant", "out")}
 
 
 def chunks(cfg: SystolicConfig, name: str) -> int:
@@ -53,12 +57,13 @@ def word_addr(cfg: SystolicConfig, name: str, word: int, chunk: int = 0) -> int:
 
 
 def params0(cfg: SystolicConfig) -> int:
-    return cfg.K | (cfg.CMD_DEPTH.bit_length() - 1) << 8 | (cfg.ACC_DEPTH.bit_length() - 1) << 16
+    return pack(F["PARAMS0"], {"K": cfg.K, "LOG2_CMD_DEPTH": cfg.CMD_DEPTH.bit_length() - 1,
+                               "LOG2_ACC_DEPTH": cfg.ACC_DEPTH.bit_length() - 1})
 
 
 def params1(cfg: SystolicConfig) -> int:
-    lg = [d.bit_length() - 1 for d in (cfg.ACT_DEPTH, cfg.WGT_DEPTH, cfg.BQ_DEPTH, cfg.OUT_DEPTH)]
-    return lg[0] | lg[1] << 8 | lg[2] << 16 | lg[3] << 24
+    return pack(F["PARAMS1"], {f"LOG2_{m}_DEPTH": getattr(cfg, f"{m}_DEPTH").bit_length() - 1
+                               for m in ("ACT", "WGT", "BQ", "OUT")})
 
 
 def words_to_chunks(cfg: SystolicConfig, name: str, words: np.ndarray) -> np.ndarray:
@@ -120,8 +125,7 @@ def program_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor],
 
 
 def decode_status(word: int) -> dict[str, int]:
-    return {"busy": word & 1, "done": (word >> 1) & 1, "error": (word >> 2) & 1, "err_code": (word >> 4) & 0xF,
-            "cur_desc": word >> 16}
+    return {k.lower(): v for k, v in unpack(F["STATUS"], word).items()}
 
 
 # read-back after a run: the counters (COUNTER_REGS order), then STATUS (the one systolic decoder)

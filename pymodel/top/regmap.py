@@ -8,23 +8,26 @@ from typing import Sequence
 import numpy as np
 
 from pymodel.bundle import Region
+from pymodel.bitfields import pack
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import WORDS
+from pymodel.top import regs
 from pymodel.top.config import TopConfig
 
-SYS_BASE = 0x000000
-LEBUG_BASE = 0x800000
-TOP_BASE = 0x900000
-TOP_ID_VALUE = 0x544F0001
-REG_ID = TOP_BASE + 0x00
-REG_PARAMS = TOP_BASE + 0x04
-REG_CTRL = TOP_BASE + 0x08
-REG_TAP_ROWS = TOP_BASE + 0x0C
-REG_TAP_DROPS = TOP_BASE + 0x10
-REG_TAP_VECTORS = TOP_BASE + 0x14
-REG_TAP_MAXFILL = TOP_BASE + 0x18
+SYS_BASE = regs.WINDOWS["SYS"][0]  # rtl/top/accel_top.rdl
+LEBUG_BASE = regs.WINDOWS["LEBUG"][0]
+TOP_BASE = regs.WINDOWS["TOP"][0]
+TOP_ID_VALUE = regs.RESET["ID"]
+REG_ID = regs.ADDR["ID"]
+REG_PARAMS = regs.ADDR["PARAMS"]
+REG_CTRL = regs.ADDR["CTRL"]
+REG_TAP_ROWS = regs.ADDR["TAP_ROWS"]
+REG_TAP_DROPS = regs.ADDR["TAP_DROPS"]
+REG_TAP_VECTORS = regs.ADDR["TAP_VECTORS"]
+REG_TAP_MAXFILL = regs.ADDR["TAP_MAXFILL"]
+CTRL_CLEAR = pack(regs.FIELDS["CTRL"], {"CLEAR": 1})
 TAP_REGS = {"rows": REG_TAP_ROWS, "drops": REG_TAP_DROPS, "vectors": REG_TAP_VECTORS, "maxfill": REG_TAP_MAXFILL}
 
 # memory name in a bundle -> systolic scratchpad name
@@ -44,14 +47,14 @@ def sys_mem_capacity(cfg: TopConfig, mem: str) -> int:
 
 def regions(cfg: TopConfig) -> list[Region]:
     """Every window a bundle may write, with its size in bytes."""
-    out = [Region("sys_regs", SYS_BASE, 0x100, "registers")]
+    out = [Region("sys_regs", SYS_BASE, sy.REGS_END, "registers")]
     for name, mem in SYS_MEMS.items():
         out.append(Region(name, SYS_BASE + sy.BASE[mem], 4 * sy.chunks(cfg.sys, mem) * sys_mem_capacity(cfg, mem),
                           "memory"))
-    out += [Region("lebug_regs", LEBUG_BASE, 0x100, "registers"),
-            Region("lebug_chains", LEBUG_BASE + lb.CHAIN_BASE, 8 * cfg.lebug.MAX_CHAINS, "memory"),
+    out += [Region("lebug_regs", LEBUG_BASE, lb.REGS_END, "registers"),
+            Region("lebug_chains", LEBUG_BASE + lb.CHAIN_BASE, lb.CHAIN_BYTES * cfg.lebug.MAX_CHAINS, "memory"),
             Region("lebug_thresh", LEBUG_BASE + lb.THRESH_BASE, 4 * cfg.lebug.n_thresholds, "memory"),
-            Region("top_regs", TOP_BASE, 0x100, "registers")]
+            Region("top_regs", TOP_BASE, regs.REGS_END - TOP_BASE, "registers")]
     return out
 
 

@@ -6,17 +6,17 @@
 // its trace row at the end of cycle k+4.
 `default_nettype none
 module lebug #(
-    parameter N           = 8,
-    parameter M           = 4,
-    parameter DATA_W      = 32,
-    parameter FRAC_W      = 0,
-    parameter IB_DEPTH    = 8,
-    parameter FU_ROWS     = 4,
-    parameter CACHE_DEPTH = 8,
-    parameter TB_DEPTH    = 64,
-    parameter MAX_CHAINS  = 8,
-    parameter VSRU_FIRST  = 0,
-    parameter APB_ADDR_W  = 20
+    parameter N           = 8,      // lanes (power of 2, 2..64)
+    parameter M           = 4,      // filter bins per pass (power of 2, <= N)
+    parameter DATA_W      = 32,     // bits per lane, two's complement (8..32)
+    parameter FRAC_W      = 0,      // fraction bits (0: integer; < DATA_W)
+    parameter IB_DEPTH    = 8,      // input buffer depth in vectors (>= 2)
+    parameter FU_ROWS     = 4,      // filter threshold rows (FU_ROWS*M+1 thresholds)
+    parameter CACHE_DEPTH = 8,      // vector cache depth in vectors (2..256)
+    parameter TB_DEPTH    = 64,     // trace buffer depth in rows of N lanes (power of 2)
+    parameter MAX_CHAINS  = 8,      // chain memory depth (1..256)
+    parameter VSRU_FIRST  = 0,      // 1: pipeline FRU -> VSRU -> VVALU -> DP
+    parameter APB_ADDR_W  = 20      // APB byte address width
 ) (
     input  wire                  clk,
     input  wire                  rst_n,
@@ -36,6 +36,8 @@ module lebug #(
     output wire                  pslverr,
     output wire                  idle
 );
+`include "lebug_regs.vh"
+
     // ------------------------------------------------------------------
     // derived sizes
     localparam VW     = N * DATA_W;
@@ -47,135 +49,132 @@ module lebug #(
     localparam TH_AW  = $clog2(NTHR);
     localparam LOG2N  = $clog2(N);
     localparam FILL_W = LOG2N;
+    localparam WORD_LSB      = 2;                                   // 4 bytes per APB word
+    localparam CHAIN_IDX_LSB = $clog2(LEBUG_CHAIN_ENTRY_BYTES);     // bytes per chain word
+    localparam CHAIN_SUB_W   = CHAIN_IDX_LSB - WORD_LSB;            // APB words per chain word, log2
 
-    // firmware word fields (docs/lebug.md "Firmware encoding")
-    localparam FW_W          = 64;
-    localparam F_FILT_EN     = 0;
-    localparam F_FILT_ROW    = 1;    // 8 bits
-    localparam F_MRED        = 9;    // 2 bits
-    localparam F_VSRU_EN     = 11;
-    localparam F_MC_LOAD     = 12;
-    localparam F_ALU_OP      = 13;   // 3 bits
-    localparam F_ALU_ADDR    = 16;   // 8 bits
-    localparam F_ALU_C1      = 24;   // 3 bits
-    localparam F_ALU_C2      = 27;   // 3 bits
-    localparam F_CACHE_EN    = 30;
-    localparam F_CACHE_ADDR  = 31;   // 8 bits
-    localparam F_CACHE_C1    = 39;   // 3 bits
-    localparam F_CACHE_C2    = 42;   // 3 bits
-    localparam F_MC_SAVE     = 45;
-    localparam F_COMMIT_EN   = 46;
-    localparam F_COMMIT_SIZE = 47;   // 2 bits
-    localparam F_COMMIT_C1   = 49;   // 3 bits
-    localparam F_COMMIT_C2   = 52;   // 3 bits
-    localparam F_USED_W      = 55;   // bits 63:55 reserved
+    // illegal parameter values stop elaboration (the missing module names the rule)
+    generate
+        if (N < 2 || N > 64 || (N & (N - 1)) != 0) begin : g_bad_n
+            lebug_N_must_be_a_power_of_2_in_2_to_64 illegal_parameter();
+        end
+        if (M < 1 || M > N || (M & (M - 1)) != 0) begin : g_bad_m
+            lebug_M_must_be_a_power_of_2_at_most_N illegal_parameter();
+        end
+        if (DATA_W < 8 || DATA_W > 32) begin : g_bad_data_w
+            lebug_DATA_W_must_be_8_to_32 illegal_parameter();
+        end
+        if (FRAC_W < 0 || FRAC_W >= DATA_W) begin : g_bad_frac_w
+            lebug_FRAC_W_must_be_below_DATA_W illegal_parameter();
+        end
+        if (IB_DEPTH < 2) begin : g_bad_ib
+            lebug_IB_DEPTH_must_be_at_least_2 illegal_parameter();
+        end
+        if (CACHE_DEPTH < 2 || CACHE_DEPTH > (1 << LEBUG_CHAIN_ALU_ADDR_W)) begin : g_bad_cache
+            lebug_CACHE_DEPTH_must_fit_the_chain_word_cache_address illegal_parameter();
+        end
+        if (FU_ROWS < 1 || FU_ROWS > (1 << LEBUG_CHAIN_FILT_ROW_W) ||
+            4 * NTHR > LEBUG_THRESH_SIZE) begin : g_bad_fu_rows
+            lebug_FU_ROWS_must_fit_the_chain_word_and_the_threshold_window illegal_parameter();
+        end
+        if (TB_DEPTH < 1 || (TB_DEPTH & (TB_DEPTH - 1)) != 0 || 4 * N * TB_DEPTH > LEBUG_TRACE_SIZE)
+        begin : g_bad_tb
+            lebug_TB_DEPTH_must_be_a_power_of_2_fitting_the_trace_window illegal_parameter();
+        end
+        if (MAX_CHAINS < 1 || MAX_CHAINS >= (1 << LEBUG_NUM_CHAINS_COUNT_W) ||
+            LEBUG_CHAIN_ENTRY_BYTES * MAX_CHAINS > LEBUG_CHAIN_SIZE) begin : g_bad_chains
+            lebug_MAX_CHAINS_must_fit_NUM_CHAINS_and_the_chain_window illegal_parameter();
+        end
+    endgenerate
 
-    // control bundles passed down the pipeline after the FRU
-    //   ALU bundle    = firmware bits [45:12] (mc_load .. mc_save)
-    //   commit bundle = firmware bits [54:46] (commit_en .. commit_c2)
-    localparam ALU_GW    = F_COMMIT_EN - F_MC_LOAD;     // 34
-    localparam COMMIT_GW = F_USED_W - F_COMMIT_EN;      // 9
-    localparam FRU_PW    = COMMIT_GW + 1 + ALU_GW;      // {commit, vsru_en, alu}
-    // offsets inside an ALU bundle
-    localparam A_MC_LOAD    = F_MC_LOAD    - F_MC_LOAD;
-    localparam A_ALU_OP     = F_ALU_OP     - F_MC_LOAD;
-    localparam A_ALU_ADDR   = F_ALU_ADDR   - F_MC_LOAD;
-    localparam A_ALU_C1     = F_ALU_C1     - F_MC_LOAD;
-    localparam A_ALU_C2     = F_ALU_C2     - F_MC_LOAD;
-    localparam A_CACHE_EN   = F_CACHE_EN   - F_MC_LOAD;
-    localparam A_CACHE_ADDR = F_CACHE_ADDR - F_MC_LOAD;
-    localparam A_CACHE_C1   = F_CACHE_C1   - F_MC_LOAD;
-    localparam A_CACHE_C2   = F_CACHE_C2   - F_MC_LOAD;
-    localparam A_MC_SAVE    = F_MC_SAVE    - F_MC_LOAD;
-    // offsets inside a commit bundle
-    localparam K_EN   = F_COMMIT_EN   - F_COMMIT_EN;
-    localparam K_SIZE = F_COMMIT_SIZE - F_COMMIT_EN;
-    localparam K_C1   = F_COMMIT_C1   - F_COMMIT_EN;
-    localparam K_C2   = F_COMMIT_C2   - F_COMMIT_EN;
+    // control bundles passed down the pipeline after the FRU: the chain word's fields
+    // regrouped (offsets inside a bundle are local; the word's layout is lebug.rdl's)
+    //   ALU bundle    = {mc_save, cache_c2, cache_c1, cache_addr, cache_en, alu_c2, alu_c1, alu_addr, alu_op, mc_load}
+    //   commit bundle = {commit_c2, commit_c1, commit_size, commit_en}
+    localparam AB_MC_LOAD    = 0;
+    localparam AB_ALU_OP     = AB_MC_LOAD    + LEBUG_CHAIN_MC_LOAD_W;
+    localparam AB_ALU_ADDR   = AB_ALU_OP     + LEBUG_CHAIN_ALU_OP_W;
+    localparam AB_ALU_C1     = AB_ALU_ADDR   + LEBUG_CHAIN_ALU_ADDR_W;
+    localparam AB_ALU_C2     = AB_ALU_C1     + LEBUG_CHAIN_ALU_C1_W;
+    localparam AB_CACHE_EN   = AB_ALU_C2     + LEBUG_CHAIN_ALU_C2_W;
+    localparam AB_CACHE_ADDR = AB_CACHE_EN   + LEBUG_CHAIN_CACHE_EN_W;
+    localparam AB_CACHE_C1   = AB_CACHE_ADDR + LEBUG_CHAIN_CACHE_ADDR_W;
+    localparam AB_CACHE_C2   = AB_CACHE_C1   + LEBUG_CHAIN_CACHE_C1_W;
+    localparam AB_MC_SAVE    = AB_CACHE_C2   + LEBUG_CHAIN_CACHE_C2_W;
+    localparam ALU_GW        = AB_MC_SAVE    + LEBUG_CHAIN_MC_SAVE_W;
+    localparam CB_EN         = 0;
+    localparam CB_SIZE       = CB_EN   + LEBUG_CHAIN_COMMIT_EN_W;
+    localparam CB_C1         = CB_SIZE + LEBUG_CHAIN_COMMIT_SIZE_W;
+    localparam CB_C2         = CB_C1   + LEBUG_CHAIN_COMMIT_C1_W;
+    localparam COMMIT_GW     = CB_C2   + LEBUG_CHAIN_COMMIT_C2_W;
+    localparam FRU_PW        = COMMIT_GW + 1 + ALU_GW;      // {commit, vsru_en, alu}
 
-    // APB register map
-    localparam [31:0] A_ID         = 32'h00000;
-    localparam [31:0] A_PARAMS     = 32'h00004;
-    localparam [31:0] A_CTRL       = 32'h00008;
-    localparam [31:0] A_NUM_CHAINS = 32'h0000C;
-    localparam [31:0] A_STATUS     = 32'h00010;
-    localparam [31:0] A_ROWS       = 32'h00014;
-    localparam [31:0] A_DROPS      = 32'h00018;
-    localparam [31:0] A_CYCLES     = 32'h0001C;
-    localparam [31:0] A_VECTORS    = 32'h00020;
-    localparam [31:0] A_PARAMS2    = 32'h00024;
-    localparam [31:0] CHAIN_BASE   = 32'h01000;
-    localparam [31:0] CHAIN_END    = CHAIN_BASE + 8 * MAX_CHAINS;
-    localparam [31:0] THR_BASE     = 32'h02000;
-    localparam [31:0] THR_END      = THR_BASE + 4 * NTHR;
-    localparam [31:0] TRACE_BASE   = 32'h10000;
-    localparam [31:0] TRACE_END    = TRACE_BASE + 4 * N * TB_DEPTH;
-    localparam CHAIN_HI_BIT  = 2;    // CHAIN[c].hi at +4
-    localparam CHAIN_IDX_LSB = 3;    // 8 bytes per chain
-    localparam WORD_LSB      = 2;    // 4 bytes per register
+    localparam [31:0] CHAIN_END = LEBUG_CHAIN_BASE  + LEBUG_CHAIN_ENTRY_BYTES * MAX_CHAINS;
+    localparam [31:0] THR_END   = LEBUG_THRESH_BASE + 4 * NTHR;
+    localparam [31:0] TRACE_END = LEBUG_TRACE_BASE  + 4 * N * TB_DEPTH;
 
-    localparam [31:0] ID_VAL      = 32'h4C420001;
-    localparam [31:0] PARAMS_VAL  = (VSRU_FIRST << 28) | (FRAC_W << 22) | (DATA_W << 16) |
-                                    (M << 8) | N;
-    localparam [31:0] PARAMS2_VAL = ((MAX_CHAINS - 1) << 24) | ((CACHE_DEPTH - 1) << 16) |
-                                    TB_DEPTH;
-    localparam CTRL_ENABLE = 0;
-    localparam CTRL_CLEAR  = 1;
+    localparam [31:0] N_U32 = N, M_U32 = M, DATA_W_U32 = DATA_W, FRAC_W_U32 = FRAC_W, VSRU_FIRST_U32 = VSRU_FIRST;
+    localparam [31:0] TB_DEPTH_U32 = TB_DEPTH, CACHE_M1_U32 = CACHE_DEPTH - 1, CHAINS_M1_U32 = MAX_CHAINS - 1;
+    localparam [31:0] PARAMS_VAL  = (N_U32 << LEBUG_PARAMS_N_LSB) | (M_U32 << LEBUG_PARAMS_M_LSB) |
+                                    (DATA_W_U32 << LEBUG_PARAMS_DATA_W_LSB) | (FRAC_W_U32 << LEBUG_PARAMS_FRAC_W_LSB) |
+                                    (VSRU_FIRST_U32 << LEBUG_PARAMS_VSRU_FIRST_LSB);
+    localparam [31:0] PARAMS2_VAL = (TB_DEPTH_U32 << LEBUG_PARAMS2_TB_DEPTH_LSB) |
+                                    (CACHE_M1_U32 << LEBUG_PARAMS2_CACHE_DEPTH_M1_LSB) |
+                                    (CHAINS_M1_U32 << LEBUG_PARAMS2_MAX_CHAINS_M1_LSB);
 
     localparam [NC_W-1:0] NC_ZERO = 0;
-    localparam [31:0]     MAX_CHAINS32 = MAX_CHAINS;
+    localparam [31:0]     MAX_CHAINS_U32 = MAX_CHAINS;
     localparam [CA_W-1:0] CA_ZERO = 0;
     localparam [CA_W-1:0] CA_ONE  = 1;
-    localparam [31:0]     CA_LAST32 = CACHE_DEPTH - 1;
-    localparam [CA_W-1:0] CA_LAST = CA_LAST32[CA_W-1:0];
+    localparam [CA_W-1:0] CA_LAST = CACHE_M1_U32[CA_W-1:0];
 
     genvar g;
 
     // ------------------------------------------------------------------
-    // APB decode
-    wire [31:0] a;    // paddr zero-extended to 32 bits
-    generate
-        if (APB_ADDR_W < 32) begin : g_addr_ext
-            assign a = {{(32 - APB_ADDR_W){1'b0}}, paddr};
-        end else begin : g_addr
-            assign a = paddr;
-        end
-    endgenerate
-    wire aligned   = (a[1:0] == 2'b00);
-    wire hit_id    = aligned && (a == A_ID);
-    wire hit_par   = aligned && (a == A_PARAMS);
-    wire hit_ctrl  = aligned && (a == A_CTRL);
-    wire hit_nc    = aligned && (a == A_NUM_CHAINS);
-    wire hit_stat  = aligned && (a == A_STATUS);
-    wire hit_rows  = aligned && (a == A_ROWS);
-    wire hit_drops = aligned && (a == A_DROPS);
-    wire hit_cyc   = aligned && (a == A_CYCLES);
-    wire hit_vec   = aligned && (a == A_VECTORS);
-    wire hit_par2  = aligned && (a == A_PARAMS2);
-    wire hit_chain = aligned && (a >= CHAIN_BASE) && (a < CHAIN_END);
-    wire hit_thr   = aligned && (a >= THR_BASE)   && (a < THR_END);
-    wire hit_trace = aligned && (a >= TRACE_BASE) && (a < TRACE_END);
+    // APB front end and decode
+    wire [31:0] addr;          // PADDR, 32 bits
+    wire        apb_wr, apb_err;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire        apb_setup, apb_access;  // lebug reads and writes need neither phase strobe
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [31:0] rd_val;     // read data of addr
+
+    apb_frontend #(.ADDR_W(APB_ADDR_W)) u_apb (
+        .clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
+        .addr(addr), .setup(apb_setup), .access(apb_access), .err(apb_err), .wr(apb_wr),
+        .rd_val(rd_val), .rd_q(prdata), .pready(pready), .pslverr(pslverr)
+    );
+
+    wire aligned   = (addr[WORD_LSB-1:0] == {WORD_LSB{1'b0}});
+    wire hit_id    = aligned && (addr == LEBUG_ID_ADDR);
+    wire hit_par   = aligned && (addr == LEBUG_PARAMS_ADDR);
+    wire hit_ctrl  = aligned && (addr == LEBUG_CTRL_ADDR);
+    wire hit_nc    = aligned && (addr == LEBUG_NUM_CHAINS_ADDR);
+    wire hit_stat  = aligned && (addr == LEBUG_STATUS_ADDR);
+    wire hit_rows  = aligned && (addr == LEBUG_ROWS_ADDR);
+    wire hit_drops = aligned && (addr == LEBUG_DROPS_ADDR);
+    wire hit_cyc   = aligned && (addr == LEBUG_CYCLES_ADDR);
+    wire hit_vec   = aligned && (addr == LEBUG_VECTORS_ADDR);
+    wire hit_par2  = aligned && (addr == LEBUG_PARAMS2_ADDR);
+    wire hit_chain = aligned && (addr >= LEBUG_CHAIN_BASE)  && (addr < CHAIN_END);
+    wire hit_thr   = aligned && (addr >= LEBUG_THRESH_BASE) && (addr < THR_END);
+    wire hit_trace = aligned && (addr >= LEBUG_TRACE_BASE)  && (addr < TRACE_END);
     wire hit_ro    = hit_id | hit_par | hit_stat | hit_rows | hit_drops | hit_cyc |
                      hit_vec | hit_par2 | hit_trace;
     wire hit_rw    = hit_ctrl | hit_nc | hit_chain | hit_thr;
-    wire nc_bad    = (pwdata == 32'd0) || (pwdata > MAX_CHAINS32);
-    wire apb_err   = !(hit_ro || hit_rw) || (pwrite && hit_ro) || (pwrite && hit_nc && nc_bad);
+    wire nc_bad    = (pwdata == 32'd0) || (pwdata > MAX_CHAINS_U32);
+    assign apb_err = !(hit_ro || hit_rw) || (pwrite && hit_ro) || (pwrite && hit_nc && nc_bad);
 
-    wire apb_setup  = psel & ~penable;
-    wire apb_access = psel & penable;
-    wire apb_wr     = apb_access & pwrite & ~apb_err;
-
-    wire [CH_AW-1:0] ap_chain = a[CHAIN_IDX_LSB +: CH_AW];
-    wire             ap_hi    = a[CHAIN_HI_BIT];
-    wire [TH_AW-1:0] ap_thr   = a[WORD_LSB +: TH_AW];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0]      tr_off   = a - TRACE_BASE;
+    wire [31:0] ch_off = addr - LEBUG_CHAIN_BASE;
+    wire [31:0] th_off = addr - LEBUG_THRESH_BASE;
+    wire [31:0] tr_off = addr - LEBUG_TRACE_BASE;
     /* verilator lint_on UNUSEDSIGNAL */
+    wire [CH_AW-1:0] ap_chain = ch_off[CHAIN_IDX_LSB +: CH_AW];
+    wire [CHAIN_SUB_W-1:0] ap_sub = ch_off[WORD_LSB +: CHAIN_SUB_W];   // 32-bit word of the chain word
+    wire [TH_AW-1:0] ap_thr   = th_off[WORD_LSB +: TH_AW];
     wire [LOG2N-1:0] ap_lane  = tr_off[WORD_LSB +: LOG2N];
     wire [TB_AW-1:0] ap_row   = tr_off[WORD_LSB + LOG2N +: TB_AW];
-
-    assign pready  = 1'b1;
-    assign pslverr = apb_access & apb_err;
 
     // ------------------------------------------------------------------
     // control registers, clear FSM
@@ -183,14 +182,14 @@ module lebug #(
     reg [NC_W-1:0] num_chains;
     reg            clearing;
     reg [CA_W-1:0] clr_addr;
-    wire           clr_start = apb_wr & hit_ctrl & pwdata[CTRL_CLEAR];
+    wire           clr_start = apb_wr & hit_ctrl & pwdata[LEBUG_CTRL_CLEAR_LSB];
 
     always @(posedge clk) begin
         if (!rst_n) begin
             enable     <= 1'b0;
             num_chains <= NC_ZERO;
         end else if (apb_wr) begin
-            if (hit_ctrl) enable     <= pwdata[CTRL_ENABLE];
+            if (hit_ctrl) enable     <= pwdata[LEBUG_CTRL_ENABLE_LSB];
             if (hit_nc)   num_chains <= pwdata[NC_W-1:0];
         end
     end
@@ -205,23 +204,22 @@ module lebug #(
         end
     end
 
-    // chain memory (register file, zeroed by reset only)
-    wire [FW_W-1:0] chain_mem [0:MAX_CHAINS-1];
+    // chain memory (register file, zeroed by reset only): LEBUG_CHAIN_BITS a chain,
+    // written one 32-bit APB word (ap_sub) at a time
+    localparam CW_W = LEBUG_CHAIN_BITS;
+    wire [CW_W-1:0] chain_mem [0:MAX_CHAINS-1];
     generate
         for (g = 0; g < MAX_CHAINS; g = g + 1) begin : g_chain
             localparam [31:0]      C32 = g;
             localparam [CH_AW-1:0] CI  = C32[CH_AW-1:0];
-            reg [FW_W/2-1:0] lo, hi;
+            reg [CW_W-1:0] word;
             always @(posedge clk) begin
-                if (!rst_n) begin
-                    lo <= {(FW_W/2){1'b0}};
-                    hi <= {(FW_W/2){1'b0}};
-                end else if (apb_wr && hit_chain && ap_chain == CI) begin
-                    if (ap_hi) hi <= pwdata;
-                    else       lo <= pwdata;
-                end
+                if (!rst_n)
+                    word <= {CW_W{1'b0}};
+                else if (apb_wr && hit_chain && ap_chain == CI)
+                    word[ap_sub*32 +: 32] <= pwdata;
             end
-            assign chain_mem[g] = {hi, lo};
+            assign chain_mem[g] = word;
         end
     endgenerate
 
@@ -270,16 +268,22 @@ module lebug #(
         .valid(sq_valid), .chain_idx(sq_idx), .vec(sq_vec), .flags(sq_flags)
     );
 
-    // firmware word of the issued chain (reserved bits ignored)
+    // chain word of the issued chain (reserved bits ignored), its fields regrouped
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [FW_W-1:0] cw = chain_mem[sq_idx];
+    wire [CW_W-1:0] chain = chain_mem[sq_idx];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire                 cw_filt_en  = cw[F_FILT_EN];
-    wire [7:0]           cw_filt_row = cw[F_FILT_ROW +: 8];
-    wire [1:0]           cw_mred     = cw[F_MRED +: 2];
-    wire                 cw_vsru_en  = cw[F_VSRU_EN];
-    wire [ALU_GW-1:0]    cw_alu      = cw[F_MC_LOAD +: ALU_GW];
-    wire [COMMIT_GW-1:0] cw_commit   = cw[F_COMMIT_EN +: COMMIT_GW];
+`define LEBUG_FIELD(f) chain[LEBUG_CHAIN_``f``_LSB +: LEBUG_CHAIN_``f``_W]
+    wire                 ch_filt_en  = `LEBUG_FIELD(FILT_EN);
+    wire [LEBUG_CHAIN_FILT_ROW_W-1:0] ch_filt_row = `LEBUG_FIELD(FILT_ROW);
+    wire [LEBUG_CHAIN_MRED_W-1:0]     ch_mred     = `LEBUG_FIELD(MRED);
+    wire                 ch_vsru_en  = `LEBUG_FIELD(VSRU_EN);
+    wire [ALU_GW-1:0]    ch_alu      = {`LEBUG_FIELD(MC_SAVE), `LEBUG_FIELD(CACHE_C2), `LEBUG_FIELD(CACHE_C1),
+                                        `LEBUG_FIELD(CACHE_ADDR), `LEBUG_FIELD(CACHE_EN), `LEBUG_FIELD(ALU_C2),
+                                        `LEBUG_FIELD(ALU_C1), `LEBUG_FIELD(ALU_ADDR), `LEBUG_FIELD(ALU_OP),
+                                        `LEBUG_FIELD(MC_LOAD)};
+    wire [COMMIT_GW-1:0] ch_commit   = {`LEBUG_FIELD(COMMIT_C2), `LEBUG_FIELD(COMMIT_C1), `LEBUG_FIELD(COMMIT_SIZE),
+                                        `LEBUG_FIELD(COMMIT_EN)};
+`undef LEBUG_FIELD
 
     // ------------------------------------------------------------------
     // FRU
@@ -293,8 +297,8 @@ module lebug #(
         .clk(clk), .rst_n(rst_n), .flush(clr_start),
         .thr_flat(thr_flat),
         .in_valid(sq_valid), .in_data(sq_vec), .in_flags(sq_flags),
-        .filt_en(cw_filt_en), .filt_row(cw_filt_row), .mred(cw_mred),
-        .in_pass({cw_commit, cw_vsru_en, cw_alu}),
+        .filt_en(ch_filt_en), .filt_row(ch_filt_row), .mred(ch_mred),
+        .in_pass({ch_commit, ch_vsru_en, ch_alu}),
         .out_valid(s1_valid), .out_data(s1_data), .out_flags(s1_flags), .out_pass(s1_pass)
     );
 
@@ -325,12 +329,15 @@ module lebug #(
                 .clk(clk), .rst_n(rst_n), .flush(clr_start),
                 .clr_en(vv_clr_en), .clr_addr(clr_addr),
                 .in_valid(s1_valid), .in_data(s1_data), .in_flags(s1_flags),
-                .mc_load(s1_alu[A_MC_LOAD]), .alu_op(s1_alu[A_ALU_OP +: 3]),
-                .alu_addr(s1_alu[A_ALU_ADDR +: 8]),
-                .alu_c1(s1_alu[A_ALU_C1 +: 3]), .alu_c2(s1_alu[A_ALU_C2 +: 3]),
-                .cache_en(s1_alu[A_CACHE_EN]), .cache_addr(s1_alu[A_CACHE_ADDR +: 8]),
-                .cache_c1(s1_alu[A_CACHE_C1 +: 3]), .cache_c2(s1_alu[A_CACHE_C2 +: 3]),
-                .mc_save(s1_alu[A_MC_SAVE]),
+                .mc_load(s1_alu[AB_MC_LOAD]), .alu_op(s1_alu[AB_ALU_OP +: LEBUG_CHAIN_ALU_OP_W]),
+                .alu_addr(s1_alu[AB_ALU_ADDR +: LEBUG_CHAIN_ALU_ADDR_W]),
+                .alu_c1(s1_alu[AB_ALU_C1 +: LEBUG_CHAIN_ALU_C1_W]),
+                .alu_c2(s1_alu[AB_ALU_C2 +: LEBUG_CHAIN_ALU_C2_W]),
+                .cache_en(s1_alu[AB_CACHE_EN]),
+                .cache_addr(s1_alu[AB_CACHE_ADDR +: LEBUG_CHAIN_CACHE_ADDR_W]),
+                .cache_c1(s1_alu[AB_CACHE_C1 +: LEBUG_CHAIN_CACHE_C1_W]),
+                .cache_c2(s1_alu[AB_CACHE_C2 +: LEBUG_CHAIN_CACHE_C2_W]),
+                .mc_save(s1_alu[AB_MC_SAVE]),
                 .in_pass({s1_commit, s1_vsru}),
                 .out_valid(s2_valid), .out_data(s2_data), .out_flags(s2_flags),
                 .out_pass(s2_pass)
@@ -365,12 +372,15 @@ module lebug #(
                 .clk(clk), .rst_n(rst_n), .flush(clr_start),
                 .clr_en(vv_clr_en), .clr_addr(clr_addr),
                 .in_valid(s2_valid), .in_data(s2_data), .in_flags(s2_flags),
-                .mc_load(s2_alu[A_MC_LOAD]), .alu_op(s2_alu[A_ALU_OP +: 3]),
-                .alu_addr(s2_alu[A_ALU_ADDR +: 8]),
-                .alu_c1(s2_alu[A_ALU_C1 +: 3]), .alu_c2(s2_alu[A_ALU_C2 +: 3]),
-                .cache_en(s2_alu[A_CACHE_EN]), .cache_addr(s2_alu[A_CACHE_ADDR +: 8]),
-                .cache_c1(s2_alu[A_CACHE_C1 +: 3]), .cache_c2(s2_alu[A_CACHE_C2 +: 3]),
-                .mc_save(s2_alu[A_MC_SAVE]),
+                .mc_load(s2_alu[AB_MC_LOAD]), .alu_op(s2_alu[AB_ALU_OP +: LEBUG_CHAIN_ALU_OP_W]),
+                .alu_addr(s2_alu[AB_ALU_ADDR +: LEBUG_CHAIN_ALU_ADDR_W]),
+                .alu_c1(s2_alu[AB_ALU_C1 +: LEBUG_CHAIN_ALU_C1_W]),
+                .alu_c2(s2_alu[AB_ALU_C2 +: LEBUG_CHAIN_ALU_C2_W]),
+                .cache_en(s2_alu[AB_CACHE_EN]),
+                .cache_addr(s2_alu[AB_CACHE_ADDR +: LEBUG_CHAIN_CACHE_ADDR_W]),
+                .cache_c1(s2_alu[AB_CACHE_C1 +: LEBUG_CHAIN_CACHE_C1_W]),
+                .cache_c2(s2_alu[AB_CACHE_C2 +: LEBUG_CHAIN_CACHE_C2_W]),
+                .mc_save(s2_alu[AB_MC_SAVE]),
                 .in_pass(s2_pass[PW2-1:ALU_GW]),
                 .out_valid(s3_valid), .out_data(s3_data), .out_flags(s3_flags),
                 .out_pass(s3_commit)
@@ -387,8 +397,9 @@ module lebug #(
     lebug_dp #(.N(N), .M(M), .DATA_W(DATA_W), .FILL_W(FILL_W)) u_dp (
         .clk(clk), .rst_n(rst_n), .flush(clr_start),
         .in_valid(s3_valid), .in_data(s3_data), .in_flags(s3_flags),
-        .commit_en(s3_commit[K_EN]), .commit_size(s3_commit[K_SIZE +: 2]),
-        .commit_c1(s3_commit[K_C1 +: 3]), .commit_c2(s3_commit[K_C2 +: 3]),
+        .commit_en(s3_commit[CB_EN]), .commit_size(s3_commit[CB_SIZE +: LEBUG_CHAIN_COMMIT_SIZE_W]),
+        .commit_c1(s3_commit[CB_C1 +: LEBUG_CHAIN_COMMIT_C1_W]),
+        .commit_c2(s3_commit[CB_C2 +: LEBUG_CHAIN_COMMIT_C2_W]),
         .out_valid(dp_valid), .row_valid(dp_row_valid), .row_data(dp_row), .fill(dp_fill)
     );
 
@@ -438,33 +449,35 @@ module lebug #(
         end
     endgenerate
 
-    wire [FW_W-1:0] ap_cw = chain_mem[ap_chain];
-    wire [31:0] status_val = {16'd0, {(8 - FILL_W){1'b0}}, dp_fill, 5'd0, idle, tb_wrap, clearing};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [CW_W-1:0] ap_chain_word = chain_mem[ap_chain];
+    /* verilator lint_on UNUSEDSIGNAL */
+    localparam [31:0] ONE_U32 = 1;
+    wire [31:0] fill32     = {{(32 - FILL_W){1'b0}}, dp_fill};
+    wire [31:0] status_val = ({31'd0, clearing} << LEBUG_STATUS_CLEARING_LSB) |
+                             ({31'd0, tb_wrap}  << LEBUG_STATUS_WRAP_LSB) |
+                             ({31'd0, idle}     << LEBUG_STATUS_IDLE_LSB) |
+                             ((fill32 & ((ONE_U32 << LEBUG_STATUS_PACK_FILL_W) - 1)) << LEBUG_STATUS_PACK_FILL_LSB);
     wire [31:0] nc_val     = {{(32 - NC_W){1'b0}}, num_chains};
+    wire [31:0] ctrl_val   = {31'd0, enable} << LEBUG_CTRL_ENABLE_LSB;
 
-    reg [31:0] rd_val;
+    reg [31:0] rd_mux;
     always @* begin
-        rd_val = 32'd0;
-        if (hit_id)    rd_val = ID_VAL;
-        if (hit_par)   rd_val = PARAMS_VAL;
-        if (hit_ctrl)  rd_val = {31'd0, enable};
-        if (hit_nc)    rd_val = nc_val;
-        if (hit_stat)  rd_val = status_val;
-        if (hit_rows)  rd_val = tb_rows;
-        if (hit_drops) rd_val = drops;
-        if (hit_cyc)   rd_val = cycles;
-        if (hit_vec)   rd_val = vectors;
-        if (hit_par2)  rd_val = PARAMS2_VAL;
-        if (hit_chain) rd_val = ap_hi ? ap_cw[63:32] : ap_cw[31:0];
-        if (hit_thr)   rd_val = thr_sx;
-        if (hit_trace) rd_val = tr_sx;
+        rd_mux = 32'd0;
+        if (hit_id)    rd_mux = LEBUG_ID_RESET;
+        if (hit_par)   rd_mux = PARAMS_VAL;
+        if (hit_ctrl)  rd_mux = ctrl_val;
+        if (hit_nc)    rd_mux = nc_val;
+        if (hit_stat)  rd_mux = status_val;
+        if (hit_rows)  rd_mux = tb_rows;
+        if (hit_drops) rd_mux = drops;
+        if (hit_cyc)   rd_mux = cycles;
+        if (hit_vec)   rd_mux = vectors;
+        if (hit_par2)  rd_mux = PARAMS2_VAL;
+        if (hit_chain) rd_mux = ap_chain_word[ap_sub*32 +: 32];
+        if (hit_thr)   rd_mux = thr_sx;
+        if (hit_trace) rd_mux = tr_sx;
     end
-
-    reg [31:0] prdata_q;
-    always @(posedge clk) begin
-        if (!rst_n)         prdata_q <= 32'd0;
-        else if (apb_setup) prdata_q <= rd_val;
-    end
-    assign prdata = prdata_q;
+    assign rd_val = rd_mux;
 endmodule
 `default_nettype wire

@@ -4,9 +4,9 @@
 // condition flags: flags = {last_1, first_1, last_0, first_0}.
 `default_nettype none
 module lebug_chain_seq #(
-    parameter VW    = 256,
-    parameter CH_AW = 3,
-    parameter NC_W  = CH_AW + 1
+    parameter VW    = 256,                   // vector width (N*DATA_W bits)
+    parameter CH_AW = 3,                     // chain index bits
+    parameter NC_W  = CH_AW + 1              // NUM_CHAINS width
 ) (
     input  wire             clk,
     input  wire             rst_n,

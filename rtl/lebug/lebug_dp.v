@@ -5,10 +5,10 @@
 // presented on row_valid/row_data in the cycle after the commit.
 `default_nettype none
 module lebug_dp #(
-    parameter N      = 8,
-    parameter M      = 4,
-    parameter DATA_W = 32,
-    parameter FILL_W = $clog2(N)
+    parameter N      = 8,                    // lanes
+    parameter M      = 4,                    // filter bins (commit size M)
+    parameter DATA_W = 32,                   // bits per lane
+    parameter FILL_W = $clog2(N)             // packer fill count bits
 ) (
     input  wire                clk,
     input  wire                rst_n,

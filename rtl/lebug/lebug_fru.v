@@ -4,12 +4,12 @@
 // Counts are shifted left by FRAC_W. Without a filter the data passes through.
 `default_nettype none
 module lebug_fru #(
-    parameter N       = 8,
-    parameter M       = 4,
-    parameter DATA_W  = 32,
-    parameter FRAC_W  = 0,
-    parameter FU_ROWS = 4,
-    parameter PASS_W  = 44
+    parameter N       = 8,                   // lanes
+    parameter M       = 4,                   // bins per pass
+    parameter DATA_W  = 32,                  // bits per lane
+    parameter FRAC_W  = 0,                   // fraction bits (0: integer)
+    parameter FU_ROWS = 4,                   // threshold rows
+    parameter PASS_W  = 44                   // control bits carried alongside the data
 ) (
     input  wire                             clk,
     input  wire                             rst_n,

@@ -3,8 +3,8 @@
 // A vector pushed in cycle k is visible (empty=0) in cycle k+1.
 `default_nettype none
 module lebug_input_buffer #(
-    parameter W     = 258,
-    parameter DEPTH = 8
+    parameter W     = 258,                   // entry width (eof bits + vector)
+    parameter DEPTH = 8                      // entries (>= 2)
 ) (
     input  wire         clk,
     input  wire         rst_n,

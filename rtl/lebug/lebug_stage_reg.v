@@ -3,8 +3,8 @@
 // holds its value while no chain occupies the stage.
 `default_nettype none
 module lebug_stage_reg #(
-    parameter VW     = 256,
-    parameter PASS_W = 9
+    parameter VW     = 256,                  // vector width
+    parameter PASS_W = 9                     // control bits carried alongside the data
 ) (
     input  wire              clk,
     input  wire              rst_n,

@@ -3,11 +3,11 @@
 // port (one lane) for the APB; rows not written since reset/clear read as 0.
 `default_nettype none
 module lebug_trace_buf #(
-    parameter N        = 8,
-    parameter DATA_W   = 32,
-    parameter TB_DEPTH = 64,
-    parameter TB_AW    = (TB_DEPTH > 1) ? $clog2(TB_DEPTH) : 1,
-    parameter LANE_W   = $clog2(N)
+    parameter N        = 8,                  // lanes
+    parameter DATA_W   = 32,                 // bits per lane
+    parameter TB_DEPTH = 64,                 // rows (power of 2)
+    parameter TB_AW    = (TB_DEPTH > 1) ? $clog2(TB_DEPTH) : 1, // row address bits
+    parameter LANE_W   = $clog2(N)           // lane index bits
 ) (
     input  wire                clk,
     input  wire                rst_n,

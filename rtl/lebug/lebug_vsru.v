@@ -2,9 +2,9 @@
 // Without v_reduce the data passes through. One register stage.
 `default_nettype none
 module lebug_vsru #(
-    parameter N      = 8,
-    parameter DATA_W = 32,
-    parameter PASS_W = 9
+    parameter N      = 8,                    // lanes
+    parameter DATA_W = 32,                   // bits per lane
+    parameter PASS_W = 9                     // control bits carried alongside the data
 ) (
     input  wire                clk,
     input  wire                rst_n,

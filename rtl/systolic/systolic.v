@@ -6,14 +6,14 @@
 // eof[0] after each output matrix, eof[1] after the last descriptor.
 `default_nettype none
 module systolic #(
-    parameter K          = 8,
-    parameter ACT_DEPTH  = 16384,
-    parameter WGT_DEPTH  = 16384,
-    parameter BQ_DEPTH   = 256,
-    parameter OUT_DEPTH  = 16384,
-    parameter ACC_DEPTH  = 1024,
-    parameter CMD_DEPTH  = 64,
-    parameter APB_ADDR_W = 23
+    parameter K          = 8,        // array size: K x K PEs, K lanes a word (power of 2, 2..32)
+    parameter ACT_DEPTH  = 16384,    // activation scratchpad words (power of 2)
+    parameter WGT_DEPTH  = 16384,    // weight scratchpad words (power of 2)
+    parameter BQ_DEPTH   = 256,      // bias and quant scratchpad words (power of 2)
+    parameter OUT_DEPTH  = 16384,    // output scratchpad words (power of 2)
+    parameter ACC_DEPTH  = 1024,     // accumulator words = largest M (power of 2)
+    parameter CMD_DEPTH  = 64,       // command memory descriptors (power of 2)
+    parameter APB_ADDR_W = 23        // APB byte address width (23..32)
 ) (
     input  wire                  clk,
     input  wire                  rst_n,
@@ -34,6 +34,8 @@ module systolic #(
     output wire                  busy,
     output wire                  done
 );
+`include "systolic_regs.vh"
+
     // ------------------------------------------------------------------
     // sizes
     localparam LOG2K   = $clog2(K);
@@ -45,55 +47,69 @@ module systolic #(
     localparam CMD_AW  = $clog2(CMD_DEPTH);
     localparam AWW     = K * 8;                    // activation / weight word
     localparam VW      = K * 32;                   // bias / quant / output / acc word
-    localparam CMDW    = 256;                      // descriptor: 8 x 32 bits
+    localparam CMDW    = SYSTOLIC_DESC_BITS;       // descriptor
     localparam ACH     = (AWW + 31) / 32;          // 32-bit chunks per word
     localparam VCH     = K;
-    localparam CCH     = 8;
+    localparam CCH     = CMDW / 32;
     localparam LOG2ACH = $clog2(ACH);
     localparam LOG2VCH = LOG2K;
-    localparam LOG2CCH = 3;
-    localparam MAXCH   = (K > 8) ? K : 8;
+    localparam LOG2CCH = $clog2(CCH);
+    localparam MAXCH   = (K > CCH) ? K : CCH;
     localparam CH_W    = $clog2(MAXCH);
     localparam XW      = 32 * MAXCH;               // widest chunked word
+    localparam WORD_LSB = 2;                       // 4 bytes per APB word
 
-    // APB map (byte addresses)
-    localparam [31:0] REG_END    = 32'h000100;
-    localparam [31:0] CMD_BASE   = 32'h010000;
-    localparam [31:0] ACT_BASE   = 32'h100000;
-    localparam [31:0] WGT_BASE   = 32'h200000;
-    localparam [31:0] BIAS_BASE  = 32'h300000;
-    localparam [31:0] QUANT_BASE = 32'h400000;
-    localparam [31:0] OUT_BASE   = 32'h500000;
-    localparam [31:0] CMD_END    = CMD_BASE   + 4 * CCH * CMD_DEPTH;
-    localparam [31:0] ACT_END    = ACT_BASE   + 4 * ACH * ACT_DEPTH;
-    localparam [31:0] WGT_END    = WGT_BASE   + 4 * ACH * WGT_DEPTH;
-    localparam [31:0] BIAS_END   = BIAS_BASE  + 4 * VCH * BQ_DEPTH;
-    localparam [31:0] QUANT_END  = QUANT_BASE + 4 * VCH * BQ_DEPTH;
-    localparam [31:0] OUT_END    = OUT_BASE   + 4 * VCH * OUT_DEPTH;
+    // illegal parameter values stop elaboration (the missing module names the rule)
+    generate
+        if (K < 2 || K > 32 || (K & (K - 1)) != 0) begin : g_bad_k
+            systolic_K_must_be_a_power_of_2_in_2_to_32 illegal_parameter();
+        end
+        if ((ACT_DEPTH & (ACT_DEPTH - 1)) != 0 || (WGT_DEPTH & (WGT_DEPTH - 1)) != 0 ||
+            (BQ_DEPTH & (BQ_DEPTH - 1)) != 0 || (OUT_DEPTH & (OUT_DEPTH - 1)) != 0 ||
+            (ACC_DEPTH & (ACC_DEPTH - 1)) != 0 || (CMD_DEPTH & (CMD_DEPTH - 1)) != 0 ||
+            ACT_DEPTH < 2 || WGT_DEPTH < 2 || BQ_DEPTH < 2 || OUT_DEPTH < 2 || ACC_DEPTH < 2 || CMD_DEPTH < 2)
+        begin : g_bad_depth
+            systolic_depths_must_be_powers_of_2_at_least_2 illegal_parameter();
+        end
+        if (4 * ACH * ACT_DEPTH > SYSTOLIC_ACT_SIZE || 4 * ACH * WGT_DEPTH > SYSTOLIC_WGT_SIZE ||
+            4 * VCH * BQ_DEPTH > SYSTOLIC_BIAS_SIZE || 4 * VCH * OUT_DEPTH > SYSTOLIC_OUT_SIZE ||
+            4 * CCH * CMD_DEPTH > SYSTOLIC_CMD_SIZE) begin : g_bad_window
+            systolic_a_scratchpad_does_not_fit_its_APB_window illegal_parameter();
+        end
+        if (ACC_DEPTH > (1 << SYSTOLIC_DESC_M_W) || CMD_DEPTH >= (1 << SYSTOLIC_NUM_DESC_COUNT_W))
+        begin : g_bad_fields
+            systolic_ACC_DEPTH_or_CMD_DEPTH_exceeds_a_descriptor_or_register_field illegal_parameter();
+        end
+        if (APB_ADDR_W < $clog2(SYSTOLIC_OUT_BASE + SYSTOLIC_OUT_SIZE) || APB_ADDR_W > 32) begin : g_bad_aw
+            systolic_APB_ADDR_W_must_cover_every_window illegal_parameter();
+        end
+    endgenerate
 
-    // registers
-    localparam [7:0] R_ID      = 8'h00;
-    localparam [7:0] R_PARAMS0 = 8'h04;
-    localparam [7:0] R_PARAMS1 = 8'h08;
-    localparam [7:0] R_CTRL    = 8'h0C;
-    localparam [7:0] R_NDESC   = 8'h10;
-    localparam [7:0] R_STATUS  = 8'h14;
-    localparam [7:0] R_CYCLES  = 8'h18;
-    localparam [7:0] R_BUSY    = 8'h1C;
-    localparam [7:0] R_MACS    = 8'h20;
-    localparam [7:0] R_STALLS  = 8'h24;
-    localparam [7:0] R_ROWS    = 8'h28;
-    localparam [31:0] ID_VAL      = 32'h53410001;
-    localparam [31:0] K32         = K;
-    localparam [31:0] CMD_AW32    = CMD_AW;
-    localparam [31:0] ACC_AW32    = ACC_AW;
-    localparam [31:0] ACT_AW32    = ACT_AW;
-    localparam [31:0] WGT_AW32    = WGT_AW;
-    localparam [31:0] BQ_AW32     = BQ_AW;
-    localparam [31:0] OUT_AW32    = OUT_AW;
-    localparam [31:0] PARAMS0_VAL = K32 | (CMD_AW32 << 8) | (ACC_AW32 << 16);
-    localparam [31:0] PARAMS1_VAL = ACT_AW32 | (WGT_AW32 << 8) | (BQ_AW32 << 16) | (OUT_AW32 << 24);
-    localparam [31:0] CMD_DEPTH32 = CMD_DEPTH;
+    // APB map (byte addresses, systolic.rdl)
+    localparam [31:0] REG_END    = SYSTOLIC_REGS_END;            // registers: [0, REG_END)
+    localparam [31:0] CMD_END    = SYSTOLIC_CMD_BASE   + 4 * CCH * CMD_DEPTH;
+    localparam [31:0] ACT_END    = SYSTOLIC_ACT_BASE   + 4 * ACH * ACT_DEPTH;
+    localparam [31:0] WGT_END    = SYSTOLIC_WGT_BASE   + 4 * ACH * WGT_DEPTH;
+    localparam [31:0] BIAS_END   = SYSTOLIC_BIAS_BASE  + 4 * VCH * BQ_DEPTH;
+    localparam [31:0] QUANT_END  = SYSTOLIC_QUANT_BASE + 4 * VCH * BQ_DEPTH;
+    localparam [31:0] OUT_END    = SYSTOLIC_OUT_BASE   + 4 * VCH * OUT_DEPTH;
+
+    // PARAMS0 / PARAMS1 values
+    localparam [31:0] K_U32       = K;
+    localparam [31:0] CMD_AW_U32  = CMD_AW;
+    localparam [31:0] ACC_AW_U32  = ACC_AW;
+    localparam [31:0] ACT_AW_U32  = ACT_AW;
+    localparam [31:0] WGT_AW_U32  = WGT_AW;
+    localparam [31:0] BQ_AW_U32   = BQ_AW;
+    localparam [31:0] OUT_AW_U32  = OUT_AW;
+    localparam [31:0] PARAMS0_VAL = (K_U32 << SYSTOLIC_PARAMS0_K_LSB) |
+                                    (CMD_AW_U32 << SYSTOLIC_PARAMS0_LOG2_CMD_DEPTH_LSB) |
+                                    (ACC_AW_U32 << SYSTOLIC_PARAMS0_LOG2_ACC_DEPTH_LSB);
+    localparam [31:0] PARAMS1_VAL = (ACT_AW_U32 << SYSTOLIC_PARAMS1_LOG2_ACT_DEPTH_LSB) |
+                                    (WGT_AW_U32 << SYSTOLIC_PARAMS1_LOG2_WGT_DEPTH_LSB) |
+                                    (BQ_AW_U32 << SYSTOLIC_PARAMS1_LOG2_BQ_DEPTH_LSB) |
+                                    (OUT_AW_U32 << SYSTOLIC_PARAMS1_LOG2_OUT_DEPTH_LSB);
+    localparam [31:0] CMD_DEPTH_U32 = CMD_DEPTH;
 
     // region codes
     localparam [2:0] G_REG = 3'd0, G_CMD = 3'd1, G_ACT = 3'd2, G_WGT = 3'd3,
@@ -105,43 +121,46 @@ module systolic #(
     localparam [XW-1:0] LOW_C  = (ONE_X << (32 * (CCH - 1))) - ONE_X;
 
     // ------------------------------------------------------------------
-    // APB decode
-    wire [31:0] a;
-    generate
-        if (APB_ADDR_W < 32) begin : g_addr_ext
-            assign a = {{(32 - APB_ADDR_W){1'b0}}, paddr};
-        end else begin : g_addr
-            assign a = paddr;
-        end
-    endgenerate
+    // APB front end and decode
+    wire [31:0] addr;          // PADDR, 32 bits
+    wire        apb_setup, apb_wr, apb_err;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire        apb_access;  // writes use apb_wr; reads are taken in the setup phase
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [31:0] rd_val, reg_q;
 
-    wire aligned   = (a[1:0] == 2'b00);
-    wire hit_reg   = aligned && (a < REG_END);
-    wire hit_cmd   = aligned && (a >= CMD_BASE)   && (a < CMD_END);
-    wire hit_act   = aligned && (a >= ACT_BASE)   && (a < ACT_END);
-    wire hit_wgt   = aligned && (a >= WGT_BASE)   && (a < WGT_END);
-    wire hit_bias  = aligned && (a >= BIAS_BASE)  && (a < BIAS_END);
-    wire hit_quant = aligned && (a >= QUANT_BASE) && (a < QUANT_END);
-    wire hit_out   = aligned && (a >= OUT_BASE)   && (a < OUT_END);
+    apb_frontend #(.ADDR_W(APB_ADDR_W)) u_apb (
+        .clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
+        .addr(addr), .setup(apb_setup), .access(apb_access), .err(apb_err), .wr(apb_wr),
+        .rd_val(rd_val), .rd_q(reg_q), .pready(pready), .pslverr(pslverr)
+    );
+
+    wire aligned   = (addr[WORD_LSB-1:0] == {WORD_LSB{1'b0}});
+    wire hit_reg   = aligned && (addr < REG_END);
+    wire hit_cmd   = aligned && (addr >= SYSTOLIC_CMD_BASE)   && (addr < CMD_END);
+    wire hit_act   = aligned && (addr >= SYSTOLIC_ACT_BASE)   && (addr < ACT_END);
+    wire hit_wgt   = aligned && (addr >= SYSTOLIC_WGT_BASE)   && (addr < WGT_END);
+    wire hit_bias  = aligned && (addr >= SYSTOLIC_BIAS_BASE)  && (addr < BIAS_END);
+    wire hit_quant = aligned && (addr >= SYSTOLIC_QUANT_BASE) && (addr < QUANT_END);
+    wire hit_out   = aligned && (addr >= SYSTOLIC_OUT_BASE)   && (addr < OUT_END);
     wire hit_mem   = hit_cmd | hit_act | hit_wgt | hit_bias | hit_quant | hit_out;
 
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] off_cmd = a - CMD_BASE;
-    wire [31:0] off_act = a - ACT_BASE;
-    wire [31:0] off_wgt = a - WGT_BASE;
-    wire [31:0] off_bq  = a - ((a >= QUANT_BASE) ? QUANT_BASE : BIAS_BASE);
-    wire [31:0] off_out = a - OUT_BASE;
-    wire [31:0] w_cmd   = off_cmd >> (2 + LOG2CCH);
-    wire [31:0] w_act   = off_act >> (2 + LOG2ACH);
-    wire [31:0] w_wgt   = off_wgt >> (2 + LOG2ACH);
-    wire [31:0] w_bq    = off_bq  >> (2 + LOG2VCH);
-    wire [31:0] w_out   = off_out >> (2 + LOG2VCH);
-    wire [31:0] ck_cmd  = (off_cmd >> 2) & (CCH - 1);
-    wire [31:0] ck_act  = (off_act >> 2) & (ACH - 1);
-    wire [31:0] ck_wgt  = (off_wgt >> 2) & (ACH - 1);
-    wire [31:0] ck_bq   = (off_bq  >> 2) & (VCH - 1);
-    wire [31:0] ck_out  = (off_out >> 2) & (VCH - 1);
-    wire [7:0]  ra      = a[7:0];
+    wire [31:0] off_cmd = addr - SYSTOLIC_CMD_BASE;
+    wire [31:0] off_act = addr - SYSTOLIC_ACT_BASE;
+    wire [31:0] off_wgt = addr - SYSTOLIC_WGT_BASE;
+    wire [31:0] off_bq  = addr - (hit_quant ? SYSTOLIC_QUANT_BASE : SYSTOLIC_BIAS_BASE);
+    wire [31:0] off_out = addr - SYSTOLIC_OUT_BASE;
+    wire [31:0] w_cmd   = off_cmd >> (WORD_LSB + LOG2CCH);
+    wire [31:0] w_act   = off_act >> (WORD_LSB + LOG2ACH);
+    wire [31:0] w_wgt   = off_wgt >> (WORD_LSB + LOG2ACH);
+    wire [31:0] w_bq    = off_bq  >> (WORD_LSB + LOG2VCH);
+    wire [31:0] w_out   = off_out >> (WORD_LSB + LOG2VCH);
+    wire [31:0] ck_cmd  = (off_cmd >> WORD_LSB) & (CCH - 1);
+    wire [31:0] ck_act  = (off_act >> WORD_LSB) & (ACH - 1);
+    wire [31:0] ck_wgt  = (off_wgt >> WORD_LSB) & (ACH - 1);
+    wire [31:0] ck_bq   = (off_bq  >> WORD_LSB) & (VCH - 1);
+    wire [31:0] ck_out  = (off_out >> WORD_LSB) & (VCH - 1);
     /* verilator lint_on UNUSEDSIGNAL */
 
     wire [2:0] region = hit_cmd ? G_CMD : hit_act ? G_ACT : hit_wgt ? G_WGT : hit_bias ? G_BIAS :
@@ -155,33 +174,28 @@ module systolic #(
                      hit_wgt ? (ck_wgt == ACH - 1) : (hit_bias | hit_quant) ? (ck_bq == VCH - 1) :
                      (ck_out == VCH - 1);
 
-    wire r_id   = hit_reg && (ra == R_ID);
-    wire r_p0   = hit_reg && (ra == R_PARAMS0);
-    wire r_p1   = hit_reg && (ra == R_PARAMS1);
-    wire r_ctrl = hit_reg && (ra == R_CTRL);
-    wire r_nd   = hit_reg && (ra == R_NDESC);
-    wire r_st   = hit_reg && (ra == R_STATUS);
-    wire r_cyc  = hit_reg && (ra == R_CYCLES);
-    wire r_busy = hit_reg && (ra == R_BUSY);
-    wire r_macs = hit_reg && (ra == R_MACS);
-    wire r_stl  = hit_reg && (ra == R_STALLS);
-    wire r_rows = hit_reg && (ra == R_ROWS);
-    wire r_ro   = r_id | r_p0 | r_p1 | r_st | r_cyc | r_busy | r_macs | r_stl | r_rows;
-    wire r_any  = r_ro | r_ctrl | r_nd;
+    wire reg_id     = hit_reg && (addr == SYSTOLIC_ID_ADDR);
+    wire reg_par0   = hit_reg && (addr == SYSTOLIC_PARAMS0_ADDR);
+    wire reg_par1   = hit_reg && (addr == SYSTOLIC_PARAMS1_ADDR);
+    wire reg_ctrl   = hit_reg && (addr == SYSTOLIC_CTRL_ADDR);
+    wire reg_ndesc  = hit_reg && (addr == SYSTOLIC_NUM_DESC_ADDR);
+    wire reg_status = hit_reg && (addr == SYSTOLIC_STATUS_ADDR);
+    wire reg_cycles = hit_reg && (addr == SYSTOLIC_CYCLES_ADDR);
+    wire reg_busy   = hit_reg && (addr == SYSTOLIC_BUSY_ADDR);
+    wire reg_macs   = hit_reg && (addr == SYSTOLIC_MACS_ADDR);
+    wire reg_stalls = hit_reg && (addr == SYSTOLIC_STALLS_ADDR);
+    wire reg_rows   = hit_reg && (addr == SYSTOLIC_ROWS_ADDR);
+    wire reg_ro     = reg_id | reg_par0 | reg_par1 | reg_status | reg_cycles | reg_busy | reg_macs |
+                      reg_stalls | reg_rows;
+    wire reg_any    = reg_ro | reg_ctrl | reg_ndesc;
 
     reg  busy_q;
-    wire nd_bad   = (pwdata == 32'd0) || (pwdata > CMD_DEPTH32);
-    wire mem_busy = busy | busy_q;
-    wire apb_err  = !(r_any || hit_mem) || (pwrite && r_ro) || (hit_mem && mem_busy) ||
-                    (pwrite && r_nd && (nd_bad || busy)) || (pwrite && r_ctrl && pwdata[0] && busy);
-
-    wire apb_setup  = psel & ~penable;
-    wire apb_access = psel & penable;
-    wire apb_wr     = apb_access & pwrite & ~apb_err;
+    wire start_bit = pwdata[SYSTOLIC_CTRL_START_LSB];
+    wire nd_bad    = (pwdata == 32'd0) || (pwdata > CMD_DEPTH_U32);
+    wire mem_busy  = busy | busy_q;
+    assign apb_err = !(reg_any || hit_mem) || (pwrite && reg_ro) || (hit_mem && mem_busy) ||
+                     (pwrite && reg_ndesc && (nd_bad || busy)) || (pwrite && reg_ctrl && start_bit && busy);
     wire apb_rd_mem = apb_setup & ~pwrite & hit_mem & ~mem_busy;
-
-    assign pready  = 1'b1;
-    assign pslverr = apb_access & apb_err;
 
     // wide-word staging: chunks below the top one wait here; the top chunk commits
     reg  [XW-33:0] stage;
@@ -203,14 +217,14 @@ module systolic #(
     // control registers
     reg  [CMD_AW:0] num_desc;
     reg  [31:0]     cnt_rows;
-    wire            start = apb_wr & r_ctrl & pwdata[0];
+    wire            start = apb_wr & reg_ctrl & start_bit;
     always @(posedge clk) begin
         if (!rst_n) begin
             num_desc <= {{CMD_AW{1'b0}}, 1'b1};
             busy_q   <= 1'b0;
         end else begin
             busy_q <= busy;
-            if (apb_wr && r_nd) num_desc <= pwdata[CMD_AW:0];
+            if (apb_wr && reg_ndesc) num_desc <= pwdata[CMD_AW:0];
         end
     end
 
@@ -237,7 +251,7 @@ module systolic #(
         .OUT_DEPTH(OUT_DEPTH), .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH)
     ) u_seq (
         .clk(clk), .rst_n(rst_n), .start(start), .num_desc(num_desc),
-        .cmd_re(cmd_re_s), .cmd_raddr(cmd_raddr_s), .cmd_rdata(cmd_rdata[191:0]),
+        .cmd_re(cmd_re_s), .cmd_raddr(cmd_raddr_s), .cmd_rdata(cmd_rdata),
         .inflight(inflight),
         .act_re(act_re_s), .act_raddr(act_raddr_s), .wgt_re(wgt_re_s), .wgt_raddr(wgt_raddr_s),
         .w_row(w_row), .t_krem(t_krem), .t_nrem(t_nrem), .t_sel(t_sel),
@@ -389,33 +403,37 @@ module systolic #(
     // ------------------------------------------------------------------
     // APB read data: registers captured in the setup phase; memories are read
     // in the setup phase and the chunk is selected in the access phase
-    wire [31:0] status_val = {{(16 - CMD_AW){1'b0}}, cur_desc, 8'd0, err_code, 1'b0, error, done, busy};
-    reg  [31:0] rd_val;
+    wire [31:0] cur_desc32 = {{(32 - CMD_AW){1'b0}}, cur_desc};
+    wire [31:0] err_code32 = {28'd0, err_code};
+    wire [31:0] status_val = ({31'd0, busy}  << SYSTOLIC_STATUS_BUSY_LSB) |
+                             ({31'd0, done}  << SYSTOLIC_STATUS_DONE_LSB) |
+                             ({31'd0, error} << SYSTOLIC_STATUS_ERROR_LSB) |
+                             (err_code32 << SYSTOLIC_STATUS_ERR_CODE_LSB) |
+                             (cur_desc32 << SYSTOLIC_STATUS_CUR_DESC_LSB);
+    reg  [31:0] rd_mux;
     always @* begin
-        rd_val = 32'd0;
-        if (r_id)   rd_val = ID_VAL;
-        if (r_p0)   rd_val = PARAMS0_VAL;
-        if (r_p1)   rd_val = PARAMS1_VAL;
-        if (r_nd)   rd_val = {{(31 - CMD_AW){1'b0}}, num_desc};
-        if (r_st)   rd_val = status_val;
-        if (r_cyc)  rd_val = cnt_cycles;
-        if (r_busy) rd_val = cnt_busy;
-        if (r_macs) rd_val = cnt_macs;
-        if (r_stl)  rd_val = cnt_stalls;
-        if (r_rows) rd_val = cnt_rows;
+        rd_mux = 32'd0;
+        if (reg_id)     rd_mux = SYSTOLIC_ID_RESET;
+        if (reg_par0)   rd_mux = PARAMS0_VAL;
+        if (reg_par1)   rd_mux = PARAMS1_VAL;
+        if (reg_ndesc)  rd_mux = {{(31 - CMD_AW){1'b0}}, num_desc};
+        if (reg_status) rd_mux = status_val;
+        if (reg_cycles) rd_mux = cnt_cycles;
+        if (reg_busy)   rd_mux = cnt_busy;
+        if (reg_macs)   rd_mux = cnt_macs;
+        if (reg_stalls) rd_mux = cnt_stalls;
+        if (reg_rows)   rd_mux = cnt_rows;
     end
+    assign rd_val = rd_mux;
 
-    reg [31:0]     reg_q;
     reg [2:0]      rgn_q;
     reg [CH_W-1:0] chunk_q;
     always @(posedge clk) begin
         if (!rst_n) begin
-            reg_q   <= 32'd0;
             rgn_q   <= G_REG;
             chunk_q <= {CH_W{1'b0}};
         end else if (apb_setup) begin
-            reg_q   <= rd_val;
-            rgn_q   <= (hit_mem && !mem_busy) ? region : G_REG;
+            rgn_q   <= (hit_mem && !mem_busy && !pwrite) ? region : G_REG;   // memory reads only
             chunk_q <= chunk;
         end
     end

@@ -9,8 +9,8 @@
 // weight register wl_buf of PE(wl_row, c); it is used from the next cycle.
 `default_nettype none
 module systolic_array #(
-    parameter K     = 8,
-    parameter LOG2K = $clog2(K)
+    parameter K     = 8,                     // array size (K x K PEs)
+    parameter LOG2K = $clog2(K)              // derived: row index bits
 ) (
     input  wire             clk,
     input  wire             rst_n,

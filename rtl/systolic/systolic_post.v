@@ -8,12 +8,12 @@
 //   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write
 `default_nettype none
 module systolic_post #(
-    parameter K      = 8,
-    parameter LOG2K  = $clog2(K),
-    parameter ACT_AW = 14,
-    parameter OUT_AW = 14,
-    parameter BQ_AW  = 8,
-    parameter ACC_AW = 10
+    parameter K      = 8,                    // lanes
+    parameter LOG2K  = $clog2(K),            // derived: lane index bits
+    parameter ACT_AW = 14,                   // ACT address bits
+    parameter OUT_AW = 14,                   // OUT address bits
+    parameter BQ_AW  = 8,                    // BIAS/QUANT address bits
+    parameter ACC_AW = 10                    // accumulator address bits
 ) (
     input  wire              clk,
     input  wire              rst_n,

@@ -3,9 +3,9 @@
 // harness can load it with $readmemh(file, <instance>.mem). Not reset.
 `default_nettype none
 module systolic_ram #(
-    parameter W     = 32,
-    parameter DEPTH = 1024,
-    parameter AW    = (DEPTH > 1) ? $clog2(DEPTH) : 1
+    parameter W     = 32,                    // word width
+    parameter DEPTH = 1024,                  // words
+    parameter AW    = (DEPTH > 1) ? $clog2(DEPTH) : 1 // derived: address bits
 ) (
     input  wire          clk,
     input  wire          we,

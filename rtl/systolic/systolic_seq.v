@@ -9,20 +9,20 @@
 // spare weight buffer just in time for the tile's first activation row.
 `default_nettype none
 module systolic_seq #(
-    parameter K         = 8,
-    parameter ACT_DEPTH = 16384,
-    parameter WGT_DEPTH = 16384,
-    parameter BQ_DEPTH  = 256,
-    parameter OUT_DEPTH = 16384,
-    parameter ACC_DEPTH = 1024,
-    parameter CMD_DEPTH = 64,
-    parameter LOG2K     = $clog2(K),
-    parameter ACT_AW    = $clog2(ACT_DEPTH),
-    parameter WGT_AW    = $clog2(WGT_DEPTH),
-    parameter BQ_AW     = $clog2(BQ_DEPTH),
-    parameter OUT_AW    = $clog2(OUT_DEPTH),
-    parameter ACC_AW    = $clog2(ACC_DEPTH),
-    parameter CMD_AW    = $clog2(CMD_DEPTH)
+    parameter K         = 8,                    // array size (power of 2)
+    parameter ACT_DEPTH = 16384,                // activation scratchpad words
+    parameter WGT_DEPTH = 16384,                // weight scratchpad words
+    parameter BQ_DEPTH  = 256,                  // bias / quant scratchpad words
+    parameter OUT_DEPTH = 16384,                // output scratchpad words
+    parameter ACC_DEPTH = 1024,                 // accumulator words (largest M)
+    parameter CMD_DEPTH = 64,                   // command memory descriptors
+    parameter LOG2K     = $clog2(K),            // derived: lane index bits
+    parameter ACT_AW    = $clog2(ACT_DEPTH),    // derived: address widths
+    parameter WGT_AW    = $clog2(WGT_DEPTH),    //   "
+    parameter BQ_AW     = $clog2(BQ_DEPTH),     //   "
+    parameter OUT_AW    = $clog2(OUT_DEPTH),    //   "
+    parameter ACC_AW    = $clog2(ACC_DEPTH),    //   "
+    parameter CMD_AW    = $clog2(CMD_DEPTH)     //   "
 ) (
     input  wire              clk,
     input  wire              rst_n,
@@ -31,7 +31,9 @@ module systolic_seq #(
     // command memory read port
     output wire              cmd_re,
     output wire [CMD_AW-1:0] cmd_raddr,
-    input  wire [191:0]      cmd_rdata,   // descriptor words 0..5
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [255:0]      cmd_rdata,   // the descriptor (systolic.rdl DESC; reserved bits unused)
+    /* verilator lint_on UNUSEDSIGNAL */
     // output pipeline not empty
     input  wire              inflight,
     // issue: activation and weight reads
@@ -75,67 +77,59 @@ module systolic_seq #(
     localparam [2:0] S_RUN    = 3'd4;
     localparam [2:0] S_DRAIN  = 3'd5;
 
-    // descriptor flag bits (FLAGS field)
-    localparam FL_ACC  = 0;
-    localparam FL_BIAS = 1;
-    localparam FL_RELU = 2;
-    localparam FL_INT8 = 3;
+`include "systolic_regs.vh"
 
-    // error codes (STATUS.err_code)
-    localparam [3:0] E_SHAPE = 4'd1;
-    localparam [3:0] E_FLAGS = 4'd2;
-    localparam [3:0] E_ACC   = 4'd3;
-    localparam [3:0] E_A     = 4'd4;
-    localparam [3:0] E_B     = 4'd5;
-    localparam [3:0] E_C     = 4'd6;
-    localparam [3:0] E_D     = 4'd7;
-    localparam [3:0] E_BQ    = 4'd8;
+    // every descriptor field is 16 bits wide except the flags
+    localparam FW = SYSTOLIC_DESC_M_W;
+    localparam [FW-1:0] ONE = 1;
+    // constants at the widths they are compared with
+    localparam [31:0]   K_U32       = K;
+    localparam [FW-1:0] K_FIELD     = K_U32[FW-1:0];         // K as a descriptor-field value
+    localparam [31:0]   K_MINUS_1   = K - 1;
+    localparam [31:0]   ACT_D_U32   = ACT_DEPTH;
+    localparam [31:0]   WGT_D_U32   = WGT_DEPTH;
+    localparam [31:0]   BQ_D_U32    = BQ_DEPTH;
+    localparam [31:0]   OUT_D_U32   = OUT_DEPTH;
+    localparam [31:0]   ACC_D_U32   = ACC_DEPTH;
+    localparam [39:0]   ACT_LIMIT   = {8'd0, ACT_D_U32};      // range checks are 40-bit
+    localparam [39:0]   WGT_LIMIT   = {8'd0, WGT_D_U32};
+    localparam [39:0]   BQ_LIMIT    = {8'd0, BQ_D_U32};
+    localparam [39:0]   OUT_LIMIT   = {8'd0, OUT_D_U32};
+    localparam [FW:0]   ACC_LIMIT   = ACC_D_U32[FW:0];        // M is compared one bit wider
+    localparam [LOG2K:0] KREM_FULL  = K_U32[LOG2K:0];
 
-    localparam [31:0] K32      = K;
-    localparam [15:0] K16      = K32[15:0];
-    localparam [31:0] KM1_32   = K - 1;
-    localparam [31:0] ACT_D32  = ACT_DEPTH;
-    localparam [31:0] WGT_D32  = WGT_DEPTH;
-    localparam [31:0] BQ_D32   = BQ_DEPTH;
-    localparam [31:0] OUT_D32  = OUT_DEPTH;
-    localparam [31:0] ACC_D32  = ACC_DEPTH;
-    localparam [16:0] ACC_D17  = ACC_D32[16:0];
-    localparam [LOG2K:0] KREM_FULL = K32[LOG2K:0];
-
+`define DESC_FIELD(f) cmd_rdata[SYSTOLIC_DESC_``f``_LSB +: SYSTOLIC_DESC_``f``_W]
     reg [2:0] state;
     assign busy = (state != S_IDLE);
 
     // ------------------------------------------------------------------
-    // descriptor registers
-    reg [15:0] d_m, d_n, d_kd, d_flags;
-    reg [15:0] d_abase, d_astride, d_bbase, d_bqbase, d_cbase, d_cstride, d_dbase, d_dstride;
+    // descriptor registers (latched in DECODE)
+    reg [FW-1:0] d_m, d_n, d_kd;
+    reg [FW-1:0] d_abase, d_astride, d_bbase, d_bqbase, d_cbase, d_cstride, d_dbase, d_dstride;
+    reg          d_acc, d_bias, d_relu, d_int8, d_rsvd;
 
-    assign f_acc  = d_flags[FL_ACC];
-    assign f_bias = d_flags[FL_BIAS];
-    assign f_relu = d_flags[FL_RELU];
-    assign f_int8 = d_flags[FL_INT8];
+    assign f_acc  = d_acc;
+    assign f_bias = d_bias;
+    assign f_relu = d_relu;
+    assign f_int8 = d_int8;
 
     assign cmd_re    = (state == S_FETCH);
     assign cmd_raddr = cur_desc;
 
     // derived tile counts (valid from CHECK on)
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] kt_sum = {16'd0, d_kd} + KM1_32;
-    wire [31:0] nt_sum = {16'd0, d_n} + KM1_32;
-    wire [15:0] d_km1  = d_kd - 16'd1;
-    wire [15:0] d_nm1  = d_n - 16'd1;
+    wire [31:0] kt_sum = {16'd0, d_kd} + K_MINUS_1;
+    wire [31:0] nt_sum = {16'd0, d_n} + K_MINUS_1;
+    wire [15:0] d_km1  = d_kd - ONE;
+    wire [15:0] d_nm1  = d_n - ONE;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [15:0] n_kt   = kt_sum[LOG2K +: 16];
     wire [15:0] n_nt   = nt_sum[LOG2K +: 16];
     wire [LOG2K:0] krem_last = {1'b0, d_km1[LOG2K-1:0]} + 1'b1;
     wire [LOG2K:0] nrem_last = {1'b0, d_nm1[LOG2K-1:0]} + 1'b1;
-    wire [15:0] per    = (d_m > K16) ? d_m : K16;
+    wire [15:0] per    = (d_m > K_FIELD) ? d_m : K_FIELD;
 
     // range checks (CHECK state)
-    wire [39:0] act_d40 = {8'd0, ACT_D32};
-    wire [39:0] wgt_d40 = {8'd0, WGT_D32};
-    wire [39:0] bq_d40  = {8'd0, BQ_D32};
-    wire [39:0] out_d40 = {8'd0, OUT_D32};
     wire [39:0] m1      = {24'd0, d_m} - 40'd1;
     wire [39:0] a_last  = {24'd0, d_abase} + m1 * {24'd0, d_astride} + {24'd0, n_kt} - 40'd1;
     wire [39:0] b_last  = {24'd0, d_bbase} + (({24'd0, n_nt} * {24'd0, n_kt}) << LOG2K) - 40'd1;
@@ -143,15 +137,17 @@ module systolic_seq #(
     wire [39:0] dd_last = {24'd0, d_dbase} + m1 * {24'd0, d_dstride} + {24'd0, n_nt} - 40'd1;
     wire [39:0] bq_last = {24'd0, d_bqbase} + {24'd0, n_nt} - 40'd1;
     wire e_shape = (d_m == 16'd0) || (d_n == 16'd0) || (d_kd == 16'd0);
-    wire e_flags = (d_flags[15:4] != 12'd0);
-    wire e_acc   = ({1'b0, d_m} > ACC_D17);
-    wire e_a     = (a_last >= act_d40);
-    wire e_b     = (b_last >= wgt_d40);
-    wire e_c     = (f_acc || !f_int8) && (c_last >= out_d40);
-    wire e_d     = f_int8 && (dd_last >= act_d40);
-    wire e_bq    = (f_bias || f_int8) && (bq_last >= bq_d40);
-    wire [3:0] chk_code = e_shape ? E_SHAPE : e_flags ? E_FLAGS : e_acc ? E_ACC : e_a ? E_A :
-                          e_b ? E_B : e_c ? E_C : e_d ? E_D : e_bq ? E_BQ : 4'd0;
+    wire e_flags = d_rsvd;
+    wire e_acc   = ({1'b0, d_m} > ACC_LIMIT);
+    wire e_a     = (a_last >= ACT_LIMIT);
+    wire e_b     = (b_last >= WGT_LIMIT);
+    wire e_c     = (f_acc || !f_int8) && (c_last >= OUT_LIMIT);
+    wire e_d     = f_int8 && (dd_last >= ACT_LIMIT);
+    wire e_bq    = (f_bias || f_int8) && (bq_last >= BQ_LIMIT);
+    wire [3:0] chk_code = e_shape ? SYSTOLIC_ERR_SHAPE : e_flags ? SYSTOLIC_ERR_FLAGS :
+                          e_acc ? SYSTOLIC_ERR_ACC_DEPTH : e_a ? SYSTOLIC_ERR_A_RANGE :
+                          e_b ? SYSTOLIC_ERR_B_RANGE : e_c ? SYSTOLIC_ERR_C_RANGE :
+                          e_d ? SYSTOLIC_ERR_D_RANGE : e_bq ? SYSTOLIC_ERR_BQ_RANGE : SYSTOLIC_ERR_NONE;
 
     // ------------------------------------------------------------------
     // run counters and address pointers
@@ -168,7 +164,7 @@ module systolic_seq #(
     wire last_nt  = (nt_cnt == r_nt - 16'd1);
     wire tile_end = (p == r_per - 16'd1);
     assign act_re   = run && (p < d_m);
-    assign wgt_re   = run && (p < K16);
+    assign wgt_re   = run && (p < K_FIELD);
     assign act_raddr = a_ptr;
     assign wgt_raddr = w_ptr;
     assign w_row     = p[LOG2K-1:0];
@@ -196,7 +192,8 @@ module systolic_seq #(
             error       <= 1'b0;
             err_code    <= 4'd0;
             t_sel       <= 1'b0;
-            d_m <= 16'd0; d_n <= 16'd0; d_kd <= 16'd0; d_flags <= 16'd0;
+            d_m <= 16'd0; d_n <= 16'd0; d_kd <= 16'd0;
+            d_acc <= 1'b0; d_bias <= 1'b0; d_relu <= 1'b0; d_int8 <= 1'b0; d_rsvd <= 1'b0;
             d_abase <= 16'd0; d_astride <= 16'd0; d_bbase <= 16'd0; d_bqbase <= 16'd0;
             d_cbase <= 16'd0; d_cstride <= 16'd0; d_dbase <= 16'd0; d_dstride <= 16'd0;
             kt_cnt <= 16'd0; nt_cnt <= 16'd0; p <= 16'd0;
@@ -216,18 +213,22 @@ module systolic_seq #(
                 end
                 S_FETCH: state <= S_DECODE;
                 S_DECODE: begin
-                    d_m       <= cmd_rdata[15:0];
-                    d_n       <= cmd_rdata[31:16];
-                    d_kd      <= cmd_rdata[47:32];
-                    d_flags   <= cmd_rdata[63:48];
-                    d_abase   <= cmd_rdata[79:64];
-                    d_astride <= cmd_rdata[95:80];
-                    d_bbase   <= cmd_rdata[111:96];
-                    d_bqbase  <= cmd_rdata[127:112];
-                    d_cbase   <= cmd_rdata[143:128];
-                    d_cstride <= cmd_rdata[159:144];
-                    d_dbase   <= cmd_rdata[175:160];
-                    d_dstride <= cmd_rdata[191:176];
+                    d_m       <= `DESC_FIELD(M);
+                    d_n       <= `DESC_FIELD(N);
+                    d_kd      <= `DESC_FIELD(KD);
+                    d_acc     <= `DESC_FIELD(ACC);
+                    d_bias    <= `DESC_FIELD(BIAS);
+                    d_relu    <= `DESC_FIELD(RELU);
+                    d_int8    <= `DESC_FIELD(INT8);
+                    d_rsvd    <= |`DESC_FIELD(FLAGS_RSVD);
+                    d_abase   <= `DESC_FIELD(A_BASE);
+                    d_astride <= `DESC_FIELD(A_STRIDE);
+                    d_bbase   <= `DESC_FIELD(B_BASE);
+                    d_bqbase  <= `DESC_FIELD(BQ_BASE);
+                    d_cbase   <= `DESC_FIELD(C_BASE);
+                    d_cstride <= `DESC_FIELD(C_STRIDE);
+                    d_dbase   <= `DESC_FIELD(D_BASE);
+                    d_dstride <= `DESC_FIELD(D_STRIDE);
                     state     <= S_CHECK;
                 end
                 S_CHECK: begin
@@ -312,5 +313,6 @@ module systolic_seq #(
             if (act_re)         cnt_macs   <= cnt_macs + {{(32 - 2*LOG2K - 2){1'b0}}, tile_macs};
         end
     end
+`undef DESC_FIELD
 endmodule
 `default_nettype wire

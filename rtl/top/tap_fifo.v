@@ -3,8 +3,8 @@
 // A row offered while full is not stored (the caller counts it as dropped).
 `default_nettype none
 module tap_fifo #(
-    parameter W     = 258,
-    parameter DEPTH = 256
+    parameter W     = 258,                   // row width (eof bits + K lanes)
+    parameter DEPTH = 256                    // rows
 ) (
     input  wire         clk,
     input  wire         rst_n,

@@ -133,13 +133,15 @@ try:
         assert await tb.apb.read(R.REG_PARAMS2) == R.params2_word(CFG)
         await tb.apb.write(R.REG_NUM_CHAINS, 1)
         await tb.apb.write(R.CHAIN_BASE, 0x1234)
-        bad_writes = [0x00FFC, R.REG_NUM_CHAINS + 2, R.CHAIN_BASE + 8 * CFG.MAX_CHAINS,
-                      R.THRESH_BASE + 4 * CFG.n_thresholds, R.REG_ROWS, R.TRACE_BASE, 0x03000]
+        past_thresh = R.THRESH_BASE + R.regs.MEMS["THRESH"][1]  # unmapped, between windows
+        bad_writes = [R.REGS_END, R.REG_NUM_CHAINS + 2, R.CHAIN_BASE + R.CHAIN_BYTES * CFG.MAX_CHAINS,
+                      R.THRESH_BASE + 4 * CFG.n_thresholds, R.REG_ROWS, R.TRACE_BASE, past_thresh]
         for addr in bad_writes:
             assert await tb.apb.write(addr, 0xFFFFFFFF, check=False), f"write {addr:#x}: no PSLVERR"
         for value in (0, CFG.MAX_CHAINS + 1):
             assert await tb.apb.write(R.REG_NUM_CHAINS, value, check=False), f"NUM_CHAINS={value} accepted"
-        for addr in (0x00FFC, R.CHAIN_BASE + 8 * CFG.MAX_CHAINS, R.trace_addr(CFG, CFG.TB_DEPTH, 0), 0x03000):
+        for addr in (R.REGS_END, R.CHAIN_BASE + R.CHAIN_BYTES * CFG.MAX_CHAINS, R.trace_addr(CFG, CFG.TB_DEPTH, 0),
+                     past_thresh):
             _, err = await tb.apb.read_err(addr)
             assert err, f"read {addr:#x}: no PSLVERR"
         assert await tb.apb.read(R.REG_NUM_CHAINS) == 1

@@ -192,7 +192,8 @@ try:
             assert_equal("counters (host port)", want_counters, np.array(list((await tb.read_counters()).values())))
             assert started.status == exp.status, f"status {started.status}, expected {exp.status}"
         # error responses: unmapped, misaligned, read-only, bad NUM_DESC, scratchpad beyond depth
-        for addr in (0x0FC, 0x2, R.BASE["act"] + 4 * R.chunks(CFG, "act") * CFG.ACT_DEPTH, 0x600000,
+        for addr in (R.REGS_END, R.REG_ID + 2, R.BASE["act"] + 4 * R.chunks(CFG, "act") * CFG.ACT_DEPTH,
+                     sum(R.regs.MEMS["OUT"][:2]),
                      R.BASE["cmd"] + 32 * CFG.CMD_DEPTH):
             assert await tb.apb.write(addr, 0, check=False), f"write {addr:#x}: no PSLVERR"
         for addr in (R.REG_ID, R.REG_STATUS, R.REG_CYCLES):
