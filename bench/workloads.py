@@ -206,8 +206,8 @@ def mlp_digits(images: int = 100) -> Workload:
         batch: int = images
 
     outputs = layer_outputs(_Batch(), layers, qnet, xs)  # type: ignore[arg-type]
-    edges = [hist_edges(outputs[i], s.out_int8) for i, s in enumerate(layers)]
-    cfg = eval_config(sc.array)
+    cfg = eval_config(sc.array, sc.lebug)
+    edges = [hist_edges(outputs[i], s.out_int8, cfg.lebug.DATA_W) for i, s in enumerate(layers)]
 
     def run(sim: str) -> Sample:
         calls: list[Any] = []

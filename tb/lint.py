@@ -9,7 +9,7 @@ import sys
 
 from pymodel.errors import AccelscopeError
 from tb.lebug.jobs import BLOCK as LEBUG
-from tb.runner import COMMON, check_simulator, harness_params, rtl_root, verilator_env
+from tb.runner import COMMON, check_simulator, harness_params, rtl_files, rtl_root, verilator_env
 from tb.systolic.jobs import BLOCK as SYSTOLIC
 from tb.top.jobs import BLOCK as TOP
 
@@ -18,9 +18,13 @@ RTL_RUNS = [
     ("lebug", ("lebug",), {}),
     ("lebug", ("lebug",), {"VSRU_FIRST": 1, "FRAC_W": 8}),
     *[("systolic", ("systolic",), {"K": k}) for k in (2, 4, 8, 16)],
+    # every parameter given with -G, as the cocotb builds do (-G values are 32-bit, not integer-typed)
+    ("systolic", ("systolic",), {"K": 4, "ACT_DEPTH": 16384, "WGT_DEPTH": 16384, "BQ_DEPTH": 256,
+                                 "OUT_DEPTH": 16384, "ACC_DEPTH": 1024, "CMD_DEPTH": 64}),
     ("accel_top", ("systolic", "lebug", "top"), {}),
     ("accel_top", ("systolic", "lebug", "top"), {"K": 4, "N": 8}),
     ("accel_top", ("systolic", "lebug", "top"), {"K": 16, "N": 4, "M": 4, "VSRU_FIRST": 1, "FRAC_W": 8}),
+    ("accel_top", ("systolic", "lebug", "top"), {"K": 8, "N": 4, "DATA_W": 16}),  # saturating tap (int16 build)
 ]
 HARNESS_RUNS = [  # (tb/<block>, parameter overrides)
     ("lebug", {}),
@@ -28,13 +32,14 @@ HARNESS_RUNS = [  # (tb/<block>, parameter overrides)
     ("systolic", {"K": 8}),
     ("top", {"K": 8}),
     ("top", {"K": 4, "N": 8}),
+    ("top", {"K": 8, "N": 4, "DATA_W": 16}),
 ]
 BLOCKS = {b.name: b for b in (LEBUG, SYSTOLIC, TOP)}
 BASE = ["verilator", "--lint-only", "-Wall", "--timing", "--timescale", "1ns/1ps"]
 
 
 def _files(blocks: tuple[str, ...]) -> list[str]:
-    return [str(p) for b in blocks for p in sorted((rtl_root() / b).glob("*.v"))]
+    return [str(p) for p in rtl_files(("common", *blocks))] + [f"-I{rtl_root() / b}" for b in blocks]
 
 
 def commands() -> list[tuple[str, list[str]]]:
@@ -45,7 +50,7 @@ def commands() -> list[tuple[str, list[str]]]:
     for name, params in HARNESS_RUNS:
         block = BLOCKS[name]
         runs.append((f"{block.toplevel} {params or ''}", [
-            *BASE, "--top-module", "job_main", f"-I{COMMON}", f"-DHARNESS={block.toplevel}",
+            *BASE, "--top-module", "job_main", *(f"-I{d}" for d in block.include_dirs()), f"-DHARNESS={block.toplevel}",
             f"-DHARNESS_PARAMS={harness_params(params)}", *map(str, block.sources()), str(COMMON / "job_main.v")]))
     return runs
 

@@ -74,7 +74,10 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     x_test = shaped(data.x_test, net)
     x_cal = shaped(data.x_train, net)
     y = data.y_test
-    qnet = quantize(net, x_cal, sc.mode, mult_bits=MULT_BITS)
+    try:
+        qnet = quantize(net, x_cal, sc.mode, mult_bits=MULT_BITS)
+    except AccelscopeError as err:  # e.g. a scale the hardware's multiplier cannot express
+        raise AccelscopeError(f"{sc.model}: {err}") from None
     acc = {
         "float": float(np.mean(forward(net, x_test).argmax(1) == y)),
         "fake_quant": float(np.mean(qnet.fake(x_test).argmax(1) == y)),
@@ -85,6 +88,7 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     int_logits = qnet.run(xs)
     layers = [s for s in qnet.steps if isinstance(s, GemmStep)]
     result: dict[str, Any] = {"scenario": str(sc.path), "model": sc.model.name, "mode": sc.mode, "array": sc.array,
+                              "lebug": sc.lebug,
                               "simulator": sc.simulator, "test_images": int(len(y)), "rtl_images": 0,
                               "host_layers": [s.kind for s in qnet.steps if not isinstance(s, GemmStep)]}
     if sc.simulator == "model":
@@ -94,8 +98,9 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     if rtl_gemm is None:
         raise AccelscopeError(f"simulator {sc.simulator!r}: evaluate() was given no RTL GEMM")
     outputs = layer_outputs(sc, layers, qnet, xs)
-    edges = [hist_edges(outputs[i], s.out_int8) for i, s in enumerate(layers)]
-    rtl = rtl_gemm(eval_config(sc.array), sc.simulator, edges)
+    cfg = eval_config(sc.array, sc.lebug)
+    edges = [hist_edges(outputs[i], s.out_int8, cfg.lebug.DATA_W) for i, s in enumerate(layers)]
+    rtl = rtl_gemm(cfg, sc.simulator, edges)
     outs = []
     with tqdm(total=n, unit="img", desc=f"RTL ({sc.simulator})", disable=not progress) as bar:
         for b0 in range(0, n, sc.batch):

@@ -16,24 +16,33 @@ from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig, ceil_div
 from pymodel.top import regmap as tr
 from pymodel.top.compile import lebug_memories, systolic_bundle_parts
-from pymodel.top.config import TopConfig
+from pymodel.top.config import LANE_W, TopConfig, lebug_lanes
 
 BINS = 16
 INT8_EDGES = np.arange(-129, 128, 16, dtype=np.int64)  # (-129,-113], ..., (111,127]: every int8 value
+EVAL_BUILD = "int16"  # the evaluation build's LeBug (docs/top.md, "LeBug builds"); "int32" is the full-width one
 
 
-def eval_config(K: int = 8) -> TopConfig:
-    """The evaluation build: LeBug N=K with M=4 (16 bins in 4 chains), a deep tap FIFO."""
-    lb = LebugConfig(N=K, M=min(4, K), FU_ROWS=max(4, BINS // min(4, K)), MAX_CHAINS=max(8, BINS // min(4, K)))
+def eval_config(K: int = 8, build: str = EVAL_BUILD) -> TopConfig:
+    """The evaluation build: LeBug of the named build (int16: N=K/2 lanes of 16 bits, int32: N=K
+    lanes of 32 bits) with M=4 (16 bins in 4 chains), a deep tap FIFO."""
+    n, width = lebug_lanes(K, build)
+    m = min(4, n)
+    lb = LebugConfig(N=n, M=m, DATA_W=width, FU_ROWS=max(4, BINS // m), MAX_CHAINS=max(8, BINS // m))
     return TopConfig(SystolicConfig(K=K), lb, TAP_DEPTH=1024)
 
 
-def hist_edges(y: np.ndarray, out_int8: bool) -> np.ndarray:
-    """17 strictly increasing thresholds: bin j = (T[j], T[j+1]]."""
+def hist_edges(y: np.ndarray, out_int8: bool, width: int = LANE_W) -> np.ndarray:
+    """17 strictly increasing thresholds: bin j = (T[j], T[j+1]]. With `width`-bit LeBug lanes
+    (the tap saturates values to that width) the thresholds stay inside
+    [-2^(width-1), 2^(width-1) - 2], where comparing a saturated value gives the same answer as
+    comparing the value itself, so LeBug's histogram equals numpy's on the unsaturated outputs."""
     if out_int8:
         return INT8_EDGES
-    lo, hi = int(y.min()) - 1, int(y.max())
+    t_min, t_max = -(1 << (width - 1)), (1 << (width - 1)) - 2
+    lo, hi = max(int(y.min()) - 1, t_min), min(int(y.max()), t_max)
     span = max(hi - lo, BINS)
+    lo = min(lo, t_max - span)
     return lo + (np.arange(BINS + 1, dtype=np.int64) * span + BINS - 1) // BINS
 
 
@@ -65,10 +74,13 @@ class CallStats:
 
 
 def chunk_rows(cfg: TopConfig, k: int, n: int) -> int:
-    """Rows of A per call so that the operands, results and tap FIFO fit the evaluation build."""
+    """Rows of A per call so that the operands, results and tap FIFO fit the evaluation build, and
+    a histogram bin (at most every output value of the call) fits LeBug's DATA_W-bit lanes."""
     s, K = cfg.sys, cfg.sys.K
     kt, nt = ceil_div(k, K), ceil_div(n, K)
-    return max(1, min(s.ACC_DEPTH, s.ACT_DEPTH // (kt + nt), s.OUT_DEPTH // nt, cfg.TAP_DEPTH // nt))
+    count_max = (1 << (cfg.lebug.DATA_W - 1)) - 1
+    return max(1, min(s.ACC_DEPTH, s.ACT_DEPTH // (kt + nt), s.OUT_DEPTH // nt, cfg.TAP_DEPTH // nt,
+                      count_max // (nt * K)))
 
 
 def call_bundle(cfg: TopConfig, a: np.ndarray, b: np.ndarray, bias: np.ndarray, relu: bool, out_int8: bool,

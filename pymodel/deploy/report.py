@@ -128,7 +128,9 @@ def write_report(results: Path, out_dir: Path) -> Path:
         lines += ["", "![per-layer cycles and utilization](img/layers.png)", ""]
         lines += ["## LeBug activation histograms", "",
                   "Distribution firmware (16 bins) on the accelerator's output stream; the hardware histogram "
-                  "(trace buffer, with the zero lanes of partial n-tiles removed) beside the integer model's.", ""]
+                  "(trace buffer, with the zero lanes of partial n-tiles removed) beside the integer model's. "
+                  f"LeBug build `{res.get('lebug', 'int32')}`" + (" (values saturated to int16: an int32 layer's bins "
+                  "cover at most -32768..32766)." if res.get("lebug") == "int16" else "."), ""]
         for i, l in enumerate(res["layers"]):
             plot_histogram(l, img / f"hist_{i}.png")
             lines += [f"### {l['layer']}: {'equal' if l['hist_match'] else 'DIFFERENT'}", "",

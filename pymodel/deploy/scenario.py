@@ -24,6 +24,7 @@ class Scenario:
     simulator: str
     samples: int
     batch: int
+    lebug: str = "int16"  # the evaluation build's LeBug (docs/top.md, "LeBug builds")
 
     @property
     def name(self) -> str:
@@ -41,9 +42,10 @@ def load_scenario(path: str | Path, simulators: Sequence[str] = ("model",)) -> S
     model = path.parent / doc["model"]["path"]
     mode = doc.get("quantization", {}).get("mode", "full_int8")
     array = doc.get("hardware", {}).get("array", 8)
+    lebug = doc.get("hardware", {}).get("lebug", "int16")
     sim = doc.get("simulator", "icarus")
     if sim not in simulators:
         raise AccelscopeError(f"{w}: simulator {sim!r}: choose one of {', '.join(simulators)}")
     samples = doc.get("samples", 100)
     batch = doc.get("batch", 50)
-    return Scenario(path, ds, model, mode, array, sim, samples, batch)
+    return Scenario(path, ds, model, mode, array, sim, samples, batch, lebug)

@@ -1,15 +1,33 @@
-"""Configuration of the top level: the systolic block, LeBug (32-bit lanes) and the tap FIFO."""
+"""Configuration of the top level: the systolic block, LeBug and the tap FIFO.
+
+LeBug's lanes are LANE_W = 32 bits (every int32 stream value as is) or narrower: with
+DATA_W < 32 the tap saturates each lane to DATA_W bits (docs/top.md, "Tap"). LEBUG_BUILDS
+names the two configurations the tools use (docs/top.md, "LeBug builds")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 from pymodel.errors import AccelscopeError
 from pymodel.lebug.config import LebugConfig
 from pymodel.systolic.config import SystolicConfig
 
-LANE_W = 32  # LeBug lanes carry the accelerator's int32 stream values
+LANE_W = 32  # the accelerator's stream lanes are int32
+
+# name -> (LeBug lanes for a K x K array, lane width); docs/top.md "LeBug builds"
+LEBUG_BUILDS: dict[str, tuple[Callable[[int], int], int]] = {
+    "int32": (lambda K: K, 32),               # one vector per row, every int32 value as is
+    "int16": (lambda K: max(2, K // 2), 16),  # two vectors per row, values saturated to int16
+}
+
+
+def lebug_lanes(K: int, build: str) -> tuple[int, int]:
+    """(N, DATA_W) of a named LeBug build for a K x K array."""
+    if build not in LEBUG_BUILDS:
+        raise AccelscopeError(f"LeBug build {build!r}: choose one of {', '.join(LEBUG_BUILDS)}")
+    lanes, width = LEBUG_BUILDS[build]
+    return lanes(K), width
 
 
 @dataclass(frozen=True)
@@ -19,8 +37,6 @@ class TopConfig:
     TAP_DEPTH: int = 1024
 
     def __post_init__(self) -> None:
-        if self.lebug.DATA_W != LANE_W:
-            raise AccelscopeError(f"top: LeBug DATA_W must be {LANE_W} (the tap carries int32 lanes)")
         k, n = self.sys.K, self.lebug.N
         if max(k, n) % min(k, n):
             raise AccelscopeError(f"top: K={k} and N={n} must divide one another (tap adapter)")
@@ -35,8 +51,7 @@ class TopConfig:
     def params(self) -> dict[str, int]:
         """HDL parameters of accel_top."""
         sys = {k: v for k, v in self.sys.params().items() if k != "APB_ADDR_W"}
-        lb = {k: v for k, v in self.lebug.params().items() if k != "DATA_W"}
-        return {**sys, **lb, "TAP_DEPTH": self.TAP_DEPTH}
+        return {**sys, **self.lebug.params(), "TAP_DEPTH": self.TAP_DEPTH}
 
     def tag(self) -> str:
         return "_".join(f"{k}{v}" for k, v in self.params().items())
@@ -65,8 +80,10 @@ class TopConfig:
             raise AccelscopeError(f"{where}: hardware: {e}") from None
 
     @classmethod
-    def for_array(cls, K: int = 8, N: int | None = None, **lebug: int) -> "TopConfig":
-        """The CLI's default build: a K x K array and LeBug with N lanes (default N = K)."""
-        n = N or K
-        lb = replace(LebugConfig(N=n, M=min(LebugConfig().M, n), DATA_W=LANE_W), **lebug)
+    def for_array(cls, K: int = 8, N: int | None = None, build: str = "int32", **lebug: int) -> "TopConfig":
+        """The CLI's default build: a K x K array and LeBug of the named build (LEBUG_BUILDS; default
+        int32: N = K lanes of 32 bits), with N lanes if given; `lebug` overrides other parameters."""
+        n, width = lebug_lanes(K, build)
+        n = N or n
+        lb = replace(LebugConfig(N=n, M=min(LebugConfig().M, n), DATA_W=width), **lebug)
         return cls(SystolicConfig(K=K), lb)

@@ -13,12 +13,20 @@ from pymodel.lebug import EmulationResult, decode_firmware, emulate
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import RunResult, run
 from pymodel.top import regmap as tr
-from pymodel.top.config import TopConfig
+from pymodel.top.config import LANE_W, TopConfig
 
 
-def adapt(rows: np.ndarray, eof: np.ndarray, K: int, N: int) -> tuple[np.ndarray, np.ndarray]:
-    """Accelerator rows (K lanes) -> LeBug vectors (N lanes), as tap_adapter.v does."""
-    rows = np.asarray(rows, dtype=np.int64).reshape(-1, K)
+def saturate(values: np.ndarray, width: int) -> np.ndarray:
+    """Each int32 value saturated to `width` bits (signed), as accel_top's tap does for DATA_W < 32."""
+    if width >= LANE_W:
+        return values
+    return np.clip(values, -(1 << (width - 1)), (1 << (width - 1)) - 1)
+
+
+def adapt(rows: np.ndarray, eof: np.ndarray, K: int, N: int, width: int = LANE_W) -> tuple[np.ndarray, np.ndarray]:
+    """Accelerator rows (K int32 lanes) -> LeBug vectors (N lanes of `width` bits), as accel_top's
+    tap does: each value saturated to `width` bits, then tap_adapter.v's split or padding."""
+    rows = saturate(np.asarray(rows, dtype=np.int64).reshape(-1, K), width)
     eof = np.asarray(eof, dtype=np.int64).reshape(-1, 2)
     if K == N:
         return rows, eof
@@ -81,7 +89,7 @@ def expected(bundle: Bundle) -> TopExpected:
     cfg = TopConfig.from_hardware(bundle.hardware)
     descs = descriptors_of(bundle)
     sysres = run(cfg.sys, descs, systolic_images(bundle, cfg))
-    vectors, vec_eof = adapt(sysres.stream, sysres.eof, cfg.sys.K, cfg.lebug.N)
+    vectors, vec_eof = adapt(sysres.stream, sysres.eof, cfg.sys.K, cfg.lebug.N, cfg.lebug.DATA_W)
     chains = bundle.images["lebug_chains"].astype(np.uint64)
     words = (chains[:, 0] | (chains[:, 1] << np.uint64(32))).tolist()
     fw = decode_firmware([int(w) for w in words], cfg.lebug)

@@ -4,12 +4,12 @@
 // the next chain sees this chain's writes. One register stage.
 `default_nettype none
 module lebug_vvalu #(
-    parameter N           = 8,
-    parameter DATA_W      = 32,
-    parameter FRAC_W      = 0,
-    parameter CACHE_DEPTH = 8,
-    parameter PASS_W      = 10,
-    parameter CA_W        = (CACHE_DEPTH > 1) ? $clog2(CACHE_DEPTH) : 1
+    parameter N           = 8,               // lanes
+    parameter DATA_W      = 32,              // bits per lane
+    parameter FRAC_W      = 0,               // fraction bits (0: integer)
+    parameter CACHE_DEPTH = 8,               // vector cache entries
+    parameter PASS_W      = 10,              // control bits carried alongside the data
+    parameter CA_W        = (CACHE_DEPTH > 1) ? $clog2(CACHE_DEPTH) : 1 // cache address bits
 ) (
     input  wire                clk,
     input  wire                rst_n,
@@ -57,6 +57,9 @@ module lebug_vvalu #(
     lebug_cond u_alu_cond   (.c1(alu_c1),   .c2(alu_c2),   .flags(in_flags), .ok(alu_hold));
     lebug_cond u_cache_cond (.c1(cache_c1), .c2(cache_c2), .flags(in_flags), .ok(cache_hold));
 
+    // add, sub and max share one adder per lane: s = a + b, or a - b (as a + ~b + 1) on
+    // DATA_W+1 bits, whose sign gives the signed comparison for max (a - b < 0: b is larger)
+    wire sub_like = (alu_op == OP_SUB) | (alu_op == OP_MAX);
     wire [VW-1:0] res;
     genvar gl;
     generate
@@ -67,15 +70,17 @@ module lebug_vvalu #(
             /* verilator lint_off UNUSEDSIGNAL */
             wire signed [PW-1:0] prod = a * b;
             /* verilator lint_on UNUSEDSIGNAL */
+            wire [DATA_W:0] bx = {b[DATA_W-1], b};
+            wire [DATA_W:0] s  = {a[DATA_W-1], a} + (sub_like ? ~bx : bx) + {{DATA_W{1'b0}}, sub_like};
             reg [DATA_W-1:0] r;
             always @* begin
                 r = a;
                 if (alu_hold) begin
                     case (alu_op)
-                        OP_ADD:  r = a + b;
-                        OP_SUB:  r = a - b;
+                        OP_ADD:  r = s[DATA_W-1:0];
+                        OP_SUB:  r = s[DATA_W-1:0];
                         OP_MUL:  r = prod[FRAC_W +: DATA_W];
-                        OP_MAX:  r = (a > b) ? a : b;
+                        OP_MAX:  r = s[DATA_W] ? b : a;
                         default: r = a;
                     endcase
                 end

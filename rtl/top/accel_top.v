@@ -1,32 +1,32 @@
 // accelscope top level: the systolic GEMM block and the LeBug instrumentation
 // behind one APB3 slave port; LeBug taps the accelerator's output row stream
 // through a FIFO and a lane adapter (docs/top.md).
-//   0x000000 - 0x7FFFFF  systolic (its own map, docs/systolic.md)
-//   0x800000 - 0x8FFFFF  LeBug    (its own map, docs/lebug.md)
-//   0x900000 - 0x9000FF  top registers (ID, PARAMS, tap counters)
-// Anything else answers PSLVERR and changes nothing.
+// The windows (systolic, LeBug, top registers) are rtl/top/accel_top.rdl's
+// (docs/regs/accel_top.md); anything else answers PSLVERR and changes nothing.
 `default_nettype none
 module accel_top #(
-    // systolic
-    parameter K           = 8,
-    parameter ACT_DEPTH   = 16384,
-    parameter WGT_DEPTH   = 16384,
-    parameter BQ_DEPTH    = 256,
-    parameter OUT_DEPTH   = 16384,
-    parameter ACC_DEPTH   = 1024,
-    parameter CMD_DEPTH   = 64,
-    // LeBug (lanes are 32 bits: the stream carries int32 values)
-    parameter N           = 8,
-    parameter M           = 4,
-    parameter FRAC_W      = 0,
-    parameter IB_DEPTH    = 8,
-    parameter FU_ROWS     = 4,
-    parameter CACHE_DEPTH = 8,
-    parameter TB_DEPTH    = 64,
-    parameter MAX_CHAINS  = 8,
-    parameter VSRU_FIRST  = 0,
+    // systolic (docs/systolic.md)
+    parameter K           = 8,        // array size
+    parameter ACT_DEPTH   = 16384,    // activation scratchpad words
+    parameter WGT_DEPTH   = 16384,    // weight scratchpad words
+    parameter BQ_DEPTH    = 256,      // bias / quant scratchpad words
+    parameter OUT_DEPTH   = 16384,    // output scratchpad words
+    parameter ACC_DEPTH   = 1024,     // accumulator words
+    parameter CMD_DEPTH   = 64,       // command memory descriptors
+    // LeBug (docs/lebug.md)
+    parameter N           = 8,        // lanes
+    parameter M           = 4,        // filter bins per pass
+    parameter DATA_W      = 32,       // lane width: 32 sees the int32 stream as is; below 32 the tap
+                                      // saturates every lane to DATA_W bits (docs/top.md, "Tap")
+    parameter FRAC_W      = 0,        // fraction bits (0: integer)
+    parameter IB_DEPTH    = 8,        // input buffer depth (vectors)
+    parameter FU_ROWS     = 4,        // filter threshold rows
+    parameter CACHE_DEPTH = 8,        // VVALU cache depth (vectors)
+    parameter TB_DEPTH    = 64,       // trace buffer depth (rows of N)
+    parameter MAX_CHAINS  = 8,        // firmware chains
+    parameter VSRU_FIRST  = 0,        // 1 puts the VSRU before the VVALU
     // tap
-    parameter TAP_DEPTH   = 1024
+    parameter TAP_DEPTH   = 1024      // tap FIFO depth (rows)
 ) (
     input  wire        clk,
     input  wire        rst_n,
@@ -42,30 +42,46 @@ module accel_top #(
     output wire        done,      // accelerator finished its descriptor list
     output wire        idle       // accelerator not busy, tap FIFO empty, LeBug idle
 );
-    localparam LANE_W    = 32;
-    localparam SYS_AW    = 23;
-    localparam LB_AW     = 20;
+`include "accel_top_regs.vh"
+    localparam LANE_W    = DATA_W;                          // tap FIFO and LeBug lane width
+    localparam SYS_AW    = $clog2(ACCEL_TOP_SYS_SIZE);      // the blocks' APB address widths
+    localparam LB_AW     = $clog2(ACCEL_TOP_LEBUG_SIZE);
     localparam ROW_W     = K * LANE_W + 2;
-    localparam [31:0] TOP_ID   = 32'h544F0001;
-    localparam [3:0]  WIN_LB   = 4'h8;
-    localparam [3:0]  WIN_TOP  = 4'h9;
-    localparam [7:0]  R_ID      = 8'h00;
-    localparam [7:0]  R_PARAMS  = 8'h04;
-    localparam [7:0]  R_CTRL    = 8'h08;
-    localparam [7:0]  R_ROWS    = 8'h0C;
-    localparam [7:0]  R_DROPS   = 8'h10;
-    localparam [7:0]  R_VECTORS = 8'h14;
-    localparam [7:0]  R_MAXFILL = 8'h18;
-    localparam [31:0] K32 = K;
-    localparam [31:0] N32 = N;
-    localparam [31:0] TAP32 = TAP_DEPTH;
+    localparam [31:0] K_U32 = K;
+    localparam [31:0] N_U32 = N;
+    localparam [31:0] TAP_DEPTH_U32 = TAP_DEPTH;
+    localparam [31:0] PARAMS_VAL = (K_U32 << ACCEL_TOP_PARAMS_K_LSB) | (N_U32 << ACCEL_TOP_PARAMS_N_LSB) |
+                                   (TAP_DEPTH_U32 << ACCEL_TOP_PARAMS_TAP_DEPTH_LSB);
 
     // ------------------------------------------------------------------
-    // address decode
-    wire sel_sys = (paddr[23] == 1'b0);
-    wire sel_lb  = (paddr[23:20] == WIN_LB);
-    wire sel_top = (paddr[23:20] == WIN_TOP);
-    wire top_in  = sel_top && (paddr[19:8] == 12'd0) && (paddr[1:0] == 2'b00);
+    // address decode: the windows, and the top registers through the shared front end
+    wire [31:0] addr;     // PADDR, 32 bits (from the front end)
+    // a window is a power of 2 aligned on its size (tb/regs.py checks): compare the bits above it
+    wire sel_sys = ((addr ^ ACCEL_TOP_SYS_BASE)   & ~(ACCEL_TOP_SYS_SIZE - 1))   == 32'd0;
+    wire sel_lb  = ((addr ^ ACCEL_TOP_LEBUG_BASE) & ~(ACCEL_TOP_LEBUG_SIZE - 1)) == 32'd0;
+    wire sel_own = ~sel_sys & ~sel_lb;            // the top registers and everything unmapped
+    wire aligned = (addr[1:0] == 2'b00);
+    wire reg_id      = aligned && (addr == ACCEL_TOP_ID_ADDR);
+    wire reg_params  = aligned && (addr == ACCEL_TOP_PARAMS_ADDR);
+    wire reg_ctrl    = aligned && (addr == ACCEL_TOP_CTRL_ADDR);
+    wire reg_rows    = aligned && (addr == ACCEL_TOP_TAP_ROWS_ADDR);
+    wire reg_drops   = aligned && (addr == ACCEL_TOP_TAP_DROPS_ADDR);
+    wire reg_vectors = aligned && (addr == ACCEL_TOP_TAP_VECTORS_ADDR);
+    wire reg_maxfill = aligned && (addr == ACCEL_TOP_TAP_MAXFILL_ADDR);
+    wire reg_ro  = reg_id | reg_params | reg_rows | reg_drops | reg_vectors | reg_maxfill;
+    // CTRL is write-only, every other register read-only
+    wire top_ok  = pwrite ? reg_ctrl : reg_ro;
+
+    wire [31:0] top_prdata, top_rd_val;
+    wire        top_pready, top_pslverr, top_wr;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire        top_setup, top_access;    // writes use top_wr, reads the front end's rd_q
+    /* verilator lint_on UNUSEDSIGNAL */
+    apb_frontend #(.ADDR_W(24)) u_apb (
+        .clk(clk), .rst_n(rst_n), .psel(psel & sel_own), .penable(penable), .pwrite(pwrite), .paddr(paddr),
+        .addr(addr), .setup(top_setup), .access(top_access), .err(~top_ok), .wr(top_wr),
+        .rd_val(top_rd_val), .rd_q(top_prdata), .pready(top_pready), .pslverr(top_pslverr)
+    );
 
     wire [31:0] sys_prdata, lb_prdata;
     wire        sys_pready, lb_pready, sys_pslverr, lb_pslverr;
@@ -90,25 +106,42 @@ module accel_top #(
     // ------------------------------------------------------------------
     // top registers
     reg  [31:0] tap_rows, tap_drops, tap_vectors, tap_maxfill;
-    wire        top_wr    = psel & penable & pwrite & top_in;
-    wire        tap_clear = top_wr && (paddr[7:0] == R_CTRL) && pwdata[0];
+    wire        tap_clear = top_wr && reg_ctrl && pwdata[ACCEL_TOP_CTRL_CLEAR_LSB];
 
     // ------------------------------------------------------------------
-    // tap: FIFO + adapter
-    wire            fifo_empty, fifo_full, fifo_pop;
-    wire [31:0]     fifo_count;
-    wire [ROW_W-1:0] fifo_head;
-    wire            lb_ready, lb_valid, lb_idle;
-    wire [1:0]      lb_eof;
-    wire [N*32-1:0] lb_data;
+    // tap: saturation to LANE_W bits, FIFO, adapter
+    wire                fifo_empty, fifo_full, fifo_pop;
+    wire [31:0]         fifo_count;
+    wire [ROW_W-1:0]    fifo_head;
+    wire                lb_ready, lb_valid, lb_idle;
+    wire [1:0]          lb_eof;
+    wire [N*LANE_W-1:0] lb_data;
+    wire [K*LANE_W-1:0] tap_data;     // the row's lanes, each saturated to LANE_W bits
+
+    genvar gl;
+    generate
+        for (gl = 0; gl < K; gl = gl + 1) begin : g_tap_lane
+            wire [31:0] x = st_data[gl*32 +: 32];
+            if (LANE_W < 32) begin : g_sat
+                // in range when the bits above the lane's sign bit all equal it
+                wire fits = (x[31:LANE_W-1] == {(33 - LANE_W){1'b0}}) ||
+                            (x[31:LANE_W-1] == {(33 - LANE_W){1'b1}});
+                assign tap_data[gl*LANE_W +: LANE_W] = fits  ? x[LANE_W-1:0] :
+                                                       x[31] ? {1'b1, {(LANE_W - 1){1'b0}}}
+                                                             : {1'b0, {(LANE_W - 1){1'b1}}};
+            end else begin : g_pass
+                assign tap_data[gl*LANE_W +: LANE_W] = x;
+            end
+        end
+    endgenerate
 
     tap_fifo #(.W(ROW_W), .DEPTH(TAP_DEPTH)) u_tap_fifo (
         .clk(clk), .rst_n(rst_n), .clear(tap_clear),
-        .push(st_valid), .din({st_eof, st_data}), .pop(fifo_pop),
+        .push(st_valid), .din({st_eof, tap_data}), .pop(fifo_pop),
         .dout(fifo_head), .empty(fifo_empty), .full(fifo_full), .count(fifo_count)
     );
 
-    tap_adapter #(.K(K), .N(N)) u_tap_adapter (
+    tap_adapter #(.K(K), .N(N), .DATA_W(LANE_W)) u_tap_adapter (
         .clk(clk), .rst_n(rst_n), .clear(tap_clear),
         .row_valid(~fifo_empty), .row(fifo_head), .row_pop(fifo_pop),
         .vec_ready(lb_ready), .vec_valid(lb_valid), .vec_eof(lb_eof), .vec_data(lb_data)
@@ -145,28 +178,27 @@ module accel_top #(
     assign idle = ~busy & fifo_empty & lb_idle;
 
     // ------------------------------------------------------------------
-    // top register reads (registered in the setup phase, like the blocks)
-    reg [31:0] top_rd;
-    always @(posedge clk) begin
-        if (!rst_n) begin
-            top_rd <= 32'd0;
-        end else if (psel && !penable) begin
-            case (paddr[7:0])
-                R_ID:      top_rd <= TOP_ID;
-                R_PARAMS:  top_rd <= {TAP32[15:0], N32[7:0], K32[7:0]};
-                R_ROWS:    top_rd <= tap_rows;
-                R_DROPS:   top_rd <= tap_drops;
-                R_VECTORS: top_rd <= tap_vectors;
-                R_MAXFILL: top_rd <= tap_maxfill;
-                default:   top_rd <= 32'd0;
-            endcase
-        end
+    // top register reads (taken in the setup phase by the front end, like the blocks)
+    reg [31:0] top_rd_mux;
+    always @* begin
+        top_rd_mux = 32'd0;
+        if (reg_id)      top_rd_mux = ACCEL_TOP_ID_RESET;
+        if (reg_params)  top_rd_mux = PARAMS_VAL;
+        if (reg_rows)    top_rd_mux = tap_rows;
+        if (reg_drops)   top_rd_mux = tap_drops;
+        if (reg_vectors) top_rd_mux = tap_vectors;
+        if (reg_maxfill) top_rd_mux = tap_maxfill;
     end
-    wire top_ok = top_in && ((paddr[7:0] == R_CTRL) ? pwrite :
-                             (!pwrite && (paddr[7:0] <= R_MAXFILL) && (paddr[7:0] != R_CTRL)));
+    assign top_rd_val = top_rd_mux;
 
-    assign prdata  = sel_sys ? sys_prdata : sel_lb ? lb_prdata : (top_ok ? top_rd : 32'd0);
-    assign pready  = sel_sys ? sys_pready : sel_lb ? lb_pready : 1'b1;
-    assign pslverr = sel_sys ? sys_pslverr : sel_lb ? lb_pslverr : (psel & penable & ~top_ok);
+    // the window of the transfer, held from its setup phase (PRDATA never follows an idle PADDR)
+    reg [1:0] rd_win;    // 0 top, 1 systolic, 2 LeBug
+    always @(posedge clk) begin
+        if (!rst_n)                rd_win <= 2'd0;
+        else if (psel && !penable) rd_win <= sel_sys ? 2'd1 : sel_lb ? 2'd2 : 2'd0;
+    end
+    assign prdata  = (rd_win == 2'd1) ? sys_prdata : (rd_win == 2'd2) ? lb_prdata : top_prdata;
+    assign pready  = sel_sys ? sys_pready  : sel_lb ? lb_pready  : top_pready;
+    assign pslverr = sel_sys ? sys_pslverr : sel_lb ? lb_pslverr : top_pslverr;
 endmodule
 `default_nettype wire

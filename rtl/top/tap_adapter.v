@@ -1,25 +1,27 @@
-// Adapts accelerator output rows (K int32 lanes + eof) to LeBug input vectors
-// (N lanes of 32 bits), from the tap FIFO's head, only when LeBug is ready, so
-// nothing is lost between the FIFO and LeBug (docs/top.md, "Tap"):
+// Adapts accelerator output rows (K lanes of DATA_W bits + eof, as stored in the tap
+// FIFO) to LeBug input vectors (N lanes of DATA_W bits), from the tap FIFO's head,
+// only when LeBug is ready, so nothing is lost between the FIFO and LeBug
+// (docs/top.md, "Tap"):
 //   K == N: one vector per row;
 //   K >  N: R = K/N vectors per row, lanes [0, N) first; the row's eof bits go
 //           with its last vector;
 //   K <  N: one vector per row, lanes [K, N) are 0.
 `default_nettype none
 module tap_adapter #(
-    parameter K = 8,
-    parameter N = 8
+    parameter K      = 8,    // accelerator lanes per row
+    parameter N      = 8,    // LeBug lanes per vector
+    parameter DATA_W = 32    // lane width (LeBug's DATA_W; accel_top saturates the int32 lanes to it)
 ) (
-    input  wire              clk,
-    input  wire              rst_n,
-    input  wire              clear,
-    input  wire              row_valid,   // FIFO not empty
-    input  wire [K*32+1:0]   row,         // {eof[1:0], data}
-    output wire              row_pop,
-    input  wire              vec_ready,
-    output wire              vec_valid,
-    output wire [1:0]        vec_eof,
-    output wire [N*32-1:0]   vec_data
+    input  wire                clk,
+    input  wire                rst_n,
+    input  wire                clear,
+    input  wire                row_valid,   // FIFO not empty
+    input  wire [K*DATA_W+1:0] row,         // {eof[1:0], data}
+    output wire                row_pop,
+    input  wire                vec_ready,
+    output wire                vec_valid,
+    output wire [1:0]          vec_eof,
+    output wire [N*DATA_W-1:0] vec_data
 );
     localparam R   = (K > N) ? K / N : 1;   // vectors per row
     localparam L   = (K > N) ? N : K;       // accelerator lanes per vector
@@ -29,8 +31,8 @@ module tap_adapter #(
 
     reg  [PW-1:0] part;
     wire          last_part = (part == PART_LAST);
-    wire [K*32-1:0] data = row[K*32-1:0];
-    wire [1:0]      eof  = row[K*32+1:K*32];
+    wire [K*DATA_W-1:0] data = row[K*DATA_W-1:0];
+    wire [1:0]          eof  = row[K*DATA_W+1:K*DATA_W];
 
     assign vec_valid = row_valid & vec_ready;
     assign vec_eof   = last_part ? eof : 2'b00;
@@ -38,9 +40,9 @@ module tap_adapter #(
 
     generate
         if (N > L) begin : g_pad
-            assign vec_data = {{((N - L) * 32){1'b0}}, data[L*32-1:0]};
+            assign vec_data = {{((N - L) * DATA_W){1'b0}}, data[L*DATA_W-1:0]};
         end else if (R > 1) begin : g_split
-            assign vec_data = data[part * (L * 32) +: L * 32];
+            assign vec_data = data[part * (L * DATA_W) +: L * DATA_W];
         end else begin : g_same
             assign vec_data = data;
         end

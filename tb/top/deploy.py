@@ -34,7 +34,8 @@ class RtlGemm:
     def __call__(self, a: np.ndarray, b: np.ndarray, bias: np.ndarray, relu: bool, out_int8: bool,
                  mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
         want = gemm_int(a, b, bias, relu, out_int8, mult, shift, mult_bits=MULT_BITS)
-        edges = self.edges[len(self.calls) % len(self.edges)] if self.edges else hist_edges(want, out_int8)
+        edges = (self.edges[len(self.calls) % len(self.edges)] if self.edges
+                 else hist_edges(want, out_int8, self.cfg.lebug.DATA_W))
         m, k = a.shape
         n = b.shape[1]
         st = CallStats(m, k, n, out_int8, edges=edges.tolist())

@@ -22,6 +22,7 @@ module top_harness #(
     parameter CMD_DEPTH   = 64,     // descriptors
     parameter N           = 8,      // LeBug lanes
     parameter M           = 4,      // LeBug filter bins per pass
+    parameter DATA_W      = 32,     // LeBug lane width (below 32 the tap saturates the int32 lanes)
     parameter FRAC_W      = 0,      // LeBug fraction bits (0: integer)
     parameter IB_DEPTH    = 8,      // LeBug input buffer depth (vectors)
     parameter FU_ROWS     = 4,      // LeBug filter threshold rows
@@ -58,7 +59,7 @@ module top_harness #(
 
     accel_top #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH), .OUT_DEPTH(OUT_DEPTH),
-        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .N(N), .M(M), .FRAC_W(FRAC_W), .IB_DEPTH(IB_DEPTH),
+        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .N(N), .M(M), .DATA_W(DATA_W), .FRAC_W(FRAC_W), .IB_DEPTH(IB_DEPTH),
         .FU_ROWS(FU_ROWS), .CACHE_DEPTH(CACHE_DEPTH), .TB_DEPTH(TB_DEPTH), .MAX_CHAINS(MAX_CHAINS),
         .VSRU_FIRST(VSRU_FIRST), .TAP_DEPTH(TAP_DEPTH)
     ) dut (
@@ -76,7 +77,7 @@ module top_harness #(
             wire signed [31:0] out_x = dut.st_data[l*32 +: 32];  // accelerator output row lane l
         end
         for (l = 0; l < N; l = l + 1) begin : vec
-            wire signed [31:0] in_x = dut.lb_data[l*32 +: 32];    // LeBug input vector lane l
+            wire signed [DATA_W-1:0] in_x = dut.lb_data[l*DATA_W +: DATA_W];  // LeBug input vector lane l
         end
     endgenerate
     /* verilator lint_on UNUSEDSIGNAL */
