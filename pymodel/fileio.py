@@ -13,12 +13,31 @@ import io
 import os
 import shutil
 import tempfile
+import tokenize
+import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from pymodel.errors import AccelscopeError
+
+# what np.load raises on a damaged .npy/.npz: besides OSError and ValueError, a header numpy's
+# tokenizer cannot parse (SyntaxError, TokenError), an empty file (EOFError), a damaged zip
+# archive (BadZipFile) or compressed member (zlib.error)
+NPY_ERRORS = (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError, zipfile.BadZipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def quiet_npy_headers() -> Iterator[None]:
+    """np.load without NumPy's "created on Python 2" UserWarning: a header it had to re-parse is
+    still parsed and checked in full, and the one error line stays the only output."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Reading `.npy` or `.npz` file required additional header",
+                                category=UserWarning)
+        yield
 
 
 def check_out_file(path: str | Path, flag: str = "--out") -> Path:
@@ -148,3 +167,5 @@ def read_json(path: Path, what: str = "file", missing: str = "no such file", whe
     except ValueError as e:  # json.JSONDecodeError
         lineno = getattr(e, "lineno", 1)
         raise AccelscopeError(f"{where or path}:{lineno}: not valid JSON ({getattr(e, 'msg', e)})") from None
+    except RecursionError:
+        raise AccelscopeError(f"{where or path}: JSON nested too deeply") from None

@@ -11,6 +11,7 @@ file and the key path, e.g. `s.json: hardware.array: 3 is not one of [2, 4, 8, 1
 from __future__ import annotations
 
 from dataclasses import fields
+from functools import lru_cache
 from typing import Any
 
 from pymodel.errors import AccelscopeError
@@ -35,7 +36,8 @@ SCENARIO_SCHEMA: dict[str, Any] = {
         "model": _obj({"path": {"type": "string", "pattern": r"\.(onnx|json)$",
                                 "x-error": "expected an .onnx or .json (+npz) file"}}, ["path"]),
         "quantization": _obj({"mode": {"enum": ["full_int8", "hybrid"]}}),
-        "hardware": _obj({"array": {"enum": [2, 4, 8, 16]}}),
+        # lebug: a named LeBug build (pymodel.top.config.LEBUG_BUILDS, docs/top.md "LeBug builds")
+        "hardware": _obj({"array": {"enum": [2, 4, 8, 16]}, "lebug": {"enum": ["int16", "int32"]}}),
         "simulator": {"type": "string"},  # one of tb.runner's registry or "model" (checked by load_scenario)
         "samples": {"type": "integer", "minimum": 1},
         "batch": {"type": "integer", "minimum": 1},
@@ -79,6 +81,10 @@ def manifest_schema() -> dict[str, Any]:
                                             ["memory", "base", "stride", "rows", "cols"])}),
             "tap": _obj({"firmware": {"type": "string"}, "args": {"type": "object",
                                                                   "additionalProperties": INT}}),
+            # bundle-relative file -> SHA-256 of its bytes (which files: checked by load_bundle)
+            "sha256": {"type": "object", "additionalProperties": {
+                "type": "string", "pattern": "^[0-9a-f]{64}$",
+                "x-error": "must be a SHA-256 digest (64 lowercase hex digits)"}},
         }, ["schema", "hardware", "map", "memories", "registers"]),
     }
 
@@ -116,11 +122,20 @@ def _message(err: Any) -> str:
     return err.message
 
 
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    """Draft 2020-12 with a strict "integer": JSON Schema counts 1.0 as an integer, Python code that
+    slices or sizes with it does not, so a float is never an integer here."""
+    from jsonschema import Draft202012Validator, validators
+
+    strict = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool))
+    return validators.extend(Draft202012Validator, type_checker=strict)
+
+
 def validate(doc: Any, schema: dict[str, Any], where: str) -> None:
     """Raise AccelscopeError (one line: `where key.path: problem`) unless doc matches schema."""
-    from jsonschema import Draft202012Validator
-
-    errors = list(Draft202012Validator(schema).iter_errors(doc))
+    errors = list(_validator()(schema).iter_errors(doc))
     if not errors:
         return
     # the shallowest error first (a wrong section before its contents), then document order

@@ -118,10 +118,24 @@ def edit_manifest(d, fn):
      r"prog/0PROG_A:3: bad record '0001008'"),
     (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "0001000a", 1)),
      r"prog/0PROG_A:3: misaligned address 0x0001000a"),
+    # well-formed records that disagree with the images: the checksum catches them first ...
     (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "00050000", 1)),
-     r"prog/0PROG_A:3: address 0x00050000 is outside the bundle's map"),
+     r"prog/0PROG_A: checksum mismatch \(manifest.json says sha256 [0-9a-f]{16}\.\.\., the file has [0-9a-f]{16}"),
     (lambda d: (d / "prog" / "0PROG_D").write_text("12345678\n" + "".join((d / "prog" / "0PROG_D").read_text().splitlines(True)[1:])),
+     r"prog/0PROG_D: checksum mismatch"),
+    # ... and, where the manifest gives no checksum (a hand-made bundle), the comparison with the images
+    (lambda d: ((d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "00050000", 1)),
+                edit_manifest(d, lambda m: m.pop("sha256"))),
+     r"prog/0PROG_A:3: address 0x00050000 is outside the bundle's map"),
+    (lambda d: ((d / "prog" / "0PROG_D").write_text("12345678\n" + "".join((d / "prog" / "0PROG_D").read_text().splitlines(True)[1:])),
+                edit_manifest(d, lambda m: m["sha256"].pop("prog/0PROG_D"))),
      r"prog/0PROG_A:1: record \(0x00010000, 0x12345678\) differs from the images"),
+    (lambda d: edit_manifest(d, lambda m: m["sha256"].update({"extra.hex": "0" * 64})),
+     r"manifest.json sha256: 'extra.hex' is not a file of this bundle"),
+    (lambda d: edit_manifest(d, lambda m: m["sha256"].update({"act.hex": "0" * 63})),
+     r"manifest.json sha256.act.hex: '0+(\.\.\.)?: must be a SHA-256 digest"),
+    (lambda d: (d / "act.hex").write_text((d / "act.hex").read_text().upper()),
+     r"act.hex: checksum mismatch"),
 ])
 def test_malformed(bundle_dir, mutate, msg):
     mutate(bundle_dir)
@@ -165,3 +179,32 @@ def test_cli_prog_rewrite_and_check(bundle_dir, capsys):
     (bundle_dir / "act.hex").write_text("zz\n")
     assert main(["prog", "--check", str(bundle_dir)]) == 2
     assert "act.hex:1: bad hex word 'zz'" in capsys.readouterr().err
+
+
+def test_checksums_cover_every_file(bundle_dir):
+    import hashlib
+
+    meta = json.loads((bundle_dir / "manifest.json").read_text())
+    files = ["act.hex", "out.hex", "thr.hex", "prog/0PROG_A", "prog/0PROG_D"]
+    assert sorted(meta["sha256"]) == sorted(files)
+    for f in files:
+        assert meta["sha256"][f] == hashlib.sha256((bundle_dir / f).read_bytes()).hexdigest(), f
+
+
+def test_prog_rewrites_checksums_after_a_hand_edit(bundle_dir, capsys):
+    """Editing an image: its checksum rejects it (prog too) until its key is deleted; then prog
+    regenerates the records and writes every checksum again."""
+    from tb.cli import main
+
+    lines = (bundle_dir / "act.hex").read_text().splitlines()
+    lines[0] = "0123456789abcdef"
+    (bundle_dir / "act.hex").write_text("\n".join(lines) + "\n")
+    for argv in (["prog", "--check", str(bundle_dir)], ["prog", str(bundle_dir)]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith("accelscope: error: act.hex: checksum mismatch")
+    edit_manifest(bundle_dir, lambda m: m["sha256"].pop("act.hex"))
+    assert main(["prog", "--check", str(bundle_dir)]) == 2  # the old records differ from the edited image
+    assert main(["prog", str(bundle_dir)]) == 0
+    assert main(["prog", "--check", str(bundle_dir)]) == 0
+    meta = json.loads((bundle_dir / "manifest.json").read_text())
+    assert len(meta["sha256"]) == 5 and load_bundle(bundle_dir).images["act"][0].tolist() == [0x89abcdef, 0x01234567]

@@ -123,3 +123,26 @@ def test_compile_with_a_tap_firmware_file(tmp_path, capsys):
     assert main(["compile", MLP, "--out", str(tmp_path / "c"), "--tap-file", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"accelscope: error: {bad}:2:") and not (tmp_path / "c").exists()
+
+
+def test_replay_rejects_a_flipped_byte_by_checksum(mlp_bundle, capsys, monkeypatch):
+    """One flipped byte in prog/0PROG_D (still a well-formed record): the manifest's checksum names
+    the file, exit 2, one line, before any simulator starts and with nothing written."""
+    import tb.top.jobs
+
+    path, _ = mlp_bundle
+    started = []
+    monkeypatch.setattr(tb.top.jobs, "run_job", lambda *a, **k: started.append(a))
+    f = path / "prog" / "0PROG_D"
+    data = bytearray(f.read_bytes())
+    i = next(i for i in range(len(data) // 2, len(data)) if chr(data[i]).isdigit())
+    data[i] ^= 0x01  # '0' <-> '1', '2' <-> '3', ...: still 8 hex digits a line
+    f.write_bytes(bytes(data))
+    before = {p: p.read_bytes() for p in path.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(["replay", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("accelscope: error: prog/0PROG_D: checksum mismatch"), err
+    assert started == [] and not (path / "results.json").exists()
+    assert {p: p.read_bytes() for p in path.rglob("*") if p.is_file()} == before
+    assert main(["prog", "--check", str(path)]) == 2  # the same rule, without a simulator in reach

@@ -1,12 +1,14 @@
 """The compiled bundle: manifest.json + one hex image per memory + prog/0PROG_A, 0PROG_D.
 
 A bundle is validated whole before anything uses it (`load_bundle`): manifest
-schema and map, every image, and (when present) the PROG records. Errors name the
-file and line. Layout and rules: docs/bundle.md.
+schema and map, every image, and (when present) the PROG records, each file against
+the SHA-256 the manifest gives for it. Errors name the file and line. Layout and
+rules: docs/bundle.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +25,8 @@ MANIFEST = "manifest.json"
 PROG_DIR = "prog"
 PROG_A = "0PROG_A"
 PROG_D = "0PROG_D"
+SHA256 = "sha256"  # manifest key: bundle-relative file name -> SHA-256 (hex) of its bytes
+PROG_FILES = (f"{PROG_DIR}/{PROG_A}", f"{PROG_DIR}/{PROG_D}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Bundle:
     images: dict[str, np.ndarray]  # name -> (depth, chunks) uint32
     plan: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # model metadata, tap firmware, ...
+    digests: dict[str, str] = field(default_factory=dict)  # file -> SHA-256 of the bytes load_bundle checked
 
     # -- records -------------------------------------------------------------
     def records(self) -> list[tuple[int, int]]:
@@ -115,7 +120,7 @@ class Bundle:
         return None
 
     # -- files ---------------------------------------------------------------
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self, sha256: dict[str, str] | None = None) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "hardware": self.hardware,
@@ -124,7 +129,11 @@ class Bundle:
             "registers": [asdict(r) for r in self.registers],
             "plan": self.plan,
             **self.extra,
+            **({SHA256: sha256} if sha256 else {}),
         }
+
+    def manifest_text(self, sha256: dict[str, str]) -> str:
+        return json.dumps(self.manifest(sha256), indent=1) + "\n"
 
     def write(self, path: Path) -> None:
         """Write manifest, images and PROG files (validated first: nothing half-written on bad input)."""
@@ -138,13 +147,47 @@ class Bundle:
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise AccelscopeError(f"{path}: exists and is not an empty directory")
+        files = {m.file: format_image(self.images[m.name], m.width).encode() for m in self.memories}
+        files.update(zip(PROG_FILES, (t.encode() for t in prog_texts(self.records()))))
+        self.digests = {rel: sha256_hex(data) for rel, data in files.items()}
         # built in a temporary directory beside `path` and renamed into place
         with fileio.atomic_dir(path) as tmp:
-            for m in self.memories:
-                fileio.write_text(tmp / m.file, format_image(self.images[m.name], m.width))
-            fileio.write_text(tmp / MANIFEST, json.dumps(self.manifest(), indent=1) + "\n")
-            write_prog(tmp, self.records())
+            (tmp / PROG_DIR).mkdir()
+            fileio.write_files({tmp / rel: data for rel, data in files.items()})
+            fileio.write_text(tmp / MANIFEST, self.manifest_text(self.digests))
         self.path = path
+
+    def rewrite_prog(self, path: Path) -> list[tuple[int, int]]:
+        """`accelscope prog`: write prog/0PROG_A, 0PROG_D from the images and registers, and the
+        manifest with the checksums of the images (as load_bundle read them) and the new records.
+        All three are staged before any is renamed (pymodel/fileio.py)."""
+        check_prog_targets(path)
+        (path / PROG_DIR).mkdir(exist_ok=True)
+        recs = self.records()
+        prog = dict(zip(PROG_FILES, (t.encode() for t in prog_texts(recs))))
+        sums = {m.file: self.digests[m.file] for m in self.memories}
+        sums.update({rel: sha256_hex(data) for rel, data in prog.items()})
+        fileio.write_files({**{path / rel: data for rel, data in prog.items()},
+                            path / MANIFEST: self.manifest_text(sums).encode()})
+        self.digests = sums
+        return recs
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_checksum(path: Path, rel: str, sums: dict[str, str]) -> str:
+    """The SHA-256 of bundle file `rel`; an error unless it is the one the manifest gives (if any)."""
+    try:
+        got = sha256_hex((path / rel).read_bytes())
+    except OSError as e:
+        raise AccelscopeError(f"{rel}: cannot read ({e.strerror})") from None
+    want = sums.get(rel)
+    if want is not None and got != want:
+        raise AccelscopeError(f"{rel}: checksum mismatch ({MANIFEST} says sha256 {want[:16]}..., the file has "
+                              f"{got[:16]}...): the file was changed after the bundle was written")
+    return got
 
 
 def prog_texts(records: Sequence[tuple[int, int]]) -> tuple[str, str]:
@@ -154,7 +197,8 @@ def prog_texts(records: Sequence[tuple[int, int]]) -> tuple[str, str]:
 
 
 def write_prog(path: Path, records: Sequence[tuple[int, int]], subdir: bool = True) -> None:
-    """path/prog/0PROG_A and 0PROG_D (path/0PROG_A and 0PROG_D when not subdir)."""
+    """path/prog/0PROG_A and 0PROG_D (path/0PROG_A and 0PROG_D when not subdir). A bundle's
+    manifest checksums are not updated here: `Bundle.rewrite_prog` writes both."""
     prog = path / PROG_DIR if subdir else path
     check_prog_targets(path, subdir)
     prog.mkdir(parents=True, exist_ok=True)
@@ -299,17 +343,28 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     from pymodel.top.config import TopConfig
 
     TopConfig.from_hardware(hardware, MANIFEST)  # cross-field: a buildable accel_top (e.g. K and N divide)
-    images = {}
+    sums = meta.get(SHA256, {})
+    files = [m.file for m in memories] + list(PROG_FILES)
+    for rel in sums:
+        if rel not in files:
+            raise AccelscopeError(f"{MANIFEST} {SHA256}: {rel!r} is not a file of this bundle "
+                                  f"(its memories' files, {', '.join(PROG_FILES)})")
+    # each file: its syntax first (file:line errors), then its checksum, then what it means
+    images, digests = {}, {}
     for m in memories:
         img = read_image(path / m.file, m.width, m.file)
         if img.shape[0] != m.depth:
             raise AccelscopeError(f"{m.file}: {img.shape[0]} words, but {MANIFEST} says depth {m.depth}")
+        digests[m.file] = verify_checksum(path, m.file, sums)
         images[m.name] = img
-    known = {"schema", "hardware", "map", "memories", "registers", "plan"}
+    known = {"schema", "hardware", "map", "memories", "registers", "plan", SHA256}
     bundle = Bundle(path, hardware, regions, memories, registers, images,
-                    meta.get("plan", {}), {k: v for k, v in meta.items() if k not in known})
+                    meta.get("plan", {}), {k: v for k, v in meta.items() if k not in known}, digests)
     if check_prog:
-        check_records(bundle, read_prog(path))
+        records = read_prog(path)
+        for rel in PROG_FILES:
+            digests[rel] = verify_checksum(path, rel, sums)
+        check_records(bundle, records)
     return bundle
 
 

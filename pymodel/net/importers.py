@@ -101,10 +101,7 @@ def _json_layer(i: int, entry: Any, weights: Any, where_file: str) -> Layer:
 def load_json(path: str | Path) -> Network:
     """Read a JSON layer list and the npz it names (relative to the JSON file; no pickles)."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise AccelscopeError(f"{path}: {err}") from None
+    doc = fileio.read_json(path, "network file")  # one error line: missing, not UTF-8, not JSON (file:line)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
         raise AccelscopeError(f"{path}: not an {FORMAT} version {VERSION} file (\"format\"/\"version\" keys)")
     for key, typ in (("input_shape", list), ("weights", str), ("layers", list)):
@@ -112,10 +109,14 @@ def load_json(path: str | Path) -> Network:
             raise AccelscopeError(f"{path}: \"{key}\" must be a {typ.__name__}")
     npz = path.parent / doc["weights"]
     try:
-        with np.load(npz, allow_pickle=False) as weights:
-            layers = tuple(_json_layer(i, e, weights, str(path)) for i, e in enumerate(doc["layers"]))
-    except (OSError, ValueError) as err:
-        raise AccelscopeError(f"{path}: weights {npz}: {err}") from None
+        with fileio.quiet_npy_headers():
+            weights = np.load(npz, allow_pickle=False)
+            if not isinstance(weights, np.lib.npyio.NpzFile):
+                raise AccelscopeError(f"{path}: weights {npz}: a plain .npy array, not an .npz archive")
+            with weights:  # members are read (and may turn out damaged) as the layers use them
+                layers = tuple(_json_layer(i, e, weights, str(path)) for i, e in enumerate(doc["layers"]))
+    except fileio.NPY_ERRORS as err:  # empty, not a zip, a damaged member
+        raise AccelscopeError(f"{path}: weights {npz}: {err or type(err).__name__}") from None
     return _network(layers, doc["input_shape"], str(path))
 
 
@@ -149,8 +150,7 @@ class _OnnxReader:
         self.onnx = onnx
         self.source = source
         self.graph = model.graph
-        self.consts: dict[str, np.ndarray] = {t.name: onnx.numpy_helper.to_array(t)
-                                              for t in self.graph.initializer}
+        self.consts: dict[str, np.ndarray] = {t.name: self.array(t) for t in self.graph.initializer}
         inputs = [v for v in self.graph.input if v.name not in self.consts]
         if len(inputs) != 1:
             self.fail(f"expected one data input, found {[v.name for v in inputs]}")
@@ -168,6 +168,13 @@ class _OnnxReader:
         # ONNX nodes, not layers: a graph's node i is not layer i once Add/BatchNorm/Dropout are merged
         at = f"{self.source}: " + (f"ONNX node {i} ({op}): " if i is not None else "")
         raise AccelscopeError(at + msg)
+
+    def array(self, tensor: Any, i: int | None = None, op: str = "") -> np.ndarray:
+        try:
+            return self.onnx.numpy_helper.to_array(tensor)
+        except Exception as err:  # a damaged tensor: data size, type, ... (onnx raises various types)
+            self.fail(f"tensor {tensor.name!r}: cannot read its data ({err})", i, op)
+            raise  # unreachable: fail raises
 
     def input_shape(self) -> tuple[int, ...]:
         dims = self.input.type.tensor_type.shape.dim
@@ -202,17 +209,24 @@ class _OnnxReader:
                 value = self.attrs(node).get("value")
                 if value is None:
                     self.fail("only Constant nodes with a tensor 'value' are supported", i, op)
-                self.consts[node.output[0]] = self.onnx.numpy_helper.to_array(value)
+                self.consts[node.output[0]] = self.array(value, i, op)
                 continue
             if op not in _ONNX_OPS and op != "MatMul":
                 self.fail(f"unsupported; supported: {ONNX_SUPPORTED}", i, op)
             if not node.input or node.input[0] != cur:
                 self.fail(f"input {list(node.input)} does not start with the previous layer's output {cur!r} "
                           "(only sequential graphs are supported)", i, op)
-            if op == "MatMul":
-                layer, skip = self.matmul(i, node, nodes[i + 1] if i + 1 < len(nodes) else None)
-            else:
-                layer = _ONNX_OPS[op](self, i, node, self.attrs(node))
+            try:
+                if op == "MatMul":
+                    layer, skip = self.matmul(i, node, nodes[i + 1] if i + 1 < len(nodes) else None)
+                else:
+                    layer = _ONNX_OPS[op](self, i, node, self.attrs(node))
+            except (AccelscopeError, TypeError, ValueError) as err:  # the layer's own checks, as for JSON
+                if isinstance(err, AccelscopeError) and str(err).startswith(f"{self.source}: "):
+                    raise
+                self.fail(str(err), i, op)
+            except IndexError:  # a handler asked for an input the node does not have
+                self.fail(f"too few inputs {list(node.input)}", i, op)
             if layers and isinstance(layers[-1], Softmax) and layer is not None:
                 self.fail("Softmax is only supported as the final layer", self.layer_nodes[-1], "Softmax")
             last = nodes[i + 1] if skip else node
@@ -251,9 +265,10 @@ def _onnx_gemm(r: _OnnxReader, i: int, node: Any, a: dict[str, Any]) -> Layer:
         r.fail("transA=1 unsupported", i, "Gemm")
     w = r.const(node.input[1], i, "Gemm").astype(np.float64)
     w = w if a.get("transB", 0) else w.T  # -> (out, in)
-    w = w * a.get("alpha", 1.0)
-    b = (r.const(node.input[2], i, "Gemm").reshape(-1) * a.get("beta", 1.0) if len(node.input) > 2 and node.input[2]
-         else np.zeros(w.shape[0]))
+    with np.errstate(all="ignore"):  # an infinite or NaN product is Linear's error, not a warning
+        w = w * a.get("alpha", 1.0)
+        b = (r.const(node.input[2], i, "Gemm").reshape(-1) * a.get("beta", 1.0) if len(node.input) > 2
+             and node.input[2] else np.zeros(w.shape[0]))
     return Linear(w, np.broadcast_to(b, (w.shape[0],)))
 
 

@@ -18,6 +18,8 @@ Shape = tuple[int, ...]
 
 
 def _array(value: object, name: str, ndim: int) -> np.ndarray:
+    if np.asarray(value).dtype.kind not in "biuf":  # complex, strings, dates: no silent cast to float32
+        raise AccelscopeError(f"{name}: expected real numbers, got dtype {np.asarray(value).dtype}")
     arr = np.array(value, dtype=np.float32)  # a copy, never a view of the caller's data
     if arr.ndim != ndim:
         raise AccelscopeError(f"{name}: expected {ndim} dimensions, got shape {arr.shape}")
@@ -201,7 +203,11 @@ class Network:
 
     def __post_init__(self) -> None:
         _set(self, "layers", tuple(self.layers))
-        shape = tuple(int(d) for d in self.input_shape)
+        dims = tuple(self.input_shape)
+        if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+            raise AccelscopeError(f"network input shape {self.input_shape}: expected (F,) or (C, H, W), "
+                                  f"positive integers")
+        shape = tuple(int(d) for d in dims)
         if len(shape) not in (1, 3) or min(shape, default=0) < 1:
             raise AccelscopeError(f"network input shape {self.input_shape}: expected (F,) or (C, H, W), positive")
         _set(self, "input_shape", shape)

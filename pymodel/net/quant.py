@@ -195,7 +195,12 @@ def _lower_full(net: Network, calib: np.ndarray, mult_bits: int, percentile: flo
         plan.append(["gemm" if isinstance(layer, (Linear, Conv2d)) else "host", i, False])
     last_gemm = max(j for j, p in enumerate(plan) if p[0] == "gemm")
     # 2. calibration on the float network
-    acts = forward(net, calib, trace=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the error below, not a warning
+        acts = forward(net, calib, trace=True)
+    for i, act in enumerate(acts):
+        if not np.all(np.isfinite(act)):
+            raise AccelscopeError(f"calibration: {where(i, net.layers[i].kind)} overflows float32 on the "
+                                  f"calibration batch (input values up to {float(np.abs(calib).max()):.3g})")
     s_x = _amax(calib, percentile)
     steps: list[Step] = [Quantize(s_x)]
     for j, (kind, i, relu) in enumerate(plan):

@@ -2,7 +2,8 @@
 //   wire job_ready;     the block can take a job (LeBug: not clearing)
 //   wire job_run_done;  the RUN phase is over (stimulus played and idle; accelerator done)
 // Provides the APB bus to connect to the DUT
-// (psel, penable, pwrite, paddr, pwdata <- prdata, pready, pslverr), the job's
+// (psel, penable, pwrite, paddr, pwdata <- prdata, pready, pslverr: apb_host's, or the raw_*
+// ports while raw_en is high), the job's
 // one-cycle phase strobes job_load_go / job_run_go / job_dump_go, the block's header
 // words job_hdr (word 8 of job.hex at bits 31:0), and job_dir, the +JOB_DIR string.
     localparam HDR_WORDS  = 32;
@@ -11,6 +12,9 @@
     wire                        psel, penable, pwrite, pready, pslverr;
     wire [APB_ADDR_W-1:0]       paddr;
     wire [31:0]                 pwdata, prdata;
+    wire                        m_psel, m_penable, m_pwrite;  // apb_host's bus
+    wire [APB_ADDR_W-1:0]       m_paddr;
+    wire [31:0]                 m_pwdata;
     wire                        eng_valid, eng_write, eng_active, req_ready, rsp_valid, rsp_err;
     wire [APB_ADDR_W-1:0]       eng_addr;
     wire [31:0]                 eng_wdata, rsp_rdata;
@@ -32,13 +36,20 @@
     assign host_rdata = rsp_rdata;
     assign host_err   = rsp_err;
 
+    // the DUT's APB inputs: apb_host's, or cocotb's raw override (harness_ports.vh)
+    assign psel    = raw_en ? raw_psel    : m_psel;
+    assign penable = raw_en ? raw_penable : m_penable;
+    assign pwrite  = raw_en ? raw_pwrite  : m_pwrite;
+    assign paddr   = raw_en ? raw_paddr   : m_paddr;
+    assign pwdata  = raw_en ? raw_pwdata  : m_pwdata;
+
     apb_host #(.ADDR_W(APB_ADDR_W)) u_apb (
         .clk(clk), .rst_n(rst_n),
         .req_valid(eng_active ? eng_valid : host_valid), .req_ready(req_ready),
         .req_write(eng_active ? eng_write : host_write), .req_addr(eng_active ? eng_addr : host_addr),
         .req_wdata(eng_active ? eng_wdata : host_wdata),
         .rsp_valid(rsp_valid), .rsp_rdata(rsp_rdata), .rsp_err(rsp_err),
-        .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr), .pwdata(pwdata),
+        .psel(m_psel), .penable(m_penable), .pwrite(m_pwrite), .paddr(m_paddr), .pwdata(m_pwdata),
         .prdata(prdata), .pready(pready), .pslverr(pslverr)
     );
 

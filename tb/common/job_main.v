@@ -4,6 +4,12 @@
 //   -DHARNESS=<block>_harness  -DHARNESS_PARAMS=.N(8),.M(4),...
 // +JOB_DIR=<dir> names the job (tb/common/job_engine.v). Exit: $finish when the job is
 // done; the job's own timeout ends a run that hangs (job_out.hex says which).
+// A harness with inputs beyond harness_ports.vh defines HARNESS_TIES at its end: the
+// connections that tie them off here (e.g. LeBug's raw stream override), each with a
+// leading comma.
+`ifndef HARNESS_TIES
+`define HARNESS_TIES
+`endif
 `default_nettype none
 module job_main;
     reg  clk;
@@ -24,7 +30,9 @@ module job_main;
         .clk(clk), .rst_n(rst_n),
         .host_valid(1'b0), .host_ready(host_ready), .host_write(1'b0), .host_addr('0), .host_wdata(32'd0),
         .host_rsp(host_rsp), .host_rdata(host_rdata), .host_err(host_err),
-        .job_go(job_go), .job_done(job_done)
+        .job_go(job_go), .job_done(job_done),
+        .raw_en(1'b0), .raw_psel(1'b0), .raw_penable(1'b0), .raw_pwrite(1'b0), .raw_paddr('0), .raw_pwdata(32'd0)
+        `HARNESS_TIES
     );
 
     // the reset of HarnessTB.reset(): low for 3 rising edges, then the job

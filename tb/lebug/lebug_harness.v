@@ -8,6 +8,9 @@
 //   header word 8  number of vectors
 // RUN: the player waits until LeBug is idle (its cache clear done), presents every
 // vector, and the phase ends when the last one was pushed and LeBug is idle again.
+// raw_in_*: while raw_in_en is high LeBug's stream inputs come from cocotb instead
+// (tb/common/harness.py RawStream; the fault tests drive X or garbage on in_data and
+// in_eof while in_valid is low); the player must be idle then (a job of 0 vectors).
 `default_nettype none
 module lebug_harness #(
     parameter N           = 8,      // lanes
@@ -24,6 +27,11 @@ module lebug_harness #(
     parameter APB_ADDR_W  = 20      // LeBug's APB address width
 ) (
 `include "harness_ports.vh"
+    ,
+    input  wire                raw_in_en,
+    input  wire                raw_in_valid,
+    input  wire [1:0]          raw_in_eof,
+    input  wire [N*DATA_W-1:0] raw_in_data
 );
     wire job_ready;
     wire job_run_done;
@@ -88,13 +96,18 @@ module lebug_harness #(
         end
     end
 
+    // LeBug's stream inputs: the player's, or cocotb's raw override
+    wire                dut_in_valid = raw_in_en ? raw_in_valid : present;
+    wire [1:0]          dut_in_eof   = raw_in_en ? raw_in_eof : eof;
+    wire [N*DATA_W-1:0] dut_in_data  = raw_in_en ? raw_in_data : stim_data[idx];
+
     lebug #(
         .N(N), .M(M), .DATA_W(DATA_W), .FRAC_W(FRAC_W), .IB_DEPTH(IB_DEPTH), .FU_ROWS(FU_ROWS),
         .CACHE_DEPTH(CACHE_DEPTH), .TB_DEPTH(TB_DEPTH), .MAX_CHAINS(MAX_CHAINS),
         .VSRU_FIRST(VSRU_FIRST), .APB_ADDR_W(APB_ADDR_W)
     ) dut (
         .clk(clk), .rst_n(rst_n),
-        .in_valid(present), .in_ready(in_ready), .in_eof(eof), .in_data(stim_data[idx]),
+        .in_valid(dut_in_valid), .in_ready(in_ready), .in_eof(dut_in_eof), .in_data(dut_in_data),
         .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
         .pwdata(pwdata), .prdata(prdata), .pready(pready), .pslverr(pslverr),
         .idle(idle)
@@ -121,4 +134,6 @@ module lebug_harness #(
     endgenerate
     /* verilator lint_on UNUSEDSIGNAL */
 endmodule
+// the inputs beyond harness_ports.vh, tied off by tb/common/job_main.v
+`define HARNESS_TIES , .raw_in_en(1'b0), .raw_in_valid(1'b0), .raw_in_eof(2'b00), .raw_in_data('0)
 `default_nettype wire

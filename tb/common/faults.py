@@ -1,0 +1,294 @@
+"""Faults in simulation, shared by the blocks' fault tests (tb/<block>/test_<block>_faults.py;
+docs/verification.md, "Faults"):
+
+- XWatch: every output of the DUT is 0 or 1 in every bit at every clock edge (PRDATA: in
+  read access phases); Icarus is 4-state, on Verilator the check holds trivially and the
+  bit-exact runs carry the test.
+- junk_during_run: X or garbage on the idle APB while a harness job is in its RUN phase.
+- reset_during: start a harness job and pull reset in the middle of it.
+- protocol_faults: malformed APB on the raw bus (access without setup, PSEL dropped
+  mid-transfer, back-to-back transfers, writes to read-only registers), each followed by
+  a read-back of every listed register against the documented effect.
+- assert_regs: whole register sets compared, the first difference named by its address.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from pymodel.compare import MismatchError
+from tb.common.harness import HarnessTB, Junk
+from tb.job import Job, write_job
+
+
+def seed_from(env_value: str | None) -> int:
+    import cocotb
+
+    return int(env_value) if env_value else int(cocotb.RANDOM_SEED) % (1 << 32)
+
+
+def assert_regs(name: str, addrs: Sequence[int], expected: Sequence[int], actual: Sequence[int]) -> None:
+    """Whole register sets equal (32-bit words); else the count and the first differing address."""
+    want = np.asarray(expected, dtype=np.int64) & 0xFFFFFFFF
+    got = np.asarray(actual, dtype=np.int64) & 0xFFFFFFFF
+    if want.shape != got.shape:
+        raise MismatchError(f"{name}: {got.shape[0]} words read, expected {want.shape[0]}")
+    bad = np.flatnonzero(want != got)
+    if bad.size:
+        i = int(bad[0])
+        raise MismatchError(f"{name}: {bad.size} of {len(addrs)} registers differ; first at {addrs[i]:#x}: "
+                            f"expected {int(want[i]):#010x}, actual {int(got[i]):#010x}")
+
+
+async def read_regs(tb: HarnessTB, addrs: Sequence[int]) -> list[int]:
+    """Every address read by the job engine (apb_host, not the raw bus under test); the job
+    waits until the block can take it (LeBug: its clear is over)."""
+    res = await tb.run_job(Job(reads=list(addrs), run=False, timeout=20_000 + 8 * len(addrs)))
+    return [int(v) for v in res.reads]
+
+
+class XWatch:
+    """Checks, at every rising and falling clock edge (ReadOnly phase), that each watched
+    signal is fully resolvable (no X or Z bit). `names` are harness-level signals wired to
+    the DUT's output ports. PRDATA is checked at every edge like the rest; with
+    XWATCH_PRDATA=read only where a master samples it, the access phase of a read (PSEL,
+    PENABLE, !PWRITE; APB3 leaves it undefined otherwise; an X elsewhere is then counted in
+    prdata_idle_x and logged). check() raises with the first offender; `samples` counts the checks made."""
+
+    def __init__(self, dut: Any, names: Sequence[str]) -> None:
+        import os
+
+        self.dut = dut
+        self.handles = {n: getattr(dut, n) for n in names if n != "prdata"}
+        self.prdata = dut.prdata if "prdata" in names else None
+        self.strict_prdata = os.environ.get("XWATCH_PRDATA", "always") == "always"
+        self.samples = 0
+        self.bad = 0
+        self.prdata_idle_x = 0
+        self.first: str | None = None
+        self.first_idle: str | None = None
+        self._task: Any = None
+
+    def start(self) -> "XWatch":
+        import cocotb
+
+        self._task = cocotb.start_soon(self._run())
+        return self
+
+    def _read_access(self) -> bool:
+        d = self.dut
+        return str(d.psel.value) == "1" and str(d.penable.value) == "1" and str(d.pwrite.value) == "0"
+
+    async def _run(self) -> None:
+        from cocotb.simtime import get_sim_time
+        from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+        while True:
+            for edge in (RisingEdge, FallingEdge):
+                await edge(self.dut.clk)
+                await ReadOnly()
+                self.samples += 1
+                for name, h in self.handles.items():
+                    v = h.value
+                    if not v.is_resolvable:
+                        self.bad += 1
+                        if self.first is None:
+                            self.first = f"{name} = {v} at {get_sim_time('ns')} ns"
+                if self.prdata is not None:
+                    v = self.prdata.value
+                    if not v.is_resolvable:
+                        where = f"prdata = {v} at {get_sim_time('ns')} ns"
+                        if self.strict_prdata or self._read_access():
+                            self.bad += 1
+                            self.first = self.first or where
+                        else:
+                            self.prdata_idle_x += 1
+                            self.first_idle = self.first_idle or where
+
+    def check(self, what: str) -> None:
+        if self.prdata_idle_x:
+            self.dut._log.warning("%s: PRDATA not 0/1 outside read access phases in %d samples (first: %s)",
+                                  what, self.prdata_idle_x, self.first_idle)
+        if self.first is not None:
+            raise MismatchError(f"{what}: a DUT output was not 0/1 in {self.bad} samples; first: {self.first}")
+        if not self.samples:
+            raise AssertionError(f"{what}: the X watch never ran")
+
+    def stop(self, what: str) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.check(what)
+
+
+async def reset_during(tb: HarnessTB, job: Job, when: Callable[[], bool], limit: int = 100_000) -> int:
+    """Start `job` and, at the first falling edge where when() holds, pull rst_n low for three
+    rising edges (HarnessTB.reset) with job_go low; returns the cycles from job_go to the reset.
+    Fails if the job finished first or when() never held within `limit` cycles."""
+    from cocotb.triggers import FallingEdge
+
+    dut = tb.dut
+    write_job(tb.dir, job)
+    dut.job_go.value = 1
+    for n in range(limit):
+        await FallingEdge(dut.clk)
+        if int(dut.job_done.value):
+            raise AssertionError(f"the job finished after {n} cycles, before the reset point")
+        if when():
+            dut.job_go.value = 0
+            await tb.reset()
+            return n
+    raise AssertionError(f"the reset point was not reached in {limit} cycles")
+
+
+TEST_TIMEOUT_MS = 2  # simulated time per fault test (they take 0.2 ms or less): a hang fails
+S_RUN = 5  # tb/common/job_engine.v: the RUN phase (the engine leaves the APB idle)
+
+
+async def junk_during_run(tb: HarnessTB, junk: Junk) -> int:
+    """Wait for the job engine's RUN phase, then hold the DUT's APB idle with junk on
+    pwrite/paddr/pwdata (RawApb) until RUN ends; returns the cycles held. Start it next to
+    tb.run_job(job)."""
+    from cocotb.triggers import FallingEdge
+
+    state = tb.dut.u_job.state
+    while int(state.value) != S_RUN:
+        await FallingEdge(tb.dut.clk)
+    await tb.raw.start(junk)
+    return await tb.raw.idle_while(lambda: int(state.value) == S_RUN, limit=200_000)
+
+
+@dataclass
+class ApbMap:
+    """What protocol_faults needs to know about one block, as seen through one APB window.
+
+    rw        a plain read-write register: every value from `values` reads back, no side effect
+    values    draws a legal value for rw
+    other     another readable register of the block (read between transfers to rw)
+    ro        read-only registers (a write answers PSLVERR and changes nothing)
+    snapshot  every address read back after each case (must hold rw, other and ro)
+    """
+    name: str
+    rw: int
+    values: Callable[[random.Random], int]
+    other: int
+    ro: Sequence[int]
+    snapshot: Sequence[int]
+
+
+async def protocol_faults(tb: HarnessTB, m: ApbMap, rng: random.Random, junk: Junk) -> None:
+    """The four APB protocol errors on the raw bus, each followed by a read-back (job engine) of
+    every snapshot register against the documented effect (docs/<block>.md, "APB protocol
+    errors"); PSLVERR and the read data of each cycle are checked on the way.
+
+    1. access phase without a setup phase (after an idle cycle, PENABLE held after a completed
+       transfer, PSEL rising with PENABLE high): ignored, PSLVERR
+    2. PSEL dropped after the setup phase (PENABLE low or high; the transfer's pins held or
+       junk): no effect, no PSLVERR
+    3. back-to-back transfers, PSEL high throughout: each one as if alone
+    4. writes to read-only registers: PSLVERR, nothing changes
+    """
+    raw = tb.raw
+    addrs = list(m.snapshot)
+    for a in (m.rw, m.other, *m.ro):
+        if a not in addrs:
+            raise ValueError(f"{m.name}: {a:#x} is not in the snapshot")
+    regs = dict(zip(addrs, await read_regs(tb, addrs)))
+
+    used = {regs[m.rw]}
+
+    def fresh() -> int:
+        """A legal rw value not used before in this sequence (so every write is visible)."""
+        while True:
+            v = m.values(rng) & 0xFFFFFFFF
+            if v not in used:
+                used.add(v)
+                return v
+
+    async def compare(case: str) -> None:
+        assert_regs(f"{m.name}: after {case}", addrs, [regs[a] for a in addrs], await read_regs(tb, addrs))
+        tb.log.info("%s: %s: %d registers as documented", m.name, case, len(addrs))
+
+    def no_err(cycles: Sequence[Any], case: str) -> None:
+        for i, c in enumerate(cycles):
+            if c.err():
+                raise MismatchError(f"{m.name}: {case}: PSLVERR in cycle {i}")
+
+    # 1. access phase without setup: ignored, PSLVERR
+    case = "access without setup"
+    await raw.start(junk)
+    no_err(await raw.idle(2), case)
+    stray: list[tuple[str, Any]] = []
+    stray.append((f"write {m.rw:#x} after an idle cycle", await raw.access(True, m.rw, fresh())))
+    no_err(await raw.idle(1), case)
+    stray.append((f"read {m.rw:#x} after an idle cycle", await raw.access(False, m.rw)))
+    for ro in m.ro[:2]:
+        no_err(await raw.idle(1), case)
+        stray.append((f"write to read-only {ro:#x}", await raw.access(True, ro, rng.getrandbits(32))))
+    v1, v2 = fresh(), fresh()
+    no_err([await raw.setup(True, m.rw, v1), await raw.access(True, m.rw, v1)], case)  # a legal write of v1
+    regs[m.rw] = v1
+    stray.append((f"write {m.rw:#x} <- {v2:#x}: PENABLE held after a completed write",
+                  await raw.access(True, m.rw, v2)))
+    data, err = await raw.transfer(False, m.rw)  # back to a setup phase: legal again
+    if err or data != v1:
+        raise MismatchError(f"{m.name}: {case}: read {m.rw:#x} after the held access: {data:#x} (PSLVERR {err}), "
+                            f"expected {v1:#x}")
+    stray.append((f"read {m.rw:#x}: PENABLE held after a completed read", await raw.access(False, m.rw)))
+    no_err([await raw.cycle(0, 1)], case)  # PENABLE without PSEL: nothing
+    stray.append((f"write {m.rw:#x}: PSEL rises with PENABLE high", await raw.access(True, m.rw, v2)))
+    for what, got in stray:
+        if not got.err():
+            raise MismatchError(f"{m.name}: {case}: {what} answered no PSLVERR; documented: ignored, PSLVERR")
+    no_err(await raw.idle(2), case)
+    await raw.stop()
+    await compare(case)
+
+    # 2. PSEL dropped mid-transfer
+    case = "PSEL dropped after setup"
+    await raw.start(junk)
+    for penable in (0, 1):
+        for pins in (True, False):  # the write's pwrite/paddr/pwdata held, or junk, while PSEL is low
+            v = fresh()
+            no_err([await raw.setup(True, m.rw, v), await raw.cycle(0, penable, 1, m.rw, v, pins=pins)], case)
+            no_err(await raw.idle(1), case)
+    no_err([await raw.setup(True, m.ro[0], rng.getrandbits(32)), await raw.cycle(0, 1)], case)
+    no_err([await raw.setup(False, m.rw), await raw.cycle(0, 1, 0, m.rw, pins=True)], case)
+    no_err(await raw.idle(2), case)
+    await raw.stop()
+    await compare(case)
+
+    # 3. back-to-back transfers: PSEL high from the first setup to the last access
+    case = "back-to-back transfers"
+    v4, v5 = fresh(), fresh()
+    ops: list[tuple[bool, int, int, int | None, bool]] = [  # write, addr, wdata, expected read, PSLVERR
+        (True, m.rw, v4, None, False), (False, m.rw, 0, v4, False), (True, m.rw, v5, None, False),
+        (False, m.rw, 0, v5, False), (False, m.other, 0, regs[m.other], False),
+        (True, m.ro[0], rng.getrandbits(32), None, True), (False, m.rw, 0, v5, False),
+        (False, m.ro[0], 0, regs[m.ro[0]], False)]
+    await raw.start(junk)
+    for i, (write, addr, wdata, want, want_err) in enumerate(ops):
+        data, err = await raw.transfer(write, addr, wdata)
+        if err != want_err or (want is not None and data != want):
+            raise MismatchError(f"{m.name}: {case}: transfer {i} ({'write' if write else 'read'} {addr:#x}) "
+                                f"answered {data:#x} PSLVERR {err}, expected "
+                                f"{'-' if want is None else hex(want)} PSLVERR {want_err}")
+    no_err(await raw.idle(2), case)
+    await raw.stop()
+    regs[m.rw] = v5
+    await compare(case)
+
+    # 4. writes to read-only registers
+    case = "writes to read-only registers"
+    await raw.start(junk)
+    for ro in m.ro:
+        _, err = await raw.transfer(True, ro, rng.getrandbits(32))
+        if not err:
+            raise MismatchError(f"{m.name}: {case}: write to {ro:#x} without PSLVERR")
+        no_err(await raw.idle(1), case)
+    await raw.stop()
+    await compare(case)

@@ -1,0 +1,160 @@
+"""Faults in simulation on rtl/systolic (docs/verification.md, "Faults"): reset in the middle
+of a GEMM, X (Icarus) or garbage (Verilator) on the APB inputs whenever PSEL is low, and
+malformed APB on the raw bus. cocotb tests on the K=8 regression build
+(tb/systolic/test_systolic.py), plus the pytest runner for both simulators.
+
+Every test watches every output of the block (prdata, pready, pslverr, out_valid, out_eof,
+out_data, busy, done) for X at each clock edge, compares whole register sets, and ends with
+(or is) a run compared with pymodel.systolic.model bit for bit (every touched scratchpad
+word, stream row, counter and STATUS). The seed is logged; rerun with SYSTOLIC_SEED=<seed>.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pymodel.compare import MismatchError
+from pymodel.systolic import regmap as R
+from pymodel.systolic import regs as RDL
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.job import mismatches
+from pymodel.systolic.model import run
+from pymodel.systolic.randjob import random_layers
+from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, junk_during_run, protocol_faults,
+                              read_regs, reset_during, seed_from)
+from tb.common.harness import Junk
+from tb.runner import run_regression, sims_under_test
+from tb.systolic.jobs import BLOCK, systolic_job
+from tb.systolic.test_systolic import TB
+
+CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
+OUTPUTS = ("prdata", "pready", "pslverr", "out_valid", "out_eof", "out_data", "busy", "done")
+FAULT_K = 8  # the one build the fault tests use, per simulator
+
+
+def reset_values(cfg: SystolicConfig, base: int = 0) -> dict[int, int]:
+    """Every register after reset: the documented reset values (rtl/systolic/systolic.rdl,
+    docs/regs/systolic.md: STATUS and the counters 0, NUM_DESC 1, CTRL reads 0) and the
+    parameter words."""
+    regs = {RDL.ADDR[name]: value for name, value in RDL.RESET.items()}
+    regs.update({R.REG_PARAMS0: R.params0(cfg), R.REG_PARAMS1: R.params1(cfg)})
+    return {base + a: v for a, v in sorted(regs.items())}
+
+
+def memory_words(cfg: SystolicConfig, words: int = 2, base: int = 0) -> list[int]:
+    """Every chunk of the first `words` words of the command memory and each scratchpad."""
+    return [base + R.word_addr(cfg, name, w, c) for name in R.BASE for w in range(words)
+            for c in range(R.chunks(cfg, name))]
+
+
+def apb_map(cfg: SystolicConfig, base: int = 0) -> ApbMap:
+    """The systolic block as protocol_faults sees it: NUM_DESC the plain RW register (1..CMD_DEPTH),
+    ID the other; the registers and the first words of every memory are compared."""
+    ro = [base + a for a in (R.REG_ID, R.REG_PARAMS0, R.REG_PARAMS1, R.REG_STATUS, *R.COUNTER_REGS.values())]
+    return ApbMap(f"systolic@{base:#x}", base + R.REG_NUM_DESC, lambda rng: rng.randint(1, cfg.CMD_DEPTH),
+                  base + R.REG_ID, ro, list(reset_values(cfg, base)) + memory_words(cfg, base=base))
+
+
+def long_layers(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Any], dict[str, np.ndarray]]:
+    """Two layers, the first several hundred cycles long (3 x 3 tiles of 4K rows)."""
+    K = cfg.K
+    return random_layers(cfg, rng, 2, 2 * K, shapes=[(4 * K, 2 * K + 3, 2 * K + 1), (K + 2, K, K - 1)])
+
+
+async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator, random.Random, XWatch]:
+    """Log the seed, reset, start the X watch; the TB, numpy and Python generators and the watch."""
+    seed = seed_from(os.environ.get("SYSTOLIC_SEED"))
+    dut._log.info("seed %d (rerun with SYSTOLIC_SEED=%d)", seed, seed)
+    tb = TB(dut, CFG)
+    await tb.reset()
+    return (tb, np.random.default_rng([seed, salt, CFG.K]), random.Random(seed * 1000 + salt),
+            XWatch(dut, OUTPUTS).start())
+
+
+# --------------------------------------------------------------------------
+# cocotb tests (names do not start with test_: pytest collects only the runner)
+# --------------------------------------------------------------------------
+try:
+    import cocotb
+
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def reset_mid_gemm(dut: Any) -> None:
+        """Reset while the first of two GEMMs streams rows: the outputs and every register read
+        their reset values, and the same job then matches the model bit for bit."""
+        tb, rng, _, watch = await _start(dut, 1)
+        descs, images = long_layers(CFG, rng)
+        rows = [0]
+        at = int(rng.integers(2, 4 * CFG.K - 2))
+
+        def when() -> bool:
+            rows[0] += int(dut.out_valid.value)
+            return int(dut.busy.value) == 1 and rows[0] >= at
+
+        n = await reset_during(tb, systolic_job(CFG, descs, images), when)
+        tb.log.info("reset after %d cycles, %d output rows", n, rows[0])
+        outs = {name: int(getattr(dut, name).value) for name in ("busy", "done", "out_valid", "out_eof", "out_data")}
+        if any(outs.values()):
+            raise MismatchError(f"outputs right after reset {outs}; documented: all 0")
+        want = reset_values(CFG)
+        assert_regs("systolic after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
+        await tb.run_and_check("the job after the reset", descs, images)
+        watch.stop("reset mid-GEMM")
+
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def x_on_idle_inputs(dut: Any) -> None:
+        """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the
+        block idle and then through a whole GEMM: no output goes X and the job matches the model."""
+        tb, rng, prng, watch = await _start(dut, 2)
+        junk = Junk(prng)
+        await tb.raw.start(junk)
+        await tb.raw.idle(50)
+        await tb.raw.stop()
+        descs, images = long_layers(CFG, rng)
+        exp = run(CFG, descs, images)
+        held = cocotb.start_soon(junk_during_run(tb, junk))
+        hw = await tb.run(systolic_job(CFG, descs, images))
+        cycles = await held
+        problems = mismatches(exp, hw)
+        if problems:
+            raise MismatchError("; ".join(problems))
+        tb.log.info("%d stream rows with %s on the idle APB for the %d RUN cycles: match", len(hw.stream),
+                    "X" if junk.use_x else "garbage", cycles)
+        if cycles < hw.job.run_cycles - 2:
+            raise AssertionError(f"the bus carried junk for {cycles} of {hw.job.run_cycles} RUN cycles")
+        watch.stop("X on idle inputs")
+
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def apb_protocol_errors(dut: Any) -> None:
+        """Access without setup, PSEL dropped, back-to-back transfers and read-only writes on the
+        raw bus after a GEMM: only the documented effects (docs/systolic.md), then a job matches."""
+        tb, rng, prng, watch = await _start(dut, 3)
+        descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
+        await tb.run_and_check("the job before", descs, images)
+        await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
+        descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
+        await tb.run_and_check("the job after", descs, images)
+        watch.stop("APB protocol errors")
+
+except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
+    pass
+
+
+# --------------------------------------------------------------------------
+# pytest runner: the regression's K=8 build, its own work directory
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sim", sims_under_test())
+def test_systolic_faults(sim: str) -> None:
+    cfg = SystolicConfig.for_array(FAULT_K)
+    env = {"SYSTOLIC_CFG": ",".join(f"{key}={v}" for key, v in cfg.params().items())}
+    for var in ("SYSTOLIC_SEED", "XWATCH_PRDATA"):
+        if var in os.environ:
+            env[var] = os.environ[var]
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3,
+                   test_module="tb.systolic.test_systolic_faults", work_name="faults")
