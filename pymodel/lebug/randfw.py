@@ -1,6 +1,12 @@
-"""Random legal firmware, for property tests and randomized regressions."""
+"""Random legal firmware, for property tests and randomized regressions.
+
+`random_case` is the constrained-random LeBug case of `accelscope regress` (tb/regress,
+docs/verification.md "Testplan"): firmware, thresholds, a stream and, for some seeds,
+back-to-back pushes that overflow the input buffer."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,16 +17,18 @@ from pymodel.lebug.isa import Firmware
 _CONDS = [None, None, None, "first", "last", "notfirst", "notlast"]
 
 
-def random_firmware(cfg: LebugConfig, rng: np.random.Generator, max_chains: int | None = None) -> Firmware:
-    """A random firmware obeying every compiler rule (hardware order, one per slot)."""
+def random_firmware(cfg: LebugConfig, rng: np.random.Generator, max_chains: int | None = None,
+                    cond2: float = 0.3, min_chains: int = 1) -> Firmware:
+    """A random firmware obeying every compiler rule (hardware order, one per slot); `cond2`
+    is the chance that an instruction also has a level-1 EOF condition."""
     cp = Compiler(cfg, "random")
     nmax = min(cfg.MAX_CHAINS, max_chains or cfg.MAX_CHAINS)
     addr_hi = min(cfg.CACHE_DEPTH, 4)
 
     def cond() -> tuple[str | None, str | None]:
-        return (_CONDS[rng.integers(len(_CONDS))], _CONDS[rng.integers(len(_CONDS))] if rng.random() < 0.3 else None)
+        return (_CONDS[rng.integers(len(_CONDS))], _CONDS[rng.integers(len(_CONDS))] if rng.random() < cond2 else None)
 
-    for _ in range(int(rng.integers(1, nmax + 1))):
+    for _ in range(int(rng.integers(min(min_chains, nmax), nmax + 1))):
         cp.begin_chain()
         if rng.random() < 0.3:
             cp.vv_filter(int(rng.integers(cfg.FU_ROWS)))
@@ -58,3 +66,36 @@ def random_stream(cfg: LebugConfig, rng: np.random.Generator, n: int,
     eof[:, 0] = rng.random(n) < 0.25
     eof[:, 1] = eof[:, 0] & (rng.random(n) < 0.4)
     return x, eof
+
+
+@dataclass
+class LebugCase:
+    """One random LeBug run: what lebug_job and emulate take."""
+
+    fw: Firmware
+    thresholds: np.ndarray
+    x: np.ndarray
+    eof: np.ndarray
+    gaps: np.ndarray | None  # cycles between pushes (with fire)
+    fire: bool  # push regardless of in_ready: the input buffer may drop
+
+    def push_cycles(self) -> np.ndarray | None:
+        """The arrival cycles emulate() needs to predict drops (None: every vector accepted)."""
+        if not self.fire:
+            return None
+        g = self.gaps if self.gaps is not None else np.zeros(len(self.x), np.int64)
+        return np.cumsum(g + 1)
+
+
+def random_case(cfg: LebugConfig, rng: np.random.Generator) -> LebugCase:
+    """Constrained random: chains 1..MAX_CHAINS (MAX_CHAINS itself 1 time in 8), both EOF
+    levels' conditions on half the instructions, random thresholds, short streams and long
+    ones (beyond TB_DEPTH rows: the trace buffer wraps), and 1 stream in 4 pushed back to
+    back regardless of in_ready (the input buffer fills and drops)."""
+    fw = random_firmware(cfg, rng, cond2=0.5, min_chains=cfg.MAX_CHAINS if rng.random() < 0.125 else 1)
+    n = int(rng.integers(1, 50)) if rng.random() < 0.6 else int(rng.integers(50, 4 * cfg.TB_DEPTH + 50))
+    x, eof = random_stream(cfg, rng, n)
+    thr = rng.integers(-8 << cfg.FRAC_W, 8 << cfg.FRAC_W, cfg.n_thresholds)
+    fire = bool(rng.random() < 0.25)
+    gaps = np.where(rng.random(n) < 0.8, 0, rng.integers(1, 4, size=n)).astype(np.int64) if fire else None
+    return LebugCase(fw, thr, x, eof, gaps, fire)

@@ -1,4 +1,8 @@
-"""Random and directed descriptor lists for regressions (shared by tb/systolic and tests/)."""
+"""Random and directed descriptor lists for regressions (shared by tb/systolic and tests/).
+
+`random_job` is the constrained-random systolic case of `accelscope regress` (tb/regress,
+docs/verification.md "Testplan"): shapes around K, every flag combination, chained layers,
+requantization edges and, for some seeds, a malformed descriptor with each CHECK error code."""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import numpy as np
 
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import Descriptor
+from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
+                                         ERR_D_RANGE, ERR_FLAGS, ERR_SHAPE, FLAGS_BITS, Descriptor)
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -15,16 +20,27 @@ def rand_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(-128, 128, size=shape, dtype=np.int64)
 
 
-def rand_quant(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Multipliers and shifts that map typical accumulators into int8 range (some saturate)."""
+def rand_quant(rng: np.random.Generator, n: int, edges: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Multipliers and shifts that map typical accumulators into int8 range (some saturate).
+    With `edges`, about a third of the columns take shift 0 or 31 (the ends of the field),
+    or 1..3 with a small multiplier (rounding ties are frequent there)."""
     shift = rng.integers(10, 24, size=n)
     mult = rng.integers(1 << 10, 1 << 24, size=n)
+    if edges:
+        pick = rng.random(n)
+        shift = np.where(pick < 0.1, 0, np.where(pick < 0.2, 31, shift))
+        small = (pick >= 0.2) & (pick < 0.35)
+        shift = np.where(small, rng.integers(1, 4, size=n), shift)
+        mult = np.where(small, rng.integers(1, 8, size=n), mult)
+        mult = np.where(pick < 0.1, rng.integers(0, 4, size=n), mult)  # shift 0: q = y * mult, clamped
     return mult, shift
 
 
 def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max_dim: int,
-                  shapes: list[tuple[int, int, int]] | None = None) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
-    """Independent layers with random shape, flags, strides (some padded) and output type."""
+                  shapes: list[tuple[int, int, int]] | None = None, edges: bool = False
+                  ) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
+    """Independent layers with random shape, flags, strides (some padded) and output type
+    (`edges`: requantization edges, rand_quant)."""
     jb = JobBuilder(cfg)
     shapes = list(shapes or [])
     while len(shapes) < count:
@@ -34,7 +50,7 @@ def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max
         a_base, a_stride = jb.put_matrix(a, pad=int(rng.integers(0, 2)))
         b = rand_int8(rng, (kd, n))
         bias = rng.integers(-(1 << 20), 1 << 20, size=n) if rng.random() < 0.5 else None
-        quant = rand_quant(rng, n) if rng.random() < 0.4 else None
+        quant = rand_quant(rng, n, edges) if rng.random() < 0.4 else None
         acc = rng.integers(-(1 << 24), 1 << 24, size=(m, n)) if rng.random() < 0.3 else None
         jb.layer(a_base, a_stride, m, b, bias=bias, relu=bool(rng.random() < 0.5), quant=quant, acc_init=acc,
                  out_pad=int(rng.integers(0, 2)))
@@ -83,3 +99,65 @@ def extreme_layers(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[
     a_base, a_stride = jb.put_matrix(a)
     jb.layer(a_base, a_stride, m, b, acc_init=rng.choice([I32_MIN, I32_MAX, 0], size=(m, n)))
     return jb.descriptors, jb.images()
+
+
+def malformed(cfg: SystolicConfig, code: int, rng: np.random.Generator) -> Descriptor:
+    """A descriptor whose first failing CHECK is `code` (1..8, docs/systolic.md), the other
+    fields random but legal."""
+    K = cfg.K
+    m, kd, n = (int(v) for v in rng.integers(1, 2 * K + 2, size=3))
+    d: dict = dict(m=m, kd=kd, n=n, a_stride=1)
+    if code == ERR_SHAPE:
+        d[["m", "kd", "n"][int(rng.integers(3))]] = 0
+    elif code == ERR_FLAGS:
+        d["reserved_flags"] = 1 << int(rng.integers(4, FLAGS_BITS))
+    elif code == ERR_ACC_DEPTH:
+        d.update(m=cfg.ACC_DEPTH + 1 + int(rng.integers(8)), a_stride=0)
+    elif code == ERR_A_RANGE:
+        d.update(m=max(m, 2), a_base=cfg.ACT_DEPTH - 1)
+    elif code == ERR_B_RANGE:
+        d.update(b_base=cfg.WGT_DEPTH - int(rng.integers(1, K + 1)), n=max(n, K + 1))
+    elif code == ERR_C_RANGE:
+        d.update(m=max(m, 2), c_base=cfg.OUT_DEPTH - 1, c_stride=1 + int(rng.integers(2)))
+    elif code == ERR_D_RANGE:
+        d.update(m=max(m, 2), int8=True, d_base=cfg.ACT_DEPTH - 1, d_stride=1)
+    elif code == ERR_BQ_RANGE:
+        d.update(bias=True, bq_base=cfg.BQ_DEPTH - 1, n=max(n, K + 1))
+    else:
+        raise ValueError(f"no CHECK error code {code}")
+    desc = Descriptor(**d)
+    assert desc.check(cfg) == code, (code, desc, desc.check(cfg))
+    return desc
+
+
+def random_shape(K: int, rng: np.random.Generator, max_dim: int) -> tuple[int, int, int]:
+    """(M, KD, N) drawn by class: M below, equal to or above K (one third each); KD and N
+    each a multiple of K or not (one half each); values up to max_dim (>= 2K+1)."""
+    def dim(multiple: bool) -> int:
+        if multiple:
+            return K * int(rng.integers(1, max_dim // K + 1))
+        v = int(rng.integers(1, max_dim + 1))
+        return v if v % K else v + 1
+
+    c = int(rng.integers(3))
+    m = int(rng.integers(1, K)) if c == 0 and K > 1 else (K if c < 2 else int(rng.integers(K + 1, max_dim + 1)))
+    return m, dim(bool(rng.random() < 0.5)), dim(bool(rng.random() < 0.5))
+
+
+def random_job(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
+    """Constrained random (accelscope regress): 1..3 independent layers with shapes by class
+    (random_shape) up to 3K+3 (1 in 8 up to 6K+5), every flag combination and requantization edges, or (1 in 5)
+    a chain of 2..4 int8 layers through ACT; 1 job in 6 ends in a malformed descriptor
+    with a random CHECK error code (the layers before it complete)."""
+    K = cfg.K
+    if rng.random() < 0.2:
+        dims = [int(v) for v in rng.integers(1, 3 * K + 2, size=int(rng.integers(3, 6)))]
+        descs, images = chained_layers(cfg, rng, int(rng.integers(1, 2 * K + 3)), dims)
+    else:
+        max_dim = 6 * K + 5 if rng.random() < 0.125 else 3 * K + 3
+        count = int(rng.integers(1, 4))
+        shapes = [random_shape(K, rng, max_dim) for _ in range(count)]
+        descs, images = random_layers(cfg, rng, count, max_dim, shapes=shapes, edges=True)
+    if rng.random() < 1 / 6:
+        descs = descs + [malformed(cfg, int(rng.integers(1, 9)), rng)]
+    return descs, images

@@ -116,11 +116,18 @@ def memory_plan(cfg: TopConfig, gemms: list[GemmStep], descriptors: list[Descrip
 
 
 def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firmware = "distribution",
-                    tap_args: dict[str, int] | None = None, tap_name: str | None = None) -> Compiled:
-    """Quantize on `x` (float batch), lay out every layer, and build the bundle."""
+                    tap_args: dict[str, int] | None = None, tap_name: str | None = None,
+                    source: str | None = None) -> Compiled:
+    """Quantize on `x` (float batch), lay out every layer, and build the bundle. `source` (the
+    network's file) prefixes the errors about the network itself."""
     x = np.asarray(x, np.float32)
-    qnet = quantize(net, x, "full_int8", mult_bits=MULT_BITS)
-    gemms = chained_gemms(qnet)
+    try:
+        qnet = quantize(net, x, "full_int8", mult_bits=MULT_BITS)
+        gemms = chained_gemms(qnet)
+    except AccelscopeError as err:
+        if source is None:
+            raise
+        raise AccelscopeError(f"{source}: {err}") from None
     x_int8 = quantize_tensor(x.reshape(len(x), -1), qnet.steps[0].scale).astype(np.int64)
     jb = JobBuilder(cfg.sys)
     base, stride = jb.put_matrix(x_int8)

@@ -139,7 +139,7 @@ def wave_groups(cfg: TopConfig) -> dict[str, list[Trace]]:
                 Trace("prdata", 32), Trace("pslverr")],
         "Accelerator rows": [Trace("dut.st_valid"), Trace("dut.st_eof", 2), *lanes("out_x", cfg.sys.K, 32, "C lane")],
         "LeBug input": [Trace("dut.lb_valid"), Trace("dut.lb_ready"),
-                        *[Trace(f"vec[{i}].in_x", 32, SDEC, f"LeBug in {i}")
+                        *[Trace(f"vec[{i}].in_x", cfg.lebug.DATA_W, SDEC, f"LeBug in {i}")
                           for i in range(cfg.lebug.N)]],
         "Status": [Trace("busy"), Trace("done"), Trace("idle"), Trace("u_job.state", 4)],
     }

@@ -17,6 +17,7 @@ import pytest
 
 from pymodel.bundle import Bundle, load_bundle, read_prog
 from pymodel.compare import MismatchError, assert_equal
+from pymodel.deploy.gemm_calls import eval_config
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
@@ -90,6 +91,32 @@ try:
         assert apb.lebug_status["rows"] > 0, "the tap firmware should have written trace rows"
 
     @cocotb.test()
+    async def tap_saturates_narrow_lanes(dut: Any) -> None:
+        """int32 results beyond LeBug's lanes: with DATA_W < 32 the tap saturates them (loopback firmware
+        records what LeBug saw), with 32-bit lanes they pass unchanged; both equal the model."""
+        import numpy as np
+
+        from pymodel.net.layers import Linear, Network
+        from pymodel.top.compile import compile_network
+
+        f_in = 20
+        w = np.zeros((8, f_in), np.float32)
+        w[0], w[1], w[2, 0], w[3, ::2], w[3, 1::2] = 1.0, -1.0, 1.0, 1.0, -1.0  # +-20*127*127, 127*127, ~0
+        w[4:] = np.linspace(-1, 1, 4 * f_in, dtype=np.float32).reshape(4, f_in)
+        net = Network([Linear(w, np.zeros(8, np.float32))], (f_in,))
+        x = np.stack([np.ones(f_in), np.full(f_in, 0.5), -np.ones(f_in), np.linspace(-1, 1, f_in)]).astype(np.float32)
+        tb = TB(dut, CFG)
+        bundle = compile_network(net, x, CFG, "loopback").bundle
+        bundle.write(fresh(tb.dir / "sat_bundle"))
+        exp, hw = await run_bundle(tb, bundle, "backdoor")
+        lim = 1 << (CFG.lebug.DATA_W - 1)
+        beyond = int(np.count_nonzero((exp.systolic.stream >= lim) | (exp.systolic.stream < -lim)))
+        if CFG.lebug.DATA_W < 32:
+            assert beyond > 0, "no stream value beyond the lanes: the test does not exercise saturation"
+            assert int(hw.trace.max()) == lim - 1 and int(hw.trace.min()) == -lim, "trace shows no saturated value"
+        tb.log.info("%d stream values beyond %d-bit lanes; LeBug's trace equals the model", beyond, CFG.lebug.DATA_W)
+
+    @cocotb.test()
     async def unmapped_access(dut: Any) -> None:
         """Unmapped APB addresses answer PSLVERR and change nothing."""
         tb = TB(dut, CFG)
@@ -99,7 +126,11 @@ try:
         assert await tb.apb.read(tr.REG_ID) == tr.TOP_ID_VALUE
         before = [await tb.apb.read(a) for a in (tr.LEBUG_BASE + lb.REG_NUM_CHAINS, tr.SYS_BASE + sy.REG_NUM_DESC,
                                                  tr.REG_TAP_ROWS)]
-        for addr in (0xA00000, 0xF00000, 0x900100, tr.LEBUG_BASE + 0x3000, 0x8F0000, tr.REG_ID + 2):
+        top_end = sum(tr.regs.WINDOWS["TOP"])  # past the last window
+        lb_trace_end = sum(lb.regs.MEMS["TRACE"][:2])  # past LeBug's last window
+        unmapped = (top_end, (1 << 24) - 4, tr.regs.REGS_END, tr.LEBUG_BASE + lb.THRESH_BASE + lb.regs.MEMS["THRESH"][1],
+                    tr.LEBUG_BASE + lb_trace_end, tr.REG_ID + 2)
+        for addr in unmapped:
             assert await tb.apb.write(addr, 0xFFFFFFFF, check=False), f"write {addr:#x}: no PSLVERR"
             _, err = await tb.apb.read_err(addr)
             assert err, f"read {addr:#x}: no PSLVERR"
@@ -151,6 +182,7 @@ CONFIGS = {
     "k8_n8": TopConfig.for_array(8),
     "k8_n4": TopConfig.for_array(8, N=4, M=2),
     "k4_n8": TopConfig.for_array(4, N=8),
+    "k8_eval": eval_config(8),  # the evaluation build: LeBug int16 (N=4 lanes of 16 bits, saturating tap)
 }
 
 

@@ -1,0 +1,365 @@
+"""One seeded random case per block: seed -> stimulus -> the harness job on a build made once
+per configuration -> bit-exact comparison with the model -> a functional-coverage sample.
+
+A case is a plain function of (block, seed, simulator): its configuration is
+`configs(block)[seed % len]`, its random generator `default_rng([seed, SALT[block]])`,
+so `accelscope regress --block B --first-seed S --seeds 1` reruns exactly case S.
+The jobs are the regressions' own (tb/<block>/jobs.py) on the job engine with no Python
+in the loop: `--sim verilator` runs the verilator-native binary, `--sim icarus` plain
+Icarus (vvp) on the same tb/common/job_main.v around the same harness; every path gives
+identical results (tests/test_cross_sim.py).
+
+`run_chunk` is what a Dask worker (or the serial loop) runs: a few seeds, each a
+`CaseResult` (picklable, no arrays), and with code coverage one merged coverage.dat.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from pymodel.compare import MismatchError, assert_equal, assert_same_counters
+from pymodel.errors import AccelscopeError
+
+BLOCKS = ("lebug", "systolic", "top")
+ENGINES = {"verilator": "verilator-native", "icarus": "icarus-plain"}  # --sim -> tb.runner simulator
+SALT = {"lebug": 0x1EB, "systolic": 0x5A5, "top": 0x70F}
+
+
+def configs(block: str) -> dict[str, Any]:
+    """The HDL configurations a block's seeds rotate through (each built once). LeBug: the
+    integer build (ALU first) and the fixed-point build with VSRU first (small buffers, so
+    drops and wrap happen); systolic: K=8; top: K=N=8 with 32-bit lanes and the evaluation
+    build (K=8, 4 lanes of 16 bits: two vectors a row, saturating tap). Their builds are the
+    ones tests/test_cross_sim.py and the regressions also use."""
+    if block == "lebug":
+        from pymodel.lebug.config import LebugConfig
+
+        # two of tb/lebug/test_lebug.py's CONFIGS, under the same names
+        return {"int_n8m4": LebugConfig(N=8, M=4, DATA_W=32, FRAC_W=0),
+                "fix_n4m2_vsru": LebugConfig(N=4, M=2, DATA_W=16, FRAC_W=8, VSRU_FIRST=1, IB_DEPTH=4,
+                                             CACHE_DEPTH=4, TB_DEPTH=16)}
+    if block == "systolic":
+        from pymodel.systolic.config import SystolicConfig
+
+        return {"k8": SystolicConfig.for_array(8)}
+    if block == "top":
+        from pymodel.deploy.gemm_calls import eval_config
+        from pymodel.top.config import TopConfig
+
+        return {"k8_n8": TopConfig.for_array(8), "k8_eval": eval_config(8)}
+    raise AccelscopeError(f"unknown block {block!r}; choose one of {', '.join(BLOCKS)}")
+
+
+def block_of(name: str) -> Any:
+    if name == "lebug":
+        from tb.lebug.jobs import BLOCK
+    elif name == "systolic":
+        from tb.systolic.jobs import BLOCK
+    else:
+        from tb.top.jobs import BLOCK
+    return BLOCK
+
+
+def config_of(block: str, seed: int) -> tuple[str, Any]:
+    table = configs(block)
+    name = sorted(table)[seed % len(table)]
+    return name, table[name]
+
+
+def build(block: str, sim: str, coverage: bool = False) -> list[Path]:
+    """Every configuration's build for `sim` (a --sim name), made before any case runs."""
+    from tb.runner import ensure_built
+
+    b = block_of(block)
+    return [ensure_built(b, cfg.params(), ENGINES[sim], cfg.tag(), coverage=coverage)
+            for cfg in configs(block).values()]
+
+
+def rerun_command(block: str, seed: int, sim: str) -> str:
+    return f"accelscope regress --block {block} --sim {sim} --first-seed {seed} --seeds 1 --workers 0"
+
+
+@dataclass
+class CaseResult:
+    block: str
+    seed: int
+    config: str
+    kind: str = ""
+    ok: bool = False
+    error: str = ""
+    wall_s: float = 0.0
+    cycles: int = 0  # simulated clock cycles of the job(s)
+    sample: dict = field(default_factory=dict)  # the functional-coverage sample (tb/<block>/coverage.py)
+
+    def as_json(self, sim: str) -> dict:
+        d = asdict(self)
+        d.pop("sample")
+        if not self.ok:
+            d["rerun"] = rerun_command(self.block, self.seed, sim)
+        return d
+
+
+# --------------------------------------------------------------------------
+# the blocks' cases: (kind, sample, cycles); a disagreement raises
+# --------------------------------------------------------------------------
+
+def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
+    from pymodel.lebug import emulate
+    from pymodel.lebug.randfw import random_case
+    from tb.lebug.coverage import observe
+    from tb.lebug.jobs import BLOCK, decode, lebug_job
+    from tb.runner import run_job
+
+    case = random_case(cfg, rng)
+    exp = emulate(cfg, case.fw, case.x, case.eof, case.thresholds, push_cycles=case.push_cycles())
+    job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire)
+    hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: decode(cfg, r), coverage=cov)
+    assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
+    assert_same_counters("status", exp.status.as_dict(), hw.status)
+    return ("fire" if case.fire else "stream"), observe(cfg, case, exp), hw.result.job_cycles
+
+
+def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
+    from pymodel.systolic.job import mismatches
+    from pymodel.systolic.model import run
+    from pymodel.systolic.randjob import random_job
+    from tb.runner import run_job
+    from tb.systolic.coverage import observe
+    from tb.systolic.jobs import BLOCK, decode, systolic_job
+
+    descs, images = random_job(cfg, rng)
+    exp = run(cfg, descs, images)
+    job = systolic_job(cfg, descs, images)
+    hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: decode(cfg, job, res), coverage=cov)
+    problems = mismatches(exp, hw)
+    if problems:
+        raise MismatchError("; ".join(problems))
+    kind = f"{len(descs)} descriptors" + (f", error {exp.error}" if exp.error else "")
+    return kind, observe(cfg, descs, images, exp), hw.job.job_cycles
+
+
+# unmapped regions of the top-level APB map: name -> (first byte, end byte) (docs/top.md)
+def unmapped_regions(cfg: Any) -> dict[str, tuple[int, int]]:
+    from pymodel.lebug import regmap as lb
+    from pymodel.systolic import regmap as sy
+    from pymodel.top import regmap as tr
+
+    S, L, T = tr.SYS_BASE, tr.LEBUG_BASE, tr.TOP_BASE
+    sw, lw, tw = (tr.regs.WINDOWS[w][1] for w in ("SYS", "LEBUG", "TOP"))
+    mem_end = {m: sy.BASE[m] + 4 * sy.chunks(cfg.sys, m) * d for m, d in
+               (("cmd", cfg.sys.CMD_DEPTH), ("act", cfg.sys.ACT_DEPTH))}
+    cmd_win = sy.regs.MEMS["CMD"]
+    out_win = sy.regs.MEMS["OUT"]
+    return {
+        "sys_regs_gap": (S + sy.REGS_END, S + sy.BASE["cmd"]),
+        "sys_cmd_beyond_depth": (S + mem_end["cmd"], S + cmd_win[0] + cmd_win[1]),
+        "sys_gap_cmd_act": (S + cmd_win[0] + cmd_win[1], S + sy.BASE["act"]),
+        "sys_act_beyond_depth": (S + mem_end["act"], S + sy.BASE["wgt"]),
+        "sys_past_out": (S + out_win[0] + out_win[1], S + sw),
+        "lebug_regs_gap": (L + lb.REGS_END, L + lb.CHAIN_BASE),
+        "lebug_chains_beyond_max": (L + lb.CHAIN_BASE + lb.CHAIN_BYTES * cfg.lebug.MAX_CHAINS,
+                                    L + lb.CHAIN_BASE + lb.regs.MEMS["CHAIN"][1]),
+        "lebug_thresh_beyond": (L + lb.THRESH_BASE + 4 * cfg.lebug.n_thresholds, L + lb.TRACE_BASE),
+        "lebug_trace_beyond_depth": (L + lb.trace_addr(cfg.lebug, cfg.lebug.TB_DEPTH, 0),
+                                     L + lb.TRACE_BASE + lb.regs.MEMS["TRACE"][1]),
+        "lebug_past_trace": (L + lb.TRACE_BASE + lb.regs.MEMS["TRACE"][1], L + lw),
+        "top_regs_gap": (tr.regs.REGS_END, T + tw),
+        "past_last_window": (T + tw, 1 << 24),
+    }
+
+
+def unmapped_address(cfg: Any, region: str, rng: np.random.Generator) -> int:
+    """A random address of `region` (word aligned), or a mapped register + 1..3 ("misaligned")."""
+    from pymodel.lebug import regmap as lb
+    from pymodel.systolic import regmap as sy
+    from pymodel.top import regmap as tr
+
+    if region == "misaligned":
+        regs = [tr.SYS_BASE + sy.REG_ID, tr.SYS_BASE + sy.REG_NUM_DESC, tr.LEBUG_BASE + lb.REG_ID,
+                tr.LEBUG_BASE + lb.REG_NUM_CHAINS, tr.REG_ID, tr.REG_TAP_ROWS]
+        return int(rng.choice(regs)) + int(rng.integers(1, 4))
+    lo, hi = unmapped_regions(cfg)[region]
+    # the region's first and last word, else a random word in it
+    pick = rng.random()
+    word = lo // 4 if pick < 0.25 else ((hi - 4) // 4 if pick < 0.5 else int(rng.integers(lo // 4, hi // 4)))
+    return 4 * word
+
+
+def _job_errors(work: Path) -> tuple[int, int]:
+    """(error bits, failing record or read) of job_out.hex (tb/job.py: ERRORS)."""
+    from tb.job import OUT_WORDS, _words
+
+    out = _words(work / "job_out.hex", OUT_WORDS)
+    return out[0], out[1]
+
+
+def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
+    """Every unmapped region, read and write, each at a random address of the region (its
+    first or last word or any word in between), in random order: one job each (the job
+    engine stops at the first PSLVERR), each must answer PSLVERR on its one transfer. Then
+    one job reads every ID and PARAMS register (bundle runs never read them)."""
+    from tb.job import Job
+    from tb.runner import run_job
+    from tb.top.coverage import ACCESS, REGIONS
+    from tb.top.jobs import BLOCK
+
+    pairs = [(region, access) for region in REGIONS for access in ACCESS]
+    hit = []
+    work = Path(tempfile.mkdtemp(prefix="unmapped_"))
+    try:
+        for i in rng.permutation(len(pairs)).tolist():
+            region, access = pairs[i]
+            addr = unmapped_address(cfg, region, rng)
+            job = (Job(writes=[(addr, int(rng.integers(0, 1 << 32)))], run=False) if access == "write"
+                   else Job(reads=[addr], run=False))
+            want = 1 << (1 if access == "write" else 2)  # PSLVERR on a write record / on a read
+            try:
+                run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, work=work, coverage=cov and
+                        cov.with_name(f"{cov.stem}_{i}.dat"))
+                got = (0, 0)
+            except AccelscopeError:
+                if not (work / "job_out.hex").exists():
+                    raise
+                got = _job_errors(work)
+            if got != (want, 1):
+                raise MismatchError(f"{access} of {addr:#08x} ({region}): expected PSLVERR on the first transfer "
+                                    f"(error bits {want:#x}, index 1), got error bits {got[0]:#x} at {got[1]}")
+            hit.append([region, access])
+        # and the identification registers of the three maps, read back in random order
+        ids = id_registers(cfg)
+        addrs = [list(ids)[i] for i in rng.permutation(len(ids)).tolist()]
+        res = run_job(BLOCK, cfg.params(), cfg.tag(), Job(reads=addrs, run=False), engine, work=work,
+                      coverage=cov and cov.with_name(f"{cov.stem}_ids.dat"))
+        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}" for a, v in zip(addrs, res.reads) if ids[a] != v]
+        if bad:
+            raise MismatchError("identification registers: " + "; ".join(bad))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return "unmapped", {"kind": "unmapped", "accesses": hit, "ids": True}, 0
+
+
+def id_registers(cfg: Any) -> dict[int, int]:
+    """Address -> value of the ID and PARAMS registers of the top, systolic and LeBug maps."""
+    from pymodel.bitfields import pack
+    from pymodel.lebug import regmap as lb
+    from pymodel.systolic import regmap as sy
+    from pymodel.top import regmap as tr
+
+    top_params = pack(tr.regs.FIELDS["PARAMS"], {"K": cfg.sys.K, "N": cfg.lebug.N, "TAP_DEPTH": cfg.TAP_DEPTH})
+    return {tr.REG_ID: tr.TOP_ID_VALUE, tr.REG_PARAMS: top_params,
+            tr.SYS_BASE + sy.REG_ID: sy.ID_VALUE, tr.SYS_BASE + sy.REG_PARAMS0: sy.params0(cfg.sys),
+            tr.SYS_BASE + sy.REG_PARAMS1: sy.params1(cfg.sys),
+            tr.LEBUG_BASE + lb.REG_ID: lb.ID_VALUE, tr.LEBUG_BASE + lb.REG_PARAMS: lb.params_word(cfg.lebug),
+            tr.LEBUG_BASE + lb.REG_PARAMS2: lb.params2_word(cfg.lebug)}
+
+
+def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None,
+                stress: bool) -> tuple[str, dict, int]:
+    from pymodel.top.randbundle import random_bundle
+    from pymodel.top.result import check
+    from tb.runner import run_job
+    from tb.top.coverage import MODES
+    from tb.top.jobs import BLOCK, bundle_job, decode, prepare
+
+    mode = str(rng.choice(MODES))
+    with tempfile.TemporaryDirectory(prefix="bundle_") as tmp:
+        random_bundle(cfg, rng, Path(tmp) / "bundle", stress=stress)
+        bundle, exp = prepare(Path(tmp) / "bundle", cfg)
+        job = bundle_job(bundle, mode)
+        hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: decode(cfg, exp.written(), res),
+                     coverage=cov)
+    tap = hw.tap
+    if tap["drops"]:
+        # The tap FIFO overflowed: which rows were lost depends on cycle timing the model does
+        # not have, so LeBug's trace cannot be predicted. Everything else is still exact: the
+        # accelerator's outputs, stream and counters, and the tap's books.
+        _check_systolic_side(exp, hw, mode)
+        rows = len(exp.systolic.stream)
+        books = {"rows + drops": (tap["rows"] + tap["drops"], rows),
+                 "vectors": (tap["vectors"], tap["rows"] * cfg.vectors_per_row),
+                 "LeBug vectors": (hw.lebug_status["vectors"], tap["vectors"]),
+                 "LeBug drops": (hw.lebug_status["drops"], 0),
+                 "maxfill": (hw.maxfill, cfg.TAP_DEPTH)}
+        bad = [f"{k}: expected {want}, actual {got}" for k, (got, want) in books.items() if got != want]
+        if bad:
+            raise MismatchError(f"{mode} load, tap overflow: " + "; ".join(bad))
+    else:
+        check(exp, hw, f"{mode} load")
+    layers = len(exp.descriptors)
+    sample = {"kind": "stress" if stress else "bundle", "mode": mode,
+              "build": "int32_lanes" if cfg.lebug.DATA_W == 32 else "int16_lanes",
+              "layers": f"{layers}_layer" + ("s" if layers > 1 else ""),
+              "network_eof": bool(exp.systolic.eof[-1, 1] == 1 and exp.systolic.eof[:, 1].sum() == 1
+                                  and exp.systolic.eof[:, 0].sum() == layers),
+              "drops": bool(tap["drops"] > 0), "lebug_rows": bool(hw.lebug_status["rows"] > 0)}
+    return ("stress " if stress else "") + mode, sample, hw.job.job_cycles
+
+
+def _check_systolic_side(exp: Any, hw: Any, name: str) -> None:
+    for mem, addrs in exp.written().items():
+        if addrs.size:
+            assert_equal(f"{name}: {mem} outputs", exp.systolic.mems[mem][addrs], hw.mems.get(mem))
+    assert_equal(f"{name}: stream rows", exp.systolic.stream, hw.stream)
+    assert_equal(f"{name}: stream eof", exp.systolic.eof, hw.eof)
+    assert_same_counters(f"{name}: systolic counters", exp.systolic.counters.as_dict(), hw.counters)
+    assert_same_counters(f"{name}: systolic status", exp.systolic.status, hw.status)
+
+
+def _top(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
+    """1 case in 10 the unmapped accesses (PSLVERR), 1 in 25 a bundle that overflows the tap
+    FIFO, the rest a random bundle replayed over APB or loaded by backdoor."""
+    u = rng.random()
+    if u < 0.1:
+        return _top_unmapped(cfg, rng, engine, cov)
+    return _top_bundle(cfg, rng, engine, cov, stress=u < 0.14)
+
+
+RUNNERS: dict[str, Callable[..., tuple[str, dict, int]]] = {"lebug": _lebug, "systolic": _systolic, "top": _top}
+
+
+def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseResult:
+    """One case; never raises for a failing case (the result says why, with the rerun command)."""
+    name, cfg = config_of(block, seed)
+    res = CaseResult(block, seed, name)
+    t0 = time.perf_counter()
+    try:
+        res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]),
+                                                          ENGINES[sim], cov)
+        res.ok = True
+    except (MismatchError, AccelscopeError) as e:
+        res.error = " ".join(str(e).split())[:400]
+    except Exception as e:  # a bug in a generator or the model is a failing case too, not a lost run
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        res.error = f"{type(e).__name__}: {' '.join(str(e).split())[:300]} ({Path(tb.filename).name}:{tb.lineno})"
+    res.wall_s = round(time.perf_counter() - t0, 4)
+    return res
+
+
+def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, cov_out: str | None = None) -> list[CaseResult]:
+    """What a worker runs: the cases of `seeds`, and with `cov_out` their code coverage merged
+    into that file. `sim_build` is the parent's build root (the builds exist already)."""
+    os.environ["ACCELSCOPE_SIM_BUILD"] = sim_build
+    if cov_out is None:
+        return [run_case(block, s, sim) for s in seeds]
+    from tb.regress import codecov
+
+    tmp = Path(tempfile.mkdtemp(prefix="cov_"))
+    try:
+        out = []
+        for s in seeds:
+            out.append(run_case(block, s, sim, tmp / f"{s}.dat"))
+        dats = sorted(tmp.glob("*.dat"))
+        if dats:
+            codecov.merge(dats, Path(cov_out))
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

