@@ -75,10 +75,21 @@ def manifest_schema() -> dict[str, Any]:
             "registers": {"type": "array", "items": _obj({"name": name, "addr": NAT, "value": WORD32},
                                                          ["name", "addr", "value"])},
             "plan": {"type": "object"},  # the compiler's memory plan: informational
+            # compiler metadata (docs/bundle.md, "Whole networks"): the input region the host writes
+            # each batch into, where the logits are, and the model's cost figures (informational)
             "network": _obj({"layers": {"type": "array", "items": {"type": "string"}}, "batch": NAT,
+                             "input": _obj({"memory": name, "base": NAT, "words": NAT,
+                                            "layout": {"enum": ["packed", "tiled", "features"]},
+                                            "shape": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                                            "row_words": {"type": "integer", "minimum": 1},
+                                            "scale": {"type": "number", "exclusiveMinimum": 0},
+                                            "embedded": NAT},
+                                           ["memory", "base", "words", "layout", "shape", "row_words", "scale"]),
                              "output": _obj({"memory": name, "base": NAT, "stride": {"type": "integer", "minimum": 1},
-                                             "rows": NAT, "cols": {"type": "integer", "minimum": 1}},
-                                            ["memory", "base", "stride", "rows", "cols"])}),
+                                             "rows": NAT, "cols": {"type": "integer", "minimum": 1},
+                                             "shape": {"type": "array", "items": {"type": "integer", "minimum": 1}}},
+                                            ["memory", "base", "stride", "rows", "cols"]),
+                             "cost": {"type": "object"}}),
             "tap": _obj({"firmware": {"type": "string"}, "args": {"type": "object",
                                                                   "additionalProperties": INT}}),
             # bundle-relative file -> SHA-256 of its bytes (which files: checked by load_bundle)

@@ -294,34 +294,57 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return reg[args.test](sim_choice(args.sim, model=False), args.waves)
 
 
+TORCH_SUFFIXES = (".pt", ".pth", ".pkl", ".ckpt")
+
+
+def load_network(path: str):  # type: ignore[no-untyped-def]
+    """A model file by its suffix: ONNX or JSON (+ npz beside it, docs/net.md)."""
+    from pymodel.net.importers import load_json, load_onnx
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".onnx":
+        return load_onnx(path)
+    if suffix == ".json":
+        return load_json(path)
+    if suffix in TORCH_SUFFIXES:
+        raise AccelscopeError(f"{path}: a torch file is a pickle, which accelscope never loads; convert the module "
+                              f"with pymodel.net.importers.from_torch (then save_json or export_onnx)")
+    raise AccelscopeError(f"{path}: expected an .onnx or .json (+npz) model (docs/net.md)")
+
+
+def float_batch(path: str, flag: str, shape: Sequence[int]) -> np.ndarray:
+    """A float batch (n, *shape) from a .npy: finite real numbers."""
+    from pymodel.top.network import check_batch
+
+    return check_batch(load_npy(path, flag), shape, f"{flag} {path}")
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from pymodel.lebug import LebugConfig
-    from pymodel.net.importers import load_json
-    from pymodel.top.compile import compile_network
     from pymodel.top.config import TopConfig
+    from pymodel.top.network import compile_model, default_calibration, format_plan
 
-    positive(args.batch, "--batch")
+    if args.batch is not None:
+        positive(args.batch, "--batch")
     out = fileio.check_out_dir(args.out, "--out")
     if out.exists() and any(out.iterdir()):
         raise AccelscopeError(f"--out {out}: directory exists and is not empty")
-    if Path(args.network).suffix == ".onnx":
-        raise AccelscopeError(f"{args.network}: compile takes a JSON network (docs/net.md), not ONNX; "
-                              f"convert it with pymodel.net.importers (load_onnx, then save_json)")
-    net = load_json(args.network)
+    net = load_network(args.network)
     lcfg = LebugConfig.parse(args.lebug_config, LebugConfig(N=args.array, M=min(4, args.array)))
     cfg = TopConfig(TopConfig.for_array(args.array).sys, lcfg, args.tap_depth)
-    if args.input:
-        x = load_npy(args.input, "--input")
-        if x.dtype.kind not in "iuf" or x.ndim < 1 or not np.all(np.isfinite(x)):
-            raise AccelscopeError(f"--input {args.input}: expected finite real numbers, got dtype {x.dtype}")
-        x = x.astype(np.float32)
-        if x.shape[1:] != tuple(net.input_shape) or len(x) == 0:
-            raise AccelscopeError(f"--input {args.input}: expected shape (n, {', '.join(map(str, net.input_shape))}), "
-                                  f"got {x.shape}")
+    shape = tuple(net.input_shape)
+    if args.calib:
+        calib = float_batch(args.calib, "--calib", shape)
     else:
-        x = np.random.default_rng(0).normal(0, 1, (args.batch, *net.input_shape)).astype(np.float32)
+        calib = default_calibration(net)
+        if calib is None:
+            raise AccelscopeError(f"{args.network}: input shape {shape} is not the digits' (64,) or (1, 8, 8): "
+                                  f"give --calib X.npy, a float batch to calibrate the quantization on")
+    x = float_batch(args.input, "--input", shape) if args.input else None
+    batch = args.batch or (len(x) if x is not None else 8)
+    if x is not None and len(x) > batch:
+        raise AccelscopeError(f"--input {args.input}: {len(x)} images, more than --batch {batch} (a bundle embeds "
+                              f"one batch; write the others with `accelscope inputs`)")
     tap: object = args.tap
     tap_name = args.tap
     if args.tap_file:
@@ -330,13 +353,43 @@ def cmd_compile(args: argparse.Namespace) -> int:
         if args.tap_arg:
             raise AccelscopeError("--tap-file: --tap-arg applies to library firmware only")
         tap, tap_name = load_firmware_file(args.tap_file, cfg.lebug), Path(args.tap_file).name
-    source = args.network + (f" (calibrated on --input {args.input})" if args.input else "")
-    compiled = compile_network(net, x, cfg, tap, parse_kv_ints(args.tap_arg, "--tap-arg"), tap_name=tap_name,
-                               source=source)
-    compiled.bundle.write(out)
-    recs = compiled.bundle.records()
-    print(f"{out}: {len(compiled.descriptors)} layers on a {cfg.sys.K}x{cfg.sys.K} array, batch {len(x)}, "
-          f"tap {tap_name} on LeBug N={cfg.lebug.N}; {len(compiled.bundle.memories)} memories, {len(recs)} PROG records")
+    source = args.network + (f" (calibrated on --calib {args.calib})" if args.calib else "")
+    tap_args = parse_kv_ints(args.tap_arg, "--tap-arg")
+    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,  # type: ignore[arg-type]
+                             tap_name=tap_name, source=source)
+    bundle = compiled.bundle
+    if x is not None:
+        bundle = compiled.with_input(compiled.input_batches(x)[0])
+    bundle.write(out)
+    cost = compiled.cost()
+    print(f"{out}: {len(compiled.descriptors)} layers ({', '.join(compiled.bundle.extra['network']['layers'])}) "
+          f"on a {cfg.sys.K}x{cfg.sys.K} array, batch {batch}, tap {tap_name} on LeBug N={cfg.lebug.N}; "
+          f"{len(bundle.memories)} memories, {len(bundle.records())} PROG records; "
+          + (f"input: {len(x)} images embedded" if x is not None else "no input (write batches with "
+             "`accelscope inputs`)"))
+    print(format_plan(bundle.plan))
+    print(f"per batch of {batch}: {cost.cycles} cycles ({cost.cycles / batch:.1f} an image), {cost.macs} MACs, "
+          f"utilization {cost.utilization:.3f}; APB words: {cost.apb_program_words} to program once, "
+          f"{cost.apb_input_words} input + {cost.apb_start_words} start a batch, {cost.logits_read_words} logit reads")
+    return 0
+
+
+def cmd_inputs(args: argparse.Namespace) -> int:
+    from pymodel.bundle import load_bundle
+    from pymodel.bundle.inputs import write_batches
+    from pymodel.top.network import input_batches
+
+    out = fileio.check_out_dir(args.out, "--out")
+    if out.exists() and any(out.iterdir()):
+        raise AccelscopeError(f"--out {out}: directory exists and is not empty")
+    bundle = load_bundle(Path(args.bundle))
+    x = load_npy(args.input, "--input")
+    batches = input_batches(bundle, x, f"--input {args.input}")
+    dirs = write_batches(out, batches)
+    b = batches[-1]
+    print(f"{out}: {len(dirs)} batch{'es' if len(dirs) > 1 else ''} of {b.batch} images ({len(x)} images"
+          + (f", the last padded with {b.batch - b.images} zero images" if b.images < b.batch else "")
+          + f"); each {len(b.words)} ACT words at word {b.base}, {len(b.records())} APB records")
     return 0
 
 
@@ -451,18 +504,26 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--out", help="trace rows in write order (.npy)")
     lb.set_defaults(func=cmd_lebug)
 
-    cp = sub.add_parser("compile", help="compile a JSON+npz network into a bundle for the top level")
-    cp.add_argument("network", help="NETWORK.json (docs/net.md) with its npz beside it")
+    cp = sub.add_parser("compile", help="compile a whole network (ONNX or JSON+npz) into a bundle without input")
+    cp.add_argument("network", help="MODEL.onnx, or MODEL.json with its npz beside it (docs/net.md)")
     cp.add_argument("--out", required=True, help="bundle directory to create")
+    cp.add_argument("--batch", type=int, help="images per run, B (default: len(--input), else 8)")
     cp.add_argument("--array", type=int, default=8, help="systolic array size K (default 8)")
+    cp.add_argument("--calib", help="float .npy (n, *input shape) to calibrate on (default: the digits training "
+                                    "split for a digits-shaped input)")
+    cp.add_argument("--input", help="float .npy (n <= B, *input shape): embed this batch, so that `replay` runs it")
     cp.add_argument("--tap", default="distribution", help="LeBug library firmware on the output stream")
     cp.add_argument("--tap-arg", action="append", default=[], help="tap firmware argument NAME=INT")
     cp.add_argument("--tap-file", help="tap firmware in the text format instead of a library name")
     cp.add_argument("--lebug-config", default="", help="LeBug parameters (default N=K, M=min(4,K))")
     cp.add_argument("--tap-depth", type=int, default=1024, help="tap FIFO depth in rows (default 1024)")
-    cp.add_argument("--input", help="(n, features) float .npy: calibration and the batch to run")
-    cp.add_argument("--batch", type=int, default=8, help="random N(0,1) batch size when --input is absent")
     cp.set_defaults(func=cmd_compile)
+
+    ip = sub.add_parser("inputs", help="a float batch as input files (hex + APB records) for a compiled bundle")
+    ip.add_argument("bundle", help="bundle directory (accelscope compile)")
+    ip.add_argument("--input", required=True, help="float .npy (n, *input shape); split into batches of B")
+    ip.add_argument("--out", required=True, help="directory to create: batch_000/, batch_001/, ...")
+    ip.set_defaults(func=cmd_inputs)
 
     rp = sub.add_parser("replay", help="replay a bundle's PROG records into the RTL and compare with the model")
     rp.add_argument("bundle")

@@ -21,6 +21,9 @@ RTL_RUNS = [
     # every parameter given with -G, as the cocotb builds do (-G values are 32-bit, not integer-typed)
     ("systolic", ("systolic",), {"K": 4, "ACT_DEPTH": 16384, "WGT_DEPTH": 16384, "BQ_DEPTH": 256,
                                  "OUT_DEPTH": 16384, "ACC_DEPTH": 1024, "CMD_DEPTH": 64}),
+    # the CONV window at its corners: one word a row (WIN_BYTES = K), and the largest window
+    ("systolic", ("systolic",), {"K": 4, "WIN_ROWS": 2, "WIN_BYTES": 4}),
+    ("systolic", ("systolic",), {"K": 32, "OUT_DEPTH": 4096, "WIN_ROWS": 64, "WIN_BYTES": 1024}),
     ("accel_top", ("systolic", "lebug", "top"), {}),
     ("accel_top", ("systolic", "lebug", "top"), {"K": 4, "N": 8}),
     ("accel_top", ("systolic", "lebug", "top"), {"K": 16, "N": 4, "M": 4, "VSRU_FIRST": 1, "FRAC_W": 8}),

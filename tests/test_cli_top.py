@@ -10,10 +10,10 @@ import pytest
 from pymodel.bundle import load_bundle, read_prog
 from tb.cli import main
 from pymodel.net.importers import load_json
-from pymodel.net.steps import GemmStep
 from pymodel.top.compile import compile_network
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
+from pymodel.top.network import compile_model, default_calibration, integer_logits, read_logits
 from tb.runner import sims_under_test
 
 MLP = "examples/digits_mlp.json"
@@ -48,19 +48,24 @@ def test_images_prog_images_round_trip(mlp_bundle):
 
 
 def test_model_logits_equal_integer_network(mlp_bundle):
-    """The top-level model (systolic model on the bundle) == the network's own integer pass."""
+    """The top-level model (systolic model on the bundle with --input embedded) == the network's own
+    integer pass (calibrated, as the CLI does, on the digits training split)."""
     path, x = mlp_bundle
-    exp = expected(load_bundle(path))
-    out = exp.written()["out"]
-    got = exp.systolic.mems["out"][out].reshape(len(x), -1)[:, :10]
-    compiled = compile_network(load_json(MLP), x, TopConfig.for_array(8))
-    logits = {}
-    compiled.qnet.run(x, trace=lambda i, s, a: logits.__setitem__("y", a) if isinstance(s, GemmStep) else None)
-    np.testing.assert_array_equal(got, logits["y"])
+    b = load_bundle(path)
+    exp = expected(b)
+    got = read_logits(b, exp.systolic.mems["out"], len(x))
+    net = load_json(MLP)
+    compiled = compile_model(net, default_calibration(net), TopConfig.for_array(8), len(x))
+    np.testing.assert_array_equal(got, integer_logits(compiled.qnet, x))
+    # compile_network (calibrated on x itself, x embedded): the same check on its own bundle
+    own = compile_network(net, x, TopConfig.for_array(8))
+    np.testing.assert_array_equal(read_logits(own.bundle, expected(own.bundle).systolic.mems["out"], len(x)),
+                                  integer_logits(own.qnet, x))
 
 
 @pytest.mark.parametrize("argv,msg", [
-    (["compile", CNN, "--out", "{d}/c"], "runs on the host between accelerator layers"),
+    (["compile", CNN, "--out", "{d}/c", "--input", "{d}/bad.npy"], "expected shape (n, 1, 8, 8)"),
+    (["compile", MLP, "--out", "{d}/c", "--input", "{d}/bad.npy", "--batch", "2"], "expected shape (n, 64)"),
     (["compile", MLP, "--out", "{d}/c", "--input", "{d}/bad.npy"], "expected shape (n, 64)"),
     (["compile", MLP, "--out", "{d}/c", "--tap", "nope"], "unknown firmware 'nope'"),
     (["compile", MLP, "--out", "{d}/c", "--tap-arg", "bins=6"], "multiple of M=4"),

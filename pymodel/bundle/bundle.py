@@ -219,12 +219,14 @@ def check_prog_targets(path: Path, subdir: bool = True) -> None:
             raise AccelscopeError(f"{rel}{name}: is a directory (or not a regular file); nothing was written")
 
 
-def read_prog(path: Path) -> list[tuple[int, int]]:
-    """Parse prog/0PROG_A and 0PROG_D strictly: same line count, 8 hex digits a line, aligned."""
-    fa, fd = path / PROG_DIR / PROG_A, path / PROG_DIR / PROG_D
+def read_prog(path: Path, subdir: bool = True) -> list[tuple[int, int]]:
+    """Parse prog/0PROG_A and 0PROG_D (path/0PROG_A and 0PROG_D when not subdir) strictly: same
+    line count, 8 hex digits a line, aligned. Errors name the file relative to `path`."""
+    pre = f"{PROG_DIR}/" if subdir else ""
+    fa, fd = path / f"{pre}{PROG_A}", path / f"{pre}{PROG_D}"
     cols = []
     for f in (fa, fd):
-        rel = f"{PROG_DIR}/{f.name}"
+        rel = f"{pre}{f.name}"
         try:
             lines = f.read_text().splitlines()
         except IsADirectoryError:
@@ -241,10 +243,10 @@ def read_prog(path: Path) -> list[tuple[int, int]]:
             vals.append(int(s, 16))
         cols.append(vals)
     if len(cols[0]) != len(cols[1]):
-        raise AccelscopeError(f"{PROG_DIR}/{PROG_D}: {len(cols[1])} records but {PROG_DIR}/{PROG_A} has {len(cols[0])}")
+        raise AccelscopeError(f"{pre}{PROG_D}: {len(cols[1])} records but {pre}{PROG_A} has {len(cols[0])}")
     for i, a in enumerate(cols[0], start=1):
         if a % 4:
-            raise AccelscopeError(f"{PROG_DIR}/{PROG_A}:{i}: misaligned address {a:#010x}")
+            raise AccelscopeError(f"{pre}{PROG_A}:{i}: misaligned address {a:#010x}")
     return list(zip(cols[0], cols[1]))
 
 

@@ -11,6 +11,8 @@ from pymodel.systolic import regs
 WINDOW = min(regs.MEMS[m][1] for m in ("ACT", "WGT", "BIAS", "QUANT", "OUT"))  # bytes per scratchpad window
 CMD_WINDOW = regs.MEMS["CMD"][1]  # bytes of the command memory window (rtl/systolic/systolic.rdl)
 MAX_DEPTH = 65536  # descriptor address fields are 16 bits
+MAX_WIN_ROWS = 64  # CONV window rows (PARAMS2.WIN_ROWS)
+MAX_WIN_BYTES = 1024  # CONV window row bytes (PARAMS2.LOG2_WIN_BYTES)
 CLI_MAX_DIM = 300  # for_array() sizes the scratchpads for any GEMM up to this size
 
 
@@ -42,6 +44,8 @@ class SystolicConfig:
     ACC_DEPTH: int = 1024
     CMD_DEPTH: int = 64
     APB_ADDR_W: int = 23
+    WIN_ROWS: int = 16  # CONV window: input rows a block can use (docs/systolic.md, "Window")
+    WIN_BYTES: int = 128  # CONV window: bytes of one window row
 
     def __post_init__(self) -> None:
         self.validate()
@@ -69,12 +73,21 @@ class SystolicConfig:
             bad(f"CMD_DEPTH={self.CMD_DEPTH} must be <= {CMD_WINDOW // 32}")
         if not 23 <= self.APB_ADDR_W <= 32:
             bad(f"APB_ADDR_W={self.APB_ADDR_W} must be in 23..32")
+        if not (_is_pow2(self.WIN_ROWS) and 2 <= self.WIN_ROWS <= MAX_WIN_ROWS):
+            bad(f"WIN_ROWS={self.WIN_ROWS} must be a power of 2 in 2..{MAX_WIN_ROWS}")
+        if not (_is_pow2(self.WIN_BYTES) and self.K <= self.WIN_BYTES <= MAX_WIN_BYTES):
+            bad(f"WIN_BYTES={self.WIN_BYTES} must be a power of 2 in K={self.K}..{MAX_WIN_BYTES} (a multiple of K)")
 
     # word geometry --------------------------------------------------------
     @property
     def act_chunks(self) -> int:
         """32-bit APB chunks per activation/weight word (K int8 lanes)."""
         return max(1, ceil_div(self.K * 8, 32))
+
+    @property
+    def win_words(self) -> int:
+        """Words of one lane copy of the CONV window RAM (WIN_ROWS rows of WIN_BYTES / K words)."""
+        return self.WIN_ROWS * self.WIN_BYTES // self.K
 
     @property
     def latency(self) -> int:
@@ -97,7 +110,7 @@ class SystolicConfig:
         tiles = ceil_div(max_dim, K)
         rows = _pow2_ceil(max_dim * tiles)
         return cls(K=K, ACT_DEPTH=rows, WGT_DEPTH=_pow2_ceil(tiles * tiles * K), BQ_DEPTH=max(256, _pow2_ceil(tiles)),
-                   OUT_DEPTH=rows, ACC_DEPTH=1024, CMD_DEPTH=64)
+                   OUT_DEPTH=rows, ACC_DEPTH=1024, CMD_DEPTH=64, WIN_ROWS=16, WIN_BYTES=128)
 
     @classmethod
     def parse(cls, text: str | None, base: "SystolicConfig | None" = None) -> "SystolicConfig":

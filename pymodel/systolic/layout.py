@@ -7,8 +7,9 @@ from typing import Sequence
 import numpy as np
 
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig, ceil_div
-from pymodel.systolic.descriptor import Descriptor
+from pymodel.systolic.descriptor import OP_CONV, OP_POOL, Descriptor
 from pymodel.systolic.model import LANE_BITS, MEMORIES, pack_quant
 
 
@@ -46,6 +47,68 @@ def pack_columns(v: np.ndarray, K: int) -> np.ndarray:
     pad = np.zeros(nt * K, dtype=np.int64)
     pad[: len(v)] = v
     return pad.reshape(nt, K)
+
+
+# ---------------------------------------------------------------------------
+# NHWC tensors in ACT (docs/systolic.md, "Tensor layout in ACT")
+
+
+def tensor_pitch(c: int, K: int, tiled: bool) -> int:
+    """P: bytes per pixel, ceil(C/K)*K channel-tiled, C packed."""
+    return ceil_div(c, K) * K if tiled else c
+
+
+def tensor_row_words(w: int, c: int, K: int, tiled: bool) -> int:
+    """RW = ceil(W*P/K): words of one input row."""
+    return ceil_div(w * tensor_pitch(c, K, tiled), K)
+
+
+def pack_tensor(x: np.ndarray, K: int, tiled: bool, a_stride: int | None = None) -> tuple[np.ndarray, int]:
+    """(B, H, W, C) int8 tensor -> (words, a_stride): byte w*P + c of row (b, h) is lane (w*P + c) mod K of
+    word (b*H + h)*a_stride + (w*P + c) div K; unused bytes 0. a_stride defaults to RW."""
+    x = np.asarray(x, dtype=np.int64)
+    if x.ndim != 4:
+        raise AccelscopeError(f"tensor: expected (B, H, W, C), got shape {x.shape}")
+    b, h, w, c = x.shape
+    p = tensor_pitch(c, K, tiled)
+    rw = ceil_div(w * p, K)
+    stride = rw if a_stride is None else a_stride
+    if stride < rw:
+        raise AccelscopeError(f"tensor: a_stride={stride} < {rw} words of a {w}x{c} row")
+    rows = np.zeros((b, h, stride * K), dtype=np.int64)
+    pix = np.zeros((b, h, w, p), dtype=np.int64)
+    pix[..., :c] = x
+    rows[:, :, : w * p] = pix.reshape(b, h, w * p)
+    return rows.reshape(b * h * stride, K), stride
+
+
+def unpack_tensor(words: np.ndarray, base: int, stride: int, shape: tuple[int, int, int, int], K: int,
+                  tiled: bool = True) -> np.ndarray:
+    """Inverse of pack_tensor for a tensor at word `base` with row pitch `stride` words."""
+    b, h, w, c = shape
+    p = tensor_pitch(c, K, tiled)
+    rw = ceil_div(w * p, K)
+    idx = base + np.arange(b * h)[:, None] * stride + np.arange(rw)[None, :]
+    data = np.asarray(words)[idx].reshape(b, h, rw * K)[:, :, : w * p]
+    return data.reshape(b, h, w, p)[..., :c]
+
+
+def conv_weight_matrix(w: np.ndarray) -> np.ndarray:
+    """(kh, kw, C, N) kernel -> the CONV B matrix (kh*kw*C, N), row (ky*kw + kx)*C + c
+    (PyTorch's (N, C, kh, kw) weight is w.transpose(2, 3, 1, 0))."""
+    w = np.asarray(w, dtype=np.int64)
+    if w.ndim != 4:
+        raise AccelscopeError(f"conv weights: expected (kh, kw, C, N), got shape {w.shape}")
+    kh, kw, c, n = w.shape
+    return w.reshape(kh * kw * c, n)
+
+
+def conv_out_size(size: int, k: int, stride: int, pad_before: int, pad_after: int | None = None) -> int:
+    """Output size of a convolution or pooling along one axis (floor mode); pad_after defaults to
+    pad_before (PyTorch's symmetric padding). The hardware pads below / right implicitly: whatever
+    out_h / out_w reach beyond the input reads zeros."""
+    pad_after = pad_before if pad_after is None else pad_after
+    return (size + pad_before + pad_after - k) // stride + 1
 
 
 # ---------------------------------------------------------------------------
@@ -145,17 +208,91 @@ def extents(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: dict
 
     K = cfg.K
     ext = {name: len(images.get(name, ())) for name in MEMORIES}
+    def reach(name: str, words: np.ndarray) -> None:
+        if words.size:
+            ext[name] = max(ext[name], int(words.max()) + 1)
+
     for d in descriptors:
         if d.check(cfg):
             break
-        reg = _regions(d, K)
-        ext["act"] = max(ext["act"], int(reg["a"].max()) + 1)
-        ext["wgt"] = max(ext["wgt"], int(reg["b"].max()) + 1)
+        reg = _regions(d, K)  # regions a descriptor does not use are empty (POOL: no b, bq, c)
+        reach("act", reg["a"])
+        reach("wgt", reg["b"])
         if d.bias or d.int8:
-            ext["bias"] = max(ext["bias"], int(reg["bq"].max()) + 1)
-            ext["quant"] = max(ext["quant"], int(reg["bq"].max()) + 1)
+            reach("bias", reg["bq"])
+            reach("quant", reg["bq"])
         if d.acc or not d.int8:
-            ext["out"] = max(ext["out"], int(reg["c"].max()) + 1)
+            reach("out", reg["c"])
         if d.int8:
-            ext["act"] = max(ext["act"], int(reg["d"].max()) + 1)
+            reach("act", reg["d"])
     return ext
+
+
+# ---------------------------------------------------------------------------
+# a single CONV or POOL laid out from address 0
+
+
+def conv_blk_rows(cfg: SystolicConfig, kh: int, stride_h: int, out_h: int, out_w: int) -> int:
+    """The largest legal blk_rows (docs/systolic.md, CHECK): window rows (blk_rows-1)*stride_h + kh <=
+    WIN_ROWS, blk_rows*out_w <= ACC_DEPTH, blk_rows <= out_h and the field's 31; 0 if none fits."""
+    field_max = (1 << regs.ENTRIES["DESC"]["blk_rows"][1]) - 1
+    by_window = (cfg.WIN_ROWS - kh) // stride_h + 1 if kh <= cfg.WIN_ROWS else 0
+    return max(0, min(field_max, out_h, by_window, cfg.ACC_DEPTH // max(1, out_w)))
+
+
+def conv_layout(cfg: SystolicConfig, x: np.ndarray, w: np.ndarray, *, stride: tuple[int, int] = (1, 1),
+                pad: tuple[int, int] = (0, 0), out_hw: tuple[int, int] | None = None,
+                bias: np.ndarray | None = None, relu: bool = False, mult: np.ndarray | None = None,
+                shift: np.ndarray | None = None, tiled: bool = True, blk_rows: int | None = None
+                ) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
+    """One CONV descriptor and its scratchpad images: x (B, H, W, C) int8 at ACT[0..] (channel-tiled or
+    packed), w (kh, kw, C, N) at WGT[0..], bias/quant at word 0, int32 output at OUT[0..] (c_stride NT)
+    or, with mult/shift, int8 output in ACT after the input (d_stride NT, channel-tiled: the next layer's
+    input with a_stride = out_w*NT). pad = (pad_t, pad_l); out_hw defaults to symmetric padding."""
+    K = cfg.K
+    x = np.asarray(x, dtype=np.int64)
+    bmat = conv_weight_matrix(w)
+    kh, kw, c, n = np.asarray(w).shape
+    bsz, h, wd, cx = x.shape
+    if cx != c:
+        raise AccelscopeError(f"conv: input has {cx} channels, weights {c}")
+    oh, ow = out_hw or (conv_out_size(h, kh, stride[0], pad[0]), conv_out_size(wd, kw, stride[1], pad[1]))
+    if blk_rows is None:
+        blk_rows = conv_blk_rows(cfg, kh, stride[0], oh, ow)
+    act, a_stride = pack_tensor(x, K, tiled)
+    nt = ceil_div(n, K)
+    rows = bsz * oh * ow
+    int8 = mult is not None
+    images: dict[str, np.ndarray] = {
+        "wgt": pack_weights(bmat, K),
+        "bias": pack_columns(bias if bias is not None else np.zeros(n, np.int64), K),
+        "quant": pack_columns(pack_quant(mult, shift) if int8 else np.zeros(n, np.int64), K),
+        "out": np.zeros((0 if int8 else rows * nt, K), np.int64),
+    }
+    d_base = len(act)
+    images["act"] = np.concatenate([act, np.zeros((rows * nt if int8 else 0, K), np.int64)])
+    d = Descriptor(m=bsz, kd=kh * kw * c, n=n, a_base=0, a_stride=a_stride, c_stride=0 if int8 else nt,
+                   d_base=d_base if int8 else 0, d_stride=nt if int8 else 0, bias=bias is not None, relu=relu,
+                   int8=int8, op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=stride[0],
+                   stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows)
+    d.validate(cfg, "conv_layout")
+    return [d], images
+
+
+def pool_layout(cfg: SystolicConfig, x: np.ndarray, k: tuple[int, int], stride: tuple[int, int] | None = None
+                ) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
+    """One POOL descriptor: x (B, H, W, C) int8 channel-tiled at ACT[0..], the int8 output after it
+    (d_stride CT, channel-tiled)."""
+    K = cfg.K
+    x = np.asarray(x, dtype=np.int64)
+    bsz, h, wd, c = x.shape
+    stride = stride or k
+    oh, ow = conv_out_size(h, k[0], stride[0], 0), conv_out_size(wd, k[1], stride[1], 0)
+    act, a_stride = pack_tensor(x, K, True)
+    ct = ceil_div(c, K)
+    d = Descriptor(m=bsz, kd=k[0] * k[1], n=c, a_base=0, a_stride=a_stride, d_base=len(act), d_stride=ct,
+                   int8=True, op=OP_POOL, in_h=h, in_w=wd, cin=c, tiled=True, kh=k[0], kw=k[1], stride_h=stride[0],
+                   stride_w=stride[1], out_h=oh, out_w=ow)
+    images = {"act": np.concatenate([act, np.zeros((bsz * oh * ow * ct, K), np.int64)])}
+    d.validate(cfg, "pool_layout")
+    return [d], images

@@ -2,27 +2,30 @@
 
 Memories are (words, K) int64 arrays of lane values: ACT and WGT hold int8
 lanes, BIAS and OUT int32 lanes, QUANT raw 32-bit lane words
-(mult | shift << 24). `run` executes a descriptor list exactly as the
-sequencer does and predicts every performance counter in closed form.
+(mult | shift << 24). `run` executes a descriptor list (GEMM, CONV and POOL
+descriptors, docs/systolic.md) exactly as the sequencer does and predicts every
+performance counter in closed form.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from pymodel.systolic import regs
 from pymodel.errors import AccelscopeError
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import ERR_NONE, Descriptor
+from pymodel.systolic.descriptor import ERR_NONE, OP_CONV, OP_GEMM, OP_POOL, OPS, Descriptor
 
 MEMORIES = ("act", "wgt", "bias", "quant", "out")
 LANE_BITS = {"act": 8, "wgt": 8, "bias": 32, "quant": 32, "out": 32}
 _MULT_LSB, MULT_BITS = regs.ENTRIES["QUANT_LANE"]["mult"]  # rtl/systolic/systolic.rdl
 _SHIFT_LSB, SHIFT_BITS = regs.ENTRIES["QUANT_LANE"]["shift"]
 OVERHEAD_FIXED = 3  # FETCH, DECODE, CHECK
+POOL_DRAIN = 3  # POOL: cycles after the last RUN cycle until the last row has left the pipeline
+_CHUNK = 1 << 22  # CONV: im2col elements built at a time (bounds the model's memory)
 
 
 def depth_of(cfg: SystolicConfig, name: str) -> int:
@@ -83,14 +86,74 @@ class Counters:
                 "rows": self.rows}
 
 
+class ConvBlock(NamedTuple):
+    """One CONV block: image b, output rows oh0 .. oh0+R-1 (R*out_w pixels), V window rows loaded."""
+
+    b: int
+    oh0: int
+    R: int
+    V: int
+
+
+def _image_blocks(d: Descriptor) -> list[tuple[int, int, int]]:
+    """(oh0, R, V) of the blocks of one image (every image has the same blocks)."""
+    out = []
+    for oh0 in range(0, d.out_h, d.blk_rows):
+        R = min(d.blk_rows, d.out_h - oh0)
+        base = oh0 * d.stride_h - d.pad_t  # input row of window row 0
+        S = d.window_rows(R)
+        V = max(0, min(S, d.in_h - base) - max(0, -base))  # window rows s < S with 0 <= base + s < in_h
+        out.append((oh0, R, V))
+    return out
+
+
+def _require_geometry(cfg: SystolicConfig, d: Descriptor) -> None:
+    if d.op not in OPS:
+        raise AccelscopeError(f"descriptor op={d.op} is reserved (CHECK error FLAGS)")
+    if d.op != OP_GEMM:
+        why = d.geometry_error(cfg)
+        if why is not None:
+            raise AccelscopeError(f"{d.describe()}: illegal geometry ({why})")
+
+
+def conv_blocks(cfg: SystolicConfig, d: Descriptor) -> list[ConvBlock]:
+    """The blocks of a CONV descriptor in execution order (b, then oh0): docs/systolic.md, "Blocks".
+
+    Block cycles: LOAD = V*RW + 1 (RW = d.row_words(K)), RUN = NT*KT*max(R*out_w, K).
+    """
+    if d.op != OP_CONV:
+        raise AccelscopeError(f"conv_blocks: not a CONV descriptor ({d.describe()})")
+    _require_geometry(cfg, d)
+    per = _image_blocks(d)
+    return [ConvBlock(b, oh0, R, V) for b in range(d.m) for oh0, R, V in per]
+
+
 def descriptor_counters(cfg: SystolicConfig, d: Descriptor) -> Counters:
-    """Closed-form counters of one descriptor that passes CHECK (docs/systolic.md, "Timing")."""
+    """Closed-form counters of one descriptor that passes CHECK (docs/systolic.md, "Timing" and
+    "Convolution and pooling"); not wrapped to 32 bits (run() wraps the sums)."""
     K = cfg.K
+    _require_geometry(cfg, d)
+    if d.op == OP_POOL:
+        ct = d.nt(K)
+        busy = d.rows * ct * d.kh * d.kw
+        return Counters(cycles=OVERHEAD_FIXED + busy + POOL_DRAIN, busy=busy, macs=0, stalls=0, rows=d.rows * ct)
     kt, nt = d.kt(K), d.nt(K)
-    p = max(d.m, K)
-    drain = cfg.latency + 5 - (p - d.m)
-    return Counters(cycles=OVERHEAD_FIXED + nt * kt * p + drain, busy=nt * kt * p, macs=d.m * d.kd * d.n,
-                    stalls=nt * kt * (p - d.m), rows=d.m * nt)
+    drain_base = cfg.latency + 5  # 2K + 6, less the last tile's idle cycles (P - M)
+    if d.op == OP_GEMM:
+        p = max(d.m, K)
+        return Counters(cycles=OVERHEAD_FIXED + nt * kt * p + drain_base - (p - d.m), busy=nt * kt * p,
+                        macs=d.m * d.kd * d.n, stalls=nt * kt * (p - d.m), rows=d.m * nt)
+    rw = d.row_words(K)
+    blocks = _image_blocks(d)
+    load = sum(v * rw + 1 for _, _, v in blocks)
+    busy = sum(nt * kt * max(r * d.out_w, K) for _, r, _ in blocks)
+    stalls = sum(nt * kt * (max(r * d.out_w, K) - r * d.out_w) for _, r, _ in blocks)
+    m_last = blocks[-1][1] * d.out_w
+    p_last = max(m_last, K)
+    prep = K  # the lane map of k-tile 0
+    cycles = OVERHEAD_FIXED + prep + d.m * (load + busy) + drain_base - (p_last - m_last)
+    return Counters(cycles=cycles, busy=d.m * busy, macs=d.rows * d.kd * d.n, stalls=d.m * stalls,
+                    rows=d.rows * nt)
 
 
 @dataclass
@@ -136,28 +199,63 @@ def normalize(name: str, words: np.ndarray) -> np.ndarray:
 
 
 def _regions(d: Descriptor, K: int) -> dict[str, np.ndarray]:
-    """Word addresses a descriptor touches, as index arrays in stream order."""
+    """Word addresses a descriptor touches, as index arrays (a region it does not use is empty).
+
+    "a": GEMM (M, KT) A words; CONV (m*in_h, RW) and POOL (m*in_h, in_w*CT) words of the input
+    tensor rows; "b" weight words, "bq" bias/quant words, "c"/"d" (rows, NT) destination words
+    (row q, n-tile or channel tile t)."""
     kt, nt = d.kt(K), d.nt(K)
-    m = np.arange(d.m, dtype=np.int64)
-    out = {
-        "a": (d.a_base + m[:, None] * d.a_stride + np.arange(kt)[None, :]),  # (M, KT)
-        "b": d.b_base + np.arange(nt * kt * K, dtype=np.int64),
-        "bq": d.bq_base + np.arange(nt, dtype=np.int64),
-        "c": d.c_base + m[:, None] * d.c_stride + np.arange(nt)[None, :],  # (M, NT)
-        "d": d.d_base + m[:, None] * d.d_stride + np.arange(nt)[None, :],
+    q = np.arange(d.rows, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    if d.op == OP_GEMM:
+        a = d.a_base + q[:, None] * d.a_stride + np.arange(kt)[None, :]  # (M, KT)
+    else:
+        width = d.row_words(K) if d.op == OP_CONV else d.in_w * d.ct(K)
+        r = np.arange(d.m * d.in_h, dtype=np.int64)
+        a = d.a_base + r[:, None] * d.a_stride + np.arange(width)[None, :]
+    pool = d.op == OP_POOL
+    return {
+        "a": a,
+        "b": empty if pool else d.b_base + np.arange(nt * kt * K, dtype=np.int64),
+        "bq": empty if pool else d.bq_base + np.arange(nt, dtype=np.int64),
+        "c": np.zeros((0, nt), np.int64) if pool else d.c_base + q[:, None] * d.c_stride + np.arange(nt)[None, :],
+        "d": d.d_base + q[:, None] * d.d_stride + np.arange(nt)[None, :],  # (rows, NT)
     }
-    return out
 
 
 def check_hazards(d: Descriptor, K: int, where: str = "descriptor") -> None:
-    """Reject what the hardware leaves undefined: overlapping destinations, destination over A."""
+    """Reject what the hardware leaves undefined: overlapping destinations, an int8 destination
+    over the descriptor's input (GEMM: its A rows; CONV/POOL: the input tensor's rows)."""
     reg = _regions(d, K)
     dst = reg["d"] if d.int8 else reg["c"]
     if len(np.unique(dst)) != dst.size:
         raise AccelscopeError(f"{where}: destination rows overlap ({'d' if d.int8 else 'c'}_stride "
                               f"{d.d_stride if d.int8 else d.c_stride} < {d.nt(K)} n-tiles)")
     if d.int8 and np.intersect1d(reg["d"], reg["a"]).size:
-        raise AccelscopeError(f"{where}: int8 destination D overlaps its own input A in the activation scratchpad")
+        what = "A" if d.op == OP_GEMM else "tensor"
+        raise AccelscopeError(f"{where}: int8 destination D overlaps its own input {what} in the activation "
+                              f"scratchpad")
+
+
+def stream_order(K: int, d: Descriptor) -> tuple[np.ndarray, np.ndarray]:
+    """(row q, tile t) of each stream row of a descriptor, in stream order.
+
+    GEMM: n-tile major, row minor. CONV: per block (b, oh0), per n-tile, the block's pixels.
+    POOL: per pixel q, per channel tile."""
+    nt = d.nt(K)
+    if d.op == OP_POOL:
+        return np.repeat(np.arange(d.rows), nt), np.tile(np.arange(nt), d.rows)
+    if d.op == OP_GEMM:
+        return np.tile(np.arange(d.m), nt), np.repeat(np.arange(nt), d.m)
+    qs, ts = [], []
+    for oh0, r, _ in _image_blocks(d):  # the order inside one image
+        mb = r * d.out_w
+        qs.append(oh0 * d.out_w + np.tile(np.arange(mb), nt))
+        ts.append(np.repeat(np.arange(nt), mb))
+    q_img, t_img = np.concatenate(qs), np.concatenate(ts)
+    per = d.out_h * d.out_w
+    q = (np.arange(d.m)[:, None] * per + q_img[None, :]).ravel()
+    return q, np.tile(t_img, d.m)
 
 
 def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[str, np.ndarray]) -> RunResult:
@@ -178,15 +276,19 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
             total = _add(total, c)
             return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, code, i, per)
         check_hazards(d, K, f"descriptor {i}")
-        res = _gemm(cfg, d, mems)  # (M, NT*K) final lane values
         nt = d.nt(K)
         reg = _regions(d, K)
-        words = res.reshape(d.m, nt, K)
+        if d.op == OP_POOL:
+            words = _pool(cfg, d, mems)
+        else:
+            res = _gemm(cfg, d, mems) if d.op == OP_GEMM else _conv(cfg, d, mems)  # (rows, NT*K)
+            words = res.reshape(d.rows, nt, K)
         if d.int8:
             mems["act"][reg["d"]] = words
         else:
             mems["out"][reg["c"]] = words
-        rows = words.transpose(1, 0, 2).reshape(nt * d.m, K)
+        q, t = stream_order(K, d)
+        rows = words[q, t]
         eof = np.zeros((len(rows), 2), dtype=np.int64)
         eof[-1, 0] = 1
         eof[-1, 1] = int(i == len(descriptors) - 1)
@@ -198,16 +300,27 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
     return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, ERR_NONE, len(descriptors) - 1, per)
 
 
-def _gemm(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+def _matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Exact integer a @ w for int8 operands: every partial sum is an integer of magnitude below 2^30
+    (kd < 2^16 terms of at most 2^14), so float64 (BLAS) is exact; the caller wraps to int32."""
+    return (np.asarray(a, np.float64) @ np.asarray(w, np.float64)).astype(np.int64)
+
+
+def _weights(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """B as a (KD, NT*K) matrix from the weight tiles (columns >= N are zero-masked in _epilogue)."""
     K = cfg.K
     kt, nt = d.kt(K), d.nt(K)
+    w = mems["wgt"][d.b_base + np.arange(nt * kt * K)].reshape(nt, kt, K, K).transpose(1, 2, 0, 3)
+    return w.reshape(kt * K, nt * K)[: d.kd]
+
+
+def _epilogue(cfg: SystolicConfig, d: Descriptor, acc: np.ndarray, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """ACC, BIAS, int32 wrap, RELU, requantization (INT8), lanes >= N zeroed: (rows, NT*K)."""
+    K = cfg.K
+    nt = d.nt(K)
     reg = _regions(d, K)
-    a = mems["act"][reg["a"]].reshape(d.m, kt * K)[:, : d.kd]
-    w = mems["wgt"][reg["b"]].reshape(nt, kt, K, K).transpose(1, 2, 0, 3).reshape(kt * K, nt * K)
-    w = w[: d.kd]  # columns >= N are zero-masked below
-    acc = a @ w  # exact in int64
     if d.acc:
-        acc = acc + mems["out"][reg["c"]].reshape(d.m, nt * K)
+        acc = acc + mems["out"][reg["c"]].reshape(d.rows, nt * K)
     if d.bias:
         acc = acc + mems["bias"][reg["bq"]].reshape(nt * K)[None, :]
     y = wrap32(acc)
@@ -218,6 +331,70 @@ def _gemm(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) ->
         y = requantize(y, mult[None, :], shift[None, :])
     y[:, d.n:] = 0
     return y
+
+
+def _gemm(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+    K = cfg.K
+    kt = d.kt(K)
+    a = mems["act"][_regions(d, K)["a"]].reshape(d.m, kt * K)[:, : d.kd]
+    return _epilogue(cfg, d, _matmul(a, _weights(cfg, d, mems)), mems)
+
+
+def conv_input(cfg: SystolicConfig, d: Descriptor, act: np.ndarray) -> np.ndarray:
+    """The input tensor X[b, h, w, c] (m, in_h, in_w, cin) of a CONV or POOL descriptor, read from ACT
+    words (docs/systolic.md, "Tensor layout in ACT")."""
+    K = cfg.K
+    P, rw = d.pitch(K), d.row_words(K)
+    rows = d.a_base + np.arange(d.m * d.in_h, dtype=np.int64) * d.a_stride
+    data = np.asarray(act)[rows[:, None] + np.arange(rw)[None, :]].reshape(d.m, d.in_h, rw * K)
+    byte = np.arange(d.in_w)[:, None] * P + np.arange(d.cin)[None, :]  # (in_w, cin)
+    return data[:, :, byte]
+
+
+def _conv(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """CONV values: the implicit im2col A (rows, kd), column k = (ky*kw + kx)*cin + c, then the GEMM."""
+    x = conv_input(cfg, d, mems["act"])
+    # zero padding: rows above / columns left (pad_t, pad_l), and whatever the windows reach below / right
+    bot = max(0, (d.out_h - 1) * d.stride_h + d.kh - d.pad_t - d.in_h)
+    right = max(0, (d.out_w - 1) * d.stride_w + d.kw - d.pad_l - d.in_w)
+    xp = np.zeros((d.m, d.pad_t + d.in_h + bot, d.pad_l + d.in_w + right, d.cin), dtype=np.int64)
+    xp[:, d.pad_t:d.pad_t + d.in_h, d.pad_l:d.pad_l + d.in_w] = x
+    w = _weights(cfg, d, mems)
+    ky = np.arange(d.kh)[:, None]
+    kx = np.arange(d.kw)[None, :]
+    acc = np.empty((d.rows, w.shape[1]), dtype=np.int64)
+    step = max(1, _CHUNK // d.kd)
+    for q0 in range(0, d.rows, step):
+        q = np.arange(q0, min(q0 + step, d.rows))
+        b, rem = np.divmod(q, d.out_h * d.out_w)
+        oh, ow = np.divmod(rem, d.out_w)
+        ih = oh[:, None, None] * d.stride_h + ky[None]  # (n, kh, 1), in padded coordinates
+        iw = ow[:, None, None] * d.stride_w + kx[None]  # (n, 1, kw)
+        a = xp[b[:, None, None], ih, iw]  # (n, kh, kw, cin)
+        acc[q0:q0 + len(q)] = _matmul(a.reshape(len(q), d.kd), w)
+    return _epilogue(cfg, d, acc, mems)
+
+
+def _pool(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """POOL values: (rows, CT, K) int8 words, the lane-wise max over the window, lanes >= cin zeroed."""
+    K = cfg.K
+    ct = d.ct(K)
+    q = np.arange(d.rows)
+    b, rem = np.divmod(q, d.out_h * d.out_w)
+    oh, ow = np.divmod(rem, d.out_w)
+    act = mems["act"]
+    out = None
+    for ky in range(d.kh):
+        row = d.a_base + (b * d.in_h + oh * d.stride_h + ky) * d.a_stride
+        for kx in range(d.kw):
+            addr = row + (ow * d.stride_w + kx) * ct
+            v = act[addr[:, None] + np.arange(ct)[None, :]]  # (rows, CT, K)
+            out = v if out is None else np.maximum(out, v)
+    assert out is not None
+    out = out.copy()
+    lane = np.arange(ct)[:, None] * K + np.arange(K)[None, :]
+    out[:, lane >= d.cin] = 0
+    return out
 
 
 def _add(a: Counters, b: Counters) -> Counters:

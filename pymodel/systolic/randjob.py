@@ -11,7 +11,8 @@ import numpy as np
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_SHAPE, FLAGS_BITS, Descriptor)
+                                         ERR_D_RANGE, ERR_FLAGS, ERR_SHAPE, FLAGS_BITS, RSVD_SHIFT,
+                                         Descriptor)
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -110,7 +111,7 @@ def malformed(cfg: SystolicConfig, code: int, rng: np.random.Generator) -> Descr
     if code == ERR_SHAPE:
         d[["m", "kd", "n"][int(rng.integers(3))]] = 0
     elif code == ERR_FLAGS:
-        d["reserved_flags"] = 1 << int(rng.integers(4, FLAGS_BITS))
+        d["reserved_flags"] = 1 << int(rng.integers(RSVD_SHIFT, FLAGS_BITS))
     elif code == ERR_ACC_DEPTH:
         d.update(m=cfg.ACC_DEPTH + 1 + int(rng.integers(8)), a_stride=0)
     elif code == ERR_A_RANGE:

@@ -23,6 +23,7 @@ ID_VALUE = regs.RESET["ID"]
 REG_ID = A["ID"]
 REG_PARAMS0 = A["PARAMS0"]
 REG_PARAMS1 = A["PARAMS1"]
+REG_PARAMS2 = A["PARAMS2"]
 REG_CTRL = A["CTRL"]
 REG_NUM_DESC = A["NUM_DESC"]
 REG_STATUS = A["STATUS"]
@@ -64,6 +65,11 @@ def params0(cfg: SystolicConfig) -> int:
 def params1(cfg: SystolicConfig) -> int:
     return pack(F["PARAMS1"], {f"LOG2_{m}_DEPTH": getattr(cfg, f"{m}_DEPTH").bit_length() - 1
                                for m in ("ACT", "WGT", "BQ", "OUT")})
+
+
+def params2(cfg: SystolicConfig) -> int:
+    """PARAMS2: the CONV window parameters (WIN_ROWS, log2 WIN_BYTES)."""
+    return pack(F["PARAMS2"], {"WIN_ROWS": cfg.WIN_ROWS, "LOG2_WIN_BYTES": cfg.WIN_BYTES.bit_length() - 1})
 
 
 def words_to_chunks(cfg: SystolicConfig, name: str, words: np.ndarray) -> np.ndarray:

@@ -74,10 +74,11 @@ class TopExpected:
 
 
 def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray]:
-    """Word addresses the descriptors write: int8 results in ACT, int32 results in OUT."""
+    """Word addresses the descriptors write: int8 results in ACT, int32 results in OUT (GEMM: M rows,
+    CONV and POOL: m*out_h*out_w pixel rows; NT words a row, POOL CT)."""
     act, out = [], []
     for d in descriptors:
-        m = np.arange(d.m)[:, None]
+        m = np.arange(d.rows)[:, None]
         nt = np.arange(d.nt(K))[None, :]
         (act if d.int8 else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.int8
                                         else (d.c_base + m * d.c_stride + nt).ravel())

@@ -1,8 +1,8 @@
 // Weight-stationary int8 systolic-array GEMM block (docs/systolic.md).
 // Top level: APB3 slave (registers, command memory, scratchpads), the
 // scratchpad RAMs (u_act, u_wgt, u_bias, u_quant, u_out, u_cmd; each a plain
-// array `mem`), the accumulator RAM u_acc, the sequencer, the K x K array and
-// the output pipeline. The output row stream is a port: K int32 lanes, valid,
+// array `mem`), the accumulator RAM u_acc, the sequencer, the CONV window
+// (u_win), the K x K array, the output pipeline and the POOL datapath (u_pool). The output row stream is a port: K int32 lanes, valid,
 // eof[0] after each output matrix, eof[1] after the last descriptor.
 `default_nettype none
 module systolic #(
@@ -13,6 +13,8 @@ module systolic #(
     parameter OUT_DEPTH  = 16384,    // output scratchpad words (power of 2)
     parameter ACC_DEPTH  = 1024,     // accumulator words = largest M (power of 2)
     parameter CMD_DEPTH  = 64,       // command memory descriptors (power of 2)
+    parameter WIN_ROWS   = 16,       // CONV window rows: input rows one block can use (power of 2, 2..64)
+    parameter WIN_BYTES  = 128,      // CONV window bytes per row: the widest input row (power of 2, K..1024)
     parameter APB_ADDR_W = 23        // APB byte address width (23..32)
 ) (
     input  wire                  clk,
@@ -83,6 +85,12 @@ module systolic #(
         if (APB_ADDR_W < $clog2(SYSTOLIC_OUT_BASE + SYSTOLIC_OUT_SIZE) || APB_ADDR_W > 32) begin : g_bad_aw
             systolic_APB_ADDR_W_must_cover_every_window illegal_parameter();
         end
+        if ((WIN_ROWS & (WIN_ROWS - 1)) != 0 || WIN_ROWS < 2 || WIN_ROWS > 64) begin : g_bad_win_rows
+            systolic_WIN_ROWS_must_be_a_power_of_2_in_2_to_64 illegal_parameter();
+        end
+        if ((WIN_BYTES & (WIN_BYTES - 1)) != 0 || WIN_BYTES < K || WIN_BYTES > 1024) begin : g_bad_win_bytes
+            systolic_WIN_BYTES_must_be_a_power_of_2_in_K_to_1024 illegal_parameter();
+        end
     endgenerate
 
     // APB map (byte addresses, systolic.rdl)
@@ -109,6 +117,10 @@ module systolic #(
                                     (WGT_AW_U32 << SYSTOLIC_PARAMS1_LOG2_WGT_DEPTH_LSB) |
                                     (BQ_AW_U32 << SYSTOLIC_PARAMS1_LOG2_BQ_DEPTH_LSB) |
                                     (OUT_AW_U32 << SYSTOLIC_PARAMS1_LOG2_OUT_DEPTH_LSB);
+    localparam [31:0] WIN_ROWS_U32  = WIN_ROWS;
+    localparam [31:0] WIN_BW_U32    = $clog2(WIN_BYTES);
+    localparam [31:0] PARAMS2_VAL = (WIN_ROWS_U32 << SYSTOLIC_PARAMS2_WIN_ROWS_LSB) |
+                                    (WIN_BW_U32 << SYSTOLIC_PARAMS2_LOG2_WIN_BYTES_LSB);
     localparam [31:0] CMD_DEPTH_U32 = CMD_DEPTH;
 
     // region codes
@@ -177,6 +189,7 @@ module systolic #(
     wire reg_id     = hit_reg && (addr == SYSTOLIC_ID_ADDR);
     wire reg_par0   = hit_reg && (addr == SYSTOLIC_PARAMS0_ADDR);
     wire reg_par1   = hit_reg && (addr == SYSTOLIC_PARAMS1_ADDR);
+    wire reg_par2   = hit_reg && (addr == SYSTOLIC_PARAMS2_ADDR);
     wire reg_ctrl   = hit_reg && (addr == SYSTOLIC_CTRL_ADDR);
     wire reg_ndesc  = hit_reg && (addr == SYSTOLIC_NUM_DESC_ADDR);
     wire reg_status = hit_reg && (addr == SYSTOLIC_STATUS_ADDR);
@@ -185,7 +198,7 @@ module systolic #(
     wire reg_macs   = hit_reg && (addr == SYSTOLIC_MACS_ADDR);
     wire reg_stalls = hit_reg && (addr == SYSTOLIC_STALLS_ADDR);
     wire reg_rows   = hit_reg && (addr == SYSTOLIC_ROWS_ADDR);
-    wire reg_ro     = reg_id | reg_par0 | reg_par1 | reg_status | reg_cycles | reg_busy | reg_macs |
+    wire reg_ro     = reg_id | reg_par0 | reg_par1 | reg_par2 | reg_status | reg_cycles | reg_busy | reg_macs |
                       reg_stalls | reg_rows;
     wire reg_any    = reg_ro | reg_ctrl | reg_ndesc;
 
@@ -230,7 +243,7 @@ module systolic #(
 
     // ------------------------------------------------------------------
     // sequencer
-    wire              cmd_re_s, act_re_s, wgt_re_s, inflight;
+    wire              cmd_re_s, act_re_s, wgt_re_s, a_issue, inflight, post_inflight;
     wire [CMD_AW-1:0] cmd_raddr_s;
     wire [CMDW-1:0]   cmd_rdata;
     wire [ACT_AW-1:0] act_raddr_s, i_daddr;
@@ -241,23 +254,41 @@ module systolic #(
     wire [ACC_AW-1:0] i_m;
     wire [OUT_AW-1:0] i_caddr;
     wire [BQ_AW-1:0]  i_bqaddr;
-    wire              f_acc, f_bias, f_relu, f_int8, error;
+    wire              f_acc, f_bias, f_relu, f_int8, f_conv, error;
+    wire [7:0]        g_cin, g_in_h, g_in_w, g_out_w;
+    wire [2:0]        g_kh, g_kw, g_sh, g_sw, g_padl;
+    wire [8:0]        g_pitch;
+    wire              w_clr, w_prep, w_lm_step, w_lm_rst, w_pix_rst, w_issue, ld_re;
+    wire [LOG2K-1:0]  w_prep_lane;
+    wire [12:0]       w_pix_ih0;
+    wire [7:0]        ld_row;
+    wire [15:0]       ld_word;
+    wire              pl_re, pl_first, pl_last, pl_eof0, pl_eof1;
+    wire [ACT_AW-1:0] pl_daddr;
     wire [3:0]        err_code;
     wire [CMD_AW-1:0] cur_desc;
     wire [31:0]       cnt_cycles, cnt_busy, cnt_macs, cnt_stalls;
 
     systolic_seq #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH),
-        .OUT_DEPTH(OUT_DEPTH), .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH)
+        .OUT_DEPTH(OUT_DEPTH), .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH),
+        .WIN_ROWS(WIN_ROWS), .WIN_BYTES(WIN_BYTES)
     ) u_seq (
         .clk(clk), .rst_n(rst_n), .start(start), .num_desc(num_desc),
         .cmd_re(cmd_re_s), .cmd_raddr(cmd_raddr_s), .cmd_rdata(cmd_rdata),
         .inflight(inflight),
         .act_re(act_re_s), .act_raddr(act_raddr_s), .wgt_re(wgt_re_s), .wgt_raddr(wgt_raddr_s),
-        .w_row(w_row), .t_krem(t_krem), .t_nrem(t_nrem), .t_sel(t_sel),
+        .w_row(w_row), .a_issue(a_issue), .t_krem(t_krem), .t_nrem(t_nrem), .t_sel(t_sel),
         .i_m(i_m), .i_first(i_first), .i_last(i_last), .i_eof0(i_eof0), .i_eof1(i_eof1),
         .i_caddr(i_caddr), .i_daddr(i_daddr), .i_bqaddr(i_bqaddr),
-        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8),
+        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_conv(f_conv),
+        .g_cin(g_cin), .g_in_h(g_in_h), .g_in_w(g_in_w), .g_out_w(g_out_w), .g_kh(g_kh), .g_kw(g_kw),
+        .g_stride_h(g_sh), .g_stride_w(g_sw), .g_pad_l(g_padl), .g_pitch(g_pitch),
+        .w_clr(w_clr), .w_prep(w_prep), .w_prep_lane(w_prep_lane), .w_lm_step(w_lm_step),
+        .w_lm_rst(w_lm_rst), .w_pix_rst(w_pix_rst), .w_pix_ih0(w_pix_ih0), .w_issue(w_issue),
+        .ld_re(ld_re), .ld_row(ld_row), .ld_word(ld_word),
+        .pl_re(pl_re), .pl_first(pl_first), .pl_last(pl_last), .pl_eof0(pl_eof0), .pl_eof1(pl_eof1),
+        .pl_daddr(pl_daddr),
         .busy(busy), .done(done), .error(error), .err_code(err_code), .cur_desc(cur_desc),
         .cnt_cycles(cnt_cycles), .cnt_busy(cnt_busy), .cnt_macs(cnt_macs), .cnt_stalls(cnt_stalls)
     );
@@ -319,8 +350,23 @@ module systolic #(
     );
 
     // ------------------------------------------------------------------
+    // CONV window: LOAD writes ACT words into it; an issued pixel's A row leaves it the
+    // cycle after the issue, as an ACT row leaves u_act
+    wire [AWW-1:0] win_row;
+    systolic_win #(.K(K), .WIN_ROWS(WIN_ROWS), .WIN_BYTES(WIN_BYTES)) u_win (
+        .clk(clk), .rst_n(rst_n),
+        .cin(g_cin), .in_h(g_in_h), .in_w(g_in_w), .out_w(g_out_w), .kh(g_kh), .kw(g_kw),
+        .stride_h(g_sh), .stride_w(g_sw), .pad_l(g_padl), .pitch(g_pitch),
+        .clr(w_clr), .prep(w_prep), .prep_lane(w_prep_lane), .lm_step(w_lm_step), .lm_rst(w_lm_rst),
+        .pix_rst(w_pix_rst), .pix_ih0(w_pix_ih0), .issue(w_issue),
+        .ld_re(ld_re), .ld_row(ld_row), .ld_word(ld_word), .ld_data(act_rdata),
+        .a_row(win_row)
+    );
+
+    // ------------------------------------------------------------------
     // array feed: activation word masked to the tile's K rows (one register),
-    // weight row masked to the tile's rows and columns (written on arrival)
+    // or the window's A row (CONV); weight row masked to the tile's rows and
+    // columns (written on arrival)
     reg             am_v, am_sel;
     reg [LOG2K:0]   am_krem;
     reg             wm_v, wm_sel;
@@ -334,7 +380,7 @@ module systolic #(
             wm_v <= 1'b0; wm_sel <= 1'b0; wm_row <= {LOG2K{1'b0}};
             wm_krem <= {(LOG2K + 1){1'b0}}; wm_nrem <= {(LOG2K + 1){1'b0}};
         end else begin
-            am_v    <= act_re_s;
+            am_v    <= a_issue;
             am_sel  <= t_sel;
             am_krem <= t_krem;
             wm_v    <= wgt_re_s;
@@ -361,12 +407,16 @@ module systolic #(
             arr_a   <= {AWW{1'b0}};
             arr_sel <= 1'b0;
         end else begin
-            arr_a   <= act_masked;
+            arr_a   <= f_conv ? win_row : act_masked;
             arr_sel <= am_sel;
         end
     end
 
     wire [VW-1:0] arr_out;
+    wire              pool_valid, pool_busy;
+    wire [1:0]        pool_eof;
+    wire [ACT_AW-1:0] pool_daddr;
+    wire [VW-1:0]     pool_row;
     systolic_array #(.K(K)) u_array (
         .clk(clk), .rst_n(rst_n),
         .a_data(arr_a), .a_sel(arr_sel),
@@ -380,11 +430,12 @@ module systolic #(
         .K(K), .ACT_AW(ACT_AW), .OUT_AW(OUT_AW), .BQ_AW(BQ_AW), .ACC_AW(ACC_AW)
     ) u_post (
         .clk(clk), .rst_n(rst_n),
-        .i_valid(act_re_s), .i_m(i_m), .i_first(i_first), .i_last(i_last),
+        .i_valid(a_issue), .i_m(i_m), .i_first(i_first), .i_last(i_last),
         .i_eof0(i_eof0), .i_eof1(i_eof1), .i_caddr(i_caddr), .i_daddr(i_daddr),
         .i_bqaddr(i_bqaddr), .i_nrem(t_nrem),
         .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8),
         .row(arr_out),
+        .p_valid(pool_valid), .p_eof(pool_eof), .p_daddr(pool_daddr), .p_row(pool_row),
         .acc_re(acc_re), .acc_raddr(acc_raddr), .acc_rdata(acc_rdata),
         .acc_we(acc_we), .acc_waddr(acc_waddr), .acc_wdata(acc_wdata),
         .om_re(om_re), .om_raddr(om_raddr), .om_rdata(out_rdata),
@@ -392,8 +443,18 @@ module systolic #(
         .bq_re(bq_re), .bq_raddr(bq_raddr), .bias_rdata(bias_rdata), .quant_rdata(quant_rdata),
         .aw_we(aw_we), .aw_waddr(aw_waddr), .aw_wdata(aw_wdata),
         .out_valid(out_valid), .out_eof(out_eof), .out_data(out_data),
-        .inflight(inflight)
+        .inflight(post_inflight)
     );
+
+    // ------------------------------------------------------------------
+    // POOL: lane-wise maximum of the ACT words read by the sequencer, into E4
+    systolic_pool #(.K(K), .ACT_AW(ACT_AW)) u_pool (
+        .clk(clk), .rst_n(rst_n),
+        .i_re(pl_re), .i_first(pl_first), .i_last(pl_last), .i_eof0(pl_eof0), .i_eof1(pl_eof1),
+        .i_daddr(pl_daddr), .i_nrem(t_nrem), .rdata(act_rdata),
+        .o_valid(pool_valid), .o_eof(pool_eof), .o_daddr(pool_daddr), .o_row(pool_row), .busy(pool_busy)
+    );
+    assign inflight = post_inflight | pool_busy;
 
     always @(posedge clk) begin
         if (!rst_n || (start && !busy)) cnt_rows <= 32'd0;
@@ -416,6 +477,7 @@ module systolic #(
         if (reg_id)     rd_mux = SYSTOLIC_ID_RESET;
         if (reg_par0)   rd_mux = PARAMS0_VAL;
         if (reg_par1)   rd_mux = PARAMS1_VAL;
+        if (reg_par2)   rd_mux = PARAMS2_VAL;
         if (reg_ndesc)  rd_mux = {{(31 - CMD_AW){1'b0}}, num_desc};
         if (reg_status) rd_mux = status_val;
         if (reg_cycles) rd_mux = cnt_cycles;

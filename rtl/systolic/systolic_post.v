@@ -6,6 +6,8 @@
 //   E2  y = sum + bias (BIAS flag); ReLU
 //   E3  int8: requantize; int32: y; lanes >= N of the last n-tile -> 0
 //   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write
+// A POOL result row (systolic_pool, p_valid) enters E4 directly; the two never meet (the
+// sequencer drains the pipeline between descriptors).
 `default_nettype none
 module systolic_post #(
     parameter K      = 8,                    // lanes
@@ -34,6 +36,11 @@ module systolic_post #(
     input  wire              f_int8,
     // array output row (cycle t + D)
     input  wire [K*32-1:0]   row,
+    // POOL result row (into E4)
+    input  wire              p_valid,
+    input  wire [1:0]        p_eof,
+    input  wire [ACT_AW-1:0] p_daddr,
+    input  wire [K*32-1:0]   p_row,
     // accumulator memory
     output wire              acc_re,
     output wire [ACC_AW-1:0] acc_raddr,
@@ -220,12 +227,16 @@ module systolic_post #(
             e4_caddr  <= {OUT_AW{1'b0}};
             e4_daddr  <= {ACT_AW{1'b0}};
         end else begin
-            out_valid <= e3_v;
+            out_valid <= e3_v | p_valid;
             if (e3_v) begin
                 out_eof  <= {e3[O_E1], e3[O_E0]};
                 out_data <= res;
                 e4_caddr <= e3[O_C +: OUT_AW];
                 e4_daddr <= e3[O_D +: ACT_AW];
+            end else if (p_valid) begin
+                out_eof  <= p_eof;
+                out_data <= p_row;
+                e4_daddr <= p_daddr;
             end else begin
                 out_eof <= 2'd0;
             end

@@ -13,6 +13,8 @@ module accel_top #(
     parameter OUT_DEPTH   = 16384,    // output scratchpad words
     parameter ACC_DEPTH   = 1024,     // accumulator words
     parameter CMD_DEPTH   = 64,       // command memory descriptors
+    parameter WIN_ROWS    = 16,       // CONV window rows
+    parameter WIN_BYTES   = 128,      // CONV window bytes per row
     // LeBug (docs/lebug.md)
     parameter N           = 8,        // lanes
     parameter M           = 4,        // filter bins per pass
@@ -94,7 +96,8 @@ module accel_top #(
 
     systolic #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH), .OUT_DEPTH(OUT_DEPTH),
-        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .APB_ADDR_W(SYS_AW)
+        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .WIN_ROWS(WIN_ROWS), .WIN_BYTES(WIN_BYTES),
+        .APB_ADDR_W(SYS_AW)
     ) u_sys (
         .clk(clk), .rst_n(rst_n),
         .psel(psel & sel_sys), .penable(penable), .pwrite(pwrite), .paddr(paddr[SYS_AW-1:0]),

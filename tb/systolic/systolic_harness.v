@@ -18,6 +18,8 @@ module systolic_harness #(
     parameter OUT_DEPTH  = 16384,  // int32 output scratchpad words
     parameter ACC_DEPTH  = 1024,   // accumulator rows
     parameter CMD_DEPTH  = 64,     // descriptors
+    parameter WIN_ROWS   = 16,     // CONV window rows
+    parameter WIN_BYTES  = 128,    // CONV window bytes per row
     parameter APB_ADDR_W = 23      // the block's APB address width
 ) (
 `include "harness_ports.vh"
@@ -45,7 +47,8 @@ module systolic_harness #(
 
     systolic #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH), .OUT_DEPTH(OUT_DEPTH),
-        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .APB_ADDR_W(APB_ADDR_W)
+        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .WIN_ROWS(WIN_ROWS), .WIN_BYTES(WIN_BYTES),
+        .APB_ADDR_W(APB_ADDR_W)
     ) dut (
         .clk(clk), .rst_n(rst_n),
         .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),

@@ -139,7 +139,7 @@ try:
         tb, rng = await _start(dut, 4)
         ok, images = random_layers(CFG, rng, 1, 2 * CFG.K)
         for bad, code in ((Descriptor(m=0, kd=1, n=1), ERR_SHAPE),
-                          (Descriptor(m=1, kd=1, n=1, reserved_flags=0x10), ERR_FLAGS),
+                          (Descriptor(m=1, kd=1, n=1, reserved_flags=0x40), ERR_FLAGS),
                           (Descriptor(m=2, kd=1, n=1, a_base=CFG.ACT_DEPTH - 1, a_stride=1), ERR_A_RANGE)):
             exp, hw = await tb.run_and_check(f"error {code}", ok + [bad], images)
             assert hw.status["error"] == 1 and hw.status["err_code"] == code and hw.status["cur_desc"] == 1
@@ -155,6 +155,7 @@ try:
         assert await tb.apb.read(R.REG_ID) == R.ID_VALUE
         assert await tb.apb.read(R.REG_PARAMS0) == R.params0(CFG)
         assert await tb.apb.read(R.REG_PARAMS1) == R.params1(CFG)
+        assert await tb.apb.read(R.REG_PARAMS2) == R.params2(CFG)
         for quant in (False, True):
             jb = JobBuilder(CFG)
             m, kd, n = int(rng.integers(1, K + 3)), int(rng.integers(1, 2 * K + 2)), int(rng.integers(1, K + 3))
@@ -196,7 +197,7 @@ try:
                      sum(R.regs.MEMS["OUT"][:2]),
                      R.BASE["cmd"] + 32 * CFG.CMD_DEPTH):
             assert await tb.apb.write(addr, 0, check=False), f"write {addr:#x}: no PSLVERR"
-        for addr in (R.REG_ID, R.REG_STATUS, R.REG_CYCLES):
+        for addr in (R.REG_ID, R.REG_PARAMS2, R.REG_STATUS, R.REG_CYCLES):
             assert await tb.apb.write(addr, 0, check=False), f"write to RO {addr:#x}: no PSLVERR"
         for v in (0, CFG.CMD_DEPTH + 1):
             assert await tb.apb.write(R.REG_NUM_DESC, v, check=False), f"NUM_DESC={v} accepted"

@@ -23,7 +23,7 @@ from pymodel.systolic import regmap as R
 from pymodel.systolic import regs as RDL
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.job import mismatches
-from pymodel.systolic.model import run
+from pymodel.systolic.model import MEMORIES, run
 from pymodel.systolic.randjob import random_layers
 from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, junk_during_run, protocol_faults,
                               read_regs, reset_during, seed_from)
@@ -42,11 +42,14 @@ def reset_values(cfg: SystolicConfig, base: int = 0) -> dict[int, int]:
     docs/regs/systolic.md: STATUS and the counters 0, NUM_DESC 1, CTRL reads 0) and the
     parameter words."""
     regs = {RDL.ADDR[name]: value for name, value in RDL.RESET.items()}
-    regs.update({R.REG_PARAMS0: R.params0(cfg), R.REG_PARAMS1: R.params1(cfg)})
+    regs.update({R.REG_PARAMS0: R.params0(cfg), R.REG_PARAMS1: R.params1(cfg), R.REG_PARAMS2: R.params2(cfg)})
     return {base + a: v for a, v in sorted(regs.items())}
 
 
-def memory_words(cfg: SystolicConfig, words: int = 2, base: int = 0) -> list[int]:
+SNAPSHOT_WORDS = 2  # words of each memory in the protocol-fault snapshot
+
+
+def memory_words(cfg: SystolicConfig, words: int = SNAPSHOT_WORDS, base: int = 0) -> list[int]:
     """Every chunk of the first `words` words of the command memory and each scratchpad."""
     return [base + R.word_addr(cfg, name, w, c) for name in R.BASE for w in range(words)
             for c in range(R.chunks(cfg, name))]
@@ -55,7 +58,8 @@ def memory_words(cfg: SystolicConfig, words: int = 2, base: int = 0) -> list[int
 def apb_map(cfg: SystolicConfig, base: int = 0) -> ApbMap:
     """The systolic block as protocol_faults sees it: NUM_DESC the plain RW register (1..CMD_DEPTH),
     ID the other; the registers and the first words of every memory are compared."""
-    ro = [base + a for a in (R.REG_ID, R.REG_PARAMS0, R.REG_PARAMS1, R.REG_STATUS, *R.COUNTER_REGS.values())]
+    ro = [base + a for a in (R.REG_ID, R.REG_PARAMS0, R.REG_PARAMS1, R.REG_PARAMS2, R.REG_STATUS,
+                             *R.COUNTER_REGS.values())]
     return ApbMap(f"systolic@{base:#x}", base + R.REG_NUM_DESC, lambda rng: rng.randint(1, cfg.CMD_DEPTH),
                   base + R.REG_ID, ro, list(reset_values(cfg, base)) + memory_words(cfg, base=base))
 
@@ -134,6 +138,12 @@ try:
         raw bus after a GEMM: only the documented effects (docs/systolic.md), then a job matches."""
         tb, rng, prng, watch = await _start(dut, 3)
         descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
+        # the snapshot reads the first words of every scratchpad: load them all (a scratchpad no
+        # descriptor used so far would hold X on Icarus)
+        for name in MEMORIES:
+            img = images.get(name, np.zeros((0, CFG.K), np.int64))
+            if len(img) < SNAPSHOT_WORDS:
+                images[name] = np.concatenate([img, np.zeros((SNAPSHOT_WORDS - len(img), CFG.K), np.int64)])
         await tb.run_and_check("the job before", descs, images)
         await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
         descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)

@@ -20,6 +20,8 @@ module top_harness #(
     parameter OUT_DEPTH   = 16384,  // int32 output scratchpad words
     parameter ACC_DEPTH   = 1024,   // accumulator rows
     parameter CMD_DEPTH   = 64,     // descriptors
+    parameter WIN_ROWS    = 16,     // CONV window rows
+    parameter WIN_BYTES   = 128,    // CONV window bytes per row
     parameter N           = 8,      // LeBug lanes
     parameter M           = 4,      // LeBug filter bins per pass
     parameter DATA_W      = 32,     // LeBug lane width (below 32 the tap saturates the int32 lanes)
@@ -59,7 +61,7 @@ module top_harness #(
 
     accel_top #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH), .OUT_DEPTH(OUT_DEPTH),
-        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .N(N), .M(M), .DATA_W(DATA_W), .FRAC_W(FRAC_W), .IB_DEPTH(IB_DEPTH),
+        .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH), .WIN_ROWS(WIN_ROWS), .WIN_BYTES(WIN_BYTES), .N(N), .M(M), .DATA_W(DATA_W), .FRAC_W(FRAC_W), .IB_DEPTH(IB_DEPTH),
         .FU_ROWS(FU_ROWS), .CACHE_DEPTH(CACHE_DEPTH), .TB_DEPTH(TB_DEPTH), .MAX_CHAINS(MAX_CHAINS),
         .VSRU_FIRST(VSRU_FIRST), .TAP_DEPTH(TAP_DEPTH)
     ) dut (

@@ -1,0 +1,511 @@
+"""cocotb regressions for the CONV and POOL descriptors of rtl/systolic against
+pymodel.systolic.model (docs/systolic.md, "Convolution and pooling"), plus the pytest runner.
+
+Every run is a harness job (tb/systolic/jobs.py) compared with the model bit for bit: every
+scratchpad word the run may touch, every output stream row with its eof bits, every counter
+(CYCLES exactly) and STATUS (first mismatch printed with index, expected and actual).
+Tests: directed convolutions (the digits' 8x8x1 packed 3x3 pad-1 conv, stride 2, channel-tiled
+C=8 and C=13, 7x7, 1x1, blk_rows not dividing out_h, ACC and int32 outputs, implicit bottom /
+right padding), seeded random CONV and POOL descriptors, a CONV -> CONV -> POOL -> GEMM chain
+through ACT in one descriptor list, every GEOM rule and the CHECK order. The seed is logged;
+rerun with SYSTOLIC_SEED=<seed>.
+
+They run on the regression's builds (one per K, tb/systolic/test_systolic.py) and on one
+build with a small window (K=4, WIN_ROWS=4, WIN_BYTES=4: one word a window row).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pymodel.systolic import regmap as R
+from pymodel.systolic.builder import JobBuilder
+from pymodel.systolic.config import SystolicConfig, ceil_div
+from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
+                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE, OP_CONV, OP_POOL,
+                                         RSVD_SHIFT, Descriptor)
+from pymodel.systolic.layout import (conv_blk_rows, conv_out_size, conv_weight_matrix, pack_columns, pack_tensor,
+                                     pack_weights)
+from pymodel.systolic.model import descriptor_counters, pack_quant
+from pymodel.systolic.randjob import rand_int8, rand_quant
+from tb.runner import run_regression, sims_under_test
+from tb.systolic.jobs import BLOCK
+
+CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
+PE_CYCLE_BUDGET = 300_000  # random descriptors: at most this many cycles * K^2 each (test time)
+
+
+def cycle_budget(cfg: SystolicConfig) -> int:
+    return max(1_000, PE_CYCLE_BUDGET // (cfg.K * cfg.K))
+
+
+# --------------------------------------------------------------------------
+# layer builders on pymodel.systolic.builder.JobBuilder
+# --------------------------------------------------------------------------
+
+def put_tensor(jb: JobBuilder, x: np.ndarray, tiled: bool, pad: int = 0, lead: int = 0) -> tuple[int, int]:
+    """An int8 (B, H, W, C) tensor into ACT after `lead` zero words, rows `RW + pad` words apart."""
+    K = jb.cfg.K
+    if lead:
+        jb.put("act", np.zeros((lead, K), np.int64))
+    rw = ceil_div(x.shape[2] * (ceil_div(x.shape[3], K) * K if tiled else x.shape[3]), K)
+    words, stride = pack_tensor(x, K, tiled, rw + pad)
+    return jb.put("act", words), stride
+
+
+def _bq(jb: JobBuilder, n: int, bias: np.ndarray | None, quant: tuple[np.ndarray, np.ndarray] | None) -> int:
+    """Bias and quant words of one layer at the same address (as JobBuilder.layer does)."""
+    K = jb.cfg.K
+    top = max(jb._size["bias"], jb._size["quant"])
+    for name in ("bias", "quant"):
+        if jb._size[name] < top:
+            jb.put(name, np.zeros((top - jb._size[name], K), np.int64))
+    base = jb.put("bias", pack_columns(bias if bias is not None else np.zeros(n, np.int64), K))
+    jb.put("quant", pack_columns(pack_quant(*quant) if quant is not None else np.zeros(n, np.int64), K))
+    return base
+
+
+def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int, int], tiled: bool, w: np.ndarray,
+         *, stride: tuple[int, int] = (1, 1), pad: tuple[int, int] = (0, 0), out_hw: tuple[int, int] | None = None,
+         blk_rows: int | None = None, bias: np.ndarray | None = None, relu: bool = False,
+         quant: tuple[np.ndarray, np.ndarray] | None = None, acc_init: np.ndarray | None = None,
+         out_pad: int = 0) -> tuple[int, int]:
+    """One CONV descriptor over the tensor at ACT[a_base] (B, H, W, C); w (kh, kw, C, N). int8 output
+    (channel-tiled) iff quant; ACC from acc_init (rows, N). Returns (destination base, stride)."""
+    cfg, K = jb.cfg, jb.cfg.K
+    b, h, wd, c = shape
+    kh, kw, _, n = w.shape
+    oh, ow = out_hw or (conv_out_size(h, kh, stride[0], pad[0]), conv_out_size(wd, kw, stride[1], pad[1]))
+    if blk_rows is None:
+        blk_rows = conv_blk_rows(cfg, kh, stride[0], oh, ow)
+    nt, rows = ceil_div(n, K), b * oh * ow
+    b_base = jb.put("wgt", pack_weights(conv_weight_matrix(w), K))
+    bq_base = _bq(jb, n, bias, quant) if (bias is not None or quant is not None) else 0
+    int8 = quant is not None
+    c_base = c_stride = d_base = d_stride = 0
+    if acc_init is not None or not int8:
+        init = np.asarray(acc_init, np.int64) if acc_init is not None else np.zeros((rows, n), np.int64)
+        c_stride = nt + out_pad
+        words = np.zeros((rows, c_stride, K), np.int64)
+        padded = np.zeros((rows, nt * K), np.int64)
+        padded[:, :n] = init
+        words[:, :nt] = padded.reshape(rows, nt, K)
+        c_base = jb.put("out", words.reshape(-1, K))
+    if int8:
+        d_stride = nt + out_pad
+        d_base = jb.put("act", np.zeros((rows * d_stride, K), np.int64))
+    jb.descriptors.append(Descriptor(
+        m=b, kd=kh * kw * c, n=n, a_base=a_base, a_stride=a_stride, b_base=b_base, bq_base=bq_base, c_base=c_base,
+        c_stride=c_stride, d_base=d_base, d_stride=d_stride, acc=acc_init is not None, bias=bias is not None,
+        relu=relu, int8=int8, op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=stride[0],
+        stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows))
+    return (d_base, d_stride) if int8 else (c_base, c_stride)
+
+
+def pool(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int, int], k: tuple[int, int],
+         stride: tuple[int, int] | None = None, out_hw: tuple[int, int] | None = None,
+         out_pad: int = 0) -> tuple[int, int]:
+    """One POOL descriptor over the channel-tiled tensor at ACT[a_base]; the int8 result after it."""
+    K = jb.cfg.K
+    b, h, wd, c = shape
+    stride = stride or k
+    oh, ow = out_hw or (conv_out_size(h, k[0], stride[0], 0), conv_out_size(wd, k[1], stride[1], 0))
+    ct = ceil_div(c, K)
+    d_stride = ct + out_pad
+    d_base = jb.put("act", np.zeros((b * oh * ow * d_stride, K), np.int64))
+    jb.descriptors.append(Descriptor(
+        m=b, kd=k[0] * k[1], n=c, a_base=a_base, a_stride=a_stride, d_base=d_base, d_stride=d_stride, int8=True,
+        op=OP_POOL, in_h=h, in_w=wd, cin=c, tiled=True, kh=k[0], kw=k[1], stride_h=stride[0], stride_w=stride[1],
+        out_h=oh, out_w=ow))
+    return d_base, d_stride
+
+
+def out_shape(d: Descriptor) -> tuple[int, int, int, int]:
+    return d.m, d.out_h, d.out_w, d.n
+
+
+# --------------------------------------------------------------------------
+# random descriptors
+# --------------------------------------------------------------------------
+
+def _fits(cfg: SystolicConfig, d: Descriptor) -> bool:
+    return d.check(cfg) == ERR_NONE and descriptor_counters(cfg, d).cycles <= cycle_budget(cfg)
+
+
+def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
+    """One random legal CONV descriptor (packed or channel-tiled input, strides, paddings, out_h/out_w
+    beyond the input, any blk_rows, every flag, padded row pitches, offset bases) within CYCLE_BUDGET."""
+    K = cfg.K
+    for _ in range(1000):
+        tiled = bool(rng.integers(2))
+        c = int(rng.integers(1, 2 * K + 4)) if rng.random() < 0.7 else int(rng.integers(1, 4))
+        p = ceil_div(c, K) * K if tiled else c
+        wmax = cfg.WIN_BYTES // p
+        if wmax < 1:
+            continue
+        wd = int(rng.integers(1, min(wmax, 12) + 1))
+        h = int(rng.integers(1, 12))
+        kh, kw = (int(v) for v in rng.choice([1, 2, 3, 3, 3, 4, 5, 7], size=2))
+        if kh > cfg.WIN_ROWS:
+            continue
+        sh, sw = (int(v) for v in rng.choice([1, 1, 1, 2, 2, 3, 7], size=2))
+        pt, pl = int(rng.integers(kh)), int(rng.integers(kw))
+        oh0 = conv_out_size(h, kh, sh, pt)
+        ow0 = conv_out_size(wd, kw, sw, pl)
+        oh = max(1, oh0 + int(rng.integers(-1, 3)))  # beyond the input: implicit bottom padding
+        ow = max(1, ow0 + int(rng.integers(-1, 3)))
+        top = conv_blk_rows(cfg, kh, sh, oh, ow)
+        if top < 1:
+            continue
+        blk = int(rng.integers(1, top + 1))
+        n = int(rng.integers(1, 2 * K + 4))
+        b = int(rng.integers(1, 4))
+        rows = b * oh * ow
+        apad = int(rng.integers(0, 3))
+        probe = Descriptor(m=b, kd=kh * kw * c, n=n, a_stride=ceil_div(wd * p, K) + apad, c_stride=n, d_stride=n,
+                           op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=sh, stride_w=sw,
+                           pad_t=pt, pad_l=pl, out_h=oh, out_w=ow, blk_rows=blk)
+        if not _fits(cfg, probe):
+            continue
+        x = rand_int8(rng, (b, h, wd, c))
+        w = rand_int8(rng, (kh, kw, c, n))
+        int8 = bool(rng.integers(2))
+        acc = bool(rng.integers(2))
+        base, stride = put_tensor(jb, x, tiled, pad=apad, lead=int(rng.integers(0, 3)))
+        conv(jb, base, stride, x.shape, tiled, w, stride=(sh, sw), pad=(pt, pl), out_hw=(oh, ow), blk_rows=blk,
+             bias=rng.integers(-5000, 5000, size=n) if rng.integers(2) else None, relu=bool(rng.integers(2)),
+             quant=rand_quant(rng, n) if int8 else None,
+             acc_init=rng.integers(-(1 << 20), 1 << 20, size=(rows, n)) if acc else None,
+             out_pad=int(rng.integers(0, 2)))
+        assert _fits(cfg, jb.descriptors[-1]), jb.descriptors[-1].describe()
+        return
+    raise AssertionError("random_conv: no descriptor found")
+
+
+def random_pool(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
+    """One random legal POOL descriptor (kernels and strides 1..4, windows inside the input, any channel
+    count, padded pitches) within CYCLE_BUDGET."""
+    K = cfg.K
+    for _ in range(1000):
+        kh, kw, sh, sw = (int(v) for v in rng.integers(1, 5, size=4))
+        oh, ow = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        h = (oh - 1) * sh + kh + int(rng.integers(0, 2))
+        wd = (ow - 1) * sw + kw + int(rng.integers(0, 2))
+        c = int(rng.integers(1, 3 * K + 2))
+        b = int(rng.integers(1, 3))
+        if b * oh * ow * ceil_div(c, K) * kh * kw > cycle_budget(cfg):
+            continue
+        x = rand_int8(rng, (b, h, wd, c))
+        base, stride = put_tensor(jb, x, True, pad=int(rng.integers(0, 3)), lead=int(rng.integers(0, 3)))
+        pool(jb, base, stride, x.shape, (kh, kw), (sh, sw), out_hw=(oh, ow), out_pad=int(rng.integers(0, 2)))
+        assert _fits(cfg, jb.descriptors[-1]), jb.descriptors[-1].describe()
+        return
+    raise AssertionError("random_pool: no descriptor found")
+
+
+# --------------------------------------------------------------------------
+# cocotb tests (names do not start with test_: pytest collects only the runner)
+# --------------------------------------------------------------------------
+try:
+    import cocotb
+
+    from tb.systolic.test_systolic import TB, _seed
+
+    async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator]:
+        """Log the seed, reset, and return the TB and this test's random generator."""
+        seed = _seed()
+        dut._log.info("seed %d (rerun with SYSTOLIC_SEED=%d)", seed, seed)
+        tb = TB(dut, CFG)
+        await tb.reset()
+        return tb, np.random.default_rng([seed, salt, CFG.K, CFG.WIN_ROWS, CFG.WIN_BYTES])
+
+    async def check(tb: TB, name: str, jb: JobBuilder) -> Any:
+        descs = jb.descriptors
+        exp, hw = await tb.run_and_check(name, descs, jb.images())
+        tb.log.info("%s: %s", name, " | ".join(d.describe() for d in descs))
+        assert hw.eof[:, 0].sum() == sum(1 for d in descs if d.check(CFG) == ERR_NONE) or exp.error
+        return exp, hw
+
+    def widest(c: int, tiled: bool, want: int) -> int:
+        """The input width up to `want` whose row fits the window (0: not even one pixel)."""
+        p = ceil_div(c, CFG.K) * CFG.K if tiled else c
+        return min(want, CFG.WIN_BYTES // p)
+
+    @cocotb.test()
+    async def conv_directed(dut: Any) -> None:
+        """The digits conv (8x8x1 packed, 3x3, pad 1, INT8+RELU, several images), stride 2 pad 1,
+        channel-tiled C=8 and C=13, 7x7, 1x1, blk_rows not dividing out_h, ACC and int32 outputs,
+        implicit padding below and right of the input."""
+        tb, rng = await _start(dut, 11)
+        K = CFG.K
+
+        # the digits' first layer: 8x8x1 images packed (8 words at K=8), 8 output channels
+        jb = JobBuilder(CFG)
+        x = rand_int8(rng, (3, 8, widest(1, False, 8), 1))
+        base, stride = put_tensor(jb, x, False)
+        conv(jb, base, stride, x.shape, False, rand_int8(rng, (3, 3, 1, 8)), pad=(1, 1),
+             bias=rng.integers(-300, 300, size=8), relu=True, quant=rand_quant(rng, 8))
+        await check(tb, "digits conv (INT8, RELU)", jb)
+
+        # stride 2, pad 1, channel-tiled C=8 and C=13
+        for c in (8, 13):
+            if not widest(c, True, 9):
+                continue
+            jb = JobBuilder(CFG)
+            x = rand_int8(rng, (2, 9, widest(c, True, 9), c))
+            base, stride = put_tensor(jb, x, True)
+            conv(jb, base, stride, x.shape, True, rand_int8(rng, (3, 3, c, 10)), stride=(2, 2), pad=(1, 1),
+                 bias=rng.integers(-999, 999, size=10), quant=rand_quant(rng, 10))
+            await check(tb, f"stride 2 pad 1, tiled C={c} (INT8)", jb)
+
+        # 7x7 kernel, pad 3 (packed, 3 channels); 1x1 kernel (tiled), int32 with bias
+        jb = JobBuilder(CFG)
+        if CFG.WIN_ROWS >= 8:
+            x = rand_int8(rng, (1, 9, widest(3, False, 10), 3))
+            base, stride = put_tensor(jb, x, False)
+            conv(jb, base, stride, x.shape, False, rand_int8(rng, (7, 7, 3, 5)), pad=(3, 3), blk_rows=2)
+        c = next(c for c in (13, 5, K) if widest(c, True, 6))
+        x = rand_int8(rng, (2, 5, widest(c, True, 6), c))
+        base, stride = put_tensor(jb, x, True, pad=1)
+        conv(jb, base, stride, x.shape, True, rand_int8(rng, (1, 1, c, 2 * K + 1)),
+             bias=rng.integers(-99, 99, 2 * K + 1))
+        await check(tb, "7x7 pad 3 and 1x1 (int32)", jb)
+
+        # blk_rows not dividing out_h (a shorter last block), ACC onto int32, padding below / right
+        jb = JobBuilder(CFG)
+        x = rand_int8(rng, (2, 7, widest(1, False, 5), 1))
+        base, stride = put_tensor(jb, x, False)
+        oh, ow = 8, x.shape[2] + 1
+        conv(jb, base, stride, x.shape, False, rand_int8(rng, (2, 2, 1, 3)), out_hw=(oh, ow),
+             blk_rows=min(3, conv_blk_rows(CFG, 2, 1, oh, ow)), relu=True,
+             acc_init=rng.integers(-(1 << 30), 1 << 30, size=(2 * oh * ow, 3)))
+        conv(jb, base, stride, x.shape, False, rand_int8(rng, (3, 1, 1, K + 3)), stride=(2, 1), pad=(2, 0),
+             blk_rows=1, quant=rand_quant(rng, K + 3, edges=True), out_pad=1)
+        await check(tb, "blk_rows not dividing out_h, ACC, padding below and right", jb)
+
+    @cocotb.test()
+    async def conv_random(dut: Any) -> None:
+        """Random CONV descriptors (several per list, no reset between runs)."""
+        tb, rng = await _start(dut, 12)
+        for i in range(5 if CFG.K <= 8 else 3):
+            jb = JobBuilder(CFG)
+            for _ in range(int(rng.integers(1, 4))):
+                random_conv(CFG, rng, jb)
+            await check(tb, f"random conv {i}", jb)
+
+    @cocotb.test()
+    async def pool_random(dut: Any) -> None:
+        """Random POOL descriptors, mixed with GEMM and CONV descriptors in one list."""
+        tb, rng = await _start(dut, 13)
+        for i in range(4):
+            jb = JobBuilder(CFG)
+            for _ in range(int(rng.integers(1, 4))):
+                random_pool(CFG, rng, jb)
+            if i == 3:
+                random_conv(CFG, rng, jb)
+                base, stride = jb.put_matrix(rand_int8(rng, (5, 2 * CFG.K + 1)))
+                jb.layer(base, stride, 5, rand_int8(rng, (2 * CFG.K + 1, 3)), quant=rand_quant(rng, 3))
+                random_pool(CFG, rng, jb)
+            await check(tb, f"random pool {i}", jb)
+
+    @cocotb.test()
+    async def conv_pool_gemm_chain(dut: Any) -> None:
+        """CONV -> CONV -> POOL -> GEMM (flatten) in one descriptor list: each layer reads the int8
+        channel-tiled output the previous one wrote to ACT, without the host."""
+        tb, rng = await _start(dut, 14)
+        K = CFG.K
+        jb = JobBuilder(CFG)
+        b, c1, c2 = 3, 5, K + 3
+        w0 = widest(c1, True, 8)  # conv 2 reads a channel-tiled row of w0 pixels of c1 channels
+        if not w0:
+            c1, w0 = 1, widest(1, True, 8)
+        x = rand_int8(rng, (b, 8, w0, 1))
+        base, stride = put_tensor(jb, x, False)
+        dst, dstride = conv(jb, base, stride, x.shape, False, rand_int8(rng, (3, 3, 1, c1)), pad=(1, 1),
+                            bias=rng.integers(-200, 200, c1), relu=True, quant=rand_quant(rng, c1))
+        s1 = out_shape(jb.descriptors[-1])
+        dst, dstride = conv(jb, dst, s1[2] * dstride, s1, True, rand_int8(rng, (3, 3, c1, c2)), pad=(1, 1),
+                            relu=True, quant=rand_quant(rng, c2), blk_rows=min(3, conv_blk_rows(CFG, 3, 1, 8, w0)))
+        s2 = out_shape(jb.descriptors[-1])
+        dst, dstride = pool(jb, dst, s2[2] * dstride, s2, (2, min(2, s2[2])))
+        p = jb.descriptors[-1]
+        flat = p.out_h * p.out_w * dstride  # words of one image
+        jb.layer(dst, flat, b, rand_int8(rng, (flat * K, 10)), bias=rng.integers(-999, 999, 10))
+        exp, hw = await check(tb, "conv -> conv -> pool -> gemm", jb)
+        assert hw.eof[:, 0].sum() == 4 and hw.eof[-1, 1] == 1 and hw.eof[:, 1].sum() == 1
+
+    @cocotb.test()
+    async def geometry_errors(dut: Any) -> None:
+        """Every GEOM rule of CONV and POOL, the FLAGS rules of the op field and POOL, the range checks
+        with M = images*out_h*out_w, and the CHECK order (SHAPE, FLAGS, GEOM, ACC_DEPTH, ...): the run
+        stops at the bad descriptor with the model's code and counters, after the good one before it."""
+        tb, rng = await _start(dut, 15)
+        K = CFG.K
+        jb = JobBuilder(CFG)
+        first = Descriptor(m=1, kd=1, n=1, a_stride=1, c_stride=1)  # completes before the bad one
+        wd = widest(3, True, 2)
+        x = rand_int8(rng, (1, 4, wd, 3))
+        base, stride = put_tensor(jb, x, True)
+        conv(jb, base, stride, x.shape, True, rand_int8(rng, (2, 2, 3, 4)), pad=(1, 1), blk_rows=1,
+             quant=rand_quant(rng, 4))
+        pool(jb, base, stride, x.shape, (2, wd), (1, 1))
+        cv, pl = jb.descriptors
+        images = jb.images()
+        act, p3 = CFG.ACT_DEPTH, ceil_div(3, K) * K
+        cases: list[tuple[str, Descriptor, int]] = []
+        for f in ("in_h", "in_w", "cin", "kh", "kw", "stride_h", "stride_w", "out_h", "out_w", "blk_rows"):
+            cases.append((f"conv {f}=0", replace(cv, **{f: 0}), ERR_GEOM))
+        # the widest block the window allows with kh=1, stride 1 (ACC_DEPTH needs blk_rows*out_w > ACC_DEPTH)
+        blk = min(31, CFG.WIN_ROWS)
+        tall = (CFG.WIN_ROWS - 2) // 7 + 2  # blk_rows with (blk_rows-1)*7 + kh(2) > WIN_ROWS
+        cases += [
+            ("conv pad_t >= kh", replace(cv, pad_t=2), ERR_GEOM),
+            ("conv pad_l >= kw", replace(cv, pad_l=2), ERR_GEOM),
+            ("conv kd != kh*kw*cin", replace(cv, kd=cv.kd + 1), ERR_GEOM),
+            ("conv blk_rows > out_h", replace(cv, blk_rows=cv.out_h + 1), ERR_GEOM),
+            ("conv in_w*P > WIN_BYTES", replace(cv, in_w=CFG.WIN_BYTES // p3 + 1, a_stride=act - 1), ERR_GEOM),
+            ("conv packed in_w*C > WIN_BYTES", replace(cv, tiled=False, in_w=CFG.WIN_BYTES // 3 + 1,
+                                                       a_stride=act - 1), ERR_GEOM),
+            ("conv window rows > WIN_ROWS", replace(cv, blk_rows=tall, stride_h=7, out_h=tall), ERR_GEOM),
+            ("conv a_stride < RW", replace(cv, a_stride=cv.row_words(K) - 1), ERR_GEOM),
+            ("conv ACC_DEPTH", replace(cv, kh=1, pad_t=0, kd=2 * 3, blk_rows=blk, out_h=blk, out_w=255),
+             ERR_ACC_DEPTH if blk * 255 > CFG.ACC_DEPTH else ERR_NONE),
+            ("conv A_RANGE", replace(cv, a_base=act - cv.in_h * cv.a_stride + 1), ERR_A_RANGE),
+            ("conv B_RANGE", replace(cv, b_base=CFG.WGT_DEPTH - 1), ERR_B_RANGE),
+            ("conv C_RANGE (rows = m*out_h*out_w)", replace(cv, int8=False, c_base=CFG.OUT_DEPTH - cv.rows,
+                                                           c_stride=1, n=K + 1), ERR_C_RANGE),
+            ("conv D_RANGE (rows = m*out_h*out_w)", replace(cv, d_base=act - cv.rows, d_stride=1, n=K + 1),
+             ERR_D_RANGE),
+            ("conv BQ_RANGE", replace(cv, bq_base=CFG.BQ_DEPTH - 1, n=K + 1), ERR_BQ_RANGE),
+            ("op 3", replace(cv, op=3), ERR_FLAGS),
+            ("conv reserved flag", replace(cv, reserved_flags=1 << RSVD_SHIFT), ERR_FLAGS),
+            ("SHAPE before FLAGS", replace(cv, op=3, n=0), ERR_SHAPE),
+            ("FLAGS before GEOM", replace(cv, op=3, kh=0), ERR_FLAGS),
+            ("GEOM before ACC_DEPTH", replace(cv, kw=0, blk_rows=blk, out_h=blk, out_w=255), ERR_GEOM),
+            ("GEOM before A_RANGE", replace(cv, pad_t=3, a_base=act - 1), ERR_GEOM),
+            ("ACC_DEPTH before A_RANGE", replace(cv, kh=1, pad_t=0, kd=2 * 3, blk_rows=blk, out_h=blk, out_w=255,
+                                                 a_base=act - 1),
+             ERR_ACC_DEPTH if blk * 255 > CFG.ACC_DEPTH else ERR_A_RANGE),
+        ]
+        for f in ("in_h", "in_w", "cin", "kh", "kw", "stride_h", "stride_w", "out_h", "out_w"):
+            cases.append((f"pool {f}=0", replace(pl, **{f: 0}), ERR_GEOM))
+        for f in ("kh", "kw", "stride_h", "stride_w"):
+            cases.append((f"pool {f}=5", replace(pl, **{f: 5}), ERR_GEOM))
+        cases += [
+            ("pool pad_t", replace(pl, pad_t=1), ERR_GEOM),
+            ("pool pad_l", replace(pl, pad_l=1), ERR_GEOM),
+            ("pool blk_rows", replace(pl, blk_rows=1), ERR_GEOM),
+            ("pool packed", replace(pl, tiled=False), ERR_GEOM),
+            ("pool kd != kh*kw", replace(pl, kd=pl.kd + 1), ERR_GEOM),
+            ("pool n != cin", replace(pl, n=pl.n + 1), ERR_GEOM),
+            ("pool window below the input", replace(pl, out_h=pl.out_h + 1), ERR_GEOM),
+            ("pool window right of the input", replace(pl, out_w=pl.out_w + 1), ERR_GEOM),
+            ("pool a_stride < in_w*CT", replace(pl, a_stride=pl.in_w * pl.ct(K) - 1), ERR_GEOM),
+            ("pool ACC", replace(pl, acc=True), ERR_FLAGS),
+            ("pool BIAS", replace(pl, bias=True), ERR_FLAGS),
+            ("pool RELU", replace(pl, relu=True), ERR_FLAGS),
+            ("pool not INT8", replace(pl, int8=False), ERR_FLAGS),
+            ("pool A_RANGE", replace(pl, a_base=act - pl.in_h * pl.a_stride + 1), ERR_A_RANGE),
+            ("pool D_RANGE (rows = m*out_h*out_w)", replace(pl, d_base=act - pl.rows * pl.d_stride + 1),
+             ERR_D_RANGE),
+            ("pool: no B, C or BQ check", replace(pl, b_base=CFG.WGT_DEPTH - 1, bq_base=CFG.BQ_DEPTH - 1,
+                                                  c_base=CFG.OUT_DEPTH - 1, c_stride=7), ERR_NONE),
+        ]
+        after = Descriptor(m=2, kd=1, n=1, a_stride=1, c_stride=1)  # runs when the case passes CHECK
+        for name, bad, code in cases:
+            assert bad.check(CFG) == code, f"{name}: the model says {bad.check(CFG)}, the case {code}"
+            if code == ERR_NONE and bad.op == OP_CONV:
+                continue  # legal here (this window cannot hold an ACC_DEPTH error); nothing to provoke
+            exp, hw = await tb.run_and_check(f"CHECK {name}", [first, bad, after], images)
+            want = {"error": 1, "err_code": code, "cur_desc": 1} if code else {"error": 0, "cur_desc": 2}
+            got = {k: hw.status[k] for k in want}
+            assert got == want, f"{name}: status {hw.status}"
+        # a GEMM descriptor with non-zero geometry words (Descriptor.decode rejects them): ignored
+        words = after.encode()
+        words[6], words[7] = (int(v) for v in rng.integers(1, 1 << 32, size=2))
+        await raw_second_descriptor(tb, cv, words, images)
+        # the good CONV and POOL themselves, then a failing one
+        exp, hw = await tb.run_and_check("CONV, POOL, then GEOM", [cv, pl, replace(cv, kh=0)], images)
+        assert hw.status["err_code"] == ERR_GEOM and hw.status["cur_desc"] == 2
+
+    async def raw_second_descriptor(tb: TB, first: Descriptor, words: list[int], images: dict[str, np.ndarray]) -> None:
+        """Run [first, <raw descriptor words>]; the model runs [first, the same words with words 6 and 7
+        cleared]; everything compared as run_and_check does."""
+        from dataclasses import replace as dc_replace
+
+        from pymodel.compare import MismatchError
+        from pymodel.systolic.job import mismatches
+        from pymodel.systolic.model import run
+        from tb.systolic.jobs import decode, systolic_job
+
+        plain = list(words)
+        plain[6] = plain[7] = 0
+        descs = [first, Descriptor.decode(plain)]
+        exp = run(CFG, descs, images)
+        job = systolic_job(CFG, descs, images)
+        cmd1 = R.word_addr(CFG, "cmd", 1, 0)
+        writes = [(a, words[(a - cmd1) // 4] if cmd1 <= a < cmd1 + 4 * len(words) else d) for a, d in job.writes]
+        assert writes != list(job.writes)
+        job = dc_replace(job, writes=writes)
+        hw = decode(CFG, job, await tb.run_raw(job))
+        problems = mismatches(exp, hw)
+        if problems:
+            raise MismatchError("GEMM with geometry words: " + "; ".join(problems))
+        tb.log.info("GEMM with geometry words 6, 7 = %#x, %#x: ignored, match", words[6], words[7])
+
+except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
+    pass
+
+
+# --------------------------------------------------------------------------
+# pytest runner: the regression's builds (one per K) and one small-window build
+# --------------------------------------------------------------------------
+
+CONFIGS = {f"K{k}": SystolicConfig.for_array(k) for k in (2, 4, 8, 16)}
+CONFIGS["K4_smallwin"] = replace(SystolicConfig.for_array(4), WIN_ROWS=4, WIN_BYTES=4)
+
+
+@pytest.mark.parametrize("sim", sims_under_test())
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_systolic_conv(config: str, sim: str) -> None:
+    cfg = CONFIGS[config]
+    env = {"SYSTOLIC_CFG": ",".join(f"{key}={v}" for key, v in cfg.params().items())}
+    if "SYSTOLIC_SEED" in os.environ:
+        env["SYSTOLIC_SEED"] = os.environ["SYSTOLIC_SEED"]
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5,
+                   test_module="tb.systolic.test_systolic_conv", work_name="conv")
+
+
+@pytest.mark.parametrize("sim", ["icarus", "verilator"])
+@pytest.mark.parametrize("param,value,rule", [
+    ("WIN_ROWS", 12, "systolic_WIN_ROWS_must_be_a_power_of_2_in_2_to_64"),
+    ("WIN_ROWS", 128, "systolic_WIN_ROWS_must_be_a_power_of_2_in_2_to_64"),
+    ("WIN_BYTES", 4, "systolic_WIN_BYTES_must_be_a_power_of_2_in_K_to_1024"),  # < K = 8
+    ("WIN_BYTES", 96, "systolic_WIN_BYTES_must_be_a_power_of_2_in_K_to_1024"),
+    ("WIN_BYTES", 2048, "systolic_WIN_BYTES_must_be_a_power_of_2_in_K_to_1024"),
+])
+def test_window_parameters_stop_elaboration(tmp_path, sim: str, param: str, value: int, rule: str) -> None:
+    """Illegal WIN_ROWS / WIN_BYTES stop elaboration with the rule's name (as tests/test_rtl_params.py
+    does for the other parameters); SystolicConfig rejects the same values."""
+    import subprocess
+
+    from pymodel.errors import AccelscopeError
+    from tb.runner import rtl_files, rtl_root, verilator_env
+
+    with pytest.raises(AccelscopeError):
+        replace(SystolicConfig(), **{param: value})
+    files = [str(p) for p in rtl_files(("common", "systolic"))]
+    inc = f"-I{rtl_root() / 'systolic'}"
+    if sim == "icarus":
+        cmd = ["iverilog", "-g2012", "-o", str(tmp_path / "x.vvp"), "-s", "systolic", f"-Psystolic.{param}={value}",
+               inc, *files]
+    else:
+        cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "systolic", f"-G{param}={value}", inc, *files]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=verilator_env() if sim == "verilator" else None,
+                       cwd=tmp_path)
+    assert r.returncode != 0 and rule in r.stdout + r.stderr, (r.stdout + r.stderr)[-2000:]
