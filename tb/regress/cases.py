@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 import traceback
@@ -98,6 +99,7 @@ class CaseResult:
     error: str = ""
     wall_s: float = 0.0
     cycles: int = 0  # simulated clock cycles of the job(s)
+    code_cov: bool = False  # ran on the coverage build: its code coverage is in the merge
     sample: dict = field(default_factory=dict)  # the functional-coverage sample (tb/<block>/coverage.py)
 
     def as_json(self, sim: str) -> dict:
@@ -121,7 +123,7 @@ def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) ->
 
     case = random_case(cfg, rng)
     exp = emulate(cfg, case.fw, case.x, case.eof, case.thresholds, push_cycles=case.push_cycles())
-    job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire)
+    job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire, case.junk)
     hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: decode(cfg, r), coverage=cov)
     assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
     assert_same_counters("status", exp.status.as_dict(), hw.status)
@@ -329,7 +331,7 @@ RUNNERS: dict[str, Callable[..., tuple[str, dict, int]]] = {"lebug": _lebug, "sy
 def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseResult:
     """One case; never raises for a failing case (the result says why, with the rerun command)."""
     name, cfg = config_of(block, seed)
-    res = CaseResult(block, seed, name)
+    res = CaseResult(block, seed, name, code_cov=cov is not None)
     t0 = time.perf_counter()
     try:
         res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]),
@@ -344,22 +346,44 @@ def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseRe
     return res
 
 
-def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, cov_out: str | None = None) -> list[CaseResult]:
-    """What a worker runs: the cases of `seeds`, and with `cov_out` their code coverage merged
-    into that file. `sim_build` is the parent's build root (the builds exist already)."""
-    os.environ["ACCELSCOPE_SIM_BUILD"] = sim_build
-    if cov_out is None:
-        return [run_case(block, s, sim) for s in seeds]
+_BUILT: set[tuple[str, str, bool, str]] = set()  # (block, sim, coverage, build root) this process made sure of
+
+
+def worker_build_root(client_root: str) -> Path:
+    """The client's sim_build/ when this process sees it (a shared file system), else this
+    host's own build directory."""
+    root = Path(client_root)
+    if root.is_dir():
+        return root
+    return Path(tempfile.gettempdir()) / f"accelscope_sim_build_{socket.gethostname()}"
+
+
+def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, coverage: bool = False,
+              cov_every: int = 1, first_seed: int = 1) -> tuple[list[CaseResult], dict[str, int] | None]:
+    """What a worker runs: the cases of `seeds`; with `coverage`, those with
+    `(seed - first_seed) % cov_every == 0` run on the coverage builds and their code coverage
+    comes back summed (point -> count) for the client to merge. Each configuration is built
+    once per worker process (a no-op when the client's shared build is current)."""
+    root = worker_build_root(sim_build)
+    os.environ["ACCELSCOPE_SIM_BUILD"] = str(root)
+    for cov in ((True, False) if coverage and cov_every > 1 else (coverage,)):
+        if (block, sim, cov, str(root)) not in _BUILT:
+            build(block, sim, cov)
+            _BUILT.add((block, sim, cov, str(root)))
+    if not coverage:
+        return [run_case(block, s, sim) for s in seeds], None
     from tb.regress import codecov
 
     tmp = Path(tempfile.mkdtemp(prefix="cov_"))
     try:
         out = []
+        total: dict[str, int] = {}
         for s in seeds:
-            out.append(run_case(block, s, sim, tmp / f"{s}.dat"))
-        dats = sorted(tmp.glob("*.dat"))
-        if dats:
-            codecov.merge(dats, Path(cov_out))
-        return out
+            dat = tmp / f"{s}.dat"
+            out.append(run_case(block, s, sim, dat if (s - first_seed) % cov_every == 0 else None))
+            if dat.exists():
+                codecov.add(total, codecov.read(dat))
+                dat.unlink()
+        return out, total
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
