@@ -12,7 +12,7 @@ TEST       ?= distribution
 WAVES      ?= 0
 JOBS       ?= auto
 BENCH_ARGS ?=
-# make regress: seeds per block (3 blocks: 10,002 cases), every Nth seed on the coverage builds, extra flags
+# make regress: seeds per block (3 blocks: 10,002 cases), one seed in N on the coverage builds, extra flags
 REGRESS_SEEDS ?= 3334
 REGRESS_COV_EVERY ?= 10
 REGRESS_ARGS ?=
@@ -95,8 +95,8 @@ synth: bootstrap
 	@$(PY) -m tb.synth
 
 # The nightly-size regression (docs/verification.md, "Testplan"): seeded random cases of every
-# block, bit-exact against the models; functional coverage of every case, code coverage of every
-# REGRESS_COV_EVERY-th seed (Verilator coverage builds); REGRESS_ARGS e.g. "--scheduler tcp://host:8786".
+# block, bit-exact against the models; functional coverage of every case, code coverage of one seed
+# in REGRESS_COV_EVERY (Verilator coverage builds); REGRESS_ARGS e.g. "--scheduler tcp://host:8786".
 regress: bootstrap
 	@$(VENV)/bin/accelscope regress --block all --seeds $(REGRESS_SEEDS) --coverage \
 	  --coverage-every $(REGRESS_COV_EVERY) --out regress_out $(REGRESS_ARGS)

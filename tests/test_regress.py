@@ -187,6 +187,17 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
     assert samples == [json.loads(line) for line in (tmp_path / "local" / "samples.jsonl").read_text().splitlines()]
 
 
+def test_measured_seeds_cover_every_residue() -> None:
+    """--coverage-every N measures one seed in N, in runs of consecutive seeds: both parities
+    (configurations alternate with the seed) and every residue mod 4 are measured."""
+    from tb.regress.cases import COV_RUN, measured
+
+    seeds = [s for s in range(1, 3335) if measured(s, 1, 10)]
+    assert len(seeds) == 336 and seeds[:6] == [1, 2, 3, 4, 41, 42]
+    assert {s % COV_RUN for s in seeds} == set(range(COV_RUN))
+    assert all(measured(s, 7, 1) for s in range(7, 30))
+
+
 def test_worker_build_root(tmp_path: Path) -> None:
     """A worker uses the client's sim_build/ when it sees it, else its host's own build directory."""
     from tb.regress.cases import worker_build_root

@@ -346,6 +346,16 @@ def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseRe
     return res
 
 
+COV_RUN = 4  # code coverage is measured on runs of this many consecutive seeds
+
+
+def measured(seed: int, first_seed: int, cov_every: int) -> bool:
+    """With --coverage-every N: seeds are measured in runs of COV_RUN consecutive ones, one run
+    in N (seeds FIRST..FIRST+3, FIRST+4N..FIRST+4N+3, ...), so every configuration and every
+    choice a generator makes from the seed's parity is measured, not one residue of N."""
+    return cov_every == 1 or (seed - first_seed) % (COV_RUN * cov_every) < COV_RUN
+
+
 _BUILT: set[tuple[str, str, bool, str]] = set()  # (block, sim, coverage, build root) this process made sure of
 
 
@@ -360,10 +370,10 @@ def worker_build_root(client_root: str) -> Path:
 
 def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, coverage: bool = False,
               cov_every: int = 1, first_seed: int = 1) -> tuple[list[CaseResult], dict[str, int] | None]:
-    """What a worker runs: the cases of `seeds`; with `coverage`, those with
-    `(seed - first_seed) % cov_every == 0` run on the coverage builds and their code coverage
-    comes back summed (point -> count) for the client to merge. Each configuration is built
-    once per worker process (a no-op when the client's shared build is current)."""
+    """What a worker runs: the cases of `seeds`; with `coverage`, those `measured` (one seed in
+    `cov_every`) run on the coverage builds and their code coverage comes back summed (point ->
+    count) for the client to merge. Each configuration is built once per worker process (a
+    no-op when the client's shared build is current)."""
     root = worker_build_root(sim_build)
     os.environ["ACCELSCOPE_SIM_BUILD"] = str(root)
     for cov in ((True, False) if coverage and cov_every > 1 else (coverage,)):
@@ -380,7 +390,7 @@ def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, coverage: 
         total: dict[str, int] = {}
         for s in seeds:
             dat = tmp / f"{s}.dat"
-            out.append(run_case(block, s, sim, dat if (s - first_seed) % cov_every == 0 else None))
+            out.append(run_case(block, s, sim, dat if measured(s, first_seed, cov_every) else None))
             if dat.exists():
                 codecov.add(total, codecov.read(dat))
                 dat.unlink()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pymodel import fileio
 from tb.regress import codecov, funcov
-from tb.regress.cases import CaseResult, rerun_command
+from tb.regress.cases import COV_RUN, CaseResult, rerun_command
 
 if TYPE_CHECKING:
     from tb.regress.engine import Options
@@ -161,7 +161,8 @@ def markdown(res: dict) -> str:
         tot = code["total"]
         n_cov = sum(1 for c in res["cases"] if c.get("code_cov"))
         every = res.get("coverage_every", 1)
-        which = "every case" if every == 1 else f"every {every}th seed from the first ({n_cov} of {len(res['cases'])} cases)"
+        which = ("every case" if every == 1 else
+                 f"one seed in {every}, in runs of {COV_RUN} consecutive seeds ({n_cov} of {len(res['cases'])} cases)")
         L += [f"rtl/ merged over {which}: line {_pct(tot['line'])}, branch {_pct(tot['branch'])}, "
               f"toggle {_pct(tot['toggle'])} ({code['points']} points). lcov: `{code['info']}`, HTML: "
               f"`{code['html']}`, every hole: `{code['holes_file']}`.", "",
