@@ -21,7 +21,7 @@ import socket
 import tempfile
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -141,12 +141,48 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     descs, images = random_job(cfg, rng)
     exp = run(cfg, descs, images)
     job = systolic_job(cfg, descs, images)
-    hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: decode(cfg, job, res), coverage=cov)
+    extra = _apb_memory_reads(cfg, descs, images, exp, rng) if rng.random() < 1 / 3 else []
+    n_std = len(job.reads)
+    job = replace(job, reads=[*job.reads, *(a for _, a, _ in extra)])
+
+    def dec(res):  # type: ignore[no-untyped-def]
+        tail = res.reads[n_std:]
+        return decode(cfg, job, replace(res, reads=res.reads[:n_std])), tail
+
+    hw, tail = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=dec, coverage=cov)
     problems = mismatches(exp, hw)
+    for (name, addr, want), got in zip(extra, tail.tolist()):
+        if got != want:
+            problems.append(f"APB read of {name} at {addr:#x}: expected {want:#010x}, got {got:#010x}")
+            break
     if problems:
         raise MismatchError("; ".join(problems))
     kind = f"{len(descs)} descriptors" + (f", error {exp.error}" if exp.error else "")
-    return kind, observe(cfg, descs, images, exp), hw.job.job_cycles
+    sample = observe(cfg, descs, images, exp)
+    sample["apb_reads"] = sorted({name for name, _, _ in extra})
+    return kind, sample, hw.job.job_cycles
+
+
+def _apb_memory_reads(cfg: Any, descs: list, images: dict, exp: Any,
+                      rng: np.random.Generator) -> list[tuple[str, int, int]]:
+    """(memory, address, expected data): every chunk of one random defined word of each
+    scratchpad and of one descriptor, read over APB after the run (the read path of every
+    memory window; the rest of the job reads them by backdoor)."""
+    from pymodel.systolic import regmap as R
+    from pymodel.systolic.layout import extents
+
+    ext = extents(cfg, descs, dict(images))
+    out = []
+    i = int(rng.integers(0, len(descs)))
+    for c, word in enumerate(descs[i].encode()):
+        out.append(("cmd", R.word_addr(cfg, "cmd", i, c), word))
+    for name in ("act", "wgt", "bias", "quant", "out"):
+        if not ext.get(name):
+            continue
+        w = int(rng.integers(0, ext[name]))
+        data = R.words_to_chunks(cfg, name, exp.mems[name][w:w + 1])[0]
+        out += [(name, R.word_addr(cfg, name, w, c), int(data[c]) & 0xFFFFFFFF) for c in range(len(data))]
+    return out
 
 
 # unmapped regions of the top-level APB map: name -> (first byte, end byte) (docs/top.md)
