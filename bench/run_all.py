@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in bench/, then one short table on stdout.
 
 Usage: .venv/bin/python bench/run_all.py [--runs 5] [--quick] [--test-runs 1] [--fresh-test] [--large]
-       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util make_test fuzz] [--fuzz-examples 2000]
+       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util regress make_test fuzz] [--fuzz-examples 2000]
 Each script writes bench/results/<name>.json (see its docstring); this one also writes
 bench/results/summary.json (the table's figures) and prints the table. docs/performance.md
 describes every figure. Wall-time figures are reported, never asserted. --quick runs
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import RESULTS, write  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "make_test")
+SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "regress", "make_test")
 OPTIONAL = ("fuzz",)  # run only when named in --only
 SIM_LABELS = {"icarus": "cocotb+Icarus", "verilator": "cocotb+Verilator", "verilator-native": "verilator-native",
               "icarus-plain": "plain Icarus"}
@@ -135,6 +135,15 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
             shape = f"{g['m']}x{g['k']}x{g['n']}"
             lines.append(f"  {shape:20s} {g['utilization']:.4f}  ({g['cycles']:,} cycles)")
             summary["mac_utilization"][f"{g['m']}x{g['k']}x{g['n']}"] = g["utilization"]
+    rg = load("regress") if "regress" in ran else None
+    if rg:
+        lines += ["", f"accelscope regress throughput, {rg['seeds_per_block']} cases per block (cases/min)"]
+        summary["regress_cases_per_min"] = {}
+        for sim, per in rg["throughput"].items():
+            lines.append(f"  {sim:10s} 1 worker {fmt_spread(per['workers_1']['cases_per_min'], '.0f')}, "
+                         f"2 workers {fmt_spread(per['workers_2']['cases_per_min'], '.0f')}, "
+                         f"scaling efficiency {per['scaling_efficiency']:.2f}")
+            summary["regress_cases_per_min"][sim] = per
     mt = load("make_test_fresh" if fresh_test else "make_test") if "make_test" in ran else None
     if mt:
         where = "a fresh copy, every build included" if mt.get("fresh_copy") else "this checkout, builds cached"
@@ -168,6 +177,7 @@ def main() -> None:
             "lebug_emulator": ["--runs", str(args.runs)],
             "systolic_util": ["--large"] if args.large else [],
             "make_test": ["--runs", str(args.test_runs), *(["--fresh"] if args.fresh_test else [])],
+            "regress": ["--runs", str(min(args.runs, 3))],
             "fuzz": ["--examples", str(args.fuzz_examples)]}
     for name in todo:
         print(f"== bench/{name}.py", flush=True)

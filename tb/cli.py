@@ -468,7 +468,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
     res = regress(Options(blocks=blocks, seeds=positive(args.seeds, "--seeds"), sim=args.sim,
                           first_seed=args.first_seed, out=Path(args.out), workers=args.workers,
                           scheduler=args.scheduler, chunk=args.chunk and positive(args.chunk, "--chunk"),
-                          coverage=args.coverage, progress=not args.quiet))
+                          coverage=args.coverage, coverage_every=positive(args.coverage_every, "--coverage-every"),
+                          progress=not args.quiet))
     for b, d in res["blocks"].items():
         t = d["functional"]["totals"]
         print(f"{b}: {d['passed']}/{d['cases']} passed; functional coverage {t['all']:.1f} % "
@@ -578,6 +579,8 @@ def build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--chunk", type=int, help="seeds per Dask task (default: about 4 tasks per worker)")
     rg.add_argument("--coverage", action="store_true",
                     help="also code coverage (Verilator --coverage builds; lcov .info and HTML)")
+    rg.add_argument("--coverage-every", type=int, default=1,
+                    help="with --coverage: measure every Nth seed (the others run on the faster plain builds)")
     rg.add_argument("--quiet", action="store_true", help="no progress bar")
     rg.set_defaults(func=cmd_regress)
     return p

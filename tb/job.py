@@ -3,7 +3,9 @@ every block and every simulator; docs/verification.md, "One testbench").
 
 A `Job` is APB write records (the bundle's 0PROG_A/0PROG_D format), an optional start
 write, a RUN phase, read-back addresses, the block's header words and extra files (the
-block's stimulus or backdoor images). `write_job` lays it out in a directory;
+block's stimulus or backdoor images). With `rounds`, WRITE, START, RUN and READ repeat per
+round on consecutive slices of the records and reads (program once, then per batch: write
+its inputs, start, run, read its results). `write_job` lays it out in a directory;
 `read_result` parses what the engine wrote back.
 """
 
@@ -26,6 +28,7 @@ FLAG_START = 1 << 0
 FLAG_RUN = 1 << 1
 OUT_WORDS = 8
 PROG_DEPTH = READ_DEPTH = 1 << 16  # tb/common/harness_core.vh: most records and reads per job
+MAX_ROUNDS = 4096  # tb/common/job_engine.v MAX_ROUNDS
 ERRORS = ("bad job header", "PSLVERR on a write record", "PSLVERR on a read", "record address beyond the APB bus",
           "job timeout")
 CLK_NS = 10  # the harness clock period (tb/common/harness.py, tb/common/job_main.v)
@@ -42,6 +45,7 @@ class Job:
     files: dict[str, str] = field(default_factory=dict)  # extra files: name -> text
     copies: dict[str, Path] = field(default_factory=dict)  # extra files: name -> file to copy
     prog_dir: Path | None = None  # use this bundle's prog/0PROG_A and 0PROG_D as the writes
+    rounds: Sequence[tuple[int, int]] = ()  # (records, reads) of each round, in order; () = one round
 
 
 @dataclass
@@ -52,8 +56,9 @@ class JobResult:
     run_cycles: int
     read_cycles: int
     job_cycles: int  # go .. END
-    run_window: tuple[int, int]  # clock cycles since time 0 at the start and the end of RUN
+    run_window: tuple[int, int]  # clock cycles since time 0 at the start of the first and the end of the last RUN
     wall_s: float = 0.0  # wall time of the simulation run (builds excluded)
+    rounds: list[dict[str, int]] = field(default_factory=list)  # per round: prog, run, read cycles (rounds > 1)
 
     def cycles(self) -> dict[str, int]:
         return {"prog": self.prog_cycles, "run": self.run_cycles, "read": self.read_cycles, "job": self.job_cycles}
@@ -63,7 +68,8 @@ def write_job(path: Path, job: Job) -> None:
     """Lay `job` out in `path` (files the engine reads; stale results removed)."""
     path.mkdir(parents=True, exist_ok=True)
     # a reused directory: the previous job's outputs (the engine's, and the harness's capture and dumps)
-    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", *path.glob("dump_*.hex")]:
+    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", path / "rounds.hex",
+                  path / "rounds_out.hex", *path.glob("dump_*.hex")]:
         stale.unlink(missing_ok=True)
     if job.prog_dir is not None:
         n_writes = 0
@@ -80,9 +86,19 @@ def write_job(path: Path, job: Job) -> None:
         raise AccelscopeError(f"{len(job.reads)} read-back addresses exceed the harness's READ_DEPTH {READ_DEPTH}")
     if len(job.block) > BLOCK_WORDS:
         raise AccelscopeError(f"{len(job.block)} block header words: at most {BLOCK_WORDS}")
+    rounds = list(job.rounds)
+    if rounds:
+        if len(rounds) > MAX_ROUNDS:
+            raise AccelscopeError(f"{len(rounds)} rounds exceed the harness's MAX_ROUNDS {MAX_ROUNDS}")
+        if sum(w for w, _ in rounds) != n_writes or sum(r for _, r in rounds) != len(job.reads) or \
+                min(min(w, r) for w, r in rounds) < 0:
+            raise AccelscopeError(f"job rounds {rounds[:4]}...: the records and reads per round must add up to "
+                                  f"{n_writes} and {len(job.reads)}")
+        ends = np.cumsum(np.array(rounds, dtype=np.int64), axis=0)
+        (path / "rounds.hex").write_text("".join(f"{w:08x}\n{r:08x}\n" for w, r in ends.tolist()))
     start = job.start or (0, 0)
     flags = (FLAG_START if job.start else 0) | (FLAG_RUN if job.run else 0)
-    hdr = [MAGIC, n_writes, len(job.reads), flags, start[0], start[1], job.timeout, 0, *job.block]
+    hdr = [MAGIC, n_writes, len(job.reads), flags, start[0], start[1], job.timeout, len(rounds), *job.block]
     hdr += [0] * (HDR_WORDS - len(hdr))
     (path / "job.hex").write_text("".join(f"{w & 0xFFFFFFFF:08x}\n" for w in hdr))
     (path / "rd_a.hex").write_text("".join(f"{a & 0xFFFFFFFF:08x}\n" for a in job.reads))
@@ -124,5 +140,9 @@ def read_result(path: Path, job: Job) -> JobResult:
         which = f" (record or read {out[1]})" if out[1] else ""
         raise AccelscopeError(f"harness job in {path} failed: {why}{which}")
     reads = np.array(_words(path / "rd_d.hex", len(job.reads)) if job.reads else [], dtype=np.uint32)
-    return JobResult(path, reads, out[2], out[3], out[4], out[5], (out[6], out[7]))
+    rounds = []
+    if len(job.rounds) > 1:
+        r = _words(path / "rounds_out.hex", 3 * len(job.rounds))
+        rounds = [{"prog": r[3 * i], "run": r[3 * i + 1], "read": r[3 * i + 2]} for i in range(len(job.rounds))]
+    return JobResult(path, reads, out[2], out[3], out[4], out[5], (out[6], out[7]), rounds=rounds)
 

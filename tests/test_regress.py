@@ -11,12 +11,15 @@ the coverage pipeline itself (merge, summary, lcov, genhtml) is tested on every 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import shlex
 import signal
 import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -115,11 +118,27 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     assert main(argv) == 0
 
 
-def test_dask_worker_killed_mid_run(tmp_path: Path) -> None:
-    """Two Dask workers; one is SIGKILLed while it runs a chunk. The scheduler hands its work
-    to the other (and to the worker the nanny restarts): every seed completes and passes."""
-    from dask.distributed import LocalCluster
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
+
+def _per_seed(res: dict) -> list[tuple]:
+    return [(c["block"], c["seed"], c["config"], c["kind"], c["ok"], c["cycles"], c["error"]) for c in res["cases"]]
+
+
+def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1 (started as the
+    README says); a 20-seed regression through them; one worker is SIGKILLed while it runs a
+    task. Every seed completes once, the report counts the rerun tasks, and the per-seed
+    results (and functional-coverage samples) equal an in-process run's."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    procs: list[subprocess.Popen] = []
     killed: dict = {}
 
     def kill_one(done: int, total: int, client) -> None:  # type: ignore[no-untyped-def]
@@ -132,13 +151,60 @@ def test_dask_worker_killed_mid_run(tmp_path: Path) -> None:
         killed.update(worker=busy[0], pid=pid, done=done, keys=list(client.processing()[busy[0]]))
         os.kill(pid, signal.SIGKILL)
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.CRITICAL) as cluster:
-        res = regress(Options(blocks=["lebug"], seeds=60, out=tmp_path, scheduler=cluster.scheduler_address, chunk=4,
+    def start(args: list[str], name: str) -> None:
+        procs.append(subprocess.Popen([dask, *args], stdout=open(logs / f"{name}.log", "w"), stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent))
+
+    try:
+        start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], "scheduler")
+        for i in range(2):
+            start(["worker", addr, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"], f"worker{i}")
+        from dask.distributed import Client
+
+        with Client(addr, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=60)
+        res = regress(Options(blocks=["top"], seeds=20, out=tmp_path / "dask", scheduler=addr, chunk=1,
                               progress=False, on_progress=kill_one))
-    assert killed and killed["done"] < 60 and killed["keys"], killed
-    assert [c["seed"] for c in res["cases"]] == list(range(1, 61))
-    assert res["passed"] and res["blocks"]["lebug"]["passed"] == 60
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    assert killed and killed["done"] < 20 and killed["keys"], killed
+    assert res["passed"] and [c["seed"] for c in res["cases"]] == list(range(1, 21))
+    assert res["dask"]["tasks"] == 20 and res["dask"]["retried"] >= 1, res["dask"]
+    report = (tmp_path / "dask" / "report.md").read_text()
+    assert f"Dask: 20 tasks, {res['dask']['retried']} of them run again after their worker was lost" in report
+    local = regress(Options(blocks=["top"], seeds=20, out=tmp_path / "local", workers=0, progress=False))
+    got, want = _per_seed(res), _per_seed(local)
+    assert len(got) == len(want) == 20
+    for g, w in zip(got, want):
+        assert g == w, f"seed {w[1]}: through the Dask cluster {g}, in this process {w}"
+    samples = [json.loads(line) for line in (tmp_path / "dask" / "samples.jsonl").read_text().splitlines()]
+    assert samples == [json.loads(line) for line in (tmp_path / "local" / "samples.jsonl").read_text().splitlines()]
+
+
+def test_measured_seeds_cover_every_residue() -> None:
+    """--coverage-every N measures one seed in N, in runs of consecutive seeds: both parities
+    (configurations alternate with the seed) and every residue mod 4 are measured."""
+    from tb.regress.cases import COV_RUN, measured
+
+    seeds = [s for s in range(1, 3335) if measured(s, 1, 10)]
+    assert len(seeds) == 336 and seeds[:6] == [1, 2, 3, 4, 41, 42]
+    assert {s % COV_RUN for s in seeds} == set(range(COV_RUN))
+    assert all(measured(s, 7, 1) for s in range(7, 30))
+
+
+def test_worker_build_root(tmp_path: Path) -> None:
+    """A worker uses the client's sim_build/ when it sees it, else its host's own build directory."""
+    from tb.regress.cases import worker_build_root
+
+    assert worker_build_root(str(tmp_path)) == tmp_path
+    own = worker_build_root(str(tmp_path / "not_shared"))
+    assert own.parent == Path(tempfile.gettempdir()) and own.name == f"accelscope_sim_build_{socket.gethostname()}"
 
 
 def test_coverage_tools_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -6,13 +6,14 @@ back-to-back pushes that overflow the input buffer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from pymodel.lebug.compiler import Compiler
 from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.isa import Firmware
+from pymodel.lebug.regmap import junk_records
 
 _CONDS = [None, None, None, "first", "last", "notfirst", "notlast"]
 
@@ -78,6 +79,7 @@ class LebugCase:
     eof: np.ndarray
     gaps: np.ndarray | None  # cycles between pushes (with fire)
     fire: bool  # push regardless of in_ready: the input buffer may drop
+    junk: list[tuple[int, int]] = field(default_factory=list)  # APB writes before the program (regmap.junk_records)
 
     def push_cycles(self) -> np.ndarray | None:
         """The arrival cycles emulate() needs to predict drops (None: every vector accepted)."""
@@ -91,11 +93,14 @@ def random_case(cfg: LebugConfig, rng: np.random.Generator) -> LebugCase:
     """Constrained random: chains 1..MAX_CHAINS (MAX_CHAINS itself 1 time in 8), both EOF
     levels' conditions on half the instructions, random thresholds, short streams and long
     ones (beyond TB_DEPTH rows: the trace buffer wraps), and 1 stream in 4 pushed back to
-    back regardless of in_ready (the input buffer fills and drops)."""
+    back regardless of in_ready (the input buffer fills and drops); 1 case in 4 programs over
+    random junk in every chain slot, threshold and NUM_CHAINS (drawn last, so the other draws
+    of a seed do not depend on it)."""
     fw = random_firmware(cfg, rng, cond2=0.5, min_chains=cfg.MAX_CHAINS if rng.random() < 0.125 else 1)
     n = int(rng.integers(1, 50)) if rng.random() < 0.6 else int(rng.integers(50, 4 * cfg.TB_DEPTH + 50))
     x, eof = random_stream(cfg, rng, n)
     thr = rng.integers(-8 << cfg.FRAC_W, 8 << cfg.FRAC_W, cfg.n_thresholds)
     fire = bool(rng.random() < 0.25)
     gaps = np.where(rng.random(n) < 0.8, 0, rng.integers(1, 4, size=n)).astype(np.int64) if fire else None
-    return LebugCase(fw, thr, x, eof, gaps, fire)
+    junk = junk_records(cfg, rng) if rng.random() < 0.25 else []
+    return LebugCase(fw, thr, x, eof, gaps, fire, junk)

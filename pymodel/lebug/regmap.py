@@ -61,6 +61,20 @@ def program_records(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray,
     return recs
 
 
+def junk_records(cfg: LebugConfig, rng: np.random.Generator, base: int = 0) -> list[tuple[int, int]]:
+    """Random 32-bit words into every chain slot and threshold and a random NUM_CHAINS: written
+    before program_records, they check that programming overwrites everything it uses and that
+    chain slots beyond NUM_CHAINS are ignored (and toggle every configuration bit both ways)."""
+    recs: list[tuple[int, int]] = []
+    for c in range(cfg.MAX_CHAINS):
+        for k in range(CHAIN_BYTES // 4):
+            recs.append((base + CHAIN_BASE + CHAIN_BYTES * c + 4 * k, int(rng.integers(0, 1 << 32))))
+    recs.append((base + REG_NUM_CHAINS, int(rng.integers(1, cfg.MAX_CHAINS + 1))))
+    for i in range(cfg.n_thresholds):
+        recs.append((base + THRESH_BASE + 4 * i, int(rng.integers(0, 1 << 32))))
+    return recs
+
+
 def trace_addr(cfg: LebugConfig, row: int, lane: int, base: int = 0) -> int:
     return base + TRACE_BASE + 4 * (row * cfg.N + lane)
 

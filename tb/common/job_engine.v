@@ -3,6 +3,8 @@
 //   job.hex   HDR_WORDS header words (layout below)
 //   0PROG_A, 0PROG_D   APB write records, one %08x a line (the bundle's PROG format)
 //   rd_a.hex  addresses to read back after the run, one %08x a line
+//   rounds.hex  (when header word 7, ROUNDS, is > 1) per round its end indices into the
+//             records and the reads: 2 words a round, cumulative
 // On a rising edge of `go` the engine loads them, then runs the phases
 //   READY  wait until the block's `ready` (LeBug: cache clear finished)
 //   LOAD   one-cycle `load_go` pulse: the block's backdoor $readmemh loads, stimulus loads
@@ -13,24 +15,29 @@
 //   READ   every rd_a address as one APB read
 //   END    one-cycle `dump_go` pulse (the block's $writememh dumps), then rd_d.hex
 //          (read data) and job_out.hex (OUT words, layout below) are written
-// and holds `done` until `go` falls. Nothing here is synthesized.
+// and holds `done` until `go` falls. With ROUNDS > 1, WRITE, START, RUN and READ repeat once
+// a round, each round on its own slice of the records and reads (program once, then per
+// batch: inputs, start, run, logits); LOAD happens once. Nothing here is synthesized.
 //
 // Header (job.hex):        0 magic 4a4f4201  1 writes  2 reads  3 flags (bit 0 start write,
 //                          bit 1 run phase)  4 start address  5 start data  6 job timeout in
-//                          cycles (0: none)  7 reserved  8.. block words (`hdr_block`)
+//                          cycles (0: none)  7 ROUNDS (0 or 1: one)  8.. block words (`hdr_block`)
 // Result (job_out.hex):    0 error bits (0 bad header, 1 PSLVERR on a write, 2 PSLVERR on a
 //                          read, 3 record address beyond the APB bus, 4 job timeout)
 //                          1 first failing record or read (1-based; 0 none)
-//                          2 WRITE+START cycles  3 RUN cycles  4 READ cycles
-//                          5 cycles from READY to END  6, 7 clock cycles since time 0 at the
-//                          start and at the end of RUN (for the waveform viewer)
+//                          2 WRITE+START cycles  3 RUN cycles  4 READ cycles (sums over the
+//                          rounds)  5 cycles from READY to END  6, 7 clock cycles since time 0
+//                          at the start of the first and the end of the last RUN (for the
+//                          waveform viewer)
+// Rounds (rounds_out.hex, ROUNDS > 1): per round WRITE+START, RUN and READ cycles.
 `default_nettype none
 module job_engine #(
     parameter ADDR_W     = 24,     // APB address width of the block
     parameter PROG_DEPTH = 65536,  // most write records per job
     parameter READ_DEPTH = 8192,   // most read-back addresses per job
     parameter HDR_WORDS  = 32,     // header words (8 generic + the block's)
-    parameter RUN_SETTLE = 2       // cycles after run_go before run_done is looked at
+    parameter RUN_SETTLE = 2,      // cycles after run_go before run_done is looked at
+    parameter MAX_ROUNDS = 4096    // most rounds per job
 ) (
     input  wire                        clk,
     input  wire                        rst_n,
@@ -63,6 +70,8 @@ module job_engine #(
     reg [31:0] rd_a   [0:READ_DEPTH-1];
     reg [31:0] rd_d   [0:READ_DEPTH-1];
     reg [31:0] out    [0:OUT_WORDS-1];
+    reg [31:0] rnd_end [0:2*MAX_ROUNDS-1];  // per round: records end, reads end (cumulative)
+    reg [31:0] rnd_out [0:3*MAX_ROUNDS-1];  // per round: WRITE+START, RUN, READ cycles
     reg [8*1024-1:0] dir;
     reg [8*1100-1:0] fname;
 
@@ -85,6 +94,10 @@ module job_engine #(
                 $sformat(fname, "%0s/rd_a.hex", dir);
                 $readmemh(fname, rd_a, 0, hdr[2] - 32'd1);
             end
+            if (hdr[7] > 32'd1 && hdr[7] <= MAX_ROUNDS) begin
+                $sformat(fname, "%0s/rounds.hex", dir);
+                $readmemh(fname, rnd_end, 0, 2 * hdr[7] - 32'd1);
+            end
         end
     end
 
@@ -93,6 +106,10 @@ module job_engine #(
         if (hdr[2] != 32'd0) $writememh(fname, rd_d, 0, hdr[2] - 32'd1);
         $sformat(fname, "%0s/job_out.hex", dir);
         $writememh(fname, out);
+        if (rounds > 32'd1) begin
+            $sformat(fname, "%0s/rounds_out.hex", dir);
+            $writememh(fname, rnd_out, 0, 3 * rounds - 32'd1);
+        end
     end
 
     genvar g;
@@ -115,21 +132,28 @@ module job_engine #(
     initial cyc = 32'd0;
     always @(posedge clk) cyc <= cyc + 32'd1;
 
-    wire [31:0] n_writes  = hdr[1];
-    wire [31:0] n_reads   = hdr[2];
+    reg  [31:0] rnd;      // the current round
+    reg  [31:0] w_base;   // its first record
+    reg  [31:0] r_base;   // its first read
+    wire [31:0] rounds    = (hdr[7] > 32'd1) ? hdr[7] : 32'd1;
+    wire        last_rnd  = rnd + 32'd1 >= rounds;
+    wire [31:0] w_end     = (rounds > 32'd1) ? rnd_end[2*rnd] : hdr[1];
+    wire [31:0] r_end     = (rounds > 32'd1) ? rnd_end[2*rnd+1] : hdr[2];
+    wire [31:0] n_writes  = w_end - w_base;  // this round's
+    wire [31:0] n_reads   = r_end - r_base;
     wire        has_start = hdr[3][0];
     wire        has_run   = hdr[3][1];
     wire [31:0] timeout   = hdr[6];
     wire        writing   = state == S_WRITE && issued < n_writes;
     wire        starting  = state == S_START && issued == 32'd0;
     wire        reading   = state == S_READ && issued < n_reads;
-    wire [31:0] cur_addr  = starting ? hdr[4] : (state == S_READ ? rd_a[issued] : prog_a[issued]);
+    wire [31:0] cur_addr  = starting ? hdr[4] : (state == S_READ ? rd_a[r_base + issued] : prog_a[w_base + issued]);
     wire        addr_ok   = (cur_addr >> ADDR_W) == 32'd0;
 
     assign req_valid = (writing | starting | reading) & addr_ok;
     assign req_write = ~reading;
     assign req_addr  = cur_addr[ADDR_W-1:0];
-    assign req_wdata = starting ? hdr[5] : prog_d[issued];
+    assign req_wdata = starting ? hdr[5] : prog_d[w_base + issued];
     assign done      = state == S_DONE;
     assign active    = state != S_IDLE && state != S_DONE && state != S_GO;
 
@@ -153,6 +177,9 @@ module job_engine #(
             load_go  <= 1'b0;
             run_go   <= 1'b0;
             dump_go  <= 1'b0;
+            rnd      <= 32'd0;
+            w_base   <= 32'd0;
+            r_base   <= 32'd0;
         end else begin
             go_q    <= go;
             load_go <= 1'b0;
@@ -163,17 +190,20 @@ module job_engine #(
             if (req_valid && req_ready) issued <= issued + 32'd1;
             if (rsp_valid && active) begin
                 answered <= answered + 32'd1;
-                if (state == S_READ) rd_d[answered] <= rsp_rdata;
-                if (rsp_err) fail(state == S_READ ? 2 : 1, answered + 32'd1);
+                if (state == S_READ) rd_d[r_base + answered] <= rsp_rdata;
+                if (rsp_err) fail(state == S_READ ? 2 : 1, (state == S_READ ? r_base : w_base) + answered + 32'd1);
             end
             case (state)
                 S_IDLE: if (go && !go_q) begin  // the files load at go's edge: look one cycle later
                     for (i = 0; i < OUT_WORDS; i = i + 1) out[i] <= 32'd0;
-                    t_job <= 32'd0;
-                    state <= S_GO;
+                    t_job  <= 32'd0;
+                    rnd    <= 32'd0;
+                    w_base <= 32'd0;
+                    r_base <= 32'd0;
+                    state  <= S_GO;
                 end
                 S_GO: begin
-                    if (hdr[0] != MAGIC || n_writes > PROG_DEPTH || n_reads > READ_DEPTH) begin
+                    if (hdr[0] != MAGIC || hdr[1] > PROG_DEPTH || hdr[2] > READ_DEPTH || hdr[7] > MAX_ROUNDS) begin
                         out[0][0] <= 1'b1;
                         state <= S_END;
                     end else begin
@@ -191,7 +221,7 @@ module job_engine #(
                 S_LOAD: state <= S_WRITE;
                 S_WRITE: begin
                     if ((writing && !addr_ok) || out[0][1]) begin
-                        if (!addr_ok) fail(3, issued + 32'd1);
+                        if (!addr_ok) fail(3, w_base + issued + 32'd1);
                         state <= S_END;
                     end else if (answered == n_writes && !(rsp_valid && active)) begin
                         issued   <= 32'd0;
@@ -199,17 +229,19 @@ module job_engine #(
                         if (has_start) begin
                             state <= S_START;
                         end else begin
-                            out[2] <= t_phase;
+                            out[2] <= out[2] + t_phase;
+                            rnd_out[3*rnd] <= t_phase;
                             t_phase <= 32'd0;
                             state <= has_run ? S_RUN : S_READ;
                             run_go <= has_run;
-                            out[6] <= cyc;
+                            if (rnd == 32'd0) out[6] <= cyc;
                             settle <= 32'd0;
                         end
                     end
                 end
                 S_START: if (answered == 32'd1) begin
-                    out[2]   <= t_phase;
+                    out[2]   <= out[2] + t_phase;
+                    rnd_out[3*rnd] <= t_phase;
                     t_phase  <= 32'd0;
                     issued   <= 32'd0;
                     answered <= 32'd0;
@@ -218,7 +250,7 @@ module job_engine #(
                     end else begin
                         state  <= S_RUN;
                         run_go <= 1'b1;
-                        out[6] <= cyc;
+                        if (rnd == 32'd0) out[6] <= cyc;
                         settle <= 32'd0;
                     end
                 end else if (starting && !addr_ok) begin
@@ -230,7 +262,8 @@ module job_engine #(
                     if (settle == RUN_SETTLE && run_done) begin
                         settle <= RUN_SETTLE + 32'd1;
                     end else if (settle == RUN_SETTLE + 1) begin
-                        out[3]   <= t_phase;
+                        out[3]   <= out[3] + t_phase;
+                        rnd_out[3*rnd+1] <= t_phase;
                         out[7]   <= cyc;
                         t_phase  <= 32'd0;
                         issued   <= 32'd0;
@@ -240,11 +273,22 @@ module job_engine #(
                 end
                 S_READ: begin
                     if (reading && !addr_ok) begin
-                        fail(3, issued + 32'd1);
+                        fail(3, r_base + issued + 32'd1);
                         state <= S_END;
                     end else if (answered == n_reads && !(rsp_valid && active)) begin
-                        out[4] <= t_phase;
-                        state  <= S_END;
+                        out[4] <= out[4] + t_phase;
+                        rnd_out[3*rnd+2] <= t_phase;
+                        if (last_rnd || out[0][2]) begin
+                            state <= S_END;
+                        end else begin  // the next round: its records, start, run, reads
+                            rnd      <= rnd + 32'd1;
+                            w_base   <= w_end;
+                            r_base   <= r_end;
+                            issued   <= 32'd0;
+                            answered <= 32'd0;
+                            t_phase  <= 32'd0;
+                            state    <= S_WRITE;
+                        end
                     end
                 end
                 S_END: begin

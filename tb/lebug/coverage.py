@@ -93,6 +93,7 @@ def observe(cfg: LebugConfig, case: LebugCase, exp: EmulationResult) -> Sample:
         "wrap": int(exp.status.wrap) == 1,
         "rows": int(exp.status.rows),
         "pack_fill": int(exp.status.pack_fill) > 0,
+        "program": "over_junk" if case.junk else "after_reset",
     }
 
 
@@ -140,6 +141,7 @@ class Model:
         @P(f"{r}.input_buffer.full_with_drops", [True, False], rel=lambda s, b: s["drops"] == b)
         @P(f"{r}.trace_buffer.wrap", [True, False], rel=lambda s, b: s["wrap"] == b)
         @P(f"{r}.packer.partial_row_left", [True, False], rel=lambda s, b: s["pack_fill"] == b)
+        @P(f"{r}.program.state_before", ["after_reset", "over_junk"], rel=lambda s, b: s["program"] == b)
         @P(f"{r}.config.arithmetic", ["integer", "fixed"], rel=lambda s, b: s["cfg"] == b)
         @P(f"{r}.config.unit_order", ["alu_first", "vsru_first"], rel=lambda s, b: s["order"] == b)
         def case(s: dict) -> None:

@@ -39,13 +39,14 @@ def stimulus_files(cfg: LebugConfig, x: np.ndarray, eof: np.ndarray, gaps: np.nd
 
 
 def lebug_job(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray, x: np.ndarray, eof: np.ndarray,
-              gaps: np.ndarray | None = None, fire: bool = False) -> Job:
-    """Program (PROG records), play x, read the trace buffer and the status registers."""
+              gaps: np.ndarray | None = None, fire: bool = False, junk: list[tuple[int, int]] | None = None) -> Job:
+    """Program (PROG records; after the `junk` writes, if any), play x, read the trace buffer and
+    the status registers."""
     n = len(x)
     g = 0 if gaps is None else int(np.sum(gaps))
     reads = R.readback_addrs(cfg)
     timeout = 64 * (n + g) * max(1, fw.num_chains) + 8 * len(reads) + 100_000
-    return Job(writes=R.program_records(cfg, fw, thresholds), reads=reads, block=[n],
+    return Job(writes=list(junk or []) + R.program_records(cfg, fw, thresholds), reads=reads, block=[n],
                files=stimulus_files(cfg, x, eof, gaps, fire), timeout=timeout)
 
 

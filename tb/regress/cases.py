@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -98,6 +99,7 @@ class CaseResult:
     error: str = ""
     wall_s: float = 0.0
     cycles: int = 0  # simulated clock cycles of the job(s)
+    code_cov: bool = False  # ran on the coverage build: its code coverage is in the merge
     sample: dict = field(default_factory=dict)  # the functional-coverage sample (tb/<block>/coverage.py)
 
     def as_json(self, sim: str) -> dict:
@@ -121,7 +123,7 @@ def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) ->
 
     case = random_case(cfg, rng)
     exp = emulate(cfg, case.fw, case.x, case.eof, case.thresholds, push_cycles=case.push_cycles())
-    job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire)
+    job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire, case.junk)
     hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: decode(cfg, r), coverage=cov)
     assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
     assert_same_counters("status", exp.status.as_dict(), hw.status)
@@ -139,12 +141,48 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     descs, images = random_job(cfg, rng)
     exp = run(cfg, descs, images)
     job = systolic_job(cfg, descs, images)
-    hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: decode(cfg, job, res), coverage=cov)
+    extra = _apb_memory_reads(cfg, descs, images, exp, rng) if rng.random() < 1 / 3 else []
+    n_std = len(job.reads)
+    job = replace(job, reads=[*job.reads, *(a for _, a, _ in extra)])
+
+    def dec(res):  # type: ignore[no-untyped-def]
+        tail = res.reads[n_std:]
+        return decode(cfg, job, replace(res, reads=res.reads[:n_std])), tail
+
+    hw, tail = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=dec, coverage=cov)
     problems = mismatches(exp, hw)
+    for (name, addr, want), got in zip(extra, tail.tolist()):
+        if got != want:
+            problems.append(f"APB read of {name} at {addr:#x}: expected {want:#010x}, got {got:#010x}")
+            break
     if problems:
         raise MismatchError("; ".join(problems))
     kind = f"{len(descs)} descriptors" + (f", error {exp.error}" if exp.error else "")
-    return kind, observe(cfg, descs, images, exp), hw.job.job_cycles
+    sample = observe(cfg, descs, images, exp)
+    sample["apb_reads"] = sorted({name for name, _, _ in extra})
+    return kind, sample, hw.job.job_cycles
+
+
+def _apb_memory_reads(cfg: Any, descs: list, images: dict, exp: Any,
+                      rng: np.random.Generator) -> list[tuple[str, int, int]]:
+    """(memory, address, expected data): every chunk of one random defined word of each
+    scratchpad and of one descriptor, read over APB after the run (the read path of every
+    memory window; the rest of the job reads them by backdoor)."""
+    from pymodel.systolic import regmap as R
+    from pymodel.systolic.layout import extents
+
+    ext = extents(cfg, descs, dict(images))
+    out = []
+    i = int(rng.integers(0, len(descs)))
+    for c, word in enumerate(descs[i].encode()):
+        out.append(("cmd", R.word_addr(cfg, "cmd", i, c), word))
+    for name in ("act", "wgt", "bias", "quant", "out"):
+        if not ext.get(name):
+            continue
+        w = int(rng.integers(0, ext[name]))
+        data = R.words_to_chunks(cfg, name, exp.mems[name][w:w + 1])[0]
+        out += [(name, R.word_addr(cfg, name, w, c), int(data[c]) & 0xFFFFFFFF) for c in range(len(data))]
+    return out
 
 
 # unmapped regions of the top-level APB map: name -> (first byte, end byte) (docs/top.md)
@@ -329,7 +367,7 @@ RUNNERS: dict[str, Callable[..., tuple[str, dict, int]]] = {"lebug": _lebug, "sy
 def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseResult:
     """One case; never raises for a failing case (the result says why, with the rerun command)."""
     name, cfg = config_of(block, seed)
-    res = CaseResult(block, seed, name)
+    res = CaseResult(block, seed, name, code_cov=cov is not None)
     t0 = time.perf_counter()
     try:
         res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]),
@@ -344,22 +382,54 @@ def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseRe
     return res
 
 
-def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, cov_out: str | None = None) -> list[CaseResult]:
-    """What a worker runs: the cases of `seeds`, and with `cov_out` their code coverage merged
-    into that file. `sim_build` is the parent's build root (the builds exist already)."""
-    os.environ["ACCELSCOPE_SIM_BUILD"] = sim_build
-    if cov_out is None:
-        return [run_case(block, s, sim) for s in seeds]
+COV_RUN = 4  # code coverage is measured on runs of this many consecutive seeds
+
+
+def measured(seed: int, first_seed: int, cov_every: int) -> bool:
+    """With --coverage-every N: seeds are measured in runs of COV_RUN consecutive ones, one run
+    in N (seeds FIRST..FIRST+3, FIRST+4N..FIRST+4N+3, ...), so every configuration and every
+    choice a generator makes from the seed's parity is measured, not one residue of N."""
+    return cov_every == 1 or (seed - first_seed) % (COV_RUN * cov_every) < COV_RUN
+
+
+_BUILT: set[tuple[str, str, bool, str]] = set()  # (block, sim, coverage, build root) this process made sure of
+
+
+def worker_build_root(client_root: str) -> Path:
+    """The client's sim_build/ when this process sees it (a shared file system), else this
+    host's own build directory."""
+    root = Path(client_root)
+    if root.is_dir():
+        return root
+    return Path(tempfile.gettempdir()) / f"accelscope_sim_build_{socket.gethostname()}"
+
+
+def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, coverage: bool = False,
+              cov_every: int = 1, first_seed: int = 1) -> tuple[list[CaseResult], dict[str, int] | None]:
+    """What a worker runs: the cases of `seeds`; with `coverage`, those `measured` (one seed in
+    `cov_every`) run on the coverage builds and their code coverage comes back summed (point ->
+    count) for the client to merge. Each configuration is built once per worker process (a
+    no-op when the client's shared build is current)."""
+    root = worker_build_root(sim_build)
+    os.environ["ACCELSCOPE_SIM_BUILD"] = str(root)
+    for cov in ((True, False) if coverage and cov_every > 1 else (coverage,)):
+        if (block, sim, cov, str(root)) not in _BUILT:
+            build(block, sim, cov)
+            _BUILT.add((block, sim, cov, str(root)))
+    if not coverage:
+        return [run_case(block, s, sim) for s in seeds], None
     from tb.regress import codecov
 
     tmp = Path(tempfile.mkdtemp(prefix="cov_"))
     try:
         out = []
+        total: dict[str, int] = {}
         for s in seeds:
-            out.append(run_case(block, s, sim, tmp / f"{s}.dat"))
-        dats = sorted(tmp.glob("*.dat"))
-        if dats:
-            codecov.merge(dats, Path(cov_out))
-        return out
+            dat = tmp / f"{s}.dat"
+            out.append(run_case(block, s, sim, dat if measured(s, first_seed, cov_every) else None))
+            if dat.exists():
+                codecov.add(total, codecov.read(dat))
+                dat.unlink()
+        return out, total
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

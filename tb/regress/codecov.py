@@ -49,12 +49,15 @@ def read(path: Path) -> dict[str, int]:
     return out
 
 
-def merge(paths: Iterable[Path], out: Path) -> int:
-    """Sum the counts of every file into `out` (Verilator's own format); returns the points."""
-    total: dict[str, int] = {}
-    for p in paths:
-        for key, n in read(p).items():
-            total[key] = total.get(key, 0) + n
+def add(total: dict[str, int], counts: dict[str, int]) -> dict[str, int]:
+    """Sum `counts` into `total` (point by point); returns total."""
+    for key, n in counts.items():
+        total[key] = total.get(key, 0) + n
+    return total
+
+
+def write(total: dict[str, int], out: Path) -> int:
+    """One coverage.dat in Verilator's own format; returns the points."""
     tmp = out.with_name(out.name + ".tmp")
     with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
         f.write("# SystemC::Coverage-3\n")
@@ -62,6 +65,14 @@ def merge(paths: Iterable[Path], out: Path) -> int:
             f.write(f"C '{key}' {n}\n")
     tmp.replace(out)
     return len(total)
+
+
+def merge(paths: Iterable[Path], out: Path) -> int:
+    """Sum the counts of every file into `out`; returns the points."""
+    total: dict[str, int] = {}
+    for p in paths:
+        add(total, read(p))
+    return write(total, out)
 
 
 def _fields(key: str) -> dict[str, str]:

@@ -6,9 +6,10 @@ Dask: cases go out in chunks of seeds (`client.submit(run_chunk, ...)`), gathere
 `as_completed` for the progress bar. A worker that dies mid-chunk loses nothing: the
 scheduler gives its tasks to another worker (a task is only given up after it killed
 `distributed.scheduler.allowed-failures` workers, 3 by default), and every seed is
-accounted for before the report is written. With `--scheduler`, the workers must see the
-same file system (the builds under sim_build/ and the output directory) and the same
-accelscope installation.
+accounted for before the report is written. Results and code coverage come back to the
+client in the task results and are merged there. Each worker makes sure of its builds once
+(`run_chunk`): in the client's sim_build/ when it shares the file system, else in its
+host's own build directory; workers need the same accelscope installation.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Options:
     scheduler: str | None = None  # an existing Dask scheduler's address
     chunk: int | None = None  # seeds per task (default: about 4 tasks per worker and block, at most 50)
     coverage: bool = False  # code coverage (the verilator-native --coverage builds)
+    coverage_every: int = 1  # code coverage of every Nth seed (from first_seed); the others run on the plain builds
     progress: bool = True
     on_progress: Callable[[int, int, object], None] | None = field(default=None, repr=False)  # (done, total, client)
 
@@ -61,29 +63,30 @@ def _tasks(opts: Options, n_workers: int) -> list[tuple[str, list[int]]]:
     return [(b, c) for b in opts.blocks for c in _chunks(seeds, size)]
 
 
-def _cov_file(opts: Options, block: str, seeds: list[int]) -> str | None:
-    if not opts.coverage:
-        return None
-    d = opts.out / "code_coverage" / "chunks"
-    d.mkdir(parents=True, exist_ok=True)
-    return str((d / f"{block}_{seeds[0]}_{seeds[-1]}.dat").resolve())
-
-
-def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar,  # type: ignore[no-untyped-def]
+            cov: dict[str, int]) -> list[CaseResult]:
     from tb.runner import sim_build_root
 
     out: list[CaseResult] = []
     root = str(sim_build_root())
     for block, seeds in tasks:
         for s in seeds:  # one seed at a time: the bar moves with every case
-            out += run_chunk(block, [s], opts.sim, root, _cov_file(opts, block, [s]))
+            cases, counts = run_chunk(block, [s], opts.sim, root, opts.coverage, opts.coverage_every, opts.first_seed)
+            out += cases
+            if counts:
+                codecov.add(cov, counts)
             bar.update(1)
             if opts.on_progress:
                 opts.on_progress(len(out), opts.seeds * len(opts.blocks), None)
     return out
 
 
-def _dask(opts: Options, bar) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+def _lost_worker_tasks(keys: list[str], dask_scheduler=None) -> list[str]:  # type: ignore[no-untyped-def]
+    """On the scheduler: the tasks that were running on a worker that died (and ran again elsewhere)."""
+    return [k for k in keys if (ts := dask_scheduler.tasks.get(k)) is not None and ts.suspicious > 0]
+
+
+def _dask(opts: Options, bar, retries: dict, cov: dict[str, int]) -> list[CaseResult]:  # type: ignore[no-untyped-def]
     from dask.distributed import Client, LocalCluster, as_completed
 
     from tb.runner import sim_build_root
@@ -103,16 +106,36 @@ def _dask(opts: Options, bar) -> list[CaseResult]:  # type: ignore[no-untyped-de
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         tasks = _tasks(opts, n_workers)
         root = str(sim_build_root())
-        futures = [client.submit(run_chunk, block, seeds, opts.sim, root, _cov_file(opts, block, seeds), pure=False,
+        futures = [client.submit(run_chunk, block, seeds, opts.sim, root, opts.coverage,
+                                 opts.coverage_every, opts.first_seed, pure=False,
                                  key=f"regress-{block}-{seeds[0]}-{seeds[-1]}-{time.monotonic_ns()}")
                    for block, seeds in tasks]
+        sizes = {f.key: len(seeds) for f, (_, seeds) in zip(futures, tasks)}
+        n_tasks = len(futures)
+        lost: list[str] = []
+        done: list = []
+
+        def settle() -> None:  # ask the scheduler which finished tasks were rerun, then free them
+            lost.extend(client.run_on_scheduler(_lost_worker_tasks, [f.key for f in done]))
+            for f in done:
+                f.release()
+            done.clear()
+
         out: list[CaseResult] = []
         for fut in as_completed(futures):
-            chunk = fut.result()
+            chunk, counts = fut.result()
             out += chunk
+            if counts:
+                codecov.add(cov, counts)
+            done.append(fut)
             bar.update(len(chunk))
             if opts.on_progress:
                 opts.on_progress(len(out), opts.seeds * len(opts.blocks), client)
+            if len(done) >= 16:
+                settle()
+        settle()
+        futures.clear()
+        retries.update(tasks=n_tasks, retried=len(lost), cases=sum(sizes[k] for k in lost))
         return out
     finally:
         client.close()
@@ -133,6 +156,8 @@ def regress(opts: Options) -> dict:
         raise AccelscopeError(f"--sim {opts.sim!r}: choose one of {', '.join(ENGINES)}")
     if opts.seeds < 1:
         raise AccelscopeError(f"--seeds {opts.seeds}: must be >= 1")
+    if opts.coverage_every < 1:
+        raise AccelscopeError(f"--coverage-every {opts.coverage_every}: must be >= 1")
     if opts.coverage:
         if opts.sim != "verilator":
             raise AccelscopeError("--coverage: code coverage comes from Verilator; use --sim verilator")
@@ -141,26 +166,31 @@ def regress(opts: Options) -> dict:
 
     check_out_dir(opts.out)
     opts.out.mkdir(exist_ok=True)
-    if opts.coverage:
-        for old in (opts.out / "code_coverage" / "chunks").glob("*.dat"):
-            old.unlink()
     t0 = time.perf_counter()
     for b in opts.blocks:  # builds happen here, once; workers only run
-        build(b, opts.sim, opts.coverage)
+        if opts.coverage:
+            build(b, opts.sim, True)
+        if not opts.coverage or opts.coverage_every > 1:
+            build(b, opts.sim, False)
     t_build = time.perf_counter() - t0
     total = opts.seeds * len(opts.blocks)
+    cov: dict[str, int] = {}  # code coverage, point -> count, summed over the measured cases
+    retries = {"tasks": 0, "retried": 0, "cases": 0}  # Dask tasks, those rerun after a lost worker, their cases
     with tqdm(total=total, desc="regress", unit="case", disable=not opts.progress, file=sys.stderr) as bar:
         if opts.workers == 0 and not opts.scheduler:
-            results = _serial(opts, _tasks(opts, 1), bar)
+            results = _serial(opts, _tasks(opts, 1), bar, cov)
         else:
-            results = _dask(opts, bar)
+            results = _dask(opts, bar, retries, cov)
     t_run = time.perf_counter() - t0 - t_build
     want = {(b, s) for b in opts.blocks for s in range(opts.first_seed, opts.first_seed + opts.seeds)}
     got = {(r.block, r.seed) for r in results}
     if got != want or len(results) != len(want):
         raise AccelscopeError(f"the sweep lost cases: {len(want - got)} missing, {len(results) - len(got)} duplicated")
     results.sort(key=lambda r: (BLOCKS.index(r.block), r.seed))
-    return write_outputs(opts, results, {"build_s": round(t_build, 2), "run_s": round(t_run, 2)})
+    if opts.coverage:  # merged here, on the client, from what the workers sent back
+        (opts.out / "code_coverage").mkdir(exist_ok=True)
+        codecov.write(cov, opts.out / "code_coverage" / "merged.dat")
+    return write_outputs(opts, results, {"build_s": round(t_build, 2), "run_s": round(t_run, 2)}, retries)
 
 
 def sample_functional(blocks: Iterable[str], results: list[CaseResult]) -> dict[str, list[tuple[int, float]]]:

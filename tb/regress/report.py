@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pymodel import fileio
 from tb.regress import codecov, funcov
-from tb.regress.cases import CaseResult, rerun_command
+from tb.regress.cases import COV_RUN, CaseResult, rerun_command
 
 if TYPE_CHECKING:
     from tb.regress.engine import Options
@@ -48,9 +48,8 @@ def _code_coverage(opts: "Options") -> dict | None:
     from tb.runner import rtl_root
 
     d = opts.out / "code_coverage"
-    chunks = sorted((d / "chunks").glob("*.dat"))
-    merged = d / "merged.dat"
-    points = codecov.merge(chunks, merged)
+    merged = d / "merged.dat"  # written by the engine from the workers' counts
+    points = len(codecov.read(merged))
     files, total = codecov.summarize(merged, rtl_root())
     codecov.write_info_and_html(merged, d / "merged.info", d / "html")
     holes = d / "holes.txt"
@@ -67,7 +66,7 @@ def _code_coverage(opts: "Options") -> dict | None:
                       for name, fc in files.items()}}
 
 
-def write_outputs(opts: "Options", results: list[CaseResult], timings: dict) -> dict:
+def write_outputs(opts: "Options", results: list[CaseResult], timings: dict, retries: dict) -> dict:
     from tb.regress.engine import sample_functional
 
     out = opts.out
@@ -92,7 +91,7 @@ def write_outputs(opts: "Options", results: list[CaseResult], timings: dict) -> 
             "curve": curves[b],
         }
     res = {"command": "accelscope regress", "blocks": blocks, "sim": opts.sim, "first_seed": opts.first_seed,
-           "seeds": opts.seeds, "workers": opts.workers, "scheduler": opts.scheduler, "timings": timings,
+           "seeds": opts.seeds, "coverage_every": opts.coverage_every, "workers": opts.workers, "dask": retries, "scheduler": opts.scheduler, "timings": timings,
            "code_coverage": code, "passed": all(r.ok for r in results),
            "cases": [r.as_json(opts.sim) for r in results]}
     fileio.write_text(out / "results.json", json.dumps(res, indent=1))
@@ -109,12 +108,19 @@ def _gate(v: float | None, gate: float) -> str:
     return "n/a" if v is None else ("met" if v >= gate else "NOT met")
 
 
+def _dask_line(d: dict | None) -> str:
+    if not d or not d["tasks"]:
+        return "In one process (no Dask)."
+    return (f"Dask: {d['tasks']} tasks, {d['retried']} of them run again after their worker was lost "
+            f"({d['cases']} cases rerun; every seed has exactly one result).")
+
+
 def markdown(res: dict) -> str:
     """The report: pass counts, failures with rerun commands, functional coverage with every
     hole, code coverage per file with its holes, the plot."""
     L = [f"# accelscope regress: {', '.join(res['blocks'])}", "",
          f"Seeds {res['first_seed']}..{res['first_seed'] + res['seeds'] - 1} per block on `--sim {res['sim']}` "
-         f"(build {res['timings']['build_s']} s, run {res['timings']['run_s']} s).", "",
+         f"(build {res['timings']['build_s']} s, run {res['timings']['run_s']} s). " + _dask_line(res.get("dask")), "",
          "| block | configurations | cases | passed | failed | s/case | functional (all bins) | coverpoints | crosses |",
          "|---|---|---|---|---|---|---|---|---|"]
     for b, d in res["blocks"].items():
@@ -153,7 +159,11 @@ def markdown(res: dict) -> str:
         L.append("Not measured (run with `--coverage`).")
     else:
         tot = code["total"]
-        L += [f"rtl/ merged over every case: line {_pct(tot['line'])}, branch {_pct(tot['branch'])}, "
+        n_cov = sum(1 for c in res["cases"] if c.get("code_cov"))
+        every = res.get("coverage_every", 1)
+        which = ("every case" if every == 1 else
+                 f"one seed in {every}, in runs of {COV_RUN} consecutive seeds ({n_cov} of {len(res['cases'])} cases)")
+        L += [f"rtl/ merged over {which}: line {_pct(tot['line'])}, branch {_pct(tot['branch'])}, "
               f"toggle {_pct(tot['toggle'])} ({code['points']} points). lcov: `{code['info']}`, HTML: "
               f"`{code['html']}`, every hole: `{code['holes_file']}`.", "",
               "| file | line | branch | toggle |", "|---|---|---|---|"]

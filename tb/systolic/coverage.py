@@ -98,6 +98,9 @@ def observe(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[st
             "requant": sorted(_requant_edges(cfg, descs, images, len(ran)))}
 
 
+APB_MEMS = ["cmd", "act", "wgt", "bias", "quant", "out"]  # memory windows read over APB after a run
+
+
 class Model:
     """Every systolic coverpoint and cross (a fresh database under `systolic`)."""
 
@@ -127,10 +130,15 @@ class Model:
         def requant(edges: set) -> None:
             pass
 
-        self._fns = (desc, error, kind, requant)
+        @P(f"{r}.apb.memory_read", APB_MEMS, multi=True)
+        def apb_reads(names: set) -> None:
+            pass
+
+        self._fns = (desc, error, kind, requant, apb_reads)
 
     def sample(self, s: Sample) -> None:
-        desc, error, kind, requant = self._fns
+        desc, error, kind, requant, apb_reads = self._fns
+        apb_reads(set(s.get("apb_reads", ())))
         for d in s["descs"]:
             desc({**d, "flags": tuple(d["flags"])})
         if s["error"]:
