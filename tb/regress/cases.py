@@ -425,9 +425,8 @@ def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, coverage: 
         out = []
         total: dict[str, int] = {}
         for s in seeds:
-            dat = tmp / f"{s}.dat"
-            out.append(run_case(block, s, sim, dat if measured(s, first_seed, cov_every) else None))
-            if dat.exists():
+            out.append(run_case(block, s, sim, tmp / f"{s}.dat" if measured(s, first_seed, cov_every) else None))
+            for dat in tmp.glob("*.dat"):  # the case's, and those of its extra jobs (<seed>_*.dat)
                 codecov.add(total, codecov.read(dat))
                 dat.unlink()
         return out, total
