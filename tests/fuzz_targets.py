@@ -330,9 +330,9 @@ class Npy:
     def apply(self, data: bytes) -> bytes:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
         buf = io.BytesIO()
-        if self.op == "object":  # an object-dtype header over junk: what a pickled array looks like, no pickle written
+        if self.op == "object":  # a header declaring object dtype ("|O") over plain junk bytes
             np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": arr.shape})
-            return buf.getvalue() + b"\x80\x04junk"
+            return buf.getvalue() + b"junk"
         if self.op == "npz":
             np.savez(buf, arr=arr)
             return buf.getvalue()

@@ -83,7 +83,7 @@ test_fuzz_npy = fuzz_test(
     Case("bias.npy", Npy("dtype", "float16")),   # bug: exit 0 with an overflow warning
     Case("a.npy", Npy("dtype", "m8[s]")),        # bug: timedelta64 (a numpy "integer") taken as int8
     Case("cx.npy", Bytes("insert", 128, b"\x00")),  # bug: 9e37 in the batch: overflow warning, inf scales, exit 0
-    Case("a.npy", Npy("object")),                # object dtype (what a pickle declares): rejected, never loaded
+    Case("a.npy", Npy("object")),                # object dtype declared: rejected before any data is read
     scale=4,
 )
 

@@ -237,7 +237,7 @@ def test_code_coverage_pipeline(tmp_path: Path) -> None:
         f"C '{k}' {n}\n" for k, n in ((_point(src, 11, "line", "if"), 2),
                                       (_point(src, 12, "toggle", "x[0]:0->1", h="job_main.h.dut.other"), 0))))
     merged = tmp_path / "m.dat"
-    assert codecov.merge([a, b], merged) == 5
+    assert codecov.write(codecov.add(codecov.add({}, codecov.read(a)), codecov.read(b)), merged) == 5
     assert codecov.read(merged)[_point(src, 10, "line", "block")] == 3
     files, total = codecov.summarize(merged, rtl_root())
     fc = files["rtl/lebug/lebug_cond.v"]

@@ -20,7 +20,6 @@ import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from pymodel.errors import AccelscopeError
 
@@ -65,14 +64,6 @@ def write(total: dict[str, int], out: Path) -> int:
             f.write(f"C '{key}' {n}\n")
     tmp.replace(out)
     return len(total)
-
-
-def merge(paths: Iterable[Path], out: Path) -> int:
-    """Sum the counts of every file into `out`; returns the points."""
-    total: dict[str, int] = {}
-    for p in paths:
-        add(total, read(p))
-    return write(total, out)
 
 
 def _fields(key: str) -> dict[str, str]:
