@@ -276,17 +276,8 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
             total = _add(total, c)
             return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, code, i, per)
         check_hazards(d, K, f"descriptor {i}")
-        nt = d.nt(K)
-        reg = _regions(d, K)
-        if d.op == OP_POOL:
-            words = _pool(cfg, d, mems)
-        else:
-            res = _gemm(cfg, d, mems) if d.op == OP_GEMM else _conv(cfg, d, mems)  # (rows, NT*K)
-            words = res.reshape(d.rows, nt, K)
-        if d.int8:
-            mems["act"][reg["d"]] = words
-        else:
-            mems["out"][reg["c"]] = words
+        words = descriptor_words(cfg, d, mems)
+        store(d, K, mems, words)
         q, t = stream_order(K, d)
         rows = words[q, t]
         eof = np.zeros((len(rows), 2), dtype=np.int64)
@@ -298,6 +289,23 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
         per.append(c)
         total = _add(total, c)
     return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, ERR_NONE, len(descriptors) - 1, per)
+
+
+def descriptor_words(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """What a legal descriptor writes: (rows, NT, K) words, row q and n-tile (POOL: channel tile) t."""
+    if d.op == OP_POOL:
+        return _pool(cfg, d, mems)
+    res = _gemm(cfg, d, mems) if d.op == OP_GEMM else _conv(cfg, d, mems)  # (rows, NT*K)
+    return res.reshape(d.rows, d.nt(cfg.K), cfg.K)
+
+
+def store(d: Descriptor, K: int, mems: Mapping[str, np.ndarray], words: np.ndarray) -> None:
+    """Write a descriptor's words to its destination: D in ACT (INT8) or C in OUT."""
+    reg = _regions(d, K)
+    if d.int8:
+        mems["act"][reg["d"]] = words
+    else:
+        mems["out"][reg["c"]] = words
 
 
 def _matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_SHAPE, FLAGS_BITS, RSVD_SHIFT,
+                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_SHAPE, FLAGS_BITS, RSVD_SHIFT,
                                          Descriptor)
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
@@ -146,12 +146,18 @@ def random_shape(K: int, rng: np.random.Generator, max_dim: int) -> tuple[int, i
 
 
 def random_job(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
-    """Constrained random (accelscope regress): 1..3 independent layers with shapes by class
-    (random_shape) up to 3K+3 (1 in 8 up to 6K+5), every flag combination and requantization edges, or (1 in 5)
-    a chain of 2..4 int8 layers through ACT; 1 job in 6 ends in a malformed descriptor
-    with a random CHECK error code (the layers before it complete)."""
+    """Constrained random (accelscope regress): 1 job in 4 is a convolution job
+    (pymodel.systolic.convjob.random_conv_job: CONV, POOL, or a CONV -> POOL -> GEMM chain);
+    the others are 1..3 independent GEMM layers with shapes by class (random_shape) up to
+    3K+3 (1 in 8 up to 6K+5), every flag combination and requantization edges, or (1 in 5)
+    a chain of 2..4 int8 layers through ACT. 1 job in 4 ends in a malformed descriptor with
+    a random CHECK error code (the layers before it complete)."""
+    from pymodel.systolic.convjob import malformed_geometry, random_conv_job  # convjob imports this module
+
     K = cfg.K
-    if rng.random() < 0.2:
+    if rng.random() < 0.25:
+        descs, images = random_conv_job(cfg, rng)
+    elif rng.random() < 0.2:
         dims = [int(v) for v in rng.integers(1, 3 * K + 2, size=int(rng.integers(3, 6)))]
         descs, images = chained_layers(cfg, rng, int(rng.integers(1, 2 * K + 3)), dims)
     else:
@@ -159,6 +165,7 @@ def random_job(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Desc
         count = int(rng.integers(1, 4))
         shapes = [random_shape(K, rng, max_dim) for _ in range(count)]
         descs, images = random_layers(cfg, rng, count, max_dim, shapes=shapes, edges=True)
-    if rng.random() < 1 / 6:
-        descs = descs + [malformed(cfg, int(rng.integers(1, 9)), rng)]
+    if rng.random() < 1 / 4:
+        code = int(rng.integers(1, ERR_GEOM + 1))
+        descs = descs + [malformed_geometry(cfg, rng) if code == ERR_GEOM else malformed(cfg, code, rng)]
     return descs, images

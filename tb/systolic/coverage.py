@@ -14,8 +14,9 @@ import numpy as np
 
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic import regs
-from pymodel.systolic.descriptor import Descriptor
-from pymodel.systolic.model import RunResult, _gemm, _regions, full_memories, unpack_quant
+from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, OPS, Descriptor
+from pymodel.systolic.model import (RunResult, _regions, descriptor_words, full_memories, store,
+                                    unpack_quant)
 from tb.regress import funcov
 from tb.regress.funcov import Sample
 
@@ -26,18 +27,48 @@ TILES = ["single_tile", "multiple_K_tiles", "multiple_N_tiles"]
 FLAGS = [(a, b, r, i) for a in (0, 1) for b in (0, 1) for r in (0, 1) for i in (0, 1)]
 FLAG_LABELS = ["".join(n for n, on in zip(("ACC+", "BIAS+", "RELU+", "INT8+"), f) if on).rstrip("+") or "none"
                for f in FLAGS]
-ERR_CODES = list(range(1, 9))
+ERR_CODES = sorted(c for c in regs.ENUMS["ERR"].values() if c)  # 1..9
 ERR_LABELS = {code: name for name, code in regs.ENUMS["ERR"].items()}  # 1 -> SHAPE, ... (systolic.rdl)
 JOB_KINDS = ["single_descriptor", "independent_layers", "chained_through_ACT"]
 REQUANT = ["shift_0", "shift_31", "saturate_high", "saturate_low", "rounding_tie"]
+OP_KINDS = [OP_NAMES[o] for o in OPS]
+CONV_INPUT = ["packed", "channel_tiled"]
+CONV_KERNEL = ["1", "2-3", "4-5", "6-7"]  # max(kh, kw)
+CONV_STRIDE = ["1", "2", ">2"]  # max(stride_h, stride_w)
+CONV_PADDING = ["none", "top_left", "bottom_right"]  # pad_t/pad_l; windows reaching past the input
+CONV_BLOCKS = ["one_block", "several_blocks"]  # output-row blocks per image (blk_rows < out_h)
+POOL_SIZE = ["1", "2", "3", "4"]
+POOL_CT = ["one_channel_tile", "several_channel_tiles"]
+
+
+def _conv(d: Descriptor, K: int) -> dict:
+    kmax, smax = max(d.kh, d.kw), max(d.stride_h, d.stride_w)
+    bottom = (d.out_h - 1) * d.stride_h + d.kh - d.pad_t > d.in_h
+    right = (d.out_w - 1) * d.stride_w + d.kw - d.pad_l > d.in_w
+    pad = [p for p, on in zip(CONV_PADDING, (not (d.pad_t or d.pad_l or bottom or right), bool(d.pad_t or d.pad_l),
+                                              bottom or right)) if on]
+    return {"input": CONV_INPUT[int(d.tiled)], "kernel": CONV_KERNEL[kmax // 2] if kmax > 1 else "1",
+            "stride": "1" if smax == 1 else ("2" if smax == 2 else ">2"), "padding": pad,
+            "blocks": CONV_BLOCKS[d.blk_rows < d.out_h]}
+
+
+def _pool(d: Descriptor, K: int) -> dict:
+    return {"kernel": str(max(d.kh, d.kw)), "stride": str(max(d.stride_h, d.stride_w)),
+            "tiles": POOL_CT[d.ct(K) > 1]}
 
 
 def _shape(d: Descriptor, K: int) -> dict:
+    """The descriptor's op, its flags and its op's items (GEMM: shape classes; CONV, POOL: geometry)."""
+    base = {"op": OP_NAMES[d.op], "flags": (int(d.acc), int(d.bias), int(d.relu), int(d.int8))}
+    if d.op == OP_CONV:
+        return {**base, "conv": _conv(d, K)}
+    if d.op == OP_POOL:
+        return {**base, "pool": _pool(d, K)}
+    assert d.op == OP_GEMM
     kt, nt = d.kt(K), d.nt(K)
-    return {"m": "M<K" if d.m < K else ("M=K" if d.m == K else "M>K"),
+    return {**base, "m": "M<K" if d.m < K else ("M=K" if d.m == K else "M>K"),
             "kd": MULTIPLE[d.kd % K != 0], "n": MULTIPLE[d.n % K != 0],
-            "tiles": [t for t, on in zip(TILES, (kt == 1 and nt == 1, kt > 1, nt > 1)) if on],
-            "flags": (int(d.acc), int(d.bias), int(d.relu), int(d.int8))}
+            "tiles": [t for t, on in zip(TILES, (kt == 1 and nt == 1, kt > 1, nt > 1)) if on]}
 
 
 def _requant_edges(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[str, np.ndarray],
@@ -49,8 +80,8 @@ def _requant_edges(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Map
     hit: set[str] = set()
     for d in descs[:upto]:
         reg = _regions(d, K)
-        if d.int8:
-            y = _gemm(cfg, replace(d, int8=False), mems)[:, : d.n]  # the int32 value after ReLU
+        if d.int8 and d.op != OP_POOL:
+            y = descriptor_words(cfg, replace(d, int8=False), mems).reshape(d.rows, -1)[:, : d.n]  # after ReLU
             mult, shift = unpack_quant(mems["quant"][reg["bq"]].reshape(d.nt(K) * K))
             mult, shift = mult[None, : d.n], shift[None, : d.n]
             prod = y * mult
@@ -67,12 +98,7 @@ def _requant_edges(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Map
             low = prod & ((np.left_shift(np.int64(1), shift)) - 1)
             if ((shift > 0) & (low == rnd)).any():
                 hit.add("rounding_tie")
-        res = _gemm(cfg, d, mems)
-        words = res.reshape(d.m, d.nt(K), K)
-        if d.int8:
-            mems["act"][reg["d"]] = words
-        else:
-            mems["out"][reg["c"]] = words
+        store(d, K, mems, descriptor_words(cfg, d, mems))
     return hit
 
 
@@ -109,13 +135,31 @@ class Model:
         P, X = funcov.point, funcov.cross
         r = ROOT
 
+        @P(f"{r}.op.kind", OP_KINDS, rel=lambda s, b: s["op"] == b)
+        @P(f"{r}.flags.combination", FLAGS, labels=FLAG_LABELS, rel=lambda s, b: s["flags"] == b)
+        def op(s: dict) -> None:
+            pass
+
         @P(f"{r}.shape.m_vs_K", M_VS_K, rel=lambda s, b: s["m"] == b)
         @P(f"{r}.shape.kd", MULTIPLE, rel=lambda s, b: s["kd"] == b)
         @P(f"{r}.shape.n", MULTIPLE, rel=lambda s, b: s["n"] == b)
         @X(f"{r}.shape.m_vs_K_x_kd_x_n", [f"{r}.shape.m_vs_K", f"{r}.shape.kd", f"{r}.shape.n"])
         @P(f"{r}.shape.tiles", TILES, rel=lambda s, b: b in s["tiles"], multi=True)
-        @P(f"{r}.flags.combination", FLAGS, labels=FLAG_LABELS, rel=lambda s, b: s["flags"] == b)
-        def desc(s: dict) -> None:
+        def gemm(s: dict) -> None:
+            pass
+
+        @P(f"{r}.conv.input", CONV_INPUT, rel=lambda s, b: s["input"] == b)
+        @P(f"{r}.conv.kernel", CONV_KERNEL, rel=lambda s, b: s["kernel"] == b)
+        @P(f"{r}.conv.stride", CONV_STRIDE, rel=lambda s, b: s["stride"] == b)
+        @P(f"{r}.conv.padding", CONV_PADDING, rel=lambda s, b: b in s["padding"], multi=True)
+        @P(f"{r}.conv.blocks", CONV_BLOCKS, rel=lambda s, b: s["blocks"] == b)
+        def conv(s: dict) -> None:
+            pass
+
+        @P(f"{r}.pool.kernel", POOL_SIZE, rel=lambda s, b: s["kernel"] == b)
+        @P(f"{r}.pool.stride", POOL_SIZE, rel=lambda s, b: s["stride"] == b)
+        @P(f"{r}.pool.channel_tiles", POOL_CT, rel=lambda s, b: s["tiles"] == b)
+        def pool(s: dict) -> None:
             pass
 
         @P(f"{r}.check.error_code", ERR_CODES, labels=[f"{c}_{ERR_LABELS[c]}" for c in ERR_CODES])
@@ -134,13 +178,19 @@ class Model:
         def apb_reads(names: set) -> None:
             pass
 
-        self._fns = (desc, error, kind, requant, apb_reads)
+        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads)
 
     def sample(self, s: Sample) -> None:
-        desc, error, kind, requant, apb_reads = self._fns
+        op, gemm, conv, pool, error, kind, requant, apb_reads = self._fns
         apb_reads(set(s.get("apb_reads", ())))
         for d in s["descs"]:
-            desc({**d, "flags": tuple(d["flags"])})
+            op({**d, "flags": tuple(d["flags"])})
+            if "conv" in d:
+                conv(d["conv"])
+            elif "pool" in d:
+                pool(d["pool"])
+            else:
+                gemm(d)
         if s["error"]:
             error(s["error"])
         kind(s["kind"])
