@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -222,9 +222,74 @@ def cmd_gemm(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_batches(directory: str, bundle: Any) -> list:
+    """--inputs DIR: every batch_NNN/ (accelscope inputs), validated, belonging to `bundle`."""
+    from pymodel.bundle.inputs import load_input
+    from pymodel.top.network import program_id
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise AccelscopeError(f"--inputs {d}: no such directory")
+    dirs = sorted(p for p in d.iterdir() if p.is_dir() and p.name.startswith("batch_"))
+    if not dirs:
+        raise AccelscopeError(f"--inputs {d}: no batch_NNN directory (write them with `accelscope inputs`)")
+    batches = [load_input(p) for p in dirs]
+    for p, b in zip(dirs, batches):
+        if b.program != program_id(bundle):
+            raise AccelscopeError(f"--inputs {p}: input.json program: compiled for another bundle than {bundle.path}")
+    return batches
+
+
+def cmd_eval_bundle(args: argparse.Namespace) -> int:
+    """eval BUNDLE: stream test images through one programmed chip (tb/top/stream.py)."""
+    import json
+
+    from pymodel.bundle import load_bundle
+    from pymodel.net import digits
+    from pymodel.top.network import _network_meta, input_batches
+    from tb.runner import check_simulator
+    from tb.top.stream import format_results, stream_results
+
+    fileio.check_out_file(args.out, "--out")
+    sim = sim_choice(args.sim or "icarus")
+    if sim != "model":
+        check_simulator(sim)
+    bundle = load_bundle(Path(args.scenario))
+    shape = tuple(_network_meta(bundle)["input"]["shape"])
+    labels = None
+    if args.input:
+        x = load_npy(args.input, "--input")
+        if args.labels:
+            labels = load_npy(args.labels, "--labels")
+            if labels.ndim != 1 or len(labels) != len(x) or labels.dtype.kind not in "iu":
+                raise AccelscopeError(f"--labels {args.labels}: expected {len(x)} integer labels, got "
+                                      f"{labels.dtype} {labels.shape}")
+    elif args.labels:
+        raise AccelscopeError("--labels: give --input too")
+    else:
+        if shape not in ((64,), (1, 8, 8)):
+            raise AccelscopeError(f"{args.scenario}: input shape {shape} is not a digits image; give --input X.npy")
+        x = digits.inputs("mlp" if shape == (64,) else "cnn")
+        labels = digits.load().y_test
+    if args.samples is not None:
+        n = positive(args.samples, "--samples")
+        x, labels = x[:n], (labels[:n] if labels is not None else None)
+    batches = input_batches(bundle, x, f"--input {args.input}" if args.input else "digits test images")
+    res = stream_results(bundle, batches, sim, labels)
+    fileio.write_text(args.out, json.dumps(res, indent=1) + "\n")
+    print(format_results(res))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
     from dataclasses import replace
+
+    if Path(args.scenario).is_dir():
+        return cmd_eval_bundle(args)
+    if args.input or args.labels:
+        raise AccelscopeError("--input/--labels: only with a bundle directory (a scenario names its dataset)")
 
     from pymodel.deploy.evaluate import evaluate
     from pymodel.deploy.scenario import load_scenario
@@ -408,6 +473,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     path = Path(args.bundle)
     bundle = load_bundle(path)  # the whole bundle is validated before anything is applied
     fileio.check_out_file(path / "results.json", "replay: results")
+    if args.inputs:
+        from tb.top.stream import format_results, stream_results
+
+        if args.mode != "apb" or args.waves:
+            raise AccelscopeError("--inputs: streams over APB (no --mode backdoor, no --waves)")
+        res = stream_results(bundle, load_batches(args.inputs, bundle), args.sim)
+        fileio.write_text(path / "results.json", json.dumps(res, indent=1) + "\n")
+        print(format_results(res))
+        print(f"wrote {path / 'results.json'}")
+        return 0
     exp = expected(bundle)
     hw = replay(path, exp.cfg, args.mode, args.sim, waves=args.waves)  # raises unless equal to the model
     K = exp.cfg.sys.K
@@ -531,6 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--sim", default="icarus", help="simulator: " + sims)
     rp.add_argument("--mode", choices=["apb", "backdoor"], default="apb")
     rp.add_argument("--waves", action="store_true")
+    rp.add_argument("--inputs", help="batch directories (accelscope inputs): program once, then stream them")
     rp.set_defaults(func=cmd_replay)
 
     pg = sub.add_parser("prog", help="(re)write or check a bundle's APB programming records")
@@ -549,11 +625,15 @@ def build_parser() -> argparse.ArgumentParser:
     gm.add_argument("--stats", help="JSON with cycles, MACs and utilization")
     gm.set_defaults(func=cmd_gemm)
 
-    ev = sub.add_parser("eval", help="evaluate a scenario: float, quantized, integer model and RTL")
-    ev.add_argument("scenario")
+    ev = sub.add_parser("eval", help="stream images through a compiled bundle (program once, then batches), "
+                                     "or evaluate a scenario file (float, quantized, integer model, per-layer RTL)")
+    ev.add_argument("scenario", help="bundle directory (accelscope compile) or scenario .json")
     ev.add_argument("--out", default="results.json")
-    ev.add_argument("--samples", type=int, help="override the scenario's number of RTL images")
-    ev.add_argument("--sim", help="override the scenario's simulator: model or " + sims)
+    ev.add_argument("--samples", type=int, help="images to run (bundle: default every digits test image; "
+                                                "scenario: override its number of RTL images)")
+    ev.add_argument("--sim", help="simulator: model or " + sims + " (bundle default icarus)")
+    ev.add_argument("--input", help="bundle: float .npy (n, *input shape) instead of the digits test images")
+    ev.add_argument("--labels", help="bundle: (n,) integer labels of --input, for the accuracy")
     ev.set_defaults(func=cmd_eval)
 
     rep = sub.add_parser("report", help="Markdown report with PNG plots from results.json")

@@ -59,14 +59,14 @@ def plot_confusion(res: dict[str, Any], out: Path) -> None:
     plt.close(fig)
 
 
-def plot_histogram(layer: dict[str, Any], out: Path) -> None:
+def plot_histogram(layer: dict[str, Any], out: Path, model_label: str = "integer model") -> None:
     plt = _plt()
     edges = np.asarray(layer["hist_edges"])
     labels = [f"{edges[j] + 1}..{edges[j + 1]}" for j in range(len(edges) - 1)]
     x = np.arange(len(labels))
     fig, ax = plt.subplots(figsize=(9, 3.4))
     ax.bar(x - 0.2, layer["hist_hw"], 0.4, label="LeBug trace (RTL)", color="tab:orange")
-    ax.bar(x + 0.2, layer["hist_model"], 0.4, label="integer model", color="tab:gray")
+    ax.bar(x + 0.2, layer["hist_model"], 0.4, label=model_label, color="tab:gray")
     ax.set_xticks(x)
     ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("values")
@@ -85,7 +85,8 @@ def _savefig(fig: Any, out: Path) -> None:
     fileio.write_bytes(out, buf.getvalue())
 
 
-def write_report(results: Path, out_dir: Path) -> Path:
+def load_results(results: Path) -> dict[str, Any]:
+    """An eval or replay results.json (one error line naming the file otherwise)."""
     try:
         res = json.loads(Path(results).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -96,6 +97,15 @@ def write_report(results: Path, out_dir: Path) -> Path:
         raise AccelscopeError(f"{results}:{e.lineno}: not valid JSON ({e.msg})") from None
     if not isinstance(res, dict):
         raise AccelscopeError(f"{results}: expected a JSON object (an accelscope eval result)")
+    return res
+
+
+def write_report(results: Path, out_dir: Path) -> Path:
+    res = load_results(results)
+    if res.get("kind") == "stream":
+        from pymodel.deploy.stream_report import write_stream_report
+
+        return write_stream_report(results, res, out_dir)
     for key in ("accuracy", "confusion", "layers", "model"):
         if key not in res:
             raise AccelscopeError(f"{results}: missing {key!r} (not an accelscope eval result)")

@@ -9,7 +9,7 @@ import numpy as np
 
 from pymodel.bundle import Bundle, chunks_to_lanes
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import EmulationResult, decode_firmware, emulate
+from pymodel.lebug import EmulationResult, Firmware, decode_firmware, emulate
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import RunResult, run
 from pymodel.top import regmap as tr
@@ -86,15 +86,20 @@ def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray
             "out": np.concatenate(out) if out else np.zeros(0, np.int64)}
 
 
+def lebug_program(bundle: Bundle, cfg: TopConfig) -> tuple[Firmware, np.ndarray]:
+    """The tap firmware and thresholds the bundle programs into LeBug."""
+    chains = bundle.images["lebug_chains"].astype(np.uint64)
+    words = (chains[:, 0] | (chains[:, 1] << np.uint64(32))).tolist()
+    fw = decode_firmware([int(w) for w in words], cfg.lebug)
+    return fw, chunks_to_lanes(bundle.images["lebug_thresh"], 32, 1).ravel()
+
+
 def expected(bundle: Bundle) -> TopExpected:
     cfg = TopConfig.from_hardware(bundle.hardware)
     descs = descriptors_of(bundle)
     sysres = run(cfg.sys, descs, systolic_images(bundle, cfg))
     vectors, vec_eof = adapt(sysres.stream, sysres.eof, cfg.sys.K, cfg.lebug.N, cfg.lebug.DATA_W)
-    chains = bundle.images["lebug_chains"].astype(np.uint64)
-    words = (chains[:, 0] | (chains[:, 1] << np.uint64(32))).tolist()
-    fw = decode_firmware([int(w) for w in words], cfg.lebug)
-    thr = chunks_to_lanes(bundle.images["lebug_thresh"], 32, 1).ravel()
+    fw, thr = lebug_program(bundle, cfg)
     lres = emulate(cfg.lebug, fw, vectors, vec_eof, thr)
     tap = {"rows": int(len(sysres.stream)), "drops": 0, "vectors": int(len(vectors))}
     return TopExpected(cfg, descs, sysres, vectors, vec_eof, lres, tap)

@@ -1,0 +1,99 @@
+"""A compiled network run as a stream of batches: program once, then per batch write the
+input region, start, run, read the logits (docs/bundle.md, "Streaming batches").
+
+`stream_expected` is what the chip must produce for a list of input batches: per batch the
+systolic model's outputs, counters and logits, and over the whole run the concatenated
+output stream and the LeBug emulator fed with it (LeBug and the tap are never reset
+between batches, so one emulation over all batches is what the trace buffer holds).
+
+The tap firmware of a compiled network (`distribution` by default) writes one histogram of
+`rows_per_frame` trace rows at the end of every layer (eof[0]); `layer_histograms` sums a
+layer's histograms over the batches: the per-layer histograms of one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from pymodel.bundle import Bundle
+from pymodel.bundle.inputs import InputBatch
+from pymodel.errors import AccelscopeError
+from pymodel.lebug import EmulationResult, emulate
+from pymodel.systolic.model import RunResult, run
+from pymodel.top.config import TopConfig
+from pymodel.top.model import adapt, descriptors_of, lebug_program, systolic_images
+from pymodel.top.network import embed_input, read_logits
+
+
+@dataclass
+class StreamExpected:
+    cfg: TopConfig
+    batches: list[InputBatch]
+    runs: list[RunResult]  # the systolic model per batch (counters, memories after the batch)
+    logits: list[np.ndarray]  # per batch: (images, classes) int32, real images only
+    stream: np.ndarray  # every output row of the run, batch after batch
+    eof: np.ndarray
+    vectors: np.ndarray  # the tap's LeBug vectors of the run
+    vec_eof: np.ndarray
+    lebug: EmulationResult  # LeBug over the whole run
+    rows_after: list[int]  # LeBug trace rows written after each batch (cumulative)
+    layers: list[str]
+
+    @property
+    def all_logits(self) -> np.ndarray:
+        return np.concatenate(self.logits)
+
+    def round_rows(self, i: int) -> np.ndarray:
+        """The trace rows LeBug writes during batch i, in write order."""
+        lo = self.rows_after[i - 1] if i else 0
+        return self.lebug.rows[lo:self.rows_after[i]]
+
+
+def stream_expected(bundle: Bundle, batches: Sequence[InputBatch]) -> StreamExpected:
+    """The model of a streamed run: each batch on the systolic model (the same program, the
+    batch's input region), the tap and LeBug over all batches' rows in order."""
+    if not batches:
+        raise AccelscopeError("stream: no input batch")
+    cfg = TopConfig.from_hardware(bundle.hardware)
+    descs = descriptors_of(bundle)
+    runs, logits, streams, eofs = [], [], [], []
+    for b in batches:
+        one = embed_input(bundle, b)
+        res = run(cfg.sys, descs, systolic_images(one, cfg))
+        if res.error:
+            raise AccelscopeError(f"stream: descriptor {res.err_desc} fails CHECK (error {res.error})")
+        runs.append(res)
+        logits.append(read_logits(bundle, res.mems["out"], b.images))
+        streams.append(res.stream)
+        eofs.append(res.eof)
+    stream, eof = np.concatenate(streams), np.concatenate(eofs)
+    vectors, vec_eof = adapt(stream, eof, cfg.sys.K, cfg.lebug.N, cfg.lebug.DATA_W)
+    fw, thr = lebug_program(bundle, cfg)
+    lres = emulate(cfg.lebug, fw, vectors, vec_eof, thr)
+    # trace rows written by the end of each batch: LeBug is causal, so the emulation of the
+    # run's first vectors up to a batch's end writes exactly the rows the hardware holds then
+    per_row = len(vectors) // len(stream) if len(stream) else 1
+    ends = np.cumsum([len(s) * per_row for s in streams])
+    rows_after = [len(emulate(cfg.lebug, fw, vectors[:e], vec_eof[:e], thr).rows) for e in ends[:-1]]
+    rows_after.append(len(lres.rows))
+    names = list(bundle.extra.get("network", {}).get("layers") or [f"descriptor {i}" for i in range(len(descs))])
+    return StreamExpected(cfg, list(batches), runs, logits, stream, eof, vectors, vec_eof, lres, rows_after, names)
+
+
+def layer_histograms(exp: StreamExpected, rows: np.ndarray, bins: int) -> dict[str, Any]:
+    """Per layer: its histograms (one per batch, `bins` counts from the layer's trace rows)
+    summed over the run. `rows` is every trace row of the run in write order (the model's or
+    the hardware's). The rows must split into one frame per layer per batch."""
+    n_layers, n_batches = len(exp.layers), len(exp.batches)
+    frames = n_layers * n_batches
+    rows = np.asarray(rows, np.int64)
+    if frames == 0 or len(rows) % frames:
+        raise AccelscopeError(f"stream: {len(rows)} trace rows do not split into {n_layers} layers x "
+                              f"{n_batches} batches")
+    per = len(rows) // frames
+    h = rows.reshape(n_batches, n_layers, per * rows.shape[1])[:, :, :bins]
+    total = h.sum(axis=0)
+    return {"rows_per_frame": per, "layers": {name: total[i].tolist() for i, name in enumerate(exp.layers)}}

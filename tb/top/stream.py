@@ -1,0 +1,227 @@
+"""A compiled network streamed through accel_top in one simulation (docs/bundle.md,
+"Streaming batches"): one harness job of rounds (tb/job.py), round 0 writing the bundle's
+PROG records and then batch 0's input records, round i > 0 batch i's input records; every
+round starts the accelerator, runs until it and the tap and LeBug are done, and reads the
+logits back over APB (then, with `debug`, the systolic counters, tap registers, LeBug
+status and trace buffer). The whole run is compared with pymodel.top.stream.stream_expected:
+every round's logits, counters and LeBug trace rows, the whole output stream, the final
+scratchpads.
+
+Cycle accounting (`StreamRun.cycles`, `account`): the job engine times each round's WRITE,
+RUN and READ phases; the program's writes are separated from what the batches cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from pymodel.bundle import Bundle
+from pymodel.bundle.inputs import InputBatch
+from pymodel.compare import MismatchError, assert_equal, assert_same_counters
+from pymodel.errors import AccelscopeError
+from pymodel.systolic import regmap as sy
+from pymodel.systolic.model import descriptor_counters
+from pymodel.top import regmap as tr
+from pymodel.top.config import TopConfig
+from pymodel.top.model import descriptors_of, lebug_program, written_words
+from pymodel.top.network import _network_meta, read_logits
+from pymodel.top.stream import StreamExpected, stream_expected
+from tb.job import Job, JobResult
+from tb.runner import run_job
+from tb.systolic.jobs import read_dump, read_stream, spad_block
+from tb.top.jobs import BLOCK, START, dump_counts
+
+
+def logit_addrs(bundle: Bundle) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The logits' OUT words and lanes (one entry per logit: every row's first `cols` lanes) and
+    the APB addresses reading them (an OUT chunk is one 32-bit lane)."""
+    o = _network_meta(bundle)["output"]
+    cfg = TopConfig.from_hardware(bundle.hardware)
+    K = cfg.sys.K
+    assert sy.chunks(cfg.sys, "out") == K
+    col = np.arange(o["cols"])
+    words = (o["base"] + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]).ravel()
+    lanes = np.tile(col % K, o["rows"])
+    return words, lanes, [tr.SYS_BASE + sy.word_addr(cfg.sys, "out", int(w), int(c)) for w, c in zip(words, lanes)]
+
+
+@dataclass
+class StreamJob:
+    job: Job
+    n_program: int  # APB writes that program the bundle (round 0, before batch 0's input)
+    n_input: int  # APB writes of one batch's input
+    n_logits: int  # APB reads of one batch's logits
+    n_debug: int  # APB reads after the logits in every round (0 without debug)
+
+
+def stream_job(bundle: Bundle, batches: Sequence[InputBatch], debug: bool = True) -> StreamJob:
+    """Program once, then one round per batch (see the module docstring)."""
+    if bundle.path is None:
+        raise AccelscopeError("stream: the bundle has no directory (write it first)")
+    cfg = TopConfig.from_hardware(bundle.hardware)
+    program = [(a, v & 0xFFFFFFFF) for a, v in bundle.records()]
+    _, _, logit_reads = logit_addrs(bundle)
+    debug_reads = tr.readback_addrs(cfg) if debug else []
+    writes: list[tuple[int, int]] = []
+    reads: list[int] = []
+    rounds = []
+    for i, b in enumerate(batches):
+        w = (program if i == 0 else []) + b.records()
+        r = logit_reads + debug_reads
+        writes += w
+        reads += r
+        rounds.append((len(w), len(r)))
+    descs = descriptors_of(bundle)
+    dumps = dump_counts(written_words(cfg.sys.K, descs))
+    sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs)
+    rows = sum(d.rows * d.nt(cfg.sys.K) for d in descs)
+    lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
+    timeout = len(batches) * (4 * sys_cycles + lebug_cycles) + 8 * (len(writes) + len(reads)) + 200_000
+    job = Job(writes=writes, reads=reads, start=START, rounds=rounds if len(batches) > 1 else (),
+              block=spad_block({}, dumps), timeout=timeout)
+    n_in = len(batches[0].records())
+    return StreamJob(job, len(program), n_in, len(logit_reads), len(debug_reads))
+
+
+@dataclass
+class StreamRun:
+    """A streamed run on a simulator, checked against the model."""
+
+    expected: StreamExpected
+    logits: np.ndarray  # (images, classes) int32, every batch's real images
+    trace_rows: np.ndarray  # every LeBug trace row of the run, in write order (read round by round)
+    result: JobResult
+    cycles: dict[str, Any] = field(default_factory=dict)
+
+
+def account(sj: StreamJob, res: JobResult, n_rounds: int) -> dict[str, Any]:
+    """Cycle accounting of a streamed run, from the job engine's per-round phase cycles: a round
+    writes (round 0: the program, then the input; then the start write), runs, reads. Rounds after
+    the first write the same number of words, so the program's cycles are round 0's writes minus
+    round 1's. `inference` is every round's input writes, run and reads, the program excluded;
+    with `debug_reads` the reads include the debug read-back after the logits."""
+    rounds = res.rounds or [{"prog": res.prog_cycles, "run": res.run_cycles, "read": res.read_cycles}]
+    program = rounds[0]["prog"] - rounds[1]["prog"] if len(rounds) > 1 else 0
+    per_round = [{"write": r["prog"] - (program if i == 0 else 0), "run": r["run"], "read": r["read"]}
+                 for i, r in enumerate(rounds)]
+    inference = sum(r["write"] + r["run"] + r["read"] for r in per_round)
+    return {"program": program, "rounds": per_round, "inference": inference, "per_batch": inference / n_rounds,
+            "run": sum(r["run"] for r in per_round), "debug_reads": sj.n_debug > 0, "job": res.job_cycles,
+            "apb_words": {"program": sj.n_program, "input_per_batch": sj.n_input, "start_per_batch": 1,
+                          "logits_per_batch": sj.n_logits, "debug_per_batch": sj.n_debug}}
+
+
+def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: bool = True,
+               waves: bool = False, work: Path | None = None) -> StreamRun:
+    """Stream the batches through the RTL on `sim` and compare everything with the model
+    (AccelscopeError naming the first difference)."""
+    exp = stream_expected(bundle, batches)
+    sj = stream_job(bundle, batches, debug)
+    cfg = exp.cfg
+    written = written_words(cfg.sys.K, descriptors_of(bundle))
+
+    def files(r: JobResult) -> tuple[JobResult, tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
+        dumps = {mem: read_dump(r.dir, mem, cfg.sys.K, addrs) for mem, addrs in written.items() if addrs.size}
+        return r, read_stream(r.dir, cfg.sys.K), dumps
+
+    res, (stream, eof), dumps = run_job(BLOCK, cfg.params(), cfg.tag(), sj.job, sim, waves=waves, work=work,
+                                        decode=files)
+    per = sj.n_logits + sj.n_debug
+    words, lanes, _ = logit_addrs(bundle)
+    logits, rows = [], []
+    try:
+        for i, b in enumerate(batches):
+            got = np.asarray(res.reads[i * per:(i + 1) * per], np.int64)
+            out = np.zeros((int(words.max()) + 1, cfg.sys.K), np.int64)
+            v = got[:sj.n_logits]
+            out[words, lanes] = np.where(v >= 1 << 31, v - (1 << 32), v)  # 32-bit lanes, two's complement
+            lg = read_logits(bundle, out, b.images)
+            assert_equal(f"batch {i}: logits", exp.logits[i], lg)
+            logits.append(lg)
+            if debug:
+                rb = tr.decode_readback(cfg, got[sj.n_logits:])
+                assert_same_counters(f"batch {i}: systolic counters", exp.runs[i].counters.as_dict(), rb.counters)
+                lo = exp.rows_after[i - 1] if i else 0
+                hi = exp.rows_after[i]
+                if hi - lo > cfg.lebug.TB_DEPTH:
+                    raise AccelscopeError(f"stream: batch {i} writes {hi - lo} trace rows, more than TB_DEPTH "
+                                          f"{cfg.lebug.TB_DEPTH} (read the trace buffer more often)")
+                slots = np.arange(lo, hi) % cfg.lebug.TB_DEPTH
+                assert_equal(f"batch {i}: LeBug trace rows {lo}..{hi - 1}", exp.round_rows(i), rb.trace[slots])
+                assert rb.lebug_status["rows"] == hi, f"batch {i}: LeBug ROWS {rb.lebug_status['rows']} != model {hi}"
+                rows.append(rb.trace[slots])
+        assert_equal("output stream (every batch)", exp.stream, stream)
+        assert_equal("output stream eof bits", exp.eof, eof)
+        for mem, got in dumps.items():
+            assert_equal(f"last batch: {mem} scratchpad", exp.runs[-1].mems[mem][written[mem]], got)
+    except (MismatchError, AssertionError) as e:
+        raise AccelscopeError(f"{sim} disagrees with the model: {e}") from None
+    trace_rows = np.concatenate(rows) if rows else np.zeros((0, cfg.lebug.N), np.int64)
+    return StreamRun(exp, np.concatenate(logits), trace_rows, res, account(sj, res, len(batches)))
+
+
+
+# --------------------------------------------------------------------------
+# accelscope eval BUNDLE / replay BUNDLE --inputs DIR
+# --------------------------------------------------------------------------
+
+def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labels: np.ndarray | None = None,
+                   debug: bool = True) -> dict[str, Any]:
+    """Run the batches through one programmed chip on `sim` ("model": the model alone) and
+    summarize: logits (bit-exact with the model, or the run raises), accuracy against `labels`,
+    cycles and APB words per batch and per image, the memory plan, the per-layer LeBug
+    histograms of the run (summed over batches) next to the model's."""
+    from pymodel.top.stream import layer_histograms
+
+    if sim == "model":
+        exp = stream_expected(bundle, batches)
+        logits, rows, cycles = exp.all_logits, exp.lebug.rows, None
+    else:
+        r = run_stream(bundle, batches, sim, debug=debug)
+        exp, logits, rows, cycles = r.expected, r.logits, r.trace_rows, r.cycles
+    net = _network_meta(bundle)
+    thr = lebug_program(bundle, exp.cfg)[1]
+    bins = len(thr) - 1
+    edges = [int(v) for v in np.where(thr >= 1 << 31, thr - (1 << 32), thr)]  # 32-bit two's complement
+    images = int(sum(b.images for b in batches))
+    pred = logits.argmax(axis=1) if logits.ndim == 2 else None
+    res: dict[str, Any] = {
+        "kind": "stream", "bundle": str(bundle.path), "sim": sim, "images": images, "batch": int(net["batch"]),
+        "batches": len(batches), "bit_exact": True, "logits": logits.tolist(),
+        "argmax": pred.tolist() if pred is not None else None,
+        "cost": net.get("cost"), "memory_plan": bundle.plan, "layers": exp.layers,
+        "histograms": {"edges": edges, "model": layer_histograms(exp, exp.lebug.rows, bins)["layers"]},
+    }
+    if labels is not None and pred is not None:
+        res["accuracy"] = float(np.mean(pred == np.asarray(labels)[:images]))
+    if cycles is not None:
+        res["cycles"] = cycles
+        res["cycles_per_image"] = cycles["inference"] / images
+        if debug:
+            res["histograms"]["rtl"] = layer_histograms(exp, rows, bins)["layers"]
+            res["histograms"]["match"] = res["histograms"]["rtl"] == res["histograms"]["model"]
+    return res
+
+
+def format_results(res: dict[str, Any]) -> str:
+    """The stream summary printed by eval / replay --inputs."""
+    lines = [f"{res['images']} images in {res['batches']} batches of {res['batch']} through one programmed chip "
+             f"on {res['sim']}: logits bit-exact with the model"
+             + (f"; accuracy {res['accuracy']:.2%}" if "accuracy" in res else "")]
+    c = res.get("cycles")
+    if c:
+        w = c["apb_words"]
+        lines.append(f"cycles: program {c['program']} once; per batch {c['per_batch']:.0f} (writes + run + reads"
+                     f"{', debug read-back included' if c['debug_reads'] else ''}), "
+                     f"{res['cycles_per_image']:.1f} an image; APB words: {w['program']} to program, per batch "
+                     f"{w['input_per_batch']} input + {w['start_per_batch']} start + {w['logits_per_batch']} logits")
+    hist = res["histograms"]
+    src = "rtl" if "rtl" in hist else "model"
+    lines.append(f"LeBug per-layer histograms ({'from the RTL run, equal to the model' if src == 'rtl' else 'model'};"
+                 f" bins (T[j], T[j+1]], T = {hist['edges'][0]}..{hist['edges'][-1]}):")
+    for name, h in hist[src].items():
+        lines.append(f"  {name:<24} {h}")
+    return "\n".join(lines)

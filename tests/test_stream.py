@@ -1,0 +1,172 @@
+"""A compiled network streamed through one programmed chip (tb/top/stream.py,
+pymodel/top/stream.py): `compile` (no input) -> `inputs` -> `replay --inputs` -> `eval BUNDLE`
+-> `report`, on every simulator, logits equal to the integer model's on 120 digits test
+images; the per-layer LeBug histograms of the single run; the cycle accounting; bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pymodel.bundle import load_bundle
+from pymodel.compare import first_mismatch
+from pymodel.net import digits
+from pymodel.net.importers import load_onnx
+from pymodel.top.config import TopConfig
+from pymodel.top.network import compile_model, default_calibration, integer_logits, run_on_model
+from pymodel.top.stream import layer_histograms, stream_expected
+from tb.cli import main
+from test_network_compile import onnx_cnn  # tests/ is on sys.path (pytest's rootdir-relative import)
+
+EX = Path("examples").resolve()
+IMAGES = 120  # >= 100 digits test images, 15 batches of 8
+
+
+def assert_same(what: str, expected: np.ndarray, actual: np.ndarray) -> None:
+    msg = first_mismatch(np.asarray(expected), np.asarray(actual))
+    assert msg is None, f"{what}: {msg}"
+
+
+def _rtl_sims() -> list[str]:
+    from tb.runner import sims_under_test
+
+    return sims_under_test(native=True)
+
+
+def _model(tmp_path: Path, model: str) -> Path:
+    return EX / model if model.endswith(".onnx") else onnx_cnn(tmp_path / "cnn.onnx")
+
+
+@pytest.fixture(scope="module")
+def cnn_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    b = tmp_path_factory.mktemp("stream") / "b"
+    assert main(["compile", str(EX / "digits_cnn.onnx"), "--out", str(b)]) == 0
+    return b
+
+
+# ------------------------------------------------------------------------------------ the model
+
+
+def test_stream_model_equals_batch_by_batch(cnn_bundle: Path) -> None:
+    """The streamed model's logits equal each batch run alone through the top-level model, and its
+    LeBug trace rows are the single-batch runs' rows one after the other (the distribution firmware
+    restarts at every eof), 2 rows a layer a batch."""
+    bundle = load_bundle(cnn_bundle)
+    from pymodel.top.network import input_batches
+
+    batches = input_batches(bundle, digits.inputs("cnn")[:20])  # 3 batches, the last with 4 images
+    exp = stream_expected(bundle, batches)
+    rows = []
+    for i, b in enumerate(batches):
+        logits, one = run_on_model(bundle, b)
+        assert_same(f"batch {i} logits", logits, exp.logits[i])
+        rows.append(one.lebug.rows)
+    assert_same("trace rows of the run", np.concatenate(rows), exp.lebug.rows)
+    assert exp.rows_after == [6, 12, 18]
+    h = layer_histograms(exp, exp.lebug.rows, 16)
+    assert h["rows_per_frame"] == 2 and list(h["layers"]) == exp.layers
+    # every int8 value lands in one bin of (-129, 127]: an int8 layer's counts add up to its stream
+    # lanes over the 3 batches; the int32 logits beyond 127 fall outside every bin
+    K = exp.cfg.sys.K
+    lanes = [3 * c.rows * K for c in exp.runs[0].per_desc]
+    counts = [sum(v) for v in h["layers"].values()]
+    assert counts[:2] == lanes[:2] and counts[2] < lanes[2], (counts, lanes)
+    with pytest.raises(Exception, match="do not split"):
+        layer_histograms(exp, exp.lebug.rows[:-1], 16)
+
+
+# ------------------------------------------------------------------------------------ the RTL
+
+
+@pytest.mark.parametrize("sim", _rtl_sims())
+@pytest.mark.parametrize("model", ["digits_cnn.onnx", "helper_cnn"])
+def test_stream_on_rtl(tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: str, model: str) -> None:
+    """compile -> inputs (120 images) -> replay --inputs -> eval BUNDLE -> report: the logits of both
+    runs equal the integer model's, the RTL's per-layer histograms the emulator's, the cycle figures
+    the model's closed form where it has one; the report shows the memory plan and the histograms."""
+    path = _model(tmp_path, model)
+    b, i = tmp_path / "b", tmp_path / "in"
+    x = digits.inputs("cnn")[:IMAGES]
+    np.save(tmp_path / "x.npy", x)
+    assert main(["compile", str(path), "--out", str(b)]) == 0
+    assert main(["inputs", str(b), "--input", str(tmp_path / "x.npy"), "--out", str(i)]) == 0
+    net = load_onnx(path)
+    c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
+    want = integer_logits(c.qnet, x)
+    capsys.readouterr()
+
+    assert main(["replay", str(b), "--inputs", str(i), "--sim", sim]) == 0
+    rep = json.loads((b / "results.json").read_text())
+    assert_same(f"replay --inputs, {model} on {sim}", want, np.array(rep["logits"]))
+    assert rep["histograms"]["rtl"] == rep["histograms"]["model"]
+
+    assert main(["eval", str(b), "--sim", sim, "--samples", str(IMAGES), "--out", str(tmp_path / "ev.json")]) == 0
+    out = capsys.readouterr().out
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    assert_same(f"eval BUNDLE, {model} on {sim}", want, np.array(ev["logits"]))
+    labels = digits.load().y_test[:IMAGES]
+    assert ev["accuracy"] == float(np.mean(want.argmax(1) == labels))
+    assert ev["images"] == IMAGES and ev["batches"] == 15 and ev["histograms"]["match"]
+    assert "logits bit-exact with the model" in out
+    cyc = ev["cycles"]
+    assert cyc["apb_words"]["input_per_batch"] == 128 and cyc["apb_words"]["logits_per_batch"] == 80
+    assert all(r == cyc["rounds"][0] for r in cyc["rounds"])  # every batch costs the same cycles
+    assert cyc["rounds"][0]["run"] >= c.cost().cycles  # the run waits for the accelerator, then the tap and LeBug
+    assert rep["cycles"]["rounds"] == cyc["rounds"]
+
+    assert main(["report", str(tmp_path / "ev.json"), "--out", str(tmp_path / "rep")]) == 0
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "## Memory plan" in md and "| `sys_act` |" in md and "| input | `sys_act` | host |" in md
+    for name in ev["layers"]:
+        assert f"### {name}: equal" in md
+        assert (tmp_path / "rep" / "img" / f"hist_{ev['layers'].index(name)}.png").stat().st_size > 0
+
+
+def test_stream_mlp_native(tmp_path: Path) -> None:
+    """The digits MLP (two GEMMs, features layout) streamed on verilator-native: every digits test image."""
+    b = tmp_path / "b"
+    assert main(["compile", str(EX / "digits_mlp.onnx"), "--out", str(b)]) == 0
+    assert main(["eval", str(b), "--sim", "verilator-native", "--out", str(tmp_path / "ev.json")]) == 0
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    net = load_onnx(EX / "digits_mlp.onnx")
+    c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
+    x = digits.inputs("mlp")
+    assert_same("MLP stream", integer_logits(c.qnet, x), np.array(ev["logits"]))
+    assert ev["images"] == len(x) and ev["histograms"]["match"]
+
+
+# ------------------------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["eval", "{b}", "--labels", "{y}"], "--labels: give --input too"),
+    (["eval", "{b}", "--input", "{x}", "--labels", "{y}"], "--labels {y}: expected 5 integer labels"),
+    (["eval", "{b}", "--sim", "nosuch"], "--sim 'nosuch': choose one of"),
+    (["eval", "{b}", "--samples", "0"], "--samples 0: must be >= 1"),
+    (["replay", "{b}", "--inputs", "{b}/nowhere"], "--inputs {b}/nowhere: no such directory"),
+    (["replay", "{b}", "--inputs", "{b}"], "no batch_NNN directory"),
+    (["replay", "{b}", "--inputs", "{other}", "--sim", "verilator-native"], "compiled for another bundle"),
+    (["replay", "{b}", "--inputs", "{mine}", "--mode", "backdoor"], "--inputs: streams over APB"),
+])
+def test_stream_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                           cnn_bundle: Path, argv: list[str], msg: str) -> None:
+    """One `accelscope: error:` line, exit 2, nothing written (no results.json in the bundle or here)."""
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x.npy", digits.inputs("cnn")[:5])
+    np.save(tmp_path / "y.npy", np.arange(4))
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    assert main(["inputs", str(cnn_bundle), "--input", str(tmp_path / "x.npy"), "--out", str(mine)]) == 0
+    assert main(["compile", str(EX / "digits_cnn.onnx"), "--out", str(tmp_path / "b2"), "--batch", "4"]) == 0
+    assert main(["inputs", str(tmp_path / "b2"), "--input", str(tmp_path / "x.npy"), "--out", str(other)]) == 0
+    capsys.readouterr()
+    f = {"b": str(cnn_bundle), "x": str(tmp_path / "x.npy"), "y": str(tmp_path / "y.npy"), "mine": str(mine),
+         "other": str(other)}
+    before = sorted(p.name for p in cnn_bundle.iterdir())
+    assert main([a.format(**f) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("accelscope: error: ") and err.count("\n") == 1 and msg.format(**f) in err, err
+    assert sorted(p.name for p in cnn_bundle.iterdir()) == before
+    assert not (tmp_path / "results.json").exists()
