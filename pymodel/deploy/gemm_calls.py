@@ -71,6 +71,13 @@ class CallStats:
     edges: list[int] = field(default_factory=list)
     hw_hist: np.ndarray = field(default_factory=lambda: np.zeros(BINS, np.int64))
     pad_zeros: int = 0
+    # the harness's measured phases summed over the calls (tb/job.py), and the APB words a host
+    # would move: every record of each call's bundle (A, B, bias/quant, descriptor, LeBug program,
+    # registers) and one 32-bit read per output chunk
+    prog_cycles: int = 0
+    run_cycles: int = 0
+    apb_writes: int = 0
+    apb_output_reads: int = 0
 
 
 def chunk_rows(cfg: TopConfig, k: int, n: int) -> int:

@@ -40,6 +40,8 @@ class StreamExpected:
     vec_eof: np.ndarray
     lebug: EmulationResult  # LeBug over the whole run
     rows_after: list[int]  # LeBug trace rows written after each batch (cumulative)
+    lebug_after: list[dict[str, int]]  # LeBug's status registers after each batch (cumulative counts)
+    tap_after: list[dict[str, int]]  # the tap's counters after each batch (rows, drops, vectors; cumulative)
     layers: list[str]
 
     @property
@@ -77,10 +79,14 @@ def stream_expected(bundle: Bundle, batches: Sequence[InputBatch]) -> StreamExpe
     # run's first vectors up to a batch's end writes exactly the rows the hardware holds then
     per_row = len(vectors) // len(stream) if len(stream) else 1
     ends = np.cumsum([len(s) * per_row for s in streams])
-    rows_after = [len(emulate(cfg.lebug, fw, vectors[:e], vec_eof[:e], thr).rows) for e in ends[:-1]]
-    rows_after.append(len(lres.rows))
+    status_after = [emulate(cfg.lebug, fw, vectors[:e], vec_eof[:e], thr).status.as_dict() for e in ends[:-1]]
+    status_after.append(lres.status.as_dict())
+    rows_after = [st["rows"] for st in status_after]
     names = list(bundle.extra.get("network", {}).get("layers") or [f"descriptor {i}" for i in range(len(descs))])
-    return StreamExpected(cfg, list(batches), runs, logits, stream, eof, vectors, vec_eof, lres, rows_after, names)
+    tap_after = [{"rows": int(r), "drops": 0, "vectors": int(r) * per_row}
+                 for r in np.cumsum([len(x) for x in streams])]
+    return StreamExpected(cfg, list(batches), runs, logits, stream, eof, vectors, vec_eof, lres, rows_after,
+                          status_after, tap_after, names)
 
 
 def layer_histograms(exp: StreamExpected, rows: np.ndarray, bins: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from pymodel.deploy.gemm_calls import CallStats, account, call_bundle, chunk_rows, eval_config, hist_edges
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regmap as sy
 from pymodel.net.intops import gemm_int
 from pymodel.top.compile import MULT_BITS
 from pymodel.top.config import TopConfig
@@ -23,10 +24,13 @@ class RtlGemm:
     """Callable like gemm_int; every call runs on accel_top (sim: any simulator of tb.runner)."""
 
     def __init__(self, cfg: TopConfig | None = None, sim: str = "icarus",
-                 edges: list[np.ndarray] | None = None) -> None:
-        """edges: histogram thresholds per layer, used in call order (cycling); default from each result."""
+                 edges: list[np.ndarray] | None = None, mode: str = "backdoor") -> None:
+        """edges: histogram thresholds per layer, used in call order (cycling); default from each result.
+        mode: how each call's bundle is loaded (tb/top/jobs.py: "backdoor", or "apb" to time the
+        host's writes too)."""
         self.cfg = cfg or eval_config()
         self.sim = sim
+        self.mode = mode
         self.edges = edges
         self.calls: list[CallStats] = []
         self.work = sim_build_root() / "deploy"
@@ -57,7 +61,12 @@ class RtlGemm:
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.work, prefix="gemm_") as tmp:
             bundle.write(Path(tmp))
-            hw = replay(Path(tmp), self.cfg, mode="backdoor", sim=self.sim)
+            hw = replay(Path(tmp), self.cfg, mode=self.mode, sim=self.sim)
         account(st, hw.counters, hw.tap, hw.maxfill, used, hw.trace)
+        st.prog_cycles += hw.job.prog_cycles
+        st.run_cycles += hw.job.run_cycles
+        st.apb_writes += len(bundle.records())
+        mem = "act" if out_int8 else "out"
+        st.apb_output_reads += len(a) * nt * sy.chunks(self.cfg.sys, mem)
         words = hw.mems["act" if out_int8 else "out"]
         return words.reshape(len(a), nt * self.cfg.sys.K)[:, : b.shape[1]]

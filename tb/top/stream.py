@@ -22,6 +22,7 @@ from pymodel.bundle import Bundle
 from pymodel.bundle.inputs import InputBatch
 from pymodel.compare import MismatchError, assert_equal, assert_same_counters
 from pymodel.errors import AccelscopeError
+from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
@@ -54,26 +55,52 @@ class StreamJob:
     n_program: int  # APB writes that program the bundle (round 0, before batch 0's input)
     n_input: int  # APB writes of one batch's input
     n_logits: int  # APB reads of one batch's logits
-    n_debug: int  # APB reads after the logits in every round (0 without debug)
+    n_debug: list[int]  # APB reads after the logits, per round (debug_reads; none without debug)
 
 
-def stream_job(bundle: Bundle, batches: Sequence[InputBatch], debug: bool = True) -> StreamJob:
-    """Program once, then one round per batch (see the module docstring)."""
+def debug_reads(cfg: TopConfig, lo: int, hi: int) -> list[int]:
+    """A round's debug read-back: the systolic counters and STATUS, the tap registers, LeBug's
+    status registers, then the trace-buffer words of the rows lo..hi-1 LeBug wrote this round."""
+    if hi - lo > cfg.lebug.TB_DEPTH:
+        raise AccelscopeError(f"stream: a batch writes {hi - lo} LeBug trace rows, more than TB_DEPTH "
+                              f"{cfg.lebug.TB_DEPTH}: the trace buffer would overwrite them before they are read")
+    slots = np.arange(lo, hi) % cfg.lebug.TB_DEPTH
+    trace = [lb.trace_addr(cfg.lebug, int(r), c, tr.LEBUG_BASE) for r in slots for c in range(cfg.lebug.N)]
+    return (sy.readback_addrs(cfg.sys, tr.SYS_BASE) + [tr.TAP_REGS[k] for k in tr.TAP_READBACK]
+            + [tr.LEBUG_BASE + a for a in lb.STATUS_REGS] + trace)
+
+
+def decode_debug(cfg: TopConfig, words: np.ndarray) -> tuple[dict[str, int], dict[str, int], dict[str, int],
+                                                              np.ndarray]:
+    """debug_reads' words -> (systolic counters, tap counters, LeBug status, trace rows)."""
+    n_sys, n_tap, n_lb = len(sy.READBACK_REGS), len(tr.TAP_READBACK), len(lb.STATUS_REGS)
+    counters, _ = sy.decode_readback(words[:n_sys])
+    tap, _ = tr.decode_tap(words[n_sys:n_sys + n_tap])
+    status = lb.decode_status(words[n_sys + n_tap:n_sys + n_tap + n_lb])
+    t = np.asarray(words[n_sys + n_tap + n_lb:], np.int64)
+    rows = np.where(t >= 1 << 31, t - (1 << 32), t).reshape(-1, cfg.lebug.N)
+    return counters, tap, status, rows
+
+
+def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequence[int] | None = None) -> StreamJob:
+    """Program once, then one round per batch (see the module docstring). With `rows_after` (the
+    LeBug trace rows written by the end of each batch, pymodel.top.stream), every round also reads
+    debug_reads after the logits."""
     if bundle.path is None:
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
     cfg = TopConfig.from_hardware(bundle.hardware)
     program = [(a, v & 0xFFFFFFFF) for a, v in bundle.records()]
     _, _, logit_reads = logit_addrs(bundle)
-    debug_reads = tr.readback_addrs(cfg) if debug else []
     writes: list[tuple[int, int]] = []
     reads: list[int] = []
-    rounds = []
+    rounds, n_debug = [], []
     for i, b in enumerate(batches):
         w = (program if i == 0 else []) + b.records()
-        r = logit_reads + debug_reads
+        d = debug_reads(cfg, rows_after[i - 1] if i else 0, rows_after[i]) if rows_after is not None else []
         writes += w
-        reads += r
-        rounds.append((len(w), len(r)))
+        reads += logit_reads + d
+        rounds.append((len(w), len(logit_reads) + len(d)))
+        n_debug.append(len(d))
     descs = descriptors_of(bundle)
     dumps = dump_counts(written_words(cfg.sys.K, descs))
     sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs)
@@ -82,8 +109,7 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], debug: bool = True
     timeout = len(batches) * (4 * sys_cycles + lebug_cycles) + 8 * (len(writes) + len(reads)) + 200_000
     job = Job(writes=writes, reads=reads, start=START, rounds=rounds if len(batches) > 1 else (),
               block=spad_block({}, dumps), timeout=timeout)
-    n_in = len(batches[0].records())
-    return StreamJob(job, len(program), n_in, len(logit_reads), len(debug_reads))
+    return StreamJob(job, len(program), len(batches[0].records()), len(logit_reads), n_debug)
 
 
 @dataclass
@@ -109,9 +135,9 @@ def account(sj: StreamJob, res: JobResult, n_rounds: int) -> dict[str, Any]:
                  for i, r in enumerate(rounds)]
     inference = sum(r["write"] + r["run"] + r["read"] for r in per_round)
     return {"program": program, "rounds": per_round, "inference": inference, "per_batch": inference / n_rounds,
-            "run": sum(r["run"] for r in per_round), "debug_reads": sj.n_debug > 0, "job": res.job_cycles,
+            "run": sum(r["run"] for r in per_round), "debug_reads": sum(sj.n_debug) > 0, "job": res.job_cycles,
             "apb_words": {"program": sj.n_program, "input_per_batch": sj.n_input, "start_per_batch": 1,
-                          "logits_per_batch": sj.n_logits, "debug_per_batch": sj.n_debug}}
+                          "logits_per_batch": sj.n_logits, "debug_per_batch": sum(sj.n_debug) / n_rounds}}
 
 
 def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: bool = True,
@@ -119,7 +145,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
     """Stream the batches through the RTL on `sim` and compare everything with the model
     (AccelscopeError naming the first difference)."""
     exp = stream_expected(bundle, batches)
-    sj = stream_job(bundle, batches, debug)
+    sj = stream_job(bundle, batches, exp.rows_after if debug else None)
     cfg = exp.cfg
     written = written_words(cfg.sys.K, descriptors_of(bundle))
 
@@ -129,12 +155,12 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
 
     res, (stream, eof), dumps = run_job(BLOCK, cfg.params(), cfg.tag(), sj.job, sim, waves=waves, work=work,
                                         decode=files)
-    per = sj.n_logits + sj.n_debug
     words, lanes, _ = logit_addrs(bundle)
+    ends = np.cumsum([sj.n_logits + d for d in sj.n_debug])
     logits, rows = [], []
     try:
         for i, b in enumerate(batches):
-            got = np.asarray(res.reads[i * per:(i + 1) * per], np.int64)
+            got = np.asarray(res.reads[(ends[i - 1] if i else 0):ends[i]], np.int64)
             out = np.zeros((int(words.max()) + 1, cfg.sys.K), np.int64)
             v = got[:sj.n_logits]
             out[words, lanes] = np.where(v >= 1 << 31, v - (1 << 32), v)  # 32-bit lanes, two's complement
@@ -142,21 +168,17 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
             assert_equal(f"batch {i}: logits", exp.logits[i], lg)
             logits.append(lg)
             if debug:
-                rb = tr.decode_readback(cfg, got[sj.n_logits:])
-                assert_same_counters(f"batch {i}: systolic counters", exp.runs[i].counters.as_dict(), rb.counters)
+                counters, tap, status, trace = decode_debug(cfg, got[sj.n_logits:])
+                assert_same_counters(f"batch {i}: systolic counters", exp.runs[i].counters.as_dict(), counters)
+                assert_same_counters(f"batch {i}: tap counters (cumulative)", exp.tap_after[i], tap)
+                assert_same_counters(f"batch {i}: LeBug status (cumulative)", exp.lebug_after[i], status)
                 lo = exp.rows_after[i - 1] if i else 0
-                hi = exp.rows_after[i]
-                if hi - lo > cfg.lebug.TB_DEPTH:
-                    raise AccelscopeError(f"stream: batch {i} writes {hi - lo} trace rows, more than TB_DEPTH "
-                                          f"{cfg.lebug.TB_DEPTH} (read the trace buffer more often)")
-                slots = np.arange(lo, hi) % cfg.lebug.TB_DEPTH
-                assert_equal(f"batch {i}: LeBug trace rows {lo}..{hi - 1}", exp.round_rows(i), rb.trace[slots])
-                assert rb.lebug_status["rows"] == hi, f"batch {i}: LeBug ROWS {rb.lebug_status['rows']} != model {hi}"
-                rows.append(rb.trace[slots])
+                assert_equal(f"batch {i}: LeBug trace rows {lo}..{exp.rows_after[i] - 1}", exp.round_rows(i), trace)
+                rows.append(trace)
         assert_equal("output stream (every batch)", exp.stream, stream)
         assert_equal("output stream eof bits", exp.eof, eof)
-        for mem, got in dumps.items():
-            assert_equal(f"last batch: {mem} scratchpad", exp.runs[-1].mems[mem][written[mem]], got)
+        for mem, got_mem in dumps.items():
+            assert_equal(f"last batch: {mem} scratchpad", exp.runs[-1].mems[mem][written[mem]], got_mem)
     except (MismatchError, AssertionError) as e:
         raise AccelscopeError(f"{sim} disagrees with the model: {e}") from None
     trace_rows = np.concatenate(rows) if rows else np.zeros((0, cfg.lebug.N), np.int64)

@@ -1,0 +1,155 @@
+"""The whole network on chip against the host in the loop (docs/performance.md, "Whole network").
+
+Usage: .venv/bin/python bench/network.py [--images 360] [--runs 3] [--sim verilator]
+
+For the example digits CNN and MLP at K=8 (`examples/digits_*.onnx`, quantized on the
+digits training split), `--images` test images through each flow on cocotb + `--sim`:
+
+- on chip (issue 14): `accelscope compile` (batch 8), the bundle programmed once, then the
+  batches streamed through it (tb/top/stream.py). Measured twice: reading only the logits
+  (what an inference costs), and with the debug read-back (systolic counters, tap, LeBug trace
+  buffer) after every batch (what `accelscope eval` does for the per-layer histograms).
+- host in the loop (the flow before): every GEMM a bundle of its own, loaded over APB and
+  run on the RTL; im2col, max-pooling and flattening in numpy between layers
+  (tb/top/deploy.RtlGemm in "apb" mode, as pymodel.deploy.evaluate drives it, batches of 50).
+
+Per inference: cycles from the first input write to the last logit read (the program
+excluded on chip; the host's numpy steps count 0 cycles in the old flow, and its output
+reads are counted at APB's 2 cycles a transfer), APB words (host-accelerator traffic).
+Network efficiency: the sum over GEMM and CONV layers of M*ceil(KD/K)*ceil(N/K) over those
+cycles. Images per second: images over the simulation's wall time (median and spread over
+`--runs` runs; the on-chip flow only, the old flow once). Every run's logits must equal the
+integer model's. Writes bench/results/network.json; nothing is asserted on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import spread, write  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ("cnn", "mlp")
+APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v, PREADY tied to 1)
+
+
+def min_cycles(descs: list, K: int) -> int:
+    """Shape-limited cycles of a descriptor list: M*ceil(KD/K)*ceil(N/K) over GEMM and CONV (POOL: 0)."""
+    from pymodel.systolic.descriptor import OP_POOL
+
+    return sum(d.rows * d.kt(K) * d.nt(K) for d in descs if d.op != OP_POOL)
+
+
+def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, work: Path) -> dict[str, Any]:
+    from pymodel.bundle import load_bundle
+    from pymodel.top.model import descriptors_of
+    from pymodel.top.network import input_batches
+    from tb.cli import main
+    from tb.top.stream import run_stream
+
+    b = work / f"{kind}_bundle"
+    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b)]) != 0:
+        raise SystemExit(f"bench/network.py: compile of digits_{kind}.onnx failed")
+    bundle = load_bundle(b)
+    batches = input_batches(bundle, x)
+    B = batches[0].batch
+    K = 8
+    out: dict[str, Any] = {"batch": B, "batches": len(batches)}
+    for label, debug in (("logits_only", False), ("with_debug_readback", True)):
+        walls, cyc = [], None
+        for _ in range(runs if not debug else 1):
+            r = run_stream(bundle, batches, sim, debug=debug)
+            if not np.array_equal(r.logits, want):
+                raise SystemExit(f"bench/network.py: {kind} on chip: logits differ from the integer model")
+            walls.append(r.result.wall_s)
+            cyc = r.cycles
+        assert cyc is not None
+        w = cyc["apb_words"]
+        per_img = cyc["inference"] / len(x)
+        out[label] = {
+            "cycles_per_inference": per_img, "program_cycles": cyc["program"], "per_batch": cyc["rounds"][-1],
+            "apb_words_per_inference": (w["input_per_batch"] + w["start_per_batch"] + w["logits_per_batch"]
+                                        + w["debug_per_batch"]) * len(batches) / len(x),
+            "apb_words": w, "sim_wall_s": spread(walls), "images_per_s": spread([len(x) / t for t in walls])}
+    mc = min_cycles(descriptors_of(bundle), K) * len(batches) / len(x)
+    out["min_cycles_per_inference"] = mc
+    for label in ("logits_only", "with_debug_readback"):
+        out[label]["efficiency"] = mc / out[label]["cycles_per_inference"]
+    out["systolic_cycles_per_inference"] = bundle.extra["network"]["cost"]["cycles"] / B
+    out["input_logit_words_per_inference"] = (w["input_per_batch"] + w["logits_per_batch"]) / B
+    return out
+
+
+def host_in_the_loop(kind: str, qnet: Any, x: np.ndarray, want: np.ndarray, sim: str, min_per_img: float
+                     ) -> dict[str, Any]:
+    from pymodel.deploy.gemm_calls import eval_config
+    from tb.top.deploy import RtlGemm
+
+    rtl = RtlGemm(eval_config(8), sim=sim, mode="apb")
+    last = qnet.gemms[-1]
+    parts: list[np.ndarray] = []
+    t0 = time.perf_counter()
+    for b0 in range(0, len(x), 50):  # the int32 logits: the last GEMM's output, as integer_logits takes them
+        qnet.run(x[b0:b0 + 50], gemm=rtl, trace=lambda i, s, a: parts.append(a) if s is last else None)
+    wall = time.perf_counter() - t0
+    got = np.concatenate(parts)
+    if not np.array_equal(got, want):
+        raise SystemExit(f"bench/network.py: {kind} host in the loop: logits differ from the integer model")
+    calls = rtl.calls
+    writes = sum(c.apb_writes for c in calls)
+    reads = sum(c.apb_output_reads for c in calls)
+    cycles = sum(c.prog_cycles + c.run_cycles for c in calls) + APB_CYCLES * reads
+    n = len(x)
+    return {"rtl_calls": sum(c.chunks for c in calls), "layers": [f"{c.m}x{c.k}x{c.n}" for c in calls],
+            "cycles_per_inference": cycles / n, "systolic_cycles_per_inference": sum(c.cycles for c in calls) / n,
+            "apb_words_per_inference": (writes + reads) / n, "apb_writes_per_inference": writes / n,
+            "apb_output_reads_per_inference": reads / n, "efficiency": min_per_img / (cycles / n),
+            "wall_s": wall, "images_per_s": n / wall}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    from pymodel.net import digits
+    from pymodel.net.importers import load_onnx
+    from pymodel.top.config import TopConfig
+    from pymodel.top.network import compile_model, default_calibration, integer_logits
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=360, help="digits test images (default: the whole split, 360)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sim", default="verilator", choices=["verilator", "icarus"])
+    args = ap.parse_args(argv)
+    res: dict[str, Any] = {"images": args.images, "sim": args.sim, "array": 8, "models": {}}
+    with tempfile.TemporaryDirectory() as tmp, tqdm(total=2 * len(MODELS), desc="network bench", unit="flow") as bar:
+        for kind in MODELS:
+            net = load_onnx(ROOT / "examples" / f"digits_{kind}.onnx")
+            qnet = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8).qnet
+            x = digits.inputs(kind)[:args.images]
+            want = integer_logits(qnet, x)
+            chip = on_chip(kind, x, want, args.sim, args.runs, Path(tmp))
+            bar.update()
+            host = host_in_the_loop(kind, qnet, x, want, args.sim, chip["min_cycles_per_inference"])
+            bar.update()
+            res["models"][kind] = {"on_chip": chip, "host_in_the_loop": host}
+    path = write("network", res)
+    for kind, m in res["models"].items():
+        c, h = m["on_chip"]["logits_only"], m["host_in_the_loop"]
+        print(f"{kind}: on chip {c['cycles_per_inference']:.1f} cycles/inference, {c['apb_words_per_inference']:.1f} "
+              f"APB words, efficiency {c['efficiency']:.3f}, {c['images_per_s']['median']:.0f} images/s; "
+              f"host in the loop {h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "
+              f"efficiency {h['efficiency']:.3f}")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
