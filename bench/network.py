@@ -8,7 +8,9 @@ digits training split), `--images` test images through each flow on cocotb + `--
 - on chip (issue 14): `accelscope compile` (batch 8), the bundle programmed once, then the
   batches streamed through it (tb/top/stream.py). Measured twice: reading only the logits
   (what an inference costs), and with the debug read-back (systolic counters, tap, LeBug trace
-  buffer) after every batch (what `accelscope eval` does for the per-layer histograms).
+  buffer) after every batch (what `accelscope eval` does for the per-layer histograms); and
+  once more compiled for a LeBug build with 8 bins a chain (`--lebug-config N=8,M=8`: the
+  distribution firmware takes 2 cycles a vector instead of 4, so LeBug keeps up with the stream).
 - host in the loop (the flow before): every GEMM a bundle of its own, loaded over APB and
   run on the RTL; im2col, max-pooling and flattening in numpy between layers
   (tb/top/deploy.RtlGemm in "apb" mode, as pymodel.deploy.evaluate drives it, batches of 50).
@@ -48,21 +50,23 @@ def min_cycles(descs: list, K: int) -> int:
     return sum(d.rows * d.kt(K) * d.nt(K) for d in descs if d.op != OP_POOL)
 
 
-def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, work: Path) -> dict[str, Any]:
+def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, work: Path,
+            lebug: str = "") -> dict[str, Any]:
     from pymodel.bundle import load_bundle
     from pymodel.top.model import descriptors_of
     from pymodel.top.network import input_batches
     from tb.cli import main
     from tb.top.stream import run_stream
 
-    b = work / f"{kind}_bundle"
-    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b)]) != 0:
+    b = work / f"{kind}_bundle{lebug.replace(',', '_').replace('=', '')}"
+    extra = ["--lebug-config", lebug] if lebug else []
+    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *extra]) != 0:
         raise SystemExit(f"bench/network.py: compile of digits_{kind}.onnx failed")
     bundle = load_bundle(b)
     batches = input_batches(bundle, x)
     B = batches[0].batch
     K = 8
-    out: dict[str, Any] = {"batch": B, "batches": len(batches)}
+    out: dict[str, Any] = {"batch": B, "batches": len(batches), "lebug": bundle.hardware.get("lebug", lebug)}
     for label, debug in (("logits_only", False), ("with_debug_readback", True)):
         walls, cyc = [], None
         for _ in range(runs if not debug else 1):
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim", default="verilator", choices=["verilator", "icarus"])
     args = ap.parse_args(argv)
     res: dict[str, Any] = {"images": args.images, "sim": args.sim, "array": 8, "models": {}}
-    with tempfile.TemporaryDirectory() as tmp, tqdm(total=2 * len(MODELS), desc="network bench", unit="flow") as bar:
+    with tempfile.TemporaryDirectory() as tmp, tqdm(total=3 * len(MODELS), desc="network bench", unit="flow") as bar:
         for kind in MODELS:
             net = load_onnx(ROOT / "examples" / f"digits_{kind}.onnx")
             qnet = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8).qnet
@@ -137,14 +141,17 @@ def main(argv: list[str] | None = None) -> int:
             want = integer_logits(qnet, x)
             chip = on_chip(kind, x, want, args.sim, args.runs, Path(tmp))
             bar.update()
+            m8 = on_chip(kind, x, want, args.sim, 1, Path(tmp), lebug="N=8,M=8")
+            bar.update()
             host = host_in_the_loop(kind, qnet, x, want, args.sim, chip["min_cycles_per_inference"])
             bar.update()
-            res["models"][kind] = {"on_chip": chip, "host_in_the_loop": host}
+            res["models"][kind] = {"on_chip": chip, "on_chip_lebug_m8": m8, "host_in_the_loop": host}
     path = write("network", res)
     for kind, m in res["models"].items():
-        c, h = m["on_chip"]["logits_only"], m["host_in_the_loop"]
+        c, h, c8 = m["on_chip"]["logits_only"], m["host_in_the_loop"], m["on_chip_lebug_m8"]["logits_only"]
         print(f"{kind}: on chip {c['cycles_per_inference']:.1f} cycles/inference, {c['apb_words_per_inference']:.1f} "
-              f"APB words, efficiency {c['efficiency']:.3f}, {c['images_per_s']['median']:.0f} images/s; "
+              f"APB words, efficiency {c['efficiency']:.3f} (LeBug M=8: {c8['efficiency']:.3f}), "
+              f"{c['images_per_s']['median']:.0f} images/s; "
               f"host in the loop {h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "
               f"efficiency {h['efficiency']:.3f}")
     print(f"wrote {path}")

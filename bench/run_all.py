@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in bench/, then one short table on stdout.
 
 Usage: .venv/bin/python bench/run_all.py [--runs 5] [--quick] [--test-runs 1] [--fresh-test] [--large]
-       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util regress make_test fuzz] [--fuzz-examples 2000]
+       [--skip-make-test] [--only sim_paths lebug_emulator systolic_util network regress make_test fuzz]
+       [--fuzz-examples 2000]
 Each script writes bench/results/<name>.json (see its docstring); this one also writes
 bench/results/summary.json (the table's figures) and prints the table. docs/performance.md
 describes every figure. Wall-time figures are reported, never asserted. --quick runs
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import RESULTS, write  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "regress", "make_test")
+SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "network", "regress", "make_test")
 OPTIONAL = ("fuzz",)  # run only when named in --only
 SIM_LABELS = {"icarus": "cocotb+Icarus", "verilator": "cocotb+Verilator", "verilator-native": "verilator-native",
               "icarus-plain": "plain Icarus"}
@@ -135,6 +136,19 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
             shape = f"{g['m']}x{g['k']}x{g['n']}"
             lines.append(f"  {shape:20s} {g['utilization']:.4f}  ({g['cycles']:,} cycles)")
             summary["mac_utilization"][f"{g['m']}x{g['k']}x{g['n']}"] = g["utilization"]
+    nw = load("network") if "network" in ran else None
+    if nw:
+        lines += ["", f"Whole network per inference, K={nw['array']}, {nw['images']} digits images on "
+                      f"cocotb+{nw['sim'].capitalize()} (on chip: logits read only)"]
+        summary["network"] = {}
+        for kind, m in nw["models"].items():
+            c, c8, h = m["on_chip"]["logits_only"], m["on_chip_lebug_m8"]["logits_only"], m["host_in_the_loop"]
+            lines.append(f"  {kind}: on chip {c['cycles_per_inference']:.1f} cycles, {c['apb_words_per_inference']:.1f} "
+                         f"APB words, efficiency {c['efficiency']:.3f} (LeBug M=8 {c8['efficiency']:.3f}), "
+                         f"{fmt_spread(c['images_per_s'])} images/s; host in the loop "
+                         f"{h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "
+                         f"efficiency {h['efficiency']:.3f}")
+            summary["network"][kind] = {"on_chip": c, "on_chip_lebug_m8": c8, "host_in_the_loop": h}
     rg = load("regress") if "regress" in ran else None
     if rg:
         lines += ["", f"accelscope regress throughput, {rg['seeds_per_block']} cases per block (cases/min)"]
@@ -178,6 +192,7 @@ def main() -> None:
             "systolic_util": ["--large"] if args.large else [],
             "make_test": ["--runs", str(args.test_runs), *(["--fresh"] if args.fresh_test else [])],
             "regress": ["--runs", str(min(args.runs, 3))],
+            "network": ["--runs", str(min(args.runs, 3))],
             "fuzz": ["--examples", str(args.fuzz_examples)]}
     for name in todo:
         print(f"== bench/{name}.py", flush=True)

@@ -170,3 +170,20 @@ def test_stream_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], m
     assert err.startswith("accelscope: error: ") and err.count("\n") == 1 and msg.format(**f) in err, err
     assert sorted(p.name for p in cnn_bundle.iterdir()) == before
     assert not (tmp_path / "results.json").exists()
+
+
+def test_stream_model_lebug_m8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A LeBug build with 8 bins a chain (M=8, FU_ROWS=4: 33 thresholds): the 17 int8 edges are
+    padded with empty bins, the distribution firmware takes 2 chains, and the model's stream gives
+    the same per-layer histograms as the default M=4 build (4 chains)."""
+    hists = {}
+    for m in (4, 8):
+        b = tmp_path / f"b{m}"
+        assert main(["compile", str(EX / "digits_cnn.onnx"), "--out", str(b), "--lebug-config", f"N=8,M={m}"]) == 0
+        assert main(["eval", str(b), "--sim", "model", "--samples", "24", "--out", str(tmp_path / f"{m}.json")]) == 0
+        res = json.loads((tmp_path / f"{m}.json").read_text())
+        hists[m] = res["histograms"]["model"]
+        thr = load_bundle(b).images["lebug_thresh"].ravel()
+        assert len(thr) == 4 * m + 1 and (m == 4 or (thr[17:] == thr[16]).all())
+    capsys.readouterr()
+    assert hists[4] == hists[8]

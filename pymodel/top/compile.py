@@ -40,6 +40,11 @@ def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int]
     fw = tap if isinstance(tap, Firmware) else build(tap, cfg.lebug, **tap_args)
     thr = thresholds if thresholds is not None else (fw.thresholds if fw.thresholds is not None
                                                      else default_thresholds(cfg.lebug))
+    thr = np.asarray(thr, dtype=np.int64).ravel()
+    if 0 < len(thr) < cfg.lebug.n_thresholds:
+        # filter rows the firmware's chains do not use still need defined thresholds (the emulator and
+        # the hardware read the whole memory): the last edge repeated gives them empty bins (T, T]
+        thr = np.concatenate([thr, np.full(cfg.lebug.n_thresholds - len(thr), thr[-1])])
     words = np.array(encode_firmware(fw, cfg.lebug), dtype=np.uint64)
     chains = np.stack([(words & np.uint64(0xFFFFFFFF)).astype(np.uint32), (words >> np.uint64(32)).astype(np.uint32)], 1)
     mems = [MemorySpec("lebug_chains", tr.LEBUG_BASE + lb.CHAIN_BASE, 64, len(words), cfg.lebug.MAX_CHAINS, 8,
