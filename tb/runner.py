@@ -350,6 +350,17 @@ def results_ok(results_xml: Path) -> tuple[int, int]:
     return get_results(results_xml)
 
 
+def regression_env(cfg_var: str, cfg_value: str, *passed: str) -> dict[str, str]:
+    """The environment of a cocotb regression module: its configuration in `cfg_var`, and the
+    `passed` variables (its seed, to rerun a logged one) when the user set them."""
+    return {cfg_var: cfg_value, **{v: os.environ[v] for v in passed if v in os.environ}}
+
+
+def param_text(params: Mapping[str, int]) -> str:
+    """Parameters as the modules' *_CFG variables take them: `K=8,ACT_DEPTH=...`."""
+    return ",".join(f"{k}={v}" for k, v in params.items())
+
+
 def run_regression(block: Block, params: Mapping[str, int], tag: str, sim: str, env: Mapping[str, str],
                    min_tests: int = 1, test_filter: str | None = None, test_module: str | None = None,
                    work_name: str = "regress") -> tuple[int, int]:

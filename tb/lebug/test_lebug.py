@@ -23,7 +23,7 @@ from pymodel.lebug.randfw import random_firmware, random_stream
 from tb.common.harness import HarnessTB
 from tb.job import Job
 from tb.lebug.jobs import BLOCK, LebugRun, decode, lebug_job
-from tb.runner import run_regression, sims_under_test
+from tb.runner import param_text, regression_env, run_regression, sims_under_test
 
 CFG = LebugConfig.parse(os.environ.get("LEBUG_CFG", ""))
 
@@ -184,7 +184,5 @@ CONFIGS = {
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_lebug(name: str, sim: str) -> None:
     cfg = CONFIGS[name]
-    env = {"LEBUG_CFG": ",".join(f"{k}={v}" for k, v in cfg.params().items())}
-    if "LEBUG_SEED" in os.environ:
-        env["LEBUG_SEED"] = os.environ["LEBUG_SEED"]
+    env = regression_env("LEBUG_CFG", param_text(cfg.params()), "LEBUG_SEED")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=8)

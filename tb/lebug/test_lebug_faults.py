@@ -28,7 +28,7 @@ from tb.common.harness import Junk, RawStream
 from tb.job import Job
 from tb.lebug.jobs import BLOCK, decode, lebug_job
 from tb.lebug.test_lebug import CONFIGS, TB
-from tb.runner import run_regression, sims_under_test
+from tb.runner import param_text, regression_env, run_regression, sims_under_test
 
 CFG = LebugConfig.parse(os.environ.get("LEBUG_CFG", ""))
 OUTPUTS = ("in_ready", "idle", "prdata", "pready", "pslverr")  # the harness wires of LeBug's outputs
@@ -160,9 +160,6 @@ except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pyd
 @pytest.mark.parametrize("sim", sims_under_test())
 def test_lebug_faults(sim: str) -> None:
     cfg = CONFIGS[FAULT_CONFIG]
-    env = {"LEBUG_CFG": ",".join(f"{k}={v}" for k, v in cfg.params().items())}
-    for var in ("LEBUG_SEED", "XWATCH_PRDATA"):
-        if var in os.environ:
-            env[var] = os.environ[var]
+    env = regression_env("LEBUG_CFG", param_text(cfg.params()), "LEBUG_SEED", "XWATCH_PRDATA")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3, test_module="tb.lebug.test_lebug_faults",
                    work_name="faults")

@@ -25,7 +25,7 @@ from pymodel.systolic.model import RunResult, run
 from pymodel.systolic.randjob import chained_layers, extreme_layers, rand_int8, random_layers
 from tb.common.harness import HarnessTB
 from tb.job import Job, JobResult
-from tb.runner import run_regression, sims_under_test
+from tb.runner import param_text, regression_env, run_regression, sims_under_test
 from tb.systolic.jobs import BLOCK, decode, systolic_job
 
 CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
@@ -231,7 +231,5 @@ except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pyd
 @pytest.mark.parametrize("k", [2, 4, 8, 16])
 def test_systolic(k: int, sim: str) -> None:
     cfg = SystolicConfig.for_array(k)
-    env = {"SYSTOLIC_CFG": ",".join(f"{key}={v}" for key, v in cfg.params().items())}
-    if "SYSTOLIC_SEED" in os.environ:
-        env["SYSTOLIC_SEED"] = os.environ["SYSTOLIC_SEED"]
+    env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5)

@@ -32,7 +32,7 @@ from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE
 from pymodel.systolic.convjob import conv, out_shape, pool, put_tensor, random_conv, random_pool
 from pymodel.systolic.layout import conv_blk_rows
 from pymodel.systolic.randjob import rand_int8, rand_quant
-from tb.runner import run_regression, sims_under_test
+from tb.runner import param_text, regression_env, run_regression, sims_under_test
 from tb.systolic.jobs import BLOCK
 
 CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
@@ -304,9 +304,7 @@ CONFIGS["K4_smallwin"] = replace(SystolicConfig.for_array(4), WIN_ROWS=4, WIN_BY
 @pytest.mark.parametrize("config", list(CONFIGS))
 def test_systolic_conv(config: str, sim: str) -> None:
     cfg = CONFIGS[config]
-    env = {"SYSTOLIC_CFG": ",".join(f"{key}={v}" for key, v in cfg.params().items())}
-    if "SYSTOLIC_SEED" in os.environ:
-        env["SYSTOLIC_SEED"] = os.environ["SYSTOLIC_SEED"]
+    env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5,
                    test_module="tb.systolic.test_systolic_conv", work_name="conv")
 

@@ -28,7 +28,7 @@ from pymodel.systolic.randjob import random_layers
 from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, junk_during_run, protocol_faults,
                               read_regs, reset_during, seed_from)
 from tb.common.harness import Junk
-from tb.runner import run_regression, sims_under_test
+from tb.runner import param_text, regression_env, run_regression, sims_under_test
 from tb.systolic.jobs import BLOCK, systolic_job
 from tb.systolic.test_systolic import TB
 
@@ -162,9 +162,6 @@ except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pyd
 @pytest.mark.parametrize("sim", sims_under_test())
 def test_systolic_faults(sim: str) -> None:
     cfg = SystolicConfig.for_array(FAULT_K)
-    env = {"SYSTOLIC_CFG": ",".join(f"{key}={v}" for key, v in cfg.params().items())}
-    for var in ("SYSTOLIC_SEED", "XWATCH_PRDATA"):
-        if var in os.environ:
-            env[var] = os.environ[var]
+    env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED", "XWATCH_PRDATA")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3,
                    test_module="tb.systolic.test_systolic_faults", work_name="faults")

@@ -27,7 +27,7 @@ from pymodel.top.model import TopExpected, expected
 from pymodel.top.result import HwResult, check
 from tb.common.harness import HarnessTB
 from tb.job import Job
-from tb.runner import run_regression, sims_under_test
+from tb.runner import regression_env, run_regression, sims_under_test
 from tb.top.jobs import BLOCK, bundle_job, decode, prepare
 
 CFG = TopConfig.from_hardware(json.loads(os.environ["TOP_HW"])) if "TOP_HW" in os.environ else TopConfig()
@@ -190,7 +190,5 @@ CONFIGS = {
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_top(name: str, sim: str) -> None:
     cfg = CONFIGS[name]
-    env = {"TOP_HW": json.dumps(cfg.hardware())}
-    if "TOP_SEED" in os.environ:
-        env["TOP_SEED"] = os.environ["TOP_SEED"]
+    env = regression_env("TOP_HW", json.dumps(cfg.hardware()), "TOP_SEED")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3)

@@ -34,7 +34,7 @@ from tb.common.faults import (TEST_TIMEOUT_MS, XWatch, assert_regs, junk_during_
 from tb.common.harness import Junk
 from tb.lebug.test_lebug_faults import apb_map as lebug_map
 from tb.lebug.test_lebug_faults import reset_values as lebug_reset
-from tb.runner import run_regression, sims_under_test
+from tb.runner import regression_env, run_regression, sims_under_test
 from tb.systolic.test_systolic_faults import apb_map as systolic_map
 from tb.systolic.test_systolic_faults import reset_values as systolic_reset
 from tb.top.jobs import BLOCK, bundle_job
@@ -231,9 +231,6 @@ except ImportError:  # pragma: no cover
 @pytest.mark.parametrize("sim", sims_under_test())
 def test_top_faults(sim: str) -> None:
     cfg = CONFIGS[FAULT_CONFIG]
-    env = {"TOP_HW": json.dumps(cfg.hardware())}
-    for var in ("TOP_SEED", "XWATCH_PRDATA"):
-        if var in os.environ:
-            env[var] = os.environ[var]
+    env = regression_env("TOP_HW", json.dumps(cfg.hardware()), "TOP_SEED", "XWATCH_PRDATA")
     run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3, test_module="tb.top.test_top_faults",
                    work_name="faults")
