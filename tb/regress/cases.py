@@ -295,7 +295,7 @@ def id_registers(cfg: Any) -> dict[int, int]:
     top_params = pack(tr.regs.FIELDS["PARAMS"], {"K": cfg.sys.K, "N": cfg.lebug.N, "TAP_DEPTH": cfg.TAP_DEPTH})
     return {tr.REG_ID: tr.TOP_ID_VALUE, tr.REG_PARAMS: top_params,
             tr.SYS_BASE + sy.REG_ID: sy.ID_VALUE, tr.SYS_BASE + sy.REG_PARAMS0: sy.params0(cfg.sys),
-            tr.SYS_BASE + sy.REG_PARAMS1: sy.params1(cfg.sys),
+            tr.SYS_BASE + sy.REG_PARAMS1: sy.params1(cfg.sys), tr.SYS_BASE + sy.REG_PARAMS2: sy.params2(cfg.sys),
             tr.LEBUG_BASE + lb.REG_ID: lb.ID_VALUE, tr.LEBUG_BASE + lb.REG_PARAMS: lb.params_word(cfg.lebug),
             tr.LEBUG_BASE + lb.REG_PARAMS2: lb.params2_word(cfg.lebug)}
 
