@@ -85,6 +85,13 @@ def rtl_gemm_factory(cfg, sim: str, edges):  # type: ignore[no-untyped-def]
     return RtlGemm(cfg, sim=sim, edges=edges)
 
 
+def rtl_stream(bundle, batches, sim: str) -> dict:  # type: ignore[no-untyped-def]
+    """pymodel.deploy.evaluate's on-chip RTL: the batches through one programmed chip on `sim`."""
+    from tb.top.stream import stream_results
+
+    return stream_results(bundle, batches, sim)
+
+
 def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-def]
     """The firmware to run: a library program (with --arg) or --firmware-file."""
     from pymodel.lebug import build
@@ -306,7 +313,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     check_model(sc)  # the model loads and fits the dataset before any simulator starts
     if sc.simulator != "model":
         check_simulator(sc.simulator)
-    res = evaluate(sc, rtl_gemm=rtl_gemm_factory)
+    res = evaluate(sc, rtl_gemm=rtl_gemm_factory, rtl_stream=rtl_stream)
     fileio.write_text(args.out, json.dumps(res, indent=1) + "\n")
     print(summary(res))
     print(f"wrote {args.out}")

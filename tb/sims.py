@@ -115,16 +115,16 @@ def run_mlp_digits(sim: str = "icarus", waves: bool = False) -> int:
     """20 test images of the digits MLP on the RTL: accuracies, PASS when logits are bit-exact."""
     from pymodel.deploy.evaluate import evaluate
     from pymodel.deploy.scenario import load_scenario
-    from tb.cli import rtl_gemm_factory, scenario_sims, summary
+    from tb.cli import rtl_gemm_factory, rtl_stream, scenario_sims, summary
     from tb.runner import TB_DIR
 
     if waves:
-        raise AccelscopeError("mlp_digits: --waves is not available (one run per GEMM call); use TEST=gemm")
+        raise AccelscopeError("mlp_digits: --waves is not available (evaluation runs); use TEST=gemm")
     check_simulator(sim)
     examples = TB_DIR.parent / "examples"
     sc = replace(load_scenario(examples / "digits_mlp_scenario.json", scenario_sims()), samples=20, batch=20,
                  simulator=sim)
-    res = evaluate(sc, rtl_gemm=rtl_gemm_factory)
+    res = evaluate(sc, rtl_gemm=rtl_gemm_factory, rtl_stream=rtl_stream)
     print(summary(res))
     ok = bool(res["bit_exact"]) and all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
     print("PASS: RTL logits equal the integer model bit for bit" if ok else "FAIL")

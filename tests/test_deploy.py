@@ -13,7 +13,7 @@ from pymodel.deploy.evaluate import evaluate
 from pymodel.deploy.gemm_calls import hist_edges, histogram
 from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
-from tb.cli import main, rtl_gemm_factory, scenario_sims
+from tb.cli import main, rtl_gemm_factory, rtl_stream, scenario_sims
 from tb.runner import sims_under_test
 from tb.top.deploy import RtlGemm
 
@@ -48,20 +48,28 @@ def test_model_eval_quantized_within_two_points(name, mode):
 
 
 @pytest.mark.parametrize("sim", sims_under_test(native=True))
-@pytest.mark.parametrize("name,samples", [("digits_mlp", 12), ("digits_cnn", 3)])
-def test_rtl_eval_bit_exact(name, samples, tmp_path, sim):
+@pytest.mark.parametrize("name,samples,mode", [("digits_mlp", 12, "full_int8"), ("digits_cnn", 3, "full_int8"),
+                                               ("digits_mlp", 5, "hybrid")])
+def test_rtl_eval_bit_exact(name, samples, mode, tmp_path, sim):
+    """full_int8: the whole network on chip, streamed (the last batch padded with zero images, which the
+    histograms count and the integer model's histogram includes); hybrid: one GEMM at a time, the host
+    between layers. Either way bit-exact logits and the LeBug histograms equal numpy's."""
     sc = replace(load_scenario(EX / f"{name}_scenario.json", scenario_sims()), samples=samples, batch=samples,
-                 simulator=sim)
-    res = evaluate(sc, progress=False, rtl_gemm=rtl_gemm_factory)
+                 simulator=sim, mode=mode)
+    res = evaluate(sc, progress=False, rtl_gemm=rtl_gemm_factory, rtl_stream=rtl_stream)
     assert res["bit_exact"] is True and res["rtl_images"] == samples
-    assert all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
+    assert res["flow"] == ("on_chip" if mode == "full_int8" else "host_in_the_loop")
+    ops = [l.get("op", "GEMM") for l in res["layers"]]
+    assert ops == (["CONV", "POOL", "GEMM"] if name == "digits_cnn" else ["GEMM", "GEMM"])
+    assert all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"]), \
+        [(l["layer"], l["hist_hw"], l["hist_model"]) for l in res["layers"] if not l["hist_match"]]
     assert sum(sum(row) for row in res["confusion"]) == samples
     (tmp_path / "r.json").write_text(json.dumps(res))
     assert main(["report", str(tmp_path / "r.json"), "--out", str(tmp_path / "rep")]) == 0
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "RTL logits equal the integer model's bit for bit: **True**" in md
     pngs = sorted(p.name for p in (tmp_path / "rep" / "img").glob("*.png"))
-    assert pngs == ["confusion.png", "hist_0.png", "hist_1.png", "layers.png"]
+    assert pngs == ["confusion.png", *[f"hist_{i}.png" for i in range(len(res["layers"]))], "layers.png"]
     assert all((tmp_path / "rep" / "img" / p).stat().st_size > 5000 for p in pngs)
 
 

@@ -63,9 +63,12 @@ def confusion(y: np.ndarray, pred: np.ndarray, classes: int = 10) -> list[list[i
     return cm.tolist()
 
 
-def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = None) -> dict[str, Any]:
-    """The models on the whole test split; with sc.simulator != "model", also the RTL through
-    rtl_gemm(TopConfig, simulator, histogram edges per layer)."""
+def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = None,
+             rtl_stream: Any = None) -> dict[str, Any]:
+    """The models on the whole test split; with sc.simulator != "model", also the RTL: a full_int8
+    network compiled whole and streamed through one programmed chip by `rtl_stream`
+    (pymodel.deploy.onchip), any other mode one GEMM at a time through rtl_gemm(TopConfig,
+    simulator, histogram edges per layer) with the host between layers."""
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -95,6 +98,8 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
         result.update(accuracy=acc, confusion=confusion(ys, int_logits.argmax(1)), layers=[],
                       bit_exact=None, wall_s=time.perf_counter() - t0)
         return result
+    if sc.mode == "full_int8" and rtl_stream is not None:
+        return _onchip(sc, net, qnet, xs, ys, int_logits, acc, result, rtl_stream, t0)
     if rtl_gemm is None:
         raise AccelscopeError(f"simulator {sc.simulator!r}: evaluate() was given no RTL GEMM")
     outputs = layer_outputs(sc, layers, qnet, xs)
@@ -113,7 +118,30 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     acc["rtl"] = float(np.mean(rtl_logits.argmax(1) == ys))
     acc["integer_on_rtl_images"] = float(np.mean(int_logits.argmax(1) == ys))
     result.update(accuracy=acc, confusion=confusion(ys, rtl_logits.argmax(1)), bit_exact=exact, rtl_images=n,
-                  layers=layer_table(sc, layers, rtl, outputs), wall_s=time.perf_counter() - t0)
+                  flow="host_in_the_loop", layers=layer_table(sc, layers, rtl, outputs),
+                  wall_s=time.perf_counter() - t0)
+    return result
+
+
+def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarray, int_logits: np.ndarray,
+            acc: dict[str, float], result: dict[str, Any], rtl_stream: Any, t0: float) -> dict[str, Any]:
+    """The RTL part with the whole network on chip (pymodel.deploy.onchip)."""
+    from pymodel.deploy.onchip import onchip_rtl
+    from pymodel.top.network import integer_logits
+
+    run = onchip_rtl(net, qnet, eval_config(sc.array, sc.lebug), sc.simulator, xs, integer_logits(qnet, xs),
+                     rtl_stream)
+    # the RTL's int32 logits equal the integer model's bit for bit (onchip_rtl raises otherwise), so the
+    # host's dequantization gives the integer model's outputs and predictions
+    pred = int_logits.argmax(1)
+    acc["rtl"] = float(np.mean(pred == ys))
+    acc["integer_on_rtl_images"] = acc["rtl"]
+    on_chip = {id(step) for step in run["steps"]}
+    st = run["stream"]
+    result.update(accuracy=acc, confusion=confusion(ys, pred), bit_exact=True, rtl_images=len(xs), flow="on_chip",
+                  host_layers=[s.kind for s in qnet.steps if id(s) not in on_chip],
+                  layers=run["layers"], cycles=st.get("cycles"), memory_plan=st["memory_plan"],
+                  wall_s=time.perf_counter() - t0)
     return result
 
 

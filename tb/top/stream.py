@@ -75,7 +75,8 @@ def decode_debug(cfg: TopConfig, words: np.ndarray) -> tuple[dict[str, int], dic
     """debug_reads' words -> (systolic counters, tap counters, LeBug status, trace rows)."""
     n_sys, n_tap, n_lb = len(sy.READBACK_REGS), len(tr.TAP_READBACK), len(lb.STATUS_REGS)
     counters, _ = sy.decode_readback(words[:n_sys])
-    tap, _ = tr.decode_tap(words[n_sys:n_sys + n_tap])
+    tap, maxfill = tr.decode_tap(words[n_sys:n_sys + n_tap])
+    tap = {**tap, "maxfill": maxfill}
     status = lb.decode_status(words[n_sys + n_tap:n_sys + n_tap + n_lb])
     t = np.asarray(words[n_sys + n_tap + n_lb:], np.int64)
     rows = np.where(t >= 1 << 31, t - (1 << 32), t).reshape(-1, cfg.lebug.N)
@@ -120,6 +121,7 @@ class StreamRun:
     logits: np.ndarray  # (images, classes) int32, every batch's real images
     trace_rows: np.ndarray  # every LeBug trace row of the run, in write order (read round by round)
     result: JobResult
+    tap_max_fill: int  # the tap FIFO's highest fill over the run (0 without debug)
     cycles: dict[str, Any] = field(default_factory=dict)
 
 
@@ -157,7 +159,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
                                         decode=files)
     words, lanes, _ = logit_addrs(bundle)
     ends = np.cumsum([sj.n_logits + d for d in sj.n_debug])
-    logits, rows = [], []
+    logits, rows, maxfill = [], [], 0
     try:
         for i, b in enumerate(batches):
             got = np.asarray(res.reads[(ends[i - 1] if i else 0):ends[i]], np.int64)
@@ -170,6 +172,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
             if debug:
                 counters, tap, status, trace = decode_debug(cfg, got[sj.n_logits:])
                 assert_same_counters(f"batch {i}: systolic counters", exp.runs[i].counters.as_dict(), counters)
+                maxfill = max(maxfill, tap.pop("maxfill"))
                 assert_same_counters(f"batch {i}: tap counters (cumulative)", exp.tap_after[i], tap)
                 assert_same_counters(f"batch {i}: LeBug status (cumulative)", exp.lebug_after[i], status)
                 lo = exp.rows_after[i - 1] if i else 0
@@ -182,7 +185,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
     except (MismatchError, AssertionError) as e:
         raise AccelscopeError(f"{sim} disagrees with the model: {e}") from None
     trace_rows = np.concatenate(rows) if rows else np.zeros((0, cfg.lebug.N), np.int64)
-    return StreamRun(exp, np.concatenate(logits), trace_rows, res, account(sj, res, len(batches)))
+    return StreamRun(exp, np.concatenate(logits), trace_rows, res, maxfill, account(sj, res, len(batches)))
 
 
 
@@ -198,12 +201,14 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     histograms of the run (summed over batches) next to the model's."""
     from pymodel.top.stream import layer_histograms
 
+    res_fill = 0
     if sim == "model":
         exp = stream_expected(bundle, batches)
         logits, rows, cycles = exp.all_logits, exp.lebug.rows, None
     else:
         r = run_stream(bundle, batches, sim, debug=debug)
         exp, logits, rows, cycles = r.expected, r.logits, r.trace_rows, r.cycles
+        res_fill = r.tap_max_fill
     net = _network_meta(bundle)
     thr = lebug_program(bundle, exp.cfg)[1]
     bins = len(thr) - 1
@@ -214,7 +219,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
         "kind": "stream", "bundle": str(bundle.path), "sim": sim, "images": images, "batch": int(net["batch"]),
         "batches": len(batches), "bit_exact": True, "logits": logits.tolist(),
         "argmax": pred.tolist() if pred is not None else None,
-        "cost": net.get("cost"), "memory_plan": bundle.plan, "layers": exp.layers,
+        "cost": net.get("cost"), "memory_plan": bundle.plan, "layers": exp.layers, "tap_max_fill": res_fill,
         "histograms": {"edges": edges, "model": layer_histograms(exp, exp.lebug.rows, bins)["layers"]},
     }
     if labels is not None and pred is not None:
