@@ -294,6 +294,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     if Path(args.scenario).is_dir():
+        if not (Path(args.scenario) / "manifest.json").is_file():
+            raise AccelscopeError(f"{args.scenario}: is a directory without manifest.json (eval takes a bundle "
+                                  f"directory from `accelscope compile` or a scenario .json)")
         return cmd_eval_bundle(args)
     if args.input or args.labels:
         raise AccelscopeError("--input/--labels: only with a bundle directory (a scenario names its dataset)")

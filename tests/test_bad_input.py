@@ -252,7 +252,7 @@ CASES = [
     ("scenario-hardware-int", _scenario(hardware=4), r"s\.json hardware: expected a JSON object, got 4"),
     ("scenario-hardware-unknown-key", _scenario(hardware={"array": 8, "clock": 100}),
      r"s\.json hardware: unknown keys \['clock'\]"),
-    ("scenario-is-dir", _scenario_dir, r"s\.json: is a directory"),
+    ("scenario-is-dir", _scenario_dir, r"s\.json: is a directory without manifest\.json"),
     ("eval-samples-0", _eval_samples(0), r"--samples 0: must be >= 1"),
     ("eval-samples-neg", _eval_samples(-1), r"--samples -1: must be >= 1"),
     ("compile-batch-0", _compile_batch(0), r"--batch 0: must be >= 1"),
