@@ -119,8 +119,11 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
     beyond the input, any blk_rows, every flag, padded row pitches, offset bases) within CYCLE_BUDGET."""
     K = cfg.K
     for _ in range(1000):
-        tiled = bool(rng.integers(2))
+        big = _big_geometry(cfg, rng) if rng.random() < 0.2 else None
+        tiled = bool(rng.integers(2)) if big is None else False
         c = int(rng.integers(1, 2 * K + 4)) if rng.random() < 0.7 else int(rng.integers(1, 4))
+        if big is not None:
+            c = big[0]
         p = ceil_div(c, K) * K if tiled else c
         wmax = cfg.WIN_BYTES // p
         if wmax < 1:
@@ -128,14 +131,16 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
         wd = int(rng.integers(1, min(wmax, 12) + 1))
         h = int(rng.integers(1, 12))
         kh, kw = (int(v) for v in rng.choice([1, 2, 3, 3, 3, 4, 5, 7], size=2))
+        if big is not None:
+            _, wd, h, kh, kw = big
         if kh > cfg.WIN_ROWS:
             continue
         sh, sw = (int(v) for v in rng.choice([1, 1, 1, 2, 2, 3, 7], size=2))
         pt, pl = int(rng.integers(kh)), int(rng.integers(kw))
         oh0 = conv_out_size(h, kh, sh, pt)
         ow0 = conv_out_size(wd, kw, sw, pl)
-        oh = max(1, oh0 + int(rng.integers(-1, 3)))  # beyond the input: implicit bottom padding
-        ow = max(1, ow0 + int(rng.integers(-1, 3)))
+        oh = min(255, max(1, oh0 + int(rng.integers(-1, 3))))  # beyond the input: implicit bottom padding
+        ow = min(255, max(1, ow0 + int(rng.integers(-1, 3))))
         top = conv_blk_rows(cfg, kh, sh, oh, ow)
         if top < 1:
             continue
@@ -162,6 +167,23 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
         assert _fits(cfg, jb.descriptors[-1]), jb.descriptors[-1].describe()
         return
     raise AssertionError("random_conv: no descriptor found")
+
+
+def _big_geometry(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[int, int, int, int, int] | None:
+    """(cin, in_w, in_h, kh, kw) of a packed input with the wide fields' high bits set, within the
+    window and the cycle budget: tall (in_h 128..255, one or two columns), wide (in_w up to
+    min(128, WIN_BYTES), one or two rows) or deep (cin 96..128, one pixel a row)."""
+    kind = int(rng.integers(3))
+    k = int(rng.choice([1, 2, 3]))
+    if kind == 0:
+        return 1, int(rng.integers(1, min(2, cfg.WIN_BYTES) + 1)), int(rng.integers(128, 256)), k, 1
+    top = min(128, cfg.WIN_BYTES)
+    if kind == 1:  # the widest row the window holds, 3 times in 10
+        wd = top if rng.random() < 0.3 else int(rng.integers(max(1, top // 2), top + 1))
+        return 1, wd, int(rng.integers(1, 3)), 1, k
+    if cfg.WIN_BYTES < 96:
+        return None
+    return (top if rng.random() < 0.3 else int(rng.integers(96, top + 1))), 1, int(rng.integers(1, 5)), k, 1
 
 
 def random_pool(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
