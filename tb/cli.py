@@ -493,6 +493,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(format_results(res))
         print(f"wrote {path / 'results.json'}")
         return 0
+    net_input = (bundle.extra.get("network") or {}).get("input")
+    if isinstance(net_input, dict) and not net_input.get("embedded"):
+        raise AccelscopeError(f"{path}: a whole-network bundle without input: give --inputs DIR (batches from "
+                              f"`accelscope inputs`), or compile it with --input")
     exp = expected(bundle)
     hw = replay(path, exp.cfg, args.mode, args.sim, waves=args.waves)  # raises unless equal to the model
     K = exp.cfg.sys.K

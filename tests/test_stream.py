@@ -150,6 +150,7 @@ def test_stream_mlp_native(tmp_path: Path) -> None:
     (["replay", "{b}", "--inputs", "{b}"], "no batch_NNN directory"),
     (["replay", "{b}", "--inputs", "{other}", "--sim", "verilator-native"], "compiled for another bundle"),
     (["replay", "{b}", "--inputs", "{mine}", "--mode", "backdoor"], "--inputs: streams over APB"),
+    (["replay", "{b}", "--sim", "verilator-native"], "a whole-network bundle without input: give --inputs DIR"),
 ])
 def test_stream_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                            cnn_bundle: Path, argv: list[str], msg: str) -> None:
