@@ -486,9 +486,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.inputs:
         from tb.top.stream import format_results, stream_results
 
-        if args.mode != "apb" or args.waves:
-            raise AccelscopeError("--inputs: streams over APB (no --mode backdoor, no --waves)")
-        res = stream_results(bundle, load_batches(args.inputs, bundle), args.sim)
+        if args.waves:
+            raise AccelscopeError("--inputs: no --waves for a stream (use a bundle with an embedded batch)")
+        res = stream_results(bundle, load_batches(args.inputs, bundle), args.sim, mode=args.mode)
         fileio.write_text(path / "results.json", json.dumps(res, indent=1) + "\n")
         print(format_results(res))
         print(f"wrote {path / 'results.json'}")

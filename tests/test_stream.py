@@ -125,6 +125,24 @@ def test_stream_on_rtl(tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: 
         assert (tmp_path / "rep" / "img" / f"hist_{ev['layers'].index(name)}.png").stat().st_size > 0
 
 
+def test_stream_backdoor_program(tmp_path: Path, capsys: pytest.CaptureFixture[str], cnn_bundle: Path) -> None:
+    """Programmed by backdoor ($readmemh of the scratchpads and descriptors, LeBug and registers over
+    APB), then the same batches over APB: the same logits, histograms and per-batch cycles as the APB
+    replay; only the program's cycles differ."""
+    np.save(tmp_path / "x.npy", digits.inputs("cnn")[:24])
+    assert main(["inputs", str(cnn_bundle), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "in")]) == 0
+    res = {}
+    for mode in ("apb", "backdoor"):
+        assert main(["replay", str(cnn_bundle), "--inputs", str(tmp_path / "in"), "--mode", mode,
+                     "--sim", "verilator-native"]) == 0
+        res[mode] = json.loads((cnn_bundle / "results.json").read_text())
+    capsys.readouterr()
+    a, b = res["apb"], res["backdoor"]
+    assert a["logits"] == b["logits"] and a["histograms"] == b["histograms"] and b["mode"] == "backdoor"
+    assert a["cycles"]["rounds"] == b["cycles"]["rounds"]
+    assert b["cycles"]["program"] < a["cycles"]["program"]
+
+
 def test_stream_mlp_native(tmp_path: Path) -> None:
     """The digits MLP (two GEMMs, features layout) streamed on verilator-native: every digits test image."""
     b = tmp_path / "b"
@@ -149,7 +167,7 @@ def test_stream_mlp_native(tmp_path: Path) -> None:
     (["replay", "{b}", "--inputs", "{b}/nowhere"], "--inputs {b}/nowhere: no such directory"),
     (["replay", "{b}", "--inputs", "{b}"], "no batch_NNN directory"),
     (["replay", "{b}", "--inputs", "{other}", "--sim", "verilator-native"], "compiled for another bundle"),
-    (["replay", "{b}", "--inputs", "{mine}", "--mode", "backdoor"], "--inputs: streams over APB"),
+    (["replay", "{b}", "--inputs", "{mine}", "--waves"], "--inputs: no --waves for a stream"),
     (["replay", "{b}", "--sim", "verilator-native"], "a whole-network bundle without input: give --inputs DIR"),
 ])
 def test_stream_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

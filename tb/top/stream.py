@@ -33,7 +33,7 @@ from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
 from tb.systolic.jobs import read_dump, read_stream, spad_block
-from tb.top.jobs import BLOCK, START, dump_counts
+from tb.top.jobs import BLOCK, MODES, START, backdoor_parts, dump_counts
 
 
 def logit_addrs(bundle: Bundle) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -83,14 +83,24 @@ def decode_debug(cfg: TopConfig, words: np.ndarray) -> tuple[dict[str, int], dic
     return counters, tap, status, rows
 
 
-def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequence[int] | None = None) -> StreamJob:
+def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequence[int] | None = None,
+               mode: str = "apb") -> StreamJob:
     """Program once, then one round per batch (see the module docstring). With `rows_after` (the
     LeBug trace rows written by the end of each batch, pymodel.top.stream), every round also reads
-    debug_reads after the logits."""
+    debug_reads after the logits. mode "backdoor" loads the systolic scratchpads and command
+    memory by $readmemh before the run and writes only LeBug's memories and the registers over
+    APB (tb/top/jobs.py); the batches go over APB either way."""
     if bundle.path is None:
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
+    if mode not in MODES:
+        raise AccelscopeError(f"stream: mode {mode!r}: use {' or '.join(MODES)}")
     cfg = TopConfig.from_hardware(bundle.hardware)
-    program = [(a, v & 0xFFFFFFFF) for a, v in bundle.records()]
+    copies: dict[str, Path] = {}
+    loads: dict[str, int] = {}
+    if mode == "backdoor":
+        copies, loads, program = backdoor_parts(bundle)
+    else:
+        program = [(a, v & 0xFFFFFFFF) for a, v in bundle.records()]
     _, _, logit_reads = logit_addrs(bundle)
     writes: list[tuple[int, int]] = []
     reads: list[int] = []
@@ -109,7 +119,7 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
     lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
     timeout = len(batches) * (4 * sys_cycles + lebug_cycles) + 8 * (len(writes) + len(reads)) + 200_000
     job = Job(writes=writes, reads=reads, start=START, rounds=rounds if len(batches) > 1 else (),
-              block=spad_block({}, dumps), timeout=timeout)
+              block=spad_block(loads, dumps), copies=copies, timeout=timeout)
     return StreamJob(job, len(program), len(batches[0].records()), len(logit_reads), n_debug)
 
 
@@ -143,11 +153,11 @@ def account(sj: StreamJob, res: JobResult, n_rounds: int) -> dict[str, Any]:
 
 
 def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: bool = True,
-               waves: bool = False, work: Path | None = None) -> StreamRun:
+               waves: bool = False, work: Path | None = None, mode: str = "apb") -> StreamRun:
     """Stream the batches through the RTL on `sim` and compare everything with the model
     (AccelscopeError naming the first difference)."""
     exp = stream_expected(bundle, batches)
-    sj = stream_job(bundle, batches, exp.rows_after if debug else None)
+    sj = stream_job(bundle, batches, exp.rows_after if debug else None, mode)
     cfg = exp.cfg
     written = written_words(cfg.sys.K, descriptors_of(bundle))
 
@@ -194,7 +204,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
 # --------------------------------------------------------------------------
 
 def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labels: np.ndarray | None = None,
-                   debug: bool = True) -> dict[str, Any]:
+                   debug: bool = True, mode: str = "apb") -> dict[str, Any]:
     """Run the batches through one programmed chip on `sim` ("model": the model alone) and
     summarize: logits (bit-exact with the model, or the run raises), accuracy against `labels`,
     cycles and APB words per batch and per image, the memory plan, the per-layer LeBug
@@ -206,7 +216,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
         exp = stream_expected(bundle, batches)
         logits, rows, cycles = exp.all_logits, exp.lebug.rows, None
     else:
-        r = run_stream(bundle, batches, sim, debug=debug)
+        r = run_stream(bundle, batches, sim, debug=debug, mode=mode)
         exp, logits, rows, cycles = r.expected, r.logits, r.trace_rows, r.cycles
         res_fill = r.tap_max_fill
     net = _network_meta(bundle)
@@ -216,7 +226,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     images = int(sum(b.images for b in batches))
     pred = logits.argmax(axis=1) if logits.ndim == 2 else None
     res: dict[str, Any] = {
-        "kind": "stream", "bundle": str(bundle.path), "sim": sim, "images": images, "batch": int(net["batch"]),
+        "kind": "stream", "bundle": str(bundle.path), "sim": sim, "mode": mode, "images": images, "batch": int(net["batch"]),
         "batches": len(batches), "bit_exact": True, "logits": logits.tolist(),
         "argmax": pred.tolist() if pred is not None else None,
         "cost": net.get("cost"), "memory_plan": bundle.plan, "layers": exp.layers, "tap_max_fill": res_fill,
