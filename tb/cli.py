@@ -89,7 +89,7 @@ def rtl_stream(bundle, batches, sim: str) -> dict:  # type: ignore[no-untyped-de
     """pymodel.deploy.evaluate's on-chip RTL: the batches through one programmed chip on `sim`."""
     from tb.top.stream import stream_results
 
-    return stream_results(bundle, batches, sim)
+    return stream_results(bundle, batches, sim, progress=True)
 
 
 def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-def]
@@ -282,7 +282,7 @@ def cmd_eval_bundle(args: argparse.Namespace) -> int:
         n = positive(args.samples, "--samples")
         x, labels = x[:n], (labels[:n] if labels is not None else None)
     batches = input_batches(bundle, x, f"--input {args.input}" if args.input else "digits test images")
-    res = stream_results(bundle, batches, sim, labels)
+    res = stream_results(bundle, batches, sim, labels, progress=True)
     fileio.write_text(args.out, json.dumps(res, indent=1) + "\n")
     print(format_results(res))
     print(f"wrote {args.out}")
@@ -488,7 +488,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         if args.waves:
             raise AccelscopeError("--inputs: no --waves for a stream (use a bundle with an embedded batch)")
-        res = stream_results(bundle, load_batches(args.inputs, bundle), args.sim, mode=args.mode)
+        res = stream_results(bundle, load_batches(args.inputs, bundle), args.sim, mode=args.mode, progress=True)
         fileio.write_text(path / "results.json", json.dumps(res, indent=1) + "\n")
         print(format_results(res))
         print(f"wrote {path / 'results.json'}")

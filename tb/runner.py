@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -381,12 +382,47 @@ def _log_tail(log: Path, n: int = 25) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-n:]) if log.exists() else ""
 
 
+class _RoundWatch:
+    """Calls progress(rounds done) while a job of rounds runs: the job engine prints `JOB_ROUND n`
+    to the simulation log after each round's reads (tb/common/job_engine.v)."""
+
+    def __init__(self, log: Path, progress: Callable[[int], None] | None) -> None:
+        self.log, self.progress = log, progress
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True) if progress is not None else None
+
+    def _poll(self) -> None:
+        assert self.progress is not None
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return
+        self.progress(text.count("JOB_ROUND "))
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.25):
+            self._poll()
+
+    def __enter__(self) -> "_RoundWatch":
+        if self.thread is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.stop.set()
+            self.thread.join()
+            self._poll()
+
+
 def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: str, *, waves: bool = False,
-            work: Path | None = None, decode: Callable[[JobResult], T] = _identity, coverage: Path | None = None) -> T:
+            work: Path | None = None, decode: Callable[[JobResult], T] = _identity, coverage: Path | None = None,
+            progress: Callable[[int], None] | None = None) -> T:
     """Write the job, run it once through the block's harness on `sim`, and return
     decode(result), read while the job's files exist. The job directory is `work` (kept) or a
     fresh one under the build directory (removed after a successful run). `coverage`: run
-    the --coverage build (verilator-native) and write its coverage data to that file."""
+    the --coverage build (verilator-native) and write its coverage data to that file.
+    `progress(n)`: called with the rounds done so far while a job of rounds runs."""
     s = simulator(sim, baselines=True)
     bdir = ensure_built(block, params, sim, tag, waves, coverage is not None)  # checks the simulator
     keep = work is not None
@@ -395,14 +431,15 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
     log = work / "sim.log"
     t0 = time.perf_counter()
     if s.kind == "cocotb":
-        results = run_cocotb(block, params, sim, tag, test_module="tb.common.job_test", waves=waves,
-                             plusargs=[f"+JOB_DIR={work}"], log_file=log, test_dir=work)
+        with _RoundWatch(log, progress):
+            results = run_cocotb(block, params, sim, tag, test_module="tb.common.job_test", waves=waves,
+                                 plusargs=[f"+JOB_DIR={work}"], log_file=log, test_dir=work)
         tests, failed = results_ok(results)
         if tests != 1 or failed:
             raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed (log: {log}):\n{_log_tail(log)}")
     else:
         exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
-        with open(log, "w") as f:
+        with open(log, "w") as f, _RoundWatch(log, progress):
             cov = [f"+verilator+coverage+file+{Path(coverage).resolve()}"] if coverage is not None else []
             rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov], stdout=f, stderr=subprocess.STDOUT, cwd=work,
                                 stdin=subprocess.DEVNULL).returncode

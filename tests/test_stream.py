@@ -206,3 +206,20 @@ def test_stream_model_lebug_m8(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert len(thr) == 4 * m + 1 and (m == 4 or (thr[17:] == thr[16]).all())
     capsys.readouterr()
     assert hists[4] == hists[8]
+
+
+@pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
+def test_stream_progress(cnn_bundle: Path, sim: str) -> None:
+    """run_job reports the rounds done while a stream runs (the job engine's JOB_ROUND lines),
+    ending at the number of batches: what the eval/replay progress bar shows."""
+    from pymodel.top.network import input_batches
+    from tb.runner import run_job
+    from tb.top.jobs import BLOCK
+    from tb.top.stream import stream_job
+
+    bundle = load_bundle(cnn_bundle)
+    batches = input_batches(bundle, digits.inputs("cnn")[:24])
+    seen: list[int] = []
+    cfg = TopConfig.from_hardware(bundle.hardware)
+    run_job(BLOCK, cfg.params(), cfg.tag(), stream_job(bundle, batches).job, sim, progress=seen.append)
+    assert seen and seen[-1] == len(batches) == 3 and seen == sorted(seen), seen

@@ -278,6 +278,10 @@ module job_engine #(
                     end else if (answered == n_reads && !(rsp_valid && active)) begin
                         out[4] <= out[4] + t_phase;
                         rnd_out[3*rnd+2] <= t_phase;
+                        if (rounds > 32'd1) begin  // progress for the runner (tb/runner.py run_job)
+                            $display("JOB_ROUND %0d", rnd + 32'd1);
+                            $fflush;
+                        end
                         if (last_rnd || out[0][2]) begin
                             state <= S_END;
                         end else begin  // the next round: its records, start, run, reads

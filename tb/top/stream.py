@@ -153,9 +153,9 @@ def account(sj: StreamJob, res: JobResult, n_rounds: int) -> dict[str, Any]:
 
 
 def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: bool = True,
-               waves: bool = False, work: Path | None = None, mode: str = "apb") -> StreamRun:
+               waves: bool = False, work: Path | None = None, mode: str = "apb", progress: bool = False) -> StreamRun:
     """Stream the batches through the RTL on `sim` and compare everything with the model
-    (AccelscopeError naming the first difference)."""
+    (AccelscopeError naming the first difference). `progress`: a tqdm bar of the batches run."""
     exp = stream_expected(bundle, batches)
     sj = stream_job(bundle, batches, exp.rows_after if debug else None, mode)
     cfg = exp.cfg
@@ -165,8 +165,11 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
         dumps = {mem: read_dump(r.dir, mem, cfg.sys.K, addrs) for mem, addrs in written.items() if addrs.size}
         return r, read_stream(r.dir, cfg.sys.K), dumps
 
-    res, (stream, eof), dumps = run_job(BLOCK, cfg.params(), cfg.tag(), sj.job, sim, waves=waves, work=work,
-                                        decode=files)
+    from tqdm import tqdm
+
+    with tqdm(total=len(batches), unit="batch", desc=f"stream on {sim}", disable=not progress, leave=False) as bar:
+        res, (stream, eof), dumps = run_job(BLOCK, cfg.params(), cfg.tag(), sj.job, sim, waves=waves, work=work,
+                                            decode=files, progress=lambda n: bar.update(n - bar.n))
     words, lanes, _ = logit_addrs(bundle)
     ends = np.cumsum([sj.n_logits + d for d in sj.n_debug])
     logits, rows, maxfill = [], [], 0
@@ -204,7 +207,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
 # --------------------------------------------------------------------------
 
 def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labels: np.ndarray | None = None,
-                   debug: bool = True, mode: str = "apb") -> dict[str, Any]:
+                   debug: bool = True, mode: str = "apb", progress: bool = False) -> dict[str, Any]:
     """Run the batches through one programmed chip on `sim` ("model": the model alone) and
     summarize: logits (bit-exact with the model, or the run raises), accuracy against `labels`,
     cycles and APB words per batch and per image, the memory plan, the per-layer LeBug
@@ -216,7 +219,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
         exp = stream_expected(bundle, batches)
         logits, rows, cycles = exp.all_logits, exp.lebug.rows, None
     else:
-        r = run_stream(bundle, batches, sim, debug=debug, mode=mode)
+        r = run_stream(bundle, batches, sim, debug=debug, mode=mode, progress=progress)
         exp, logits, rows, cycles = r.expected, r.logits, r.trace_rows, r.cycles
         res_fill = r.tap_max_fill
     net = _network_meta(bundle)
