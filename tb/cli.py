@@ -253,7 +253,7 @@ def cmd_eval_bundle(args: argparse.Namespace) -> int:
 
     from pymodel.bundle import load_bundle
     from pymodel.net import digits
-    from pymodel.top.network import _network_meta, input_batches
+    from pymodel.top.network import network_meta, input_batches
     from tb.runner import check_simulator
     from tb.top.stream import format_results, stream_results
 
@@ -262,7 +262,7 @@ def cmd_eval_bundle(args: argparse.Namespace) -> int:
     if sim != "model":
         check_simulator(sim)
     bundle = load_bundle(Path(args.scenario))
-    shape = tuple(_network_meta(bundle)["input"]["shape"])
+    shape = tuple(network_meta(bundle)["input"]["shape"])
     labels = None
     if args.input:
         x = load_npy(args.input, "--input")

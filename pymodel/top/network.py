@@ -476,7 +476,8 @@ def format_plan(report: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- inputs and logits
 
 
-def _network_meta(bundle: Bundle) -> dict[str, Any]:
+def network_meta(bundle: Bundle) -> dict[str, Any]:
+    """The manifest's `network` section of a whole-network bundle (layers, batch, input, output, cost)."""
     net = bundle.extra.get("network")
     if not isinstance(net, dict) or "input" not in net or "output" not in net or "batch" not in net:
         raise AccelscopeError("manifest.json network: no input/output description (not a whole-network bundle; "
@@ -514,7 +515,7 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
     padded with zero images."""
     from pymodel.bundle.hexio import lanes_to_chunks
 
-    net = _network_meta(bundle)
+    net = network_meta(bundle)
     inp = net["input"]
     shape, B = tuple(inp["shape"]), int(net["batch"])
     x = check_batch(x, shape, where)
@@ -555,12 +556,12 @@ def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
 def read_logits(bundle: Bundle, out: np.ndarray, images: int | None = None) -> np.ndarray:
     """The int32 logits from the OUT scratchpad (lane values, from word 0), shaped as the
     integer model gives them: (B, n), or (B, n, OH, OW) for a network ending in a Conv2d."""
-    o = _network_meta(bundle)["output"]
+    o = network_meta(bundle)["output"]
     K = TopConfig.from_hardware(bundle.hardware).sys.K
     nt = ceil_div(o["cols"], K)
     idx = o["base"] + np.arange(o["rows"])[:, None] * o["stride"] + np.arange(nt)[None, :]
     vals = np.asarray(out, np.int64)[idx].reshape(o["rows"], nt * K)[:, : o["cols"]]
-    B = int(_network_meta(bundle)["batch"])
+    B = int(network_meta(bundle)["batch"])
     shape = o.get("shape", [o["cols"]])
     if len(shape) == 3:
         vals = vals.reshape(B, shape[1], shape[2], shape[0]).transpose(0, 3, 1, 2)
@@ -623,7 +624,7 @@ def network_cost(bundle: Bundle) -> NetworkCost:
 
     cfg = TopConfig.from_hardware(bundle.hardware)
     K = cfg.sys.K
-    net = _network_meta(bundle)
+    net = network_meta(bundle)
     names = net.get("layers") or []
     layers, totals = [], dict(cycles=0, busy=0, macs=0, rows=0)
     for i, d in enumerate(descriptors_of(bundle)):

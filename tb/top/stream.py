@@ -28,7 +28,7 @@ from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import _network_meta, read_logits
+from pymodel.top.network import network_meta, read_logits
 from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
@@ -39,7 +39,7 @@ from tb.top.jobs import BLOCK, MODES, START, backdoor_parts, dump_counts
 def logit_addrs(bundle: Bundle) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The logits' OUT words and lanes (one entry per logit: every row's first `cols` lanes) and
     the APB addresses reading them (an OUT chunk is one 32-bit lane)."""
-    o = _network_meta(bundle)["output"]
+    o = network_meta(bundle)["output"]
     cfg = TopConfig.from_hardware(bundle.hardware)
     K = cfg.sys.K
     assert sy.chunks(cfg.sys, "out") == K
@@ -201,7 +201,6 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
     return StreamRun(exp, np.concatenate(logits), trace_rows, res, maxfill, account(sj, res, len(batches)))
 
 
-
 # --------------------------------------------------------------------------
 # accelscope eval BUNDLE / replay BUNDLE --inputs DIR
 # --------------------------------------------------------------------------
@@ -222,7 +221,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
         r = run_stream(bundle, batches, sim, debug=debug, mode=mode, progress=progress)
         exp, logits, rows, cycles = r.expected, r.logits, r.trace_rows, r.cycles
         res_fill = r.tap_max_fill
-    net = _network_meta(bundle)
+    net = network_meta(bundle)
     thr = lebug_program(bundle, exp.cfg)[1]
     bins = len(thr) - 1
     edges = [int(v) for v in np.where(thr >= 1 << 31, thr - (1 << 32), thr)]  # 32-bit two's complement
