@@ -43,18 +43,10 @@ MODELS = ("cnn", "mlp")
 APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v, PREADY tied to 1)
 
 
-def min_cycles(descs: list, K: int) -> int:
-    """Shape-limited cycles of a descriptor list: M*ceil(KD/K)*ceil(N/K) over GEMM and CONV (POOL: 0)."""
-    from pymodel.systolic.descriptor import OP_POOL
-
-    return sum(d.rows * d.kt(K) * d.nt(K) for d in descs if d.op != OP_POOL)
-
-
 def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, work: Path,
             lebug: str = "") -> dict[str, Any]:
     from pymodel.bundle import load_bundle
-    from pymodel.top.model import descriptors_of
-    from pymodel.top.network import input_batches
+    from pymodel.top.network import input_batches, network_cost
     from tb.cli import main
     from tb.top.stream import run_stream
 
@@ -65,7 +57,6 @@ def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, wor
     bundle = load_bundle(b)
     batches = input_batches(bundle, x)
     B = batches[0].batch
-    K = 8
     out: dict[str, Any] = {"batch": B, "batches": len(batches), "lebug": bundle.hardware.get("lebug", lebug)}
     for label, debug in (("logits_only", False), ("with_debug_readback", True)):
         walls, cyc = [], None
@@ -83,7 +74,7 @@ def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, wor
             "apb_words_per_inference": (w["input_per_batch"] + w["start_per_batch"] + w["logits_per_batch"]
                                         + w["debug_per_batch"]) * len(batches) / len(x),
             "apb_words": w, "sim_wall_s": spread(walls), "images_per_s": spread([len(x) / t for t in walls])}
-    mc = min_cycles(descriptors_of(bundle), K) * len(batches) / len(x)
+    mc = network_cost(bundle).min_cycles * len(batches) / len(x)
     out["min_cycles_per_inference"] = mc
     for label in ("logits_only", "with_debug_readback"):
         out[label]["efficiency"] = mc / out[label]["cycles_per_inference"]

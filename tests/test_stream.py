@@ -116,6 +116,11 @@ def test_stream_on_rtl(tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: 
     assert all(r == cyc["rounds"][0] for r in cyc["rounds"])  # every batch costs the same cycles
     assert cyc["rounds"][0]["run"] >= c.cost().cycles  # the run waits for the accelerator, then the tap and LeBug
     assert rep["cycles"]["rounds"] == cyc["rounds"]
+    # shape-limited cycles (written here from the layer shapes): CNN conv 64 pixels x 2 k-tiles x 1 n-tile
+    # and linear 1 x 16 x 2 an image; the helper CNN conv 16 pixels x 2 x 2 and linear 1 x 8 x 2
+    want_min = 8 * ((64 * 2 + 16 * 2) if model.endswith(".onnx") else (16 * 2 * 2 + 8 * 2))
+    assert ev["cost"]["min_cycles"] == want_min
+    assert ev["efficiency"] == want_min * 15 / cyc["inference"]
 
     assert main(["report", str(tmp_path / "ev.json"), "--out", str(tmp_path / "rep")]) == 0
     md = (tmp_path / "rep" / "report.md").read_text()

@@ -48,7 +48,9 @@ def write_stream_report(results: Path, res: dict[str, Any], out_dir: Path) -> Pa
                   f"| per batch: run (until the accelerator, tap and LeBug are done) | {c['rounds'][-1]['run']} |",
                   f"| per batch: reads ({'logits and debug read-back' if c['debug_reads'] else 'logits'}) | "
                   f"{c['rounds'][-1]['read']} |",
-                  f"| per image, program excluded | {res['cycles_per_image']:.1f} |", "",
+                  f"| per image, program excluded | {res['cycles_per_image']:.1f} |",
+                  f"| network efficiency (shape-limited GEMM/CONV cycles / these cycles) | {res['efficiency']:.3f} |",
+                  "",
                   f"APB words: {w['program']} to program once; per batch {w['input_per_batch']} input, "
                   f"{w['start_per_batch']} start, {w['logits_per_batch']} logits"
                   + (f", {w['debug_per_batch']} debug read-back." if w["debug_per_batch"] else "."), ""]

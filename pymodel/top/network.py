@@ -604,6 +604,7 @@ class NetworkCost:
     apb_start_words: int  # the start write
     logits_read_words: int  # 32-bit reads of the logits (one a value: OUT chunks are lanes)
     layers: tuple[dict[str, Any], ...]
+    min_cycles: int = 0  # shape-limited cycles: M*ceil(KD/K)*ceil(N/K) summed over GEMM and CONV (rows for M)
 
     @property
     def utilization(self) -> float:
@@ -614,7 +615,8 @@ class NetworkCost:
                 "busy": self.busy, "macs": self.macs, "utilization": self.utilization,
                 "stream_rows": self.stream_rows, "apb_program_words": self.apb_program_words,
                 "apb_input_words": self.apb_input_words, "apb_start_words": self.apb_start_words,
-                "logits_read_words": self.logits_read_words, "layers": list(self.layers)}
+                "logits_read_words": self.logits_read_words, "min_cycles": self.min_cycles,
+                "layers": list(self.layers)}
 
 
 def network_cost(bundle: Bundle) -> NetworkCost:
@@ -627,7 +629,8 @@ def network_cost(bundle: Bundle) -> NetworkCost:
     net = network_meta(bundle)
     names = net.get("layers") or []
     layers, totals = [], dict(cycles=0, busy=0, macs=0, rows=0)
-    for i, d in enumerate(descriptors_of(bundle)):
+    descs = descriptors_of(bundle)
+    for i, d in enumerate(descs):
         c = descriptor_counters(cfg.sys, d)
         for k in totals:
             totals[k] += getattr(c, k)
@@ -639,4 +642,11 @@ def network_cost(bundle: Bundle) -> NetworkCost:
     o = net["output"]
     return NetworkCost(int(net["batch"]), K, totals["cycles"], totals["busy"], totals["macs"], totals["rows"],
                        program, int(net["input"]["words"]) * cfg.sys.act_chunks, 1, o["rows"] * o["cols"],
-                       tuple(layers))
+                       tuple(layers), min_cycles(descs, K))
+
+
+def min_cycles(descs: Sequence[Descriptor], K: int) -> int:
+    """Shape-limited cycles of a descriptor list: M*ceil(KD/K)*ceil(N/K) over the GEMM and CONV
+    descriptors (M: their rows; POOL, draining and data movement count as overhead), the
+    numerator of issue 14's network efficiency (docs/performance.md, "Whole network on chip")."""
+    return sum(d.rows * d.kt(K) * d.nt(K) for d in descs if d.op != OP_POOL)

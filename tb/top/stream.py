@@ -28,7 +28,7 @@ from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import network_meta, read_logits
+from pymodel.top.network import network_cost, network_meta, read_logits
 from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
@@ -239,6 +239,8 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     if cycles is not None:
         res["cycles"] = cycles
         res["cycles_per_image"] = cycles["inference"] / images
+        # issue 14's network efficiency: shape-limited cycles over every cycle of the batches (program excluded)
+        res["efficiency"] = network_cost(bundle).min_cycles * len(batches) / cycles["inference"]
         if debug:
             res["histograms"]["rtl"] = layer_histograms(exp, rows, bins)["layers"]
             res["histograms"]["match"] = res["histograms"]["rtl"] == res["histograms"]["model"]
@@ -255,8 +257,9 @@ def format_results(res: dict[str, Any]) -> str:
         w = c["apb_words"]
         lines.append(f"cycles: program {c['program']} once; per batch {c['per_batch']:.0f} (writes + run + reads"
                      f"{', debug read-back included' if c['debug_reads'] else ''}), "
-                     f"{res['cycles_per_image']:.1f} an image; APB words: {w['program']} to program, per batch "
-                     f"{w['input_per_batch']} input + {w['start_per_batch']} start + {w['logits_per_batch']} logits")
+                     f"{res['cycles_per_image']:.1f} an image, network efficiency {res['efficiency']:.3f}; APB words: "
+                     f"{w['program']} to program, per batch {w['input_per_batch']} input + {w['start_per_batch']} "
+                     f"start + {w['logits_per_batch']} logits")
     hist = res["histograms"]
     src = "rtl" if "rtl" in hist else "model"
     lines.append(f"LeBug per-layer histograms ({'from the RTL run, equal to the model' if src == 'rtl' else 'model'};"
