@@ -114,7 +114,7 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def save_npy(path: str | Path, arr: np.ndarray) -> None:
-    """np.save (no pickles), atomically."""
+    """np.save of a plain array (allow_pickle=False), atomically."""
     buf = io.BytesIO()
     np.save(buf, np.asarray(arr), allow_pickle=False)
     write_bytes(path, buf.getvalue())

@@ -15,7 +15,7 @@ from pymodel.errors import AccelscopeError
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
-    """np.load without pickles; one clear error naming the file."""
+    """np.load of plain arrays only (allow_pickle=False); one clear error naming the file."""
     try:
         with fileio.quiet_npy_headers():
             arr = np.load(path, allow_pickle=False)
@@ -382,8 +382,8 @@ def load_network(path: str):  # type: ignore[no-untyped-def]
     if suffix == ".json":
         return load_json(path)
     if suffix in TORCH_SUFFIXES:
-        raise AccelscopeError(f"{path}: a torch file is a pickle, which accelscope never loads; convert the module "
-                              f"with pymodel.net.importers.from_torch (then save_json or export_onnx)")
+        raise AccelscopeError(f"{path}: a torch file holds serialized Python objects, which accelscope never loads; "
+                              f"convert the module with pymodel.net.importers.from_torch (then save_json or export_onnx)")
     raise AccelscopeError(f"{path}: expected an .onnx or .json (+npz) model (docs/net.md)")
 
 

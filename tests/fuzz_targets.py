@@ -322,6 +322,14 @@ class Json:
 
 
 @dataclass(frozen=True)
+def object_npy(shape: tuple[int, ...]) -> bytes:
+    """An .npy file whose header declares object dtype ("|O") over plain junk bytes: what a
+    loader must refuse, with nothing serialized in it."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": tuple(shape)})
+    return buf.getvalue() + b"junk"
+
+
 class Npy:
     """An .npy array rewritten: dtype | shape | value | fortran | object | npz | scalar."""
     op: str
@@ -330,9 +338,8 @@ class Npy:
     def apply(self, data: bytes) -> bytes:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
         buf = io.BytesIO()
-        if self.op == "object":  # a header declaring object dtype ("|O") over plain junk bytes
-            np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": arr.shape})
-            return buf.getvalue() + b"junk"
+        if self.op == "object":
+            return object_npy(arr.shape)
         if self.op == "npz":
             np.savez(buf, arr=arr)
             return buf.getvalue()

@@ -190,7 +190,7 @@ def _compile_batch(n):
 
 
 def _compile_torch(d, g):
-    (d / "m.pt").write_bytes(b"\x80\x04 a pickle, never read")
+    (d / "m.pt").write_bytes(b"\x80\x04 serialized objects, never read")
     return ["compile", str(d / "m.pt"), "--out", str(d / "c")]
 
 
@@ -257,7 +257,7 @@ CASES = [
     ("eval-samples-neg", _eval_samples(-1), r"--samples -1: must be >= 1"),
     ("compile-batch-0", _compile_batch(0), r"--batch 0: must be >= 1"),
     ("compile-batch-neg", _compile_batch(-1), r"--batch -1: must be >= 1"),
-    ("compile-torch-pickle", _compile_torch, r"m\.pt: a torch file is a pickle, which accelscope never loads"),
+    ("compile-torch-file", _compile_torch, r"m\.pt: a torch file holds serialized Python objects, which accelscope never loads"),
     ("compile-no-calibration", _compile_no_calib, r"m\.onnx: input shape \(32,\) is not the digits'.*--calib"),
     ("onnx-12-outputs", _onnx_eval([lin(16, 64), ReLU(), lin(12, 16)], (64,)), r"m\.onnx: output shape \(12,\)"),
     ("onnx-input-not-64", _onnx_eval([lin(16, 32), ReLU(), lin(10, 16)], (32,)), r"m\.onnx: input shape \(32,\)"),

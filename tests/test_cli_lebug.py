@@ -12,6 +12,7 @@ from pymodel.lebug import LebugConfig, build, emulate
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
 from tb.runner import sims_under_test
 from tb.sims import run_lebug_test
+from fuzz_targets import object_npy  # tests/ is on sys.path (pytest prepends it)
 
 
 def run(capsys, *argv):
@@ -73,7 +74,7 @@ def test_lebug_custom_thresholds(tmp_path, capsys):
 ])
 def test_lebug_bad_input(tmp_path, capsys, setup, args, msg):
     if setup == "obj":
-        np.save(tmp_path / "x.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+        (tmp_path / "x.npy").write_bytes(object_npy((1,)))
     elif setup == "x35":
         np.save(tmp_path / "x.npy", np.zeros((3, 5), np.int64))
     elif setup == "xf":

@@ -99,7 +99,7 @@ def _json_layer(i: int, entry: Any, weights: Any, where_file: str) -> Layer:
 
 
 def load_json(path: str | Path) -> Network:
-    """Read a JSON layer list and the npz it names (relative to the JSON file; no pickles)."""
+    """Read a JSON layer list and the npz it names (relative to the JSON file; plain arrays only)."""
     path = Path(path)
     doc = fileio.read_json(path, "network file")  # one error line: missing, not UTF-8, not JSON (file:line)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
