@@ -321,7 +321,6 @@ class Json:
         return text.encode()
 
 
-@dataclass(frozen=True)
 def object_npy(shape: tuple[int, ...]) -> bytes:
     """An .npy file whose header declares object dtype ("|O") over plain junk bytes: what a
     loader must refuse, with nothing serialized in it."""
@@ -330,6 +329,7 @@ def object_npy(shape: tuple[int, ...]) -> bytes:
     return buf.getvalue() + b"junk"
 
 
+@dataclass(frozen=True)
 class Npy:
     """An .npy array rewritten: dtype | shape | value | fortran | object | npz | scalar."""
     op: str
