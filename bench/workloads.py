@@ -201,11 +201,7 @@ def mlp_digits(images: int = 100) -> Workload:
     want = qnet.run(xs)
     layers = [s for s in qnet.steps if isinstance(s, GemmStep)]
 
-    @dataclass
-    class _Batch:  # layer_outputs needs only the batch size
-        batch: int = images
-
-    outputs = layer_outputs(_Batch(), layers, qnet, xs)  # type: ignore[arg-type]
+    outputs = layer_outputs(qnet, layers, xs)
     cfg = eval_config(sc.array, sc.lebug)
     edges = [hist_edges(outputs[i], s.out_int8, cfg.lebug.DATA_W) for i, s in enumerate(layers)]
 

@@ -501,11 +501,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     hw = replay(path, exp.cfg, args.mode, args.sim, waves=args.waves)  # raises unless equal to the model
     K = exp.cfg.sys.K
     c = hw.counters
-    out_meta = bundle.extra.get("network", {}).get("output")
     logits = None
-    if out_meta and "out" in hw.mems:
-        nt = -(-out_meta["cols"] // K)
-        logits = hw.mems["out"].reshape(out_meta["rows"], nt * K)[:, : out_meta["cols"]]
+    if isinstance(net_input, dict) and "out" in hw.mems:  # a whole network with its batch embedded
+        from pymodel.top.network import read_logits
+
+        addrs = exp.written()["out"]
+        out = np.zeros((int(addrs.max()) + 1, K), np.int64)
+        out[addrs] = hw.mems["out"]
+        logits = read_logits(bundle, out, int(net_input["embedded"]))
     results = {
         "bundle": str(path), "mode": args.mode, "sim": args.sim, "match": True,
         "systolic": {**c, "utilization": c["macs"] / (K * K * c["cycles"]) if c["cycles"] else 0.0},

@@ -5,7 +5,7 @@ images; results.json."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -102,7 +102,7 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
         return _onchip(sc, net, qnet, xs, ys, int_logits, acc, result, rtl_stream, t0)
     if rtl_gemm is None:
         raise AccelscopeError(f"simulator {sc.simulator!r}: evaluate() was given no RTL GEMM")
-    outputs = layer_outputs(sc, layers, qnet, xs)
+    outputs = layer_outputs(qnet, layers, xs, sc.batch)
     cfg = eval_config(sc.array, sc.lebug)
     edges = [hist_edges(outputs[i], s.out_int8, cfg.lebug.DATA_W) for i, s in enumerate(layers)]
     rtl = rtl_gemm(cfg, sc.simulator, edges)
@@ -145,18 +145,20 @@ def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarra
     return result
 
 
-def layer_outputs(sc: Scenario, layers: list[GemmStep], qnet: Any, xs: np.ndarray) -> list[np.ndarray]:
-    """Every accelerator layer's integer output values on the RTL images (integer model)."""
-    outputs: dict[int, list[np.ndarray]] = {i: [] for i in range(len(layers))}
-    gi = {id(s): i for i, s in enumerate(layers)}
+def layer_outputs(qnet: Any, steps: Sequence[Any], xs: np.ndarray, batch: int | None = None) -> list[np.ndarray]:
+    """The integer model's output values of each of `steps` on the images xs (run `batch` images
+    at a time, as the RTL evaluation runs them; default all at once), flattened."""
+    where = {id(s): i for i, s in enumerate(steps)}
+    outputs: list[list[np.ndarray]] = [[] for _ in steps]
 
     def keep(_: int, step: Any, act: np.ndarray) -> None:
-        if id(step) in gi:
-            outputs[gi[id(step)]].append(np.asarray(act).reshape(-1))
+        if id(step) in where:
+            outputs[where[id(step)]].append(np.asarray(act, np.int64).ravel())
 
-    for b0 in range(0, len(xs), sc.batch):
-        qnet.run(xs[b0:b0 + sc.batch], trace=keep)
-    return [np.concatenate(outputs[i]) for i in range(len(layers))]
+    step = batch or max(len(xs), 1)
+    for b0 in range(0, len(xs), step):
+        qnet.run(xs[b0:b0 + step], trace=keep)
+    return [np.concatenate(v) for v in outputs]
 
 
 def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs: list[np.ndarray]) -> list[dict[str, Any]]:

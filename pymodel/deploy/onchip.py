@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pymodel.deploy.evaluate import layer_outputs
 from pymodel.deploy.gemm_calls import histogram
 from pymodel.errors import AccelscopeError
 from pymodel.net.layers import Network
@@ -21,19 +22,6 @@ from pymodel.top.config import TopConfig
 
 ONCHIP_BATCH = 8  # images a run: each layer's rows stay within the tap FIFO (no drops at 4 LeBug cycles a vector)
 RtlStream = Callable[[Any, list, str], dict]  # (bundle, input batches, simulator) -> tb.top.stream.stream_results
-
-
-def layer_values(qnet: QuantizedNetwork, steps: list[Any], x: np.ndarray) -> list[np.ndarray]:
-    """The integer model's output values of each on-chip layer's step on the images x."""
-    where = {id(s): i for i, s in enumerate(steps)}
-    out: list[list[np.ndarray]] = [[] for _ in steps]
-
-    def keep(_: int, step: Any, act: np.ndarray) -> None:
-        if id(step) in where:
-            out[where[id(step)]].append(np.asarray(act, np.int64).ravel())
-
-    qnet.run(x, trace=keep)
-    return [np.concatenate(v) for v in out]
 
 
 def onchip_rtl(net: Network, qnet: QuantizedNetwork, cfg: TopConfig, sim: str, xs: np.ndarray, want: np.ndarray,
@@ -52,7 +40,7 @@ def onchip_rtl(net: Network, qnet: QuantizedNetwork, cfg: TopConfig, sim: str, x
         raise AccelscopeError("RTL logits differ from the integer model's")
     # the integer model on the images the chip ran: the real ones and the last batch's zero padding
     padded = np.concatenate([xs, np.zeros((len(batches) * ONCHIP_BATCH - len(xs),) + xs.shape[1:], xs.dtype)])
-    values = layer_values(qnet, [lay.step for lay in c.layers], padded)
+    values = layer_outputs(qnet, [lay.step for lay in c.layers], padded)
     return {"logits": logits, "stream": res, "layers": layer_table(c, res, values, len(batches)),
             "steps": [lay.step for lay in c.layers]}
 

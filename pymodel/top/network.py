@@ -553,14 +553,22 @@ def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
                   {**bundle.images, m.name: img}, copy.deepcopy(bundle.plan), extra)
 
 
+def logit_positions(bundle: Bundle) -> tuple[np.ndarray, np.ndarray]:
+    """(OUT word, lane) of every logit, both (rows, cols): row r's first `cols` lanes from word
+    base + r*stride (the manifest's network.output)."""
+    o = network_meta(bundle)["output"]
+    K = TopConfig.from_hardware(bundle.hardware).sys.K
+    col = np.arange(o["cols"])
+    words = o["base"] + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]
+    return words, np.broadcast_to(col % K, words.shape)
+
+
 def read_logits(bundle: Bundle, out: np.ndarray, images: int | None = None) -> np.ndarray:
     """The int32 logits from the OUT scratchpad (lane values, from word 0), shaped as the
     integer model gives them: (B, n), or (B, n, OH, OW) for a network ending in a Conv2d."""
     o = network_meta(bundle)["output"]
-    K = TopConfig.from_hardware(bundle.hardware).sys.K
-    nt = ceil_div(o["cols"], K)
-    idx = o["base"] + np.arange(o["rows"])[:, None] * o["stride"] + np.arange(nt)[None, :]
-    vals = np.asarray(out, np.int64)[idx].reshape(o["rows"], nt * K)[:, : o["cols"]]
+    words, lanes = logit_positions(bundle)
+    vals = np.asarray(out, np.int64)[words, lanes]
     B = int(network_meta(bundle)["batch"])
     shape = o.get("shape", [o["cols"]])
     if len(shape) == 3:

@@ -25,7 +25,7 @@ from pymodel.lebug import EmulationResult, emulate
 from pymodel.systolic.model import RunResult, run
 from pymodel.top.config import TopConfig
 from pymodel.top.model import adapt, descriptors_of, lebug_program, systolic_images
-from pymodel.top.network import embed_input, read_logits
+from pymodel.top.network import embed_input, network_meta, read_logits
 
 
 @dataclass
@@ -39,8 +39,7 @@ class StreamExpected:
     vectors: np.ndarray  # the tap's LeBug vectors of the run
     vec_eof: np.ndarray
     lebug: EmulationResult  # LeBug over the whole run
-    rows_after: list[int]  # LeBug trace rows written after each batch (cumulative)
-    lebug_after: list[dict[str, int]]  # LeBug's status registers after each batch (cumulative counts)
+    lebug_after: list[dict[str, int]]  # LeBug's status registers after each batch (cumulative; per_batch only)
     tap_after: list[dict[str, int]]  # the tap's counters after each batch (rows, drops, vectors; cumulative)
     layers: list[str]
 
@@ -48,15 +47,24 @@ class StreamExpected:
     def all_logits(self) -> np.ndarray:
         return np.concatenate(self.logits)
 
+    @property
+    def rows_after(self) -> list[int]:
+        """LeBug trace rows written by the end of each batch (cumulative)."""
+        if len(self.lebug_after) != len(self.batches):
+            raise AccelscopeError("stream: the per-batch LeBug counts were not computed (stream_expected per_batch)")
+        return [st["rows"] for st in self.lebug_after]
+
     def round_rows(self, i: int) -> np.ndarray:
         """The trace rows LeBug writes during batch i, in write order."""
         lo = self.rows_after[i - 1] if i else 0
         return self.lebug.rows[lo:self.rows_after[i]]
 
 
-def stream_expected(bundle: Bundle, batches: Sequence[InputBatch]) -> StreamExpected:
+def stream_expected(bundle: Bundle, batches: Sequence[InputBatch], per_batch: bool = True) -> StreamExpected:
     """The model of a streamed run: each batch on the systolic model (the same program, the
-    batch's input region), the tap and LeBug over all batches' rows in order."""
+    batch's input region), the tap and LeBug over all batches' rows in order. `per_batch`: also
+    LeBug's counters at the end of each batch (one emulation of the stream up to each batch's
+    end; what the debug read-back of every round checks)."""
     if not batches:
         raise AccelscopeError("stream: no input batch")
     cfg = TopConfig.from_hardware(bundle.hardware)
@@ -79,14 +87,15 @@ def stream_expected(bundle: Bundle, batches: Sequence[InputBatch]) -> StreamExpe
     # run's first vectors up to a batch's end writes exactly the rows the hardware holds then
     per_row = len(vectors) // len(stream) if len(stream) else 1
     ends = np.cumsum([len(s) * per_row for s in streams])
-    status_after = [emulate(cfg.lebug, fw, vectors[:e], vec_eof[:e], thr).status.as_dict() for e in ends[:-1]]
-    status_after.append(lres.status.as_dict())
-    rows_after = [st["rows"] for st in status_after]
-    names = list(bundle.extra.get("network", {}).get("layers") or [f"descriptor {i}" for i in range(len(descs))])
+    status_after = []
+    if per_batch:
+        status_after = [emulate(cfg.lebug, fw, vectors[:e], vec_eof[:e], thr).status.as_dict() for e in ends[:-1]]
+        status_after.append(lres.status.as_dict())
+    names = list(network_meta(bundle).get("layers") or [f"descriptor {i}" for i in range(len(descs))])
     tap_after = [{"rows": int(r), "drops": 0, "vectors": int(r) * per_row}
                  for r in np.cumsum([len(x) for x in streams])]
-    return StreamExpected(cfg, list(batches), runs, logits, stream, eof, vectors, vec_eof, lres, rows_after,
-                          status_after, tap_after, names)
+    return StreamExpected(cfg, list(batches), runs, logits, stream, eof, vectors, vec_eof, lres, status_after,
+                          tap_after, names)
 
 
 def layer_histograms(exp: StreamExpected, rows: np.ndarray, bins: int) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import network_cost, network_meta, read_logits
+from pymodel.top.network import logit_positions, network_cost, network_meta, read_logits
 from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
@@ -37,15 +37,11 @@ from tb.top.jobs import BLOCK, MODES, START, backdoor_parts, dump_counts
 
 
 def logit_addrs(bundle: Bundle) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """The logits' OUT words and lanes (one entry per logit: every row's first `cols` lanes) and
-    the APB addresses reading them (an OUT chunk is one 32-bit lane)."""
-    o = network_meta(bundle)["output"]
+    """The logits' OUT words and lanes (flattened, row by row: pymodel.top.network.logit_positions)
+    and the APB addresses reading them (an OUT chunk is one 32-bit lane)."""
     cfg = TopConfig.from_hardware(bundle.hardware)
-    K = cfg.sys.K
-    assert sy.chunks(cfg.sys, "out") == K
-    col = np.arange(o["cols"])
-    words = (o["base"] + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]).ravel()
-    lanes = np.tile(col % K, o["rows"])
+    assert sy.chunks(cfg.sys, "out") == cfg.sys.K
+    words, lanes = (a.ravel() for a in logit_positions(bundle))
     return words, lanes, [tr.SYS_BASE + sy.word_addr(cfg.sys, "out", int(w), int(c)) for w, c in zip(words, lanes)]
 
 
@@ -156,7 +152,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
                waves: bool = False, work: Path | None = None, mode: str = "apb", progress: bool = False) -> StreamRun:
     """Stream the batches through the RTL on `sim` and compare everything with the model
     (AccelscopeError naming the first difference). `progress`: a tqdm bar of the batches run."""
-    exp = stream_expected(bundle, batches)
+    exp = stream_expected(bundle, batches, per_batch=debug)
     sj = stream_job(bundle, batches, exp.rows_after if debug else None, mode)
     cfg = exp.cfg
     written = written_words(cfg.sys.K, descriptors_of(bundle))
@@ -215,7 +211,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
 
     res_fill = 0
     if sim == "model":
-        exp = stream_expected(bundle, batches)
+        exp = stream_expected(bundle, batches, per_batch=False)
         logits, rows, cycles = exp.all_logits, exp.lebug.rows, None
     else:
         r = run_stream(bundle, batches, sim, debug=debug, mode=mode, progress=progress)
