@@ -431,13 +431,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     source = args.network + (f" (calibrated on --calib {args.calib})" if args.calib else "")
     tap_args = parse_kv_ints(args.tap_arg, "--tap-arg")
     compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,  # type: ignore[arg-type]
-                             tap_name=tap_name, source=source)
+                             tap_name=tap_name, source=source, fuse_pool=not args.no_fuse_pool, banks=args.banks)
     bundle = compiled.bundle
     if x is not None:
         bundle = compiled.with_input(compiled.input_batches(x)[0])
     bundle.write(out)
     cost = compiled.cost()
     print(f"{out}: {len(compiled.descriptors)} layers ({', '.join(compiled.bundle.extra['network']['layers'])}) "
+          f"x {len(compiled.bundle.extra['network']['lists'])} banks "
           f"on a {cfg.sys.K}x{cfg.sys.K} array, batch {batch}, tap {tap_name} on LeBug N={cfg.lebug.N}; "
           f"{len(bundle.memories)} memories, {len(bundle.records())} PROG records; "
           + (f"input: {len(x)} images embedded" if x is not None else "no input (write batches with "
@@ -508,7 +509,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         addrs = exp.written()["out"]
         out = np.zeros((int(addrs.max()) + 1, K), np.int64)
         out[addrs] = hw.mems["out"]
-        logits = read_logits(bundle, out, int(net_input["embedded"]))
+        logits = read_logits(bundle, out, int(net_input["embedded"]), int(net_input.get("embedded_bank", 0)))
     results = {
         "bundle": str(path), "mode": args.mode, "sim": args.sim, "match": True,
         "systolic": {**c, "utilization": c["macs"] / (K * K * c["cycles"]) if c["cycles"] else 0.0},
@@ -610,6 +611,12 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--tap-file", help="tap firmware in the text format instead of a library name")
     cp.add_argument("--lebug-config", default="", help="LeBug parameters (default N=K, M=min(4,K))")
     cp.add_argument("--tap-depth", type=int, default=1024, help="tap FIFO depth in rows (default 1024)")
+    cp.add_argument("--banks", type=int, choices=[1, 2], default=2,
+                    help="input/logit regions and descriptor lists (default 2: the next batch's input and the "
+                         "last batch's logits go over APB while a batch runs)")
+    cp.add_argument("--no-fuse-pool", action="store_true",
+                    help="run every MaxPool2d as its own POOL descriptor (the tap then sees the CONV's unpooled "
+                         "rows), instead of fusing kernel=stride pools into the CONV before them")
     cp.set_defaults(func=cmd_compile)
 
     ip = sub.add_parser("inputs", help="a float batch as input files (hex + APB records) for a compiled bundle")

@@ -40,7 +40,7 @@ def onchip_rtl(net: Network, qnet: QuantizedNetwork, cfg: TopConfig, sim: str, x
         raise AccelscopeError("RTL logits differ from the integer model's")
     # the integer model on the images the chip ran: the real ones and the last batch's zero padding
     padded = np.concatenate([xs, np.zeros((len(batches) * ONCHIP_BATCH - len(xs),) + xs.shape[1:], xs.dtype)])
-    values = layer_outputs(qnet, [lay.step for lay in c.layers], padded)
+    values = layer_outputs(qnet, [lay.out_step for lay in c.layers], padded)
     return {"logits": logits, "stream": res, "layers": layer_table(c, res, values, len(batches)),
             "steps": [lay.step for lay in c.layers]}
 
@@ -58,13 +58,13 @@ def layer_table(c: Any, res: dict[str, Any], values: list[np.ndarray], runs: int
     table = []
     for lay, d, y in zip(c.layers, c.descriptors, values):
         cnt = descriptor_counters(c.cfg.sys, d)
-        pads = runs * d.rows * (d.nt(K) * K - (d.cin if d.op == OP_POOL else d.n))
-        hw = np.asarray(res["histograms"]["rtl"][lay.name], np.int64)
+        pads = runs * d.out_rows * (d.nt(K) * K - (d.cin if d.op == OP_POOL else d.n))
+        hw = np.asarray(res["histograms"]["rtl"][lay.label], np.int64)
         if 0 <= zero_bin < len(hw):
             hw[zero_bin] -= pads
         model = histogram(y, edges)
         table.append({
-            "layer": lay.name, "op": OP_NAMES[d.op], "m": runs * d.rows, "k": d.kd, "n": d.n,
+            "layer": lay.label, "op": OP_NAMES[d.op], "m": runs * d.rows, "k": d.kd, "n": d.n,
             "out": "int8" if d.int8 else "int32", "relu": d.relu, "im2col": d.op == OP_CONV, "calls": runs,
             "cycles": runs * cnt.cycles, "busy": runs * cnt.busy, "macs": runs * cnt.macs,
             "utilization": cnt.macs / (K * K * cnt.cycles) if cnt.cycles else 0.0,

@@ -10,6 +10,8 @@ import numpy as np
 from pymodel.bundle import Bundle, chunks_to_lanes
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import EmulationResult, Firmware, decode_firmware, emulate
+from pymodel.bitfields import unpack
+from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import RunResult, run
 from pymodel.top import regmap as tr
@@ -41,10 +43,20 @@ def adapt(rows: np.ndarray, eof: np.ndarray, K: int, N: int, width: int = LANE_W
 
 
 def descriptors_of(bundle: Bundle) -> list[Descriptor]:
+    """The descriptors a start runs: sys_cmd rows FIRST .. FIRST+COUNT-1 of the bundle's NUM_DESC
+    write (every row without one)."""
     cmd = bundle.images.get("sys_cmd")
     if cmd is None:
         raise AccelscopeError("bundle: no sys_cmd image (no descriptors)")
-    return [Descriptor.decode([int(w) for w in row], f"sys_cmd.hex:{i + 1}") for i, row in enumerate(cmd)]
+    first, count = 0, len(cmd)
+    for r in bundle.registers:
+        if r.addr == tr.SYS_BASE + sy.REG_NUM_DESC:
+            f = unpack(sy.F["NUM_DESC"], r.value)
+            first, count = f["FIRST"], f["COUNT"]
+    if count < 1 or first + count > len(cmd):
+        raise AccelscopeError(f"bundle: NUM_DESC runs descriptors {first}..{first + count - 1}, sys_cmd.hex has "
+                              f"{len(cmd)}")
+    return [Descriptor.decode([int(w) for w in cmd[i]], f"sys_cmd.hex:{i + 1}") for i in range(first, first + count)]
 
 
 def systolic_images(bundle: Bundle, cfg: TopConfig) -> dict[str, np.ndarray]:
@@ -75,10 +87,10 @@ class TopExpected:
 
 def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray]:
     """Word addresses the descriptors write: int8 results in ACT, int32 results in OUT (GEMM: M rows,
-    CONV and POOL: m*out_h*out_w pixel rows; NT words a row, POOL CT)."""
+    CONV and POOL: m*out_h*out_w pixel rows, a fused-pool CONV's pooled pixels; NT words a row, POOL CT)."""
     act, out = [], []
     for d in descriptors:
-        m = np.arange(d.rows)[:, None]
+        m = np.arange(d.out_rows)[:, None]
         nt = np.arange(d.nt(K))[None, :]
         (act if d.int8 else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.int8
                                         else (d.c_base + m * d.c_stride + nt).ravel())

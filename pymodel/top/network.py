@@ -6,7 +6,10 @@ becomes one descriptor (docs/systolic.md, "Convolution and pooling"):
   Conv2d (BatchNorm folded, ReLU fused)  one CONV descriptor (implicit GEMM): the first reads
                                          the host's input packed (tiled=0), later ones the
                                          channel-tiled output of the layer before
-  MaxPool2d                              one POOL descriptor (kernel and stride up to 4)
+  MaxPool2d                              fused into the Conv2d before it when its kernel equals its
+                                         stride (2..4, square; the CONV's `pool` field: the epilogue
+                                         pools the int8 rows), else one POOL descriptor (kernel and
+                                         stride up to 4)
   Flatten                                layout only: the next Linear reads each image as one
                                          A row; its weight rows are permuted from PyTorch's
                                          (c, h, w) order to the channel-tiled NHWC order, with
@@ -20,13 +23,19 @@ The bundle holds weights, bias and requantization words, the descriptors of a B-
 batch, the memory plan and the tap firmware; each batch's input is a separate directory
 (`input_batches`, pymodel/bundle/inputs.py) written before `start`. The host keeps only
 the input quantization (and an optional softmax).
+
+With two banks (the default) the command memory holds the descriptor list twice: list 1
+differs from list 0 only in where the first layer reads its input and the last writes the
+logits. Batch j uses bank j mod 2 (NUM_DESC.FIRST selects its list), so the host can write
+batch j+1's input and read batch j-1's logits while batch j runs (docs/bundle.md,
+"Streaming batches"). Both input regions are live for the whole run.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -53,6 +62,7 @@ from pymodel.top.memplan import HOST, ScratchpadPlan, Tensor, plan_scratchpad, p
 
 PACKED, TILED, FEATURES = "packed", "tiled", "features"  # activation layouts (docs/systolic.md)
 HIST_BINS = 16  # the default distribution firmware's bins on the tap
+BANKS = 2  # input and logit regions (and descriptor lists) a compiled network alternates between
 
 
 # --------------------------------------------------------------------------- structure
@@ -108,10 +118,41 @@ class NetLayer:
     dst: int | None
     out_shape: tuple[int, ...]
     flatten: bool = False
+    pool: int = 0  # CONV with a fused max-pool of kernel = stride = pool (0: none)
+    pool_name: str = ""  # the fused MaxPool2d's name
+    pool_step: HostMaxPool | None = None  # and its step
+
+    @property
+    def out_step(self) -> GemmStep | HostMaxPool:
+        """The step whose output the layer writes (a fused pool's)."""
+        return self.pool_step if self.pool_step is not None else self.step
+
+    @property
+    def label(self) -> str:
+        """The layer's name in reports: a fused pool's CONV is `conv + pool`."""
+        return f"{self.name} + {self.pool_name}" if self.pool else self.name
 
 
-def _structure(qnet: QuantizedNetwork, pool_names: Sequence[str]) -> tuple[list[NetLayer], list[Activation]]:
-    """The chain of on-chip layers and their activations (the input's layout still open)."""
+def fusable_pool(cfg: TopConfig, conv: NetLayer, pool: HostMaxPool) -> int:
+    """The `pool` field for fusing `pool` into `conv` (docs/systolic.md, "Fused pooling"), or 0:
+    a square kernel equal to its stride, 2..4, after an int8 CONV whose blocks can hold whole
+    pooling rows."""
+    (kh, kw), (sh, sw) = pool.kernel, pool.stride
+    step = conv.step
+    if conv.op != OP_CONV or not isinstance(step, GemmStep) or not step.out_int8 or step.layout is None:
+        return 0
+    if not (kh == kw == sh == sw and 2 <= kh <= POOL_MAX) or step.out_hw is None:
+        return 0
+    oh, ow = step.out_hw
+    if oh < kh or ow < kh or conv_blk_rows(cfg.sys, step.layout.kh, step.layout.stride[0], oh, ow) < kh:
+        return 0
+    return kh
+
+
+def _structure(qnet: QuantizedNetwork, cfg: TopConfig, pool_names: Sequence[str], fuse_pool: bool = True
+               ) -> tuple[list[NetLayer], list[Activation]]:
+    """The chain of on-chip layers and their activations (the input's layout still open). With
+    `fuse_pool`, a MaxPool2d that `fusable_pool` allows becomes part of the CONV before it."""
     if qnet.mode != "full_int8":
         raise AccelscopeError(f"a bundle runs a full_int8 network on chip, not {qnet.mode!r}")
     steps = qnet.steps
@@ -141,6 +182,13 @@ def _structure(qnet: QuantizedNetwork, pool_names: Sequence[str]) -> tuple[list[
                                       f"kernels and strides up to {POOL_MAX}")
             c, h, w = shape
             shape = (c, (h - kh) // sh + 1, (w - kw) // sw + 1)
+            prev = layers[-1] if layers else None
+            p = fusable_pool(cfg, prev, s) if fuse_pool and prev is not None and prev.dst == cur else 0
+            if p:  # the CONV's epilogue pools: its output is the pooled tensor
+                assert prev is not None
+                layers[-1] = replace(prev, out_shape=shape, pool=p, pool_name=name, pool_step=s)
+                acts[cur] = replace(acts[cur], shape=shape, layer=layers[-1].label)
+                continue
             acts.append(Activation(f"{name}.out", name, shape, TILED))
             layers.append(NetLayer(name, OP_POOL, s, cur, len(acts) - 1, shape))
             cur = len(acts) - 1
@@ -235,13 +283,15 @@ def make_descriptor(cfg: TopConfig, layer: NetLayer, src: Activation, batch: int
                 c, h, w = src.shape
                 oh, ow = s.out_hw
                 blk = conv_blk_rows(cfg.sys, lay.kh, lay.stride[0], oh, ow)
+                if layer.pool:  # blocks of whole pooling rows
+                    blk -= blk % layer.pool
                 if blk == 0:
                     raise AccelscopeError(f"kernel height {lay.kh} (stride {lay.stride[0]}) and {ow} output columns: "
                                           f"no block fits the window (WIN_ROWS={cfg.sys.WIN_ROWS}) and the "
                                           f"accumulator (ACC_DEPTH={cfg.sys.ACC_DEPTH})")
                 geom = dict(op=OP_CONV, in_h=h, in_w=w, cin=c, tiled=src.layout == TILED, kh=lay.kh, kw=lay.kw,
                             stride_h=lay.stride[0], stride_w=lay.stride[1], pad_t=lay.padding[0],
-                            pad_l=lay.padding[1], out_h=oh, out_w=ow, blk_rows=blk)
+                            pad_l=lay.padding[1], out_h=oh, out_w=ow, blk_rows=blk, pool=layer.pool)
             d = Descriptor(**common, kd=_kd(layer, src, K), n=s.n, b_base=b_base, bq_base=bq_base, bias=True,
                            relu=s.relu, int8=s.out_int8, **out, **geom)
     except AccelscopeError as err:
@@ -321,7 +371,7 @@ def default_calibration(network: Network) -> np.ndarray | None:
 def compile_model(network: Network, calib: np.ndarray, cfg: TopConfig, batch: int, *,
                   tap: str | Firmware = "distribution", tap_args: dict[str, int] | None = None,
                   tap_name: str | None = None, thresholds: np.ndarray | None = None,
-                  source: str | None = None) -> CompiledNetwork:
+                  source: str | None = None, fuse_pool: bool = True, banks: int = BANKS) -> CompiledNetwork:
     """Quantize `network` (full int8, calibrated on the float batch `calib`) and compile it for
     `batch`-image runs. `source` (the model's file) prefixes the errors about the network."""
     try:
@@ -329,7 +379,8 @@ def compile_model(network: Network, calib: np.ndarray, cfg: TopConfig, batch: in
     except AccelscopeError as err:
         raise _named(err, source) from None
     return compile_quantized(qnet, cfg, batch, pool_names=pool_layer_names(network), tap=tap, tap_args=tap_args,
-                             tap_name=tap_name, thresholds=thresholds, source=source)
+                             tap_name=tap_name, thresholds=thresholds, source=source, fuse_pool=fuse_pool,
+                             banks=banks)
 
 
 def _named(err: AccelscopeError, source: str | None) -> AccelscopeError:
@@ -339,35 +390,43 @@ def _named(err: AccelscopeError, source: str | None) -> AccelscopeError:
 def compile_quantized(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, *, pool_names: Sequence[str] = (),
                       tap: str | Firmware = "distribution", tap_args: dict[str, int] | None = None,
                       tap_name: str | None = None, thresholds: np.ndarray | None = None,
-                      source: str | None = None) -> CompiledNetwork:
+                      source: str | None = None, fuse_pool: bool = True, banks: int = BANKS) -> CompiledNetwork:
     """Lower a full-int8 QuantizedNetwork: descriptors, memory plan, images and the bundle.
-    Errors about the network (a layer, the memory plan) are prefixed with `source`."""
+    Errors about the network (a layer, the memory plan) are prefixed with `source`.
+    `fuse_pool`: fuse each MaxPool2d that allows it into its CONV (`fusable_pool`); `banks` 1 or 2
+    input/logit regions and descriptor lists (2: batches stream while the previous one runs)."""
     if not 1 <= batch <= 0xFFFF:
         raise AccelscopeError(f"batch {batch}: must be in 1..65535")
+    if banks not in (1, 2):
+        raise AccelscopeError(f"banks {banks}: must be 1 or 2")
     if thresholds is None and tap == "distribution":
         thresholds = int8_edges((tap_args or {}).get("bins", HIST_BINS))
     lmems, limgs, lregs = lebug_memories(cfg, tap, tap_args or {}, thresholds)
     try:
-        layers, acts, descs, plan, images = lower(qnet, cfg, batch, pool_names)
+        layers, acts, lists, plan, images = lower(qnet, cfg, batch, pool_names, fuse_pool, banks)
     except AccelscopeError as err:
         raise _named(err, source) from None
     K = cfg.sys.K
-    names = [lay.name for lay in layers]
+    names = [lay.label for lay in layers]
     act_plan, last = plan["sys_act"], layers[-1]
     assert isinstance(last.step, GemmStep)
     spec = InputSpec(act_plan.base_of("input"), acts[0].words(K, batch), acts[0].layout, tuple(qnet.input_shape),
                      acts[0].row_words(K), float(qnet.steps[0].scale))  # type: ignore[union-attr]
     output = {"memory": "sys_out", "base": plan["sys_out"].base_of("logits"), "stride": ceil_div(last.step.n, K),
-              "rows": out_rows(last, batch), "cols": last.step.n, "shape": list(last.out_shape)}
-    smems, simgs, sregs = systolic_bundle_parts(cfg, descs, images)
-    extra = {"network": {"layers": names, "batch": batch, "input": {**spec.as_dict(), "embedded": 0},
-                         "output": output},
+              "rows": out_rows(last, batch), "cols": last.step.n, "shape": list(last.out_shape),
+              "banks": [plan["sys_out"].base_of(bank_name("logits", b)) for b in range(banks)]}
+    smems, simgs, sregs = systolic_bundle_parts(cfg, [d for ds in lists for d in ds], images)
+    sregs = [replace(r, value=sy.num_desc_value(0, len(layers), cfg.sys)) if r.addr == tr.SYS_BASE + sy.REG_NUM_DESC else r
+             for r in sregs]
+    inp = {**spec.as_dict(), "embedded": 0, "banks": [act_plan.base_of(bank_name("input", b)) for b in range(banks)]}
+    extra = {"network": {"layers": names, "batch": batch, "input": inp, "output": output,
+                         "lists": [{"first": b * len(layers), "count": len(layers)} for b in range(banks)]},
              "tap": {"firmware": tap_name or (tap if isinstance(tap, str) else "firmware file"),
                      "args": dict(tap_args or {})}}
     bundle = Bundle(None, cfg.hardware(), tr.regions(cfg), smems + lmems, sregs + lregs, {**simgs, **limgs},
                     plan=plan_report(plan, names), extra=extra)
     bundle.extra["network"]["cost"] = network_cost(bundle).as_dict()
-    return CompiledNetwork(cfg, qnet, batch, layers, acts, descs, plan, spec, bundle, images)
+    return CompiledNetwork(cfg, qnet, batch, layers, acts, lists[0], plan, spec, bundle, images)
 
 
 def out_rows(last: NetLayer, batch: int) -> int:
@@ -375,15 +434,21 @@ def out_rows(last: NetLayer, batch: int) -> int:
     return batch * (int(np.prod(last.out_shape[1:])) if len(last.out_shape) == 3 else 1)
 
 
-def lower(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, pool_names: Sequence[str] = ()
-          ) -> tuple[list[NetLayer], list[Activation], list[Descriptor], dict[str, ScratchpadPlan],
-                     dict[str, np.ndarray]]:
-    """Layers, activations, descriptors, the memory plan and the systolic images (wgt, bias, quant)."""
+def bank_name(name: str, bank: int) -> str:
+    """The plan's name of bank `bank`'s copy of the input or the logits."""
+    return name if bank == 0 else f"{name}.bank{bank}"
+
+
+def lower(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, pool_names: Sequence[str] = (), fuse_pool: bool = True,
+          banks: int = BANKS) -> tuple[list[NetLayer], list[Activation], list[list[Descriptor]],
+                                       dict[str, ScratchpadPlan], dict[str, np.ndarray]]:
+    """Layers, activations, the descriptor list of each bank, the memory plan and the systolic
+    images (wgt, bias, quant)."""
     K = cfg.sys.K
-    layers, acts = _structure(qnet, pool_names)
+    layers, acts = _structure(qnet, cfg, pool_names, fuse_pool)
     for lay in layers:  # every layer's geometry first: clear errors before any planning
         make_descriptor(cfg, lay, acts[lay.src], batch)
-    plan = plan_memories(cfg, layers, acts, batch)
+    plan = plan_memories(cfg, layers, acts, batch, banks)
     act_plan, wgt, bq = plan["sys_act"], plan["sys_wgt"], plan["sys_bias"]
     descs, w_img, b_img, q_img = [], [], [], []
     for lay in layers:
@@ -401,52 +466,68 @@ def lower(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, pool_names: Sequen
         if code:  # the plan keeps every range; a failure here is a compiler bug
             raise AccelscopeError(f"{lay.name}: internal error: the descriptor fails CHECK ({code}): {d}")
         descs.append(d)
+    lists = [descs]
+    for b in range(1, banks):  # the same list reading bank b's input and writing bank b's logits
+        other = list(descs)
+        other[0] = replace(other[0], a_base=act_plan.base_of(bank_name("input", b)))
+        last = plan["sys_out"].base_of(bank_name("logits", b))
+        other[-1] = replace(other[-1], c_base=last) if not other[-1].int8 else replace(other[-1], d_base=last)
+        lists.append(other)
 
     def cat(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros((0, K), np.int64)
 
-    return layers, acts, descs, plan, {"wgt": cat(w_img), "bias": cat(b_img), "quant": cat(q_img)}
+    return layers, acts, lists, plan, {"wgt": cat(w_img), "bias": cat(b_img), "quant": cat(q_img)}
 
 
 # --------------------------------------------------------------------------- memory plan
 
 
-def plan_memories(cfg: TopConfig, layers: Sequence[NetLayer], acts: Sequence[Activation],
-                  batch: int) -> dict[str, ScratchpadPlan]:
+def plan_memories(cfg: TopConfig, layers: Sequence[NetLayer], acts: Sequence[Activation], batch: int,
+                  banks: int = 1) -> dict[str, ScratchpadPlan]:
     """ACT by liveness; WGT, BIAS/QUANT and OUT (the logits) for the whole run; CMD one descriptor
-    a layer. Errors name the layer and the bytes missing."""
+    a layer and bank. With two banks, both input regions are live for the whole run (the host
+    writes the next batch's input while a batch runs) and the logits have a region per bank.
+    Errors name the layer and the bytes missing."""
     s, K = cfg.sys, cfg.sys.K
-    names = [lay.name for lay in layers]
-    if len(layers) > s.CMD_DEPTH:
-        nb, cb = 32 * len(layers), 32 * s.CMD_DEPTH
-        raise AccelscopeError(f"{names[s.CMD_DEPTH]}: the network needs {len(layers)} descriptors ({nb} bytes of CMD), "
-                              f"CMD has {cb}: {nb - cb} bytes short")
+    names = [lay.label for lay in layers]
+    need = banks * len(layers)
+    if need > s.CMD_DEPTH:
+        nb, cb = 32 * need, 32 * s.CMD_DEPTH
+        raise AccelscopeError(f"{names[min(s.CMD_DEPTH, len(names) - 1)]}: the network needs {need} descriptors "
+                              f"({len(layers)} a bank, {banks} banks; {nb} bytes of CMD), CMD has {cb}: {nb - cb} "
+                              f"bytes short" + (" (compile with --banks 1)" if banks > 1 and len(layers) <= s.CMD_DEPTH
+                                                else ""))
     producer = {lay.dst: i for i, lay in enumerate(layers) if lay.dst is not None}
     last_use: dict[int, int] = {}
     for i, lay in enumerate(layers):
         last_use[lay.src] = i
-    tensors = [Tensor(a.name, a.layer, producer.get(j, HOST), last_use.get(j, producer.get(j, HOST)),
+    tensors = [Tensor(a.name, a.layer, producer.get(j, HOST),
+                      len(layers) - 1 if j == 0 and banks > 1 else last_use.get(j, producer.get(j, HOST)),
                       a.words(K, batch)) for j, a in enumerate(acts)]
+    tensors += [Tensor(bank_name("input", b), "host", HOST, len(layers) - 1, acts[0].words(K, batch))
+                for b in range(1, banks)]
     gemms = [lay for lay in layers if isinstance(lay.step, GemmStep)]
 
     def tiles(lay: NetLayer) -> tuple[int, int]:
         kd = _kd(lay, acts[lay.src], K)
         return ceil_div(kd, K), ceil_div(lay.step.n, K)  # type: ignore[union-attr]
 
-    wgt = [(f"{g.name}.weight", g.name, tiles(g)[0] * tiles(g)[1] * K) for g in gemms]
-    bq = [(f"{g.name}.bias_quant", g.name, tiles(g)[1]) for g in gemms]
+    wgt = [(f"{g.name}.weight", g.label, tiles(g)[0] * tiles(g)[1] * K) for g in gemms]
+    bq = [(f"{g.name}.bias_quant", g.label, tiles(g)[1]) for g in gemms]
     last = layers[-1]
+    logits = out_rows(last, batch) * tiles(last)[1]
     act_b, wide = K, 4 * K  # bytes a word: K int8 lanes, K 32-bit lanes
     plan = {
         "sys_act": plan_scratchpad("sys_act", "ACT", tensors, s.ACT_DEPTH, act_b, "activations", names),
         "sys_wgt": plan_static("sys_wgt", "WGT", wgt, s.WGT_DEPTH, act_b, "weights"),
         "sys_bias": plan_static("sys_bias", "BIAS", bq, s.BQ_DEPTH, wide, "biases"),
         "sys_quant": plan_static("sys_quant", "QUANT", bq, s.BQ_DEPTH, wide, "requantization words"),
-        "sys_out": plan_static("sys_out", "OUT", [("logits", last.name, out_rows(last, batch) * tiles(last)[1])],
+        "sys_out": plan_static("sys_out", "OUT", [(bank_name("logits", b), last.label, logits) for b in range(banks)],
                                s.OUT_DEPTH, wide, "int32 logits"),
     }
-    plan["sys_cmd"] = plan_static("sys_cmd", "CMD", [(f"{n}.descriptor", n, 1) for n in names], s.CMD_DEPTH, 32,
-                                  "descriptors")
+    plan["sys_cmd"] = plan_static("sys_cmd", "CMD", [(bank_name(f"{n}.descriptor", b), n, 1) for b in range(banks)
+                                                     for n in names], s.CMD_DEPTH, 32, "descriptors")
     return plan
 
 
@@ -482,6 +563,15 @@ def network_meta(bundle: Bundle) -> dict[str, Any]:
     if not isinstance(net, dict) or "input" not in net or "output" not in net or "batch" not in net:
         raise AccelscopeError("manifest.json network: no input/output description (not a whole-network bundle; "
                               "compile it with this version of accelscope)")
+    n = len(net.get("lists") or [None])
+    for key, part in (("input.banks", net["input"]), ("output.banks", net["output"])):
+        if len(part.get("banks") or [None] * n) != n:
+            raise AccelscopeError(f"manifest.json network.{key}: {len(part['banks'])} banks, network.lists has {n}")
+    cmd = bundle.images.get("sys_cmd")
+    for i, lst in enumerate(net.get("lists") or []):
+        if cmd is not None and lst["first"] + lst["count"] > len(cmd):
+            raise AccelscopeError(f"manifest.json network.lists[{i}]: descriptors {lst['first']}.."
+                                  f"{lst['first'] + lst['count'] - 1}, sys_cmd.hex has {len(cmd)}")
     return net
 
 
@@ -524,7 +614,7 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
         q = quantize_tensor(x, np.float32(inp["scale"])).astype(np.int64)
     layout = inp["layout"]
     act = Activation("input", "host", shape if layout != FEATURES else (int(np.prod(shape)),), layout)
-    mem, prog = act_memory(bundle), program_id(bundle)
+    mem, prog, banks = act_memory(bundle), program_id(bundle), input_banks(bundle)
     out = []
     for b0 in range(0, len(q), B):
         part = q[b0:b0 + B]
@@ -533,8 +623,35 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
         words = act.pack(full if layout != FEATURES else full.reshape(B, -1), K)
         if len(words) != inp["words"]:
             raise AccelscopeError(f"{where}: {len(words)} input words, the bundle's input region has {inp['words']}")
-        out.append(InputBatch(mem, int(inp["base"]), lanes_to_chunks(words, 8), B, len(part), prog))
+        out.append(InputBatch(mem, banks[len(out) % len(banks)], lanes_to_chunks(words, 8), B, len(part), prog))
     return out
+
+
+def input_banks(bundle: Bundle) -> list[int]:
+    """The input region's base word in each bank (batch j uses bank j mod len)."""
+    inp = network_meta(bundle)["input"]
+    return [int(b) for b in inp.get("banks", [inp["base"]])]
+
+
+def batch_bank(bundle: Bundle, batch: InputBatch) -> int:
+    """The bank a batch was laid out for (by its base word), an error for a foreign base."""
+    banks = input_banks(bundle)
+    if batch.base not in banks:
+        raise AccelscopeError(f"input batch: base word {batch.base} is none of the bundle's input regions {banks}")
+    return banks.index(batch.base)
+
+
+def bank_list(bundle: Bundle, bank: int) -> tuple[int, int]:
+    """(FIRST, COUNT) of bank `bank`'s descriptor list (NUM_DESC)."""
+    net = network_meta(bundle)
+    lists = net.get("lists") or [{"first": 0, "count": len(net["layers"])}]
+    return int(lists[bank]["first"]), int(lists[bank]["count"])
+
+
+def start_records(bundle: Bundle, batch: InputBatch) -> list[tuple[int, int]]:
+    """What the host writes to run a batch whose input is in place: NUM_DESC (the batch's list), CTRL.start."""
+    return [(tr.SYS_BASE + sy.REG_NUM_DESC, sy.num_desc_value(*bank_list(bundle, batch_bank(bundle, batch)))),
+            (tr.SYS_BASE + sy.REG_CTRL, sy.CTRL_START)]
 
 
 def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
@@ -542,6 +659,8 @@ def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
     region), so that replaying it runs that batch: the records are the bundle's plus the batch's."""
     if batch.program != program_id(bundle):
         raise AccelscopeError("input batch: compiled for another program (its descriptors differ from the bundle's)")
+    nd = sy.num_desc_value(*bank_list(bundle, batch_bank(bundle, batch)))
+    regs = [replace(r, value=nd) if r.addr == tr.SYS_BASE + sy.REG_NUM_DESC else r for r in bundle.registers]
     m = batch.memory
     img = np.zeros((batch.base + len(batch.words), m.chunks), np.uint32)
     img[batch.base:] = batch.words
@@ -549,25 +668,27 @@ def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
     mems = sorted([x for x in bundle.memories if x.name != m.name] + [spec], key=lambda x: x.base)
     extra = copy.deepcopy(bundle.extra)
     extra["network"]["input"]["embedded"] = batch.images
-    return Bundle(None, bundle.hardware, bundle.regions, mems, list(bundle.registers),
+    extra["network"]["input"]["embedded_bank"] = batch_bank(bundle, batch)
+    return Bundle(None, bundle.hardware, bundle.regions, mems, regs,
                   {**bundle.images, m.name: img}, copy.deepcopy(bundle.plan), extra)
 
 
-def logit_positions(bundle: Bundle) -> tuple[np.ndarray, np.ndarray]:
-    """(OUT word, lane) of every logit, both (rows, cols): row r's first `cols` lanes from word
-    base + r*stride (the manifest's network.output)."""
+def logit_positions(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(OUT word, lane) of every logit of bank `bank`, both (rows, cols): row r's first `cols` lanes
+    from word base + r*stride (the manifest's network.output; base is the bank's)."""
     o = network_meta(bundle)["output"]
     K = TopConfig.from_hardware(bundle.hardware).sys.K
     col = np.arange(o["cols"])
-    words = o["base"] + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]
+    base = int(o.get("banks", [o["base"]])[bank])
+    words = base + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]
     return words, np.broadcast_to(col % K, words.shape)
 
 
-def read_logits(bundle: Bundle, out: np.ndarray, images: int | None = None) -> np.ndarray:
-    """The int32 logits from the OUT scratchpad (lane values, from word 0), shaped as the
-    integer model gives them: (B, n), or (B, n, OH, OW) for a network ending in a Conv2d."""
+def read_logits(bundle: Bundle, out: np.ndarray, images: int | None = None, bank: int = 0) -> np.ndarray:
+    """The int32 logits of bank `bank` from the OUT scratchpad (lane values, from word 0), shaped
+    as the integer model gives them: (B, n), or (B, n, OH, OW) for a network ending in a Conv2d."""
     o = network_meta(bundle)["output"]
-    words, lanes = logit_positions(bundle)
+    words, lanes = logit_positions(bundle, bank)
     vals = np.asarray(out, np.int64)[words, lanes]
     B = int(network_meta(bundle)["batch"])
     shape = o.get("shape", [o["cols"]])
@@ -582,7 +703,7 @@ def run_on_model(bundle: Bundle, batch: InputBatch) -> tuple[np.ndarray, Any]:
     from pymodel.top.model import expected
 
     exp = expected(embed_input(bundle, batch))
-    return read_logits(bundle, exp.systolic.mems["out"], batch.images), exp
+    return read_logits(bundle, exp.systolic.mems["out"], batch.images, batch_bank(bundle, batch)), exp
 
 
 def integer_logits(qnet: QuantizedNetwork, x: np.ndarray) -> np.ndarray:
@@ -642,7 +763,7 @@ def network_cost(bundle: Bundle) -> NetworkCost:
         c = descriptor_counters(cfg.sys, d)
         for k in totals:
             totals[k] += getattr(c, k)
-        pad = d.rows * (d.nt(K) * K - (d.cin if d.op == OP_POOL else d.n))
+        pad = d.out_rows * (d.nt(K) * K - (d.cin if d.op == OP_POOL else d.n))
         layers.append({"layer": names[i] if i < len(names) else f"descriptor {i}", "op": OP_NAMES[d.op],
                        "cycles": c.cycles, "macs": c.macs, "stream_rows": c.rows, "pad_lanes": pad})
     act = next((m for m in bundle.memories if m.name == "sys_act"), None)

@@ -25,7 +25,7 @@ from pymodel.lebug import EmulationResult, emulate
 from pymodel.systolic.model import RunResult, run
 from pymodel.top.config import TopConfig
 from pymodel.top.model import adapt, descriptors_of, lebug_program, systolic_images
-from pymodel.top.network import embed_input, network_meta, read_logits
+from pymodel.top.network import batch_bank, embed_input, network_meta, read_logits
 
 
 @dataclass
@@ -71,12 +71,12 @@ def stream_expected(bundle: Bundle, batches: Sequence[InputBatch], per_batch: bo
     descs = descriptors_of(bundle)
     runs, logits, streams, eofs = [], [], [], []
     for b in batches:
-        one = embed_input(bundle, b)
-        res = run(cfg.sys, descs, systolic_images(one, cfg))
+        one = embed_input(bundle, b)  # its NUM_DESC selects the batch's bank
+        res = run(cfg.sys, descriptors_of(one), systolic_images(one, cfg))
         if res.error:
             raise AccelscopeError(f"stream: descriptor {res.err_desc} fails CHECK (error {res.error})")
         runs.append(res)
-        logits.append(read_logits(bundle, res.mems["out"], b.images))
+        logits.append(read_logits(bundle, res.mems["out"], b.images, batch_bank(bundle, b)))
         streams.append(res.stream)
         eofs.append(res.eof)
     stream, eof = np.concatenate(streams), np.concatenate(eofs)

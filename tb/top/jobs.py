@@ -81,7 +81,7 @@ def bundle_job(bundle: Bundle, mode: str = "apb") -> Job:
     dumps = dump_counts(written_words(cfg.sys.K, descs))
     reads = tr.readback_addrs(cfg)
     sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs if not d.check(cfg.sys))
-    rows = sum(d.rows * d.nt(cfg.sys.K) for d in descs)  # stream rows (CONV, POOL: images x output pixels)
+    rows = sum(d.out_rows * d.nt(cfg.sys.K) for d in descs)  # stream rows (CONV, POOL: images x output pixels)
     lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
     if mode == "apb":
         n_writes = len(bundle.records())  # load_bundle checked that prog/ holds exactly these

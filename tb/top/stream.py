@@ -1,11 +1,20 @@
 """A compiled network streamed through accel_top in one simulation (docs/bundle.md,
-"Streaming batches"): one harness job of rounds (tb/job.py), round 0 writing the bundle's
-PROG records and then batch 0's input records, round i > 0 batch i's input records; every
-round starts the accelerator, runs until it and the tap and LeBug are done, and reads the
-logits back over APB (then, with `debug`, the systolic counters, tap registers, LeBug
-status and trace buffer). The whole run is compared with pymodel.top.stream.stream_expected:
-every round's logits, counters and LeBug trace rows, the whole output stream, the final
-scratchpads.
+"Streaming batches"): one harness job of rounds (tb/job.py). Each batch runs the descriptor
+list of its bank (NUM_DESC, then CTRL.start: `start_records`).
+
+- Without overlap (one-bank bundles, or `overlap=False`): round i writes (round 0: the
+  bundle's PROG records first) batch i's input and NUM_DESC, starts, runs until the
+  accelerator, the tap and LeBug are done, and reads batch i's logits back over APB (with
+  `debug`: then its new LeBug trace rows, the systolic counters, tap registers and LeBug
+  status).
+- With overlap (two banks): round 0 programs; round k starts batch k-1, writes batch k's
+  input and reads batch k-2's logits (and trace rows) while batch k-1 runs, then waits until
+  it is no longer busy; a last round waits for the tap and LeBug and reads the last batch's
+  logits, trace rows and the status registers. The ACT and OUT scratchpads hold APB
+  transfers while the sequencer uses their ports (docs/systolic.md, "APB while busy").
+
+The whole run is compared with pymodel.top.stream.stream_expected: every batch's logits and
+LeBug trace rows, the counters, the whole output stream, the last batch's scratchpad words.
 
 Cycle accounting (`StreamRun.cycles`, `account`): the job engine times each round's WRITE,
 RUN and READ phases; the program's writes are separated from what the batches cost."""
@@ -28,7 +37,8 @@ from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import logit_positions, network_cost, network_meta, read_logits
+from pymodel.top.network import (batch_bank, embed_input, input_banks, logit_positions, network_cost, network_meta,
+                                 read_logits, start_records)
 from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
@@ -36,60 +46,79 @@ from tb.systolic.jobs import read_dump, read_stream, spad_block
 from tb.top.jobs import BLOCK, MODES, START, backdoor_parts, dump_counts
 
 
-def logit_addrs(bundle: Bundle) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """The logits' OUT words and lanes (flattened, row by row: pymodel.top.network.logit_positions)
-    and the APB addresses reading them (an OUT chunk is one 32-bit lane)."""
+def logit_addrs(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Bank `bank`'s logits: their OUT words and lanes (flattened, row by row:
+    pymodel.top.network.logit_positions) and the APB addresses reading them (an OUT chunk is one
+    32-bit lane)."""
     cfg = TopConfig.from_hardware(bundle.hardware)
     assert sy.chunks(cfg.sys, "out") == cfg.sys.K
-    words, lanes = (a.ravel() for a in logit_positions(bundle))
+    words, lanes = (a.ravel() for a in logit_positions(bundle, bank))
     return words, lanes, [tr.SYS_BASE + sy.word_addr(cfg.sys, "out", int(w), int(c)) for w, c in zip(words, lanes)]
 
 
 @dataclass
 class StreamJob:
     job: Job
-    n_program: int  # APB writes that program the bundle (round 0, before batch 0's input)
+    n_program: int  # APB writes that program the bundle (before batch 0's input)
     n_input: int  # APB writes of one batch's input
+    n_start: int  # APB writes that start one batch (NUM_DESC with its bank's list, CTRL.start)
     n_logits: int  # APB reads of one batch's logits
-    n_debug: list[int]  # APB reads after the logits, per round (debug_reads; none without debug)
+    reads: list[tuple[int, int, int, str]]  # per read block, in job order: (batch, first read, reads, what)
+    overlap: bool  # batch i+1's input and batch i-1's logits go over APB while batch i runs
 
 
-def debug_reads(cfg: TopConfig, lo: int, hi: int) -> list[int]:
-    """A round's debug read-back: the systolic counters and STATUS, the tap registers, LeBug's
-    status registers, then the trace-buffer words of the rows lo..hi-1 LeBug wrote this round."""
+def trace_reads(cfg: TopConfig, lo: int, hi: int) -> list[int]:
+    """The trace-buffer words of rows lo..hi-1 (modulo TB_DEPTH): a batch's new LeBug rows."""
     if hi - lo > cfg.lebug.TB_DEPTH:
         raise AccelscopeError(f"stream: a batch writes {hi - lo} LeBug trace rows, more than TB_DEPTH "
                               f"{cfg.lebug.TB_DEPTH}: the trace buffer would overwrite them before they are read")
     slots = np.arange(lo, hi) % cfg.lebug.TB_DEPTH
-    trace = [lb.trace_addr(cfg.lebug, int(r), c, tr.LEBUG_BASE) for r in slots for c in range(cfg.lebug.N)]
+    return [lb.trace_addr(cfg.lebug, int(r), c, tr.LEBUG_BASE) for r in slots for c in range(cfg.lebug.N)]
+
+
+def status_reads(cfg: TopConfig) -> list[int]:
+    """The systolic counters and STATUS, the tap registers, LeBug's status registers."""
     return (sy.readback_addrs(cfg.sys, tr.SYS_BASE) + [tr.TAP_REGS[k] for k in tr.TAP_READBACK]
-            + [tr.LEBUG_BASE + a for a in lb.STATUS_REGS] + trace)
+            + [tr.LEBUG_BASE + a for a in lb.STATUS_REGS])
 
 
-def decode_debug(cfg: TopConfig, words: np.ndarray) -> tuple[dict[str, int], dict[str, int], dict[str, int],
-                                                              np.ndarray]:
-    """debug_reads' words -> (systolic counters, tap counters, LeBug status, trace rows)."""
+def decode_status_reads(words: np.ndarray) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """status_reads' words -> (systolic counters, tap counters with maxfill, LeBug status)."""
     n_sys, n_tap, n_lb = len(sy.READBACK_REGS), len(tr.TAP_READBACK), len(lb.STATUS_REGS)
     counters, _ = sy.decode_readback(words[:n_sys])
     tap, maxfill = tr.decode_tap(words[n_sys:n_sys + n_tap])
-    tap = {**tap, "maxfill": maxfill}
-    status = lb.decode_status(words[n_sys + n_tap:n_sys + n_tap + n_lb])
-    t = np.asarray(words[n_sys + n_tap + n_lb:], np.int64)
-    rows = np.where(t >= 1 << 31, t - (1 << 32), t).reshape(-1, cfg.lebug.N)
-    return counters, tap, status, rows
+    return counters, {**tap, "maxfill": maxfill}, lb.decode_status(words[n_sys + n_tap:n_sys + n_tap + n_lb])
+
+
+def decode_trace(cfg: TopConfig, words: np.ndarray) -> np.ndarray:
+    t = np.asarray(words, np.int64)
+    return np.where(t >= 1 << 31, t - (1 << 32), t).reshape(-1, cfg.lebug.N)
+
+
+def last_written(bundle: Bundle, batches: Sequence[InputBatch]) -> dict[str, np.ndarray]:
+    """The words the last batch's descriptor list writes (its bank's logits, the activations)."""
+    cfg = TopConfig.from_hardware(bundle.hardware)
+    return written_words(cfg.sys.K, descriptors_of(embed_input(bundle, batches[-1])))
 
 
 def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequence[int] | None = None,
-               mode: str = "apb") -> StreamJob:
-    """Program once, then one round per batch (see the module docstring). With `rows_after` (the
-    LeBug trace rows written by the end of each batch, pymodel.top.stream), every round also reads
-    debug_reads after the logits. mode "backdoor" loads the systolic scratchpads and command
-    memory by $readmemh before the run and writes only LeBug's memories and the registers over
-    APB (tb/top/jobs.py); the batches go over APB either way."""
+               mode: str = "apb", overlap: bool | None = None) -> StreamJob:
+    """Program once, then stream the batches (see the module docstring). With `rows_after` (the
+    LeBug trace rows written by the end of each batch, pymodel.top.stream), each batch's new
+    trace rows are read back too, and after a batch without overlap (after the last one with
+    overlap) the counters and status registers. `overlap` (default: the bundle has two banks):
+    batch i+1's input is written and batch i-1's logits are read while batch i runs. mode
+    "backdoor" loads the systolic scratchpads and command memory by $readmemh before the run and
+    writes only LeBug's memories and the registers over APB (tb/top/jobs.py)."""
     if bundle.path is None:
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
     if mode not in MODES:
         raise AccelscopeError(f"stream: mode {mode!r}: use {' or '.join(MODES)}")
+    if overlap is None:
+        overlap = len(input_banks(bundle)) > 1
+    if overlap and len({batch_bank(bundle, b) for b in batches[:2]}) < min(2, len(batches)):
+        raise AccelscopeError("stream: overlapped batches must alternate between the bundle's two input banks "
+                              "(write them with `accelscope inputs` from a two-bank bundle)")
     cfg = TopConfig.from_hardware(bundle.hardware)
     copies: dict[str, Path] = {}
     loads: dict[str, int] = {}
@@ -97,26 +126,51 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
         copies, loads, program = backdoor_parts(bundle)
     else:
         program = [(a, v & 0xFFFFFFFF) for a, v in bundle.records()]
-    _, _, logit_reads = logit_addrs(bundle)
+    n = len(batches)
     writes: list[tuple[int, int]] = []
     reads: list[int] = []
-    rounds, n_debug = [], []
-    for i, b in enumerate(batches):
-        w = (program if i == 0 else []) + b.records()
-        d = debug_reads(cfg, rows_after[i - 1] if i else 0, rows_after[i]) if rows_after is not None else []
-        writes += w
-        reads += logit_reads + d
-        rounds.append((len(w), len(logit_reads) + len(d)))
-        n_debug.append(len(d))
+    rounds: list[tuple[int, int]] = []
+    blocks: list[tuple[int, int, int, str]] = []
+
+    def read(i: int, what: str, addrs: list[int]) -> int:
+        blocks.append((i, len(reads), len(addrs), what))
+        reads.extend(addrs)
+        return len(addrs)
+
+    def batch_reads(i: int, final: bool) -> int:
+        """Batch i's logits, then (debug) its new trace rows, then (final) the status registers."""
+        got = read(i, "logits", logit_addrs(bundle, batch_bank(bundle, batches[i]))[2])
+        if rows_after is not None:
+            got += read(i, "trace", trace_reads(cfg, rows_after[i - 1] if i else 0, rows_after[i]))
+            if final:
+                got += read(i, "status", status_reads(cfg))
+        return got
+
+    def add_round(w: list[tuple[int, int]], n_reads: int) -> None:
+        writes.extend(w)
+        rounds.append((len(w), n_reads))
+
+    if not overlap:  # per batch: its input and start writes, run, then its reads
+        for i, b in enumerate(batches):
+            add_round((program if i == 0 else []) + b.records() + start_records(bundle, b)[:1], batch_reads(i, True))
+        start = START
+    else:  # round 0 programs; round k starts batch k-1, writes batch k, reads batch k-2, waits for batch k-1
+        add_round(program, 0)
+        for k in range(1, n + 1):
+            w = (batches[0].records() if k == 1 else []) + start_records(bundle, batches[k - 1])
+            add_round(w + (batches[k].records() if k < n else []), batch_reads(k - 2, False) if k >= 2 else 0)
+        add_round([], batch_reads(n - 1, True))  # the last round is not overlapped: it waits, then reads
+        start = None
     descs = descriptors_of(bundle)
-    dumps = dump_counts(written_words(cfg.sys.K, descs))
+    dumps = dump_counts(last_written(bundle, batches))
     sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs)
-    rows = sum(d.rows * d.nt(cfg.sys.K) for d in descs)
+    rows = sum(d.out_rows * d.nt(cfg.sys.K) for d in descs)
     lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
-    timeout = len(batches) * (4 * sys_cycles + lebug_cycles) + 8 * (len(writes) + len(reads)) + 200_000
-    job = Job(writes=writes, reads=reads, start=START, rounds=rounds if len(batches) > 1 else (),
+    timeout = n * (4 * sys_cycles + lebug_cycles) + 8 * (len(writes) + len(reads)) + 200_000
+    job = Job(writes=writes, reads=reads, start=start, rounds=rounds if len(rounds) > 1 else (), overlap=overlap,
               block=spad_block(loads, dumps), copies=copies, timeout=timeout)
-    return StreamJob(job, len(program), len(batches[0].records()), len(logit_reads), n_debug)
+    return StreamJob(job, len(program), len(batches[0].records()), len(start_records(bundle, batches[0])),
+                     len(logit_addrs(bundle)[2]), blocks, overlap)
 
 
 @dataclass
@@ -131,31 +185,39 @@ class StreamRun:
     cycles: dict[str, Any] = field(default_factory=dict)
 
 
-def account(sj: StreamJob, res: JobResult, n_rounds: int) -> dict[str, Any]:
-    """Cycle accounting of a streamed run, from the job engine's per-round phase cycles: a round
-    writes (round 0: the program, then the input; then the start write), runs, reads. Rounds after
-    the first write the same number of words, so the program's cycles are round 0's writes minus
-    round 1's. `inference` is every round's input writes, run and reads, the program excluded;
-    with `debug_reads` the reads include the debug read-back after the logits."""
+def account(sj: StreamJob, res: JobResult, n_batches: int) -> dict[str, Any]:
+    """Cycle accounting of a streamed run, from the job engine's per-round phase cycles. Without
+    overlap a round writes (round 0: the program, then the input; then the start write), runs,
+    reads; rounds after the first write the same number of words, so the program's cycles are
+    round 0's writes minus round 1's. With overlap, round 0 is the program alone. `inference` is
+    every cycle after the program: from the first input write to the last logit read (with
+    `trace`/`status` reads, the debug read-back included)."""
     rounds = res.rounds or [{"prog": res.prog_cycles, "run": res.run_cycles, "read": res.read_cycles}]
-    program = rounds[0]["prog"] - rounds[1]["prog"] if len(rounds) > 1 else 0
-    per_round = [{"write": r["prog"] - (program if i == 0 else 0), "run": r["run"], "read": r["read"]}
-                 for i, r in enumerate(rounds)]
+    if sj.overlap:
+        program = sum(rounds[0].values())
+        rounds = rounds[1:]
+    else:
+        program = rounds[0]["prog"] - rounds[1]["prog"] if len(rounds) > 1 else 0
+        rounds = [{**r, "prog": r["prog"] - (program if i == 0 else 0)} for i, r in enumerate(rounds)]
+    per_round = [{"write": r["prog"], "run": r["run"], "read": r["read"]} for r in rounds]
     inference = sum(r["write"] + r["run"] + r["read"] for r in per_round)
-    return {"program": program, "rounds": per_round, "inference": inference, "per_batch": inference / n_rounds,
-            "run": sum(r["run"] for r in per_round), "debug_reads": sum(sj.n_debug) > 0, "job": res.job_cycles,
-            "apb_words": {"program": sj.n_program, "input_per_batch": sj.n_input, "start_per_batch": 1,
-                          "logits_per_batch": sj.n_logits, "debug_per_batch": sum(sj.n_debug) / n_rounds}}
+    debug = sum(n for _, _, n, what in sj.reads if what != "logits")
+    return {"program": program, "rounds": per_round, "inference": inference, "per_batch": inference / n_batches,
+            "run": sum(r["run"] for r in per_round), "debug_reads": debug > 0, "overlap": sj.overlap,
+            "job": res.job_cycles,
+            "apb_words": {"program": sj.n_program, "input_per_batch": sj.n_input, "start_per_batch": sj.n_start,
+                          "logits_per_batch": sj.n_logits, "debug_per_batch": debug / n_batches}}
 
 
 def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: bool = True,
-               waves: bool = False, work: Path | None = None, mode: str = "apb", progress: bool = False) -> StreamRun:
+               waves: bool = False, work: Path | None = None, mode: str = "apb", progress: bool = False,
+               overlap: bool | None = None) -> StreamRun:
     """Stream the batches through the RTL on `sim` and compare everything with the model
-    (AccelscopeError naming the first difference). `progress`: a tqdm bar of the batches run."""
+    (AccelscopeError naming the first difference). `progress`: a tqdm bar of the rounds run."""
     exp = stream_expected(bundle, batches, per_batch=debug)
-    sj = stream_job(bundle, batches, exp.rows_after if debug else None, mode)
+    sj = stream_job(bundle, batches, exp.rows_after if debug else None, mode, overlap)
     cfg = exp.cfg
-    written = written_words(cfg.sys.K, descriptors_of(bundle))
+    written = last_written(bundle, batches)
 
     def files(r: JobResult) -> tuple[JobResult, tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
         dumps = {mem: read_dump(r.dir, mem, cfg.sys.K, addrs) for mem, addrs in written.items() if addrs.size}
@@ -163,38 +225,42 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
 
     from tqdm import tqdm
 
-    with tqdm(total=len(batches), unit="batch", desc=f"stream on {sim}", disable=not progress, leave=False) as bar:
+    n_rounds = max(1, len(sj.job.rounds))
+    with tqdm(total=n_rounds, unit="round", desc=f"stream on {sim}", disable=not progress, leave=False) as bar:
         res, (stream, eof), dumps = run_job(BLOCK, cfg.params(), cfg.tag(), sj.job, sim, waves=waves, work=work,
                                             decode=files, progress=lambda n: bar.update(n - bar.n))
-    words, lanes, _ = logit_addrs(bundle)
-    ends = np.cumsum([sj.n_logits + d for d in sj.n_debug])
-    logits, rows, maxfill = [], [], 0
+    logits: list[np.ndarray] = [np.zeros(0)] * len(batches)
+    rows: list[np.ndarray] = [np.zeros((0, cfg.lebug.N), np.int64)] * len(batches)
+    maxfill = 0
     try:
-        for i, b in enumerate(batches):
-            got = np.asarray(res.reads[(ends[i - 1] if i else 0):ends[i]], np.int64)
-            out = np.zeros((int(words.max()) + 1, cfg.sys.K), np.int64)
-            v = got[:sj.n_logits]
-            out[words, lanes] = np.where(v >= 1 << 31, v - (1 << 32), v)  # 32-bit lanes, two's complement
-            lg = read_logits(bundle, out, b.images)
-            assert_equal(f"batch {i}: logits", exp.logits[i], lg)
-            logits.append(lg)
-            if debug:
-                counters, tap, status, trace = decode_debug(cfg, got[sj.n_logits:])
+        for i, lo, cnt, what in sj.reads:
+            got = np.asarray(res.reads[lo:lo + cnt], np.int64)
+            b = batches[i]
+            if what == "logits":
+                words, lanes, _ = logit_addrs(bundle, batch_bank(bundle, b))
+                out = np.zeros((int(words.max()) + 1, cfg.sys.K), np.int64)
+                out[words, lanes] = np.where(got >= 1 << 31, got - (1 << 32), got)  # 32-bit lanes, two's complement
+                logits[i] = read_logits(bundle, out, b.images, batch_bank(bundle, b))
+                assert_equal(f"batch {i}: logits", exp.logits[i], logits[i])
+            elif what == "trace":
+                rows[i] = decode_trace(cfg, got)
+                lo_row = exp.rows_after[i - 1] if i else 0
+                assert_equal(f"batch {i}: LeBug trace rows {lo_row}..{exp.rows_after[i] - 1}", exp.round_rows(i),
+                             rows[i])
+            else:
+                counters, tap, status = decode_status_reads(got)
                 assert_same_counters(f"batch {i}: systolic counters", exp.runs[i].counters.as_dict(), counters)
                 maxfill = max(maxfill, tap.pop("maxfill"))
                 assert_same_counters(f"batch {i}: tap counters (cumulative)", exp.tap_after[i], tap)
                 assert_same_counters(f"batch {i}: LeBug status (cumulative)", exp.lebug_after[i], status)
-                lo = exp.rows_after[i - 1] if i else 0
-                assert_equal(f"batch {i}: LeBug trace rows {lo}..{exp.rows_after[i] - 1}", exp.round_rows(i), trace)
-                rows.append(trace)
         assert_equal("output stream (every batch)", exp.stream, stream)
         assert_equal("output stream eof bits", exp.eof, eof)
         for mem, got_mem in dumps.items():
             assert_equal(f"last batch: {mem} scratchpad", exp.runs[-1].mems[mem][written[mem]], got_mem)
     except (MismatchError, AssertionError) as e:
         raise AccelscopeError(f"{sim} disagrees with the model: {e}") from None
-    trace_rows = np.concatenate(rows) if rows else np.zeros((0, cfg.lebug.N), np.int64)
-    return StreamRun(exp, np.concatenate(logits), trace_rows, res, maxfill, account(sj, res, len(batches)))
+    return StreamRun(exp, np.concatenate(logits), np.concatenate(rows), res, maxfill,
+                     account(sj, res, len(batches)))
 
 
 # --------------------------------------------------------------------------
