@@ -129,13 +129,14 @@ def descriptor_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor], f
 
 
 def program_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor],
-                    images: dict[str, np.ndarray] | None = None, start: bool = True) -> list[tuple[int, int]]:
-    """(address, data) writes: scratchpad images, descriptors, NUM_DESC, then CTRL.start."""
+                    images: dict[str, np.ndarray] | None = None, start: bool = True,
+                    first: int = 0) -> list[tuple[int, int]]:
+    """(address, data) writes: scratchpad images, descriptors (at CMD[first..]), NUM_DESC, then CTRL.start."""
     recs: list[tuple[int, int]] = []
     for name, words in (images or {}).items():
         if len(words):
             recs += mem_records(cfg, name, words)
-    recs += descriptor_records(cfg, descriptors)
+    recs += descriptor_records(cfg, descriptors, first)
     if start:
         recs.append((REG_CTRL, CTRL_START))
     return recs
