@@ -52,6 +52,10 @@ extern "C" {
 #define SYSTOLIC__NUM_DESC__COUNT_bp 0
 #define SYSTOLIC__NUM_DESC__COUNT_bw 16
 #define SYSTOLIC__NUM_DESC__COUNT_reset 0x1
+#define SYSTOLIC__NUM_DESC__FIRST_bm 0xffff0000
+#define SYSTOLIC__NUM_DESC__FIRST_bp 16
+#define SYSTOLIC__NUM_DESC__FIRST_bw 16
+#define SYSTOLIC__NUM_DESC__FIRST_reset 0x0
 
 // reg - systolic::STATUS
 #define SYSTOLIC__STATUS__BUSY_bm 0x1

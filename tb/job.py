@@ -5,7 +5,9 @@ A `Job` is APB write records (the bundle's 0PROG_A/0PROG_D format), an optional 
 write, a RUN phase, read-back addresses, the block's header words and extra files (the
 block's stimulus or backdoor images). With `rounds`, WRITE, START, RUN and READ repeat per
 round on consecutive slices of the records and reads (program once, then per batch: write
-its inputs, start, run, read its results). `write_job` lays it out in a directory;
+its inputs, start, run, read its results). With `overlap`, each round is WRITE, START, READ,
+then RUN (wait for the block's run_done): records after one that starts the block (a record
+may be the start write itself) and the round's reads are APB transfers while it runs. `write_job` lays it out in a directory;
 `read_result` parses what the engine wrote back.
 """
 
@@ -26,6 +28,7 @@ HDR_WORDS = 32
 BLOCK_WORDS = HDR_WORDS - 8
 FLAG_START = 1 << 0
 FLAG_RUN = 1 << 1
+FLAG_OVERLAP = 1 << 2  # per round WRITE, START, READ, RUN (tb/common/job_engine.v)
 OUT_WORDS = 8
 PROG_DEPTH = READ_DEPTH = 1 << 16  # tb/common/harness_core.vh: most records and reads per job
 MAX_ROUNDS = 4096  # tb/common/job_engine.v MAX_ROUNDS
@@ -46,6 +49,7 @@ class Job:
     copies: dict[str, Path] = field(default_factory=dict)  # extra files: name -> file to copy
     prog_dir: Path | None = None  # use this bundle's prog/0PROG_A and 0PROG_D as the writes
     rounds: Sequence[tuple[int, int]] = ()  # (records, reads) of each round, in order; () = one round
+    overlap: bool = False  # per round WRITE, START, READ, then RUN: reads (and late records) while the block runs
 
 
 @dataclass
@@ -69,7 +73,7 @@ def write_job(path: Path, job: Job) -> None:
     path.mkdir(parents=True, exist_ok=True)
     # a reused directory: the previous job's outputs (the engine's, and the harness's capture and dumps)
     for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", path / "rounds.hex",
-                  path / "rounds_out.hex", *path.glob("dump_*.hex")]:
+                  path / "rounds_out.hex", path / "apb_waits.txt", *path.glob("dump_*.hex")]:
         stale.unlink(missing_ok=True)
     if job.prog_dir is not None:
         n_writes = 0
@@ -97,7 +101,7 @@ def write_job(path: Path, job: Job) -> None:
         ends = np.cumsum(np.array(rounds, dtype=np.int64), axis=0)
         (path / "rounds.hex").write_text("".join(f"{w:08x}\n{r:08x}\n" for w, r in ends.tolist()))
     start = job.start or (0, 0)
-    flags = (FLAG_START if job.start else 0) | (FLAG_RUN if job.run else 0)
+    flags = (FLAG_START if job.start else 0) | (FLAG_RUN if job.run else 0) | (FLAG_OVERLAP if job.overlap else 0)
     hdr = [MAGIC, n_writes, len(job.reads), flags, start[0], start[1], job.timeout, len(rounds), *job.block]
     hdr += [0] * (HDR_WORDS - len(hdr))
     (path / "job.hex").write_text("".join(f"{w & 0xFFFFFFFF:08x}\n" for w in hdr))

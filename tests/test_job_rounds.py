@@ -63,3 +63,63 @@ def test_rounds_stream_batches(sim: str) -> None:
     # round 0 also wrote the descriptor: more records, more cycles
     assert res.rounds[0]["prog"] > res.rounds[1]["prog"] == res.rounds[2]["prog"]
     assert res.run_cycles == sum(r["run"] for r in res.rounds)
+
+
+@pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
+def test_overlap_streams_ping_pong(sim: str) -> None:
+    """Job.overlap (WRITE, START, READ, RUN per round) with NUM_DESC.FIRST: two copies of a
+    GEMM in CMD, one per ACT/OUT buffer; round i starts batch i (FIRST = i mod 2), writes batch
+    i+1's inputs into the other ACT buffer and reads batch i-1's outputs from the other OUT
+    buffer while batch i runs. Every batch's outputs, and the last run's counters, equal the model."""
+    print(f"SYSTOLIC_SEED={SEED}")
+    rng = np.random.default_rng([SEED, 2])
+    K, m, kd, n, nb = CFG.K, CFG.K, 512, 64, 3  # 4096 RUN cycles a batch: longer than its traffic
+    nt, kt = -(-n // K), -(-kd // K)
+    a_words, o_words = m * kt, m * nt
+    descs = [Descriptor(m=m, kd=kd, n=n, a_base=p * a_words, a_stride=kt, b_base=0, bq_base=0, c_base=p * o_words,
+                        c_stride=nt, bias=True) for p in (0, 1)]
+    wgt = rng.integers(-128, 128, (nt * kt * K, K))
+    bias = rng.integers(-1000, 1000, (nt, K))
+    batches = [rng.integers(-128, 128, (a_words, K)) for _ in range(nb)]
+
+    def start(i: int) -> list[tuple[int, int]]:
+        return [(R.REG_NUM_DESC, R.num_desc_value(i % 2, 1, CFG)), (R.REG_CTRL, R.CTRL_START)]
+
+    def outputs(i: int) -> list[int]:
+        return [R.word_addr(CFG, "out", (i % 2) * o_words + w, c) for w in range(o_words)
+                for c in range(R.chunks(CFG, "out"))]
+
+    writes, reads, rounds = [], [], []
+    for i in range(nb + 1):  # round nb only reads the last batch's outputs
+        w: list[tuple[int, int]] = []
+        if i == 0:
+            w += R.descriptor_records(CFG, descs, num_desc=False) + R.mem_records(CFG, "act", batches[0])
+        if i < nb:
+            w += start(i)
+        if i + 1 < nb:
+            w += R.mem_records(CFG, "act", batches[i + 1], ((i + 1) % 2) * a_words)
+        r = outputs(i - 1) if i > 0 else []
+        if i == nb:
+            r += R.readback_addrs(CFG)
+        writes += w
+        reads += r
+        rounds.append((len(w), len(r)))
+    images = {"wgt": wgt, "bias": bias}
+    ext = {"wgt": len(wgt), "bias": len(bias)}
+    job = Job(writes=writes, reads=reads, rounds=rounds, overlap=True, block=spad_block(ext, {}),
+              files=image_files(CFG, images, ext), timeout=500_000)
+    res = run_job(BLOCK, CFG.params(), CFG.tag(), job, sim)
+    per_round = np.split(res.reads, np.cumsum([r for _, r in rounds])[:-1])
+    for i, a in enumerate(batches):
+        exp = run(CFG, [descs[i % 2]], {"act": np.concatenate([np.zeros(((i % 2) * a_words, K), np.int64), a]),
+                                        "wgt": wgt, "bias": bias}, first=i % 2)
+        want = exp.mems["out"][(i % 2) * o_words + np.arange(o_words)]
+        got = R.chunks_to_words(CFG, "out", per_round[i + 1][:len(outputs(i))].astype(np.int64).reshape(o_words, -1))
+        bad = np.argwhere(got != want)
+        assert not bad.size, (f"batch {i}: OUT word {bad[0][0]} lane {bad[0][1]}: expected "
+                              f"{want[tuple(bad[0])]}, got {got[tuple(bad[0])]}")
+    counters, status = R.decode_readback(per_round[nb][len(outputs(nb - 1)):])
+    assert counters == exp.counters.as_dict(), f"counters {counters} != model {exp.counters.as_dict()}"
+    assert status == exp.status, f"status {status} != model {exp.status}"
+    # the reads of rounds 1..nb-1 ran while a batch was busy: its RUN phase found it still running
+    assert all(r["run"] > res.rounds[nb]["run"] for r in res.rounds[1:nb]), res.rounds

@@ -179,6 +179,30 @@ def test_error_descriptor_stops_the_run():
     assert res.eof[:, 1].sum() == 0  # eof[1] only after the last descriptor of a complete run
 
 
+def test_num_desc_first():
+    """NUM_DESC = (FIRST, COUNT) from the generated fields; a run from FIRST is the sublist's,
+    with the absolute STATUS.cur_desc; the records put the descriptors at CMD[FIRST..]."""
+    cfg = SystolicConfig(K=4)
+    lsb_f, w_f = R.F["NUM_DESC"]["FIRST"]
+    lsb_c, w_c = R.F["NUM_DESC"]["COUNT"]
+    assert (lsb_f, w_f, lsb_c, w_c) == (16, 16, 0, 16)
+    assert R.num_desc_value(0, 5) == 5 and R.num_desc_value(2, 3, cfg) == (2 << 16) | 3
+    for first, count in ((0, 0), (cfg.CMD_DEPTH - 1, 2), (cfg.CMD_DEPTH, 1), (-1, 1)):
+        with pytest.raises(AccelscopeError):
+            R.num_desc_value(first, count, cfg)
+    rng = np.random.default_rng(6)
+    descs, images = random_layers(cfg, rng, 3, 9)
+    plain, later = run(cfg, descs, images), run(cfg, descs, images, first=7)
+    np.testing.assert_array_equal(plain.stream, later.stream)
+    np.testing.assert_array_equal(plain.eof, later.eof)
+    assert plain.counters == later.counters and later.status["cur_desc"] == 7 + 2
+    with pytest.raises(AccelscopeError):
+        run(cfg, descs, images, first=cfg.CMD_DEPTH - 2)
+    recs = R.descriptor_records(cfg, descs, first=7)
+    assert recs[0][0] == R.word_addr(cfg, "cmd", 7, 0) and recs[-1] == (R.REG_NUM_DESC, R.num_desc_value(7, 3))
+    assert R.descriptor_records(cfg, descs)[-1] == (R.REG_NUM_DESC, 3)  # FIRST=0: as before
+
+
 @pytest.mark.parametrize("desc,code", [
     (dict(m=0, kd=1, n=1), ERR_SHAPE),
     (dict(m=1, kd=1, n=1, reserved_flags=0x40), ERR_FLAGS),

@@ -258,11 +258,14 @@ def stream_order(K: int, d: Descriptor) -> tuple[np.ndarray, np.ndarray]:
     return q, np.tile(t_img, d.m)
 
 
-def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[str, np.ndarray]) -> RunResult:
-    """Run descriptors 0..len-1 as the RTL does after `start`."""
+def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[str, np.ndarray],
+        first: int = 0) -> RunResult:
+    """Run `descriptors` as the RTL does after `start` with NUM_DESC = (FIRST=first,
+    COUNT=len): they are CMD[first .. first+len-1]; only STATUS.cur_desc (absolute) sees `first`."""
     K = cfg.K
-    if not 1 <= len(descriptors) <= cfg.CMD_DEPTH:
-        raise AccelscopeError(f"{len(descriptors)} descriptors: NUM_DESC must be in 1..{cfg.CMD_DEPTH}")
+    if not 1 <= len(descriptors) or first < 0 or first + len(descriptors) > cfg.CMD_DEPTH:
+        raise AccelscopeError(f"{len(descriptors)} descriptors from {first}: NUM_DESC needs COUNT >= 1 and "
+                              f"FIRST + COUNT <= {cfg.CMD_DEPTH}")
     mems = full_memories(cfg, images)
     streams: list[np.ndarray] = []
     eofs: list[np.ndarray] = []
@@ -274,7 +277,7 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
             c = Counters(cycles=OVERHEAD_FIXED)
             per.append(c)
             total = _add(total, c)
-            return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, code, i, per)
+            return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, code, first + i, per)
         check_hazards(d, K, f"descriptor {i}")
         words = descriptor_words(cfg, d, mems)
         store(d, K, mems, words)
@@ -288,7 +291,7 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
         c = descriptor_counters(cfg, d)
         per.append(c)
         total = _add(total, c)
-    return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, ERR_NONE, len(descriptors) - 1, per)
+    return RunResult(mems, _cat(streams, K), _cat(eofs, 2), total, ERR_NONE, first + len(descriptors) - 1, per)
 
 
 def descriptor_words(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:

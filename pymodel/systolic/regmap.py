@@ -106,25 +106,37 @@ def mem_records(cfg: SystolicConfig, name: str, words: np.ndarray, base_word: in
     return list(zip(addrs.ravel().tolist(), data.ravel().tolist()))
 
 
-def descriptor_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor]) -> list[tuple[int, int]]:
-    if not 1 <= len(descriptors) <= cfg.CMD_DEPTH:
-        raise AccelscopeError(f"{len(descriptors)} descriptors: NUM_DESC must be in 1..{cfg.CMD_DEPTH}")
+def num_desc_value(first: int, count: int, cfg: SystolicConfig | None = None) -> int:
+    """NUM_DESC: run CMD[first .. first+count-1] (the FIRST and COUNT fields of systolic.rdl).
+    With cfg, also the hardware's rule (count >= 1, first + count <= CMD_DEPTH)."""
+    if cfg is not None and not (count >= 1 and first >= 0 and first + count <= cfg.CMD_DEPTH):
+        raise AccelscopeError(f"NUM_DESC FIRST={first} COUNT={count}: need COUNT >= 1 and FIRST + COUNT <= "
+                              f"{cfg.CMD_DEPTH}")
+    return pack(F["NUM_DESC"], {"FIRST": first, "COUNT": count})
+
+
+def descriptor_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor], first: int = 0,
+                       num_desc: bool = True) -> list[tuple[int, int]]:
+    """The descriptors written to CMD[first..] and (num_desc) NUM_DESC = (first, len)."""
+    value = num_desc_value(first, len(descriptors), cfg)
     recs = []
     for i, d in enumerate(descriptors):
         for j, w in enumerate(d.encode()):
-            recs.append((word_addr(cfg, "cmd", i, j), w))
-    recs.append((REG_NUM_DESC, len(descriptors)))
+            recs.append((word_addr(cfg, "cmd", first + i, j), w))
+    if num_desc:
+        recs.append((REG_NUM_DESC, value))
     return recs
 
 
 def program_records(cfg: SystolicConfig, descriptors: Sequence[Descriptor],
-                    images: dict[str, np.ndarray] | None = None, start: bool = True) -> list[tuple[int, int]]:
-    """(address, data) writes: scratchpad images, descriptors, NUM_DESC, then CTRL.start."""
+                    images: dict[str, np.ndarray] | None = None, start: bool = True,
+                    first: int = 0) -> list[tuple[int, int]]:
+    """(address, data) writes: scratchpad images, descriptors (at CMD[first..]), NUM_DESC, then CTRL.start."""
     recs: list[tuple[int, int]] = []
     for name, words in (images or {}).items():
         if len(words):
             recs += mem_records(cfg, name, words)
-    recs += descriptor_records(cfg, descriptors)
+    recs += descriptor_records(cfg, descriptors, first)
     if start:
         recs.append((REG_CTRL, CTRL_START))
     return recs

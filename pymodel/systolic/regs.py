@@ -35,7 +35,7 @@ FIELDS: dict[str, dict[str, tuple[int, int]]] = {
     'PARAMS0': {'K': (0, 8), 'LOG2_CMD_DEPTH': (8, 8), 'LOG2_ACC_DEPTH': (16, 8)},
     'PARAMS1': {'LOG2_ACT_DEPTH': (0, 8), 'LOG2_WGT_DEPTH': (8, 8), 'LOG2_BQ_DEPTH': (16, 8), 'LOG2_OUT_DEPTH': (24, 8)},
     'CTRL': {'START': (0, 1)},
-    'NUM_DESC': {'COUNT': (0, 16)},
+    'NUM_DESC': {'COUNT': (0, 16), 'FIRST': (16, 16)},
     'STATUS': {'BUSY': (0, 1), 'DONE': (1, 1), 'ERROR': (2, 1), 'ERR_CODE': (4, 4), 'CUR_DESC': (16, 16)},
     'CYCLES': {'COUNT': (0, 32)},
     'BUSY': {'COUNT': (0, 32)},

@@ -74,7 +74,8 @@ def systolic_bundle_parts(cfg: TopConfig, descriptors: list[Descriptor], images:
         mems.append(MemorySpec(name, tr.SYS_BASE + sy.BASE[mem], tr.sys_mem_width(cfg, mem), len(chunks),
                                tr.sys_mem_capacity(cfg, mem), 4 * sy.chunks(cfg.sys, mem), f"{name}.hex"))
         imgs[name] = chunks
-    regs = [RegisterWrite("sys.NUM_DESC", tr.SYS_BASE + sy.REG_NUM_DESC, len(descriptors))]
+    regs = [RegisterWrite("sys.NUM_DESC", tr.SYS_BASE + sy.REG_NUM_DESC,
+                          sy.num_desc_value(0, len(descriptors), cfg.sys))]  # FIRST = 0
     return mems, imgs, regs
 
 

@@ -141,7 +141,7 @@ module lebug #(
 
     apb_frontend #(.ADDR_W(APB_ADDR_W)) u_apb (
         .clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
-        .addr(addr), .setup(apb_setup), .access(apb_access), .err(apb_err), .wr(apb_wr),
+        .addr(addr), .setup(apb_setup), .access(apb_access), .err(apb_err), .hold(1'b0), .wr(apb_wr),
         .rd_val(rd_val), .rd_q(prdata), .pready(pready), .pslverr(pslverr)
     );
 

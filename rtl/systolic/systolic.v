@@ -135,15 +135,12 @@ module systolic #(
     // ------------------------------------------------------------------
     // APB front end and decode
     wire [31:0] addr;          // PADDR, 32 bits
-    wire        apb_setup, apb_wr, apb_err;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire        apb_access;  // writes use apb_wr; reads are taken in the setup phase
-    /* verilator lint_on UNUSEDSIGNAL */
+    wire        apb_setup, apb_access, apb_wr, apb_err, apb_hold;
     wire [31:0] rd_val, reg_q;
 
     apb_frontend #(.ADDR_W(APB_ADDR_W)) u_apb (
         .clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite), .paddr(paddr),
-        .addr(addr), .setup(apb_setup), .access(apb_access), .err(apb_err), .wr(apb_wr),
+        .addr(addr), .setup(apb_setup), .access(apb_access), .err(apb_err), .hold(apb_hold), .wr(apb_wr),
         .rd_val(rd_val), .rd_q(reg_q), .pready(pready), .pslverr(pslverr)
     );
 
@@ -156,6 +153,7 @@ module systolic #(
     wire hit_quant = aligned && (addr >= SYSTOLIC_QUANT_BASE) && (addr < QUANT_END);
     wire hit_out   = aligned && (addr >= SYSTOLIC_OUT_BASE)   && (addr < OUT_END);
     wire hit_mem   = hit_cmd | hit_act | hit_wgt | hit_bias | hit_quant | hit_out;
+    wire hit_strm  = hit_act | hit_out;     // the windows open to APB while busy
 
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] off_cmd = addr - SYSTOLIC_CMD_BASE;
@@ -204,11 +202,49 @@ module systolic #(
 
     reg  busy_q;
     wire start_bit = pwdata[SYSTOLIC_CTRL_START_LSB];
-    wire nd_bad    = (pwdata == 32'd0) || (pwdata > CMD_DEPTH_U32);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] nd_count = (pwdata >> SYSTOLIC_NUM_DESC_COUNT_LSB) & ((32'd1 << SYSTOLIC_NUM_DESC_COUNT_W) - 32'd1);
+    wire [31:0] nd_first = (pwdata >> SYSTOLIC_NUM_DESC_FIRST_LSB) & ((32'd1 << SYSTOLIC_NUM_DESC_FIRST_W) - 32'd1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire nd_bad    = (nd_count == 32'd0) || (nd_count + nd_first > CMD_DEPTH_U32);   // 16 + 16 bits: no wrap
     wire mem_busy  = busy | busy_q;
-    assign apb_err = !(reg_any || hit_mem) || (pwrite && reg_ro) || (hit_mem && mem_busy) ||
+    assign apb_err = !(reg_any || hit_mem) || (pwrite && reg_ro) || (hit_mem && !hit_strm && mem_busy) ||
                      (pwrite && reg_ndesc && (nd_bad || busy)) || (pwrite && reg_ctrl && start_bit && busy);
-    wire apb_rd_mem = apb_setup & ~pwrite & hit_mem & ~mem_busy;
+
+    // ------------------------------------------------------------------
+    // APB while busy (docs/systolic.md, "APB while busy"): ACT and OUT stay open. The
+    // sequencer keeps priority on every RAM port; an APB access takes a port only in a cycle
+    // in which the sequencer does not use it, and otherwise waits (PREADY = 0):
+    //   write  the top chunk commits in an access cycle in which the sequencer does not
+    //          write that RAM (lower chunks only fill the staging register: never wait);
+    //   read   the RAM read is issued in the setup cycle, or in a later access cycle, in
+    //          which the sequencer does not read that RAM; the transfer completes the cycle
+    //          after, when the word is in rdata.
+    // Hazard rule: an APB read changes the RAM's rdata, so it may take the read port only in
+    // a cycle whose rdata no sequencer consumer still needs. Every consumer of act_rdata and
+    // out_rdata uses it only in the cycle right after its own read, and ignores it otherwise:
+    //   act_masked (GEMM A row): am_v = a_issue one cycle late; zero (and unselected for
+    //     CONV, arr_a takes the window row) when am_v is 0;
+    //   u_win LOAD: writes ld_data with wr_v = ld_re one cycle late;
+    //   u_pool: uses rdata only in stage S (s_v = i_re one cycle late; mx, o_valid gated);
+    //   u_post E1: om_rdata enters the sum only for e1_first & f_acc rows, whose OUT read
+    //     (om_re, E0) was the cycle before.
+    // So "the sequencer does not read this RAM in this cycle" is the whole condition. A new
+    // consumer that holds rdata across cycles must register it on its side, or extend
+    // act_seq_re / out_seq_re below to the cycles in which it relies on rdata.
+    // When not busy the sequencer uses no port: reads at setup, PREADY = 1, as before.
+    wire act_seq_re = busy & act_re_s;
+    wire out_seq_re = busy & om_re;
+    wire act_seq_we = busy & aw_we;
+    wire out_seq_we = busy & om_we;
+    wire strm_rd_free = hit_act ? ~act_seq_re : ~out_seq_re;   // for hit_strm
+    wire strm_wr_free = hit_act ? ~act_seq_we : ~out_seq_we;
+    reg  apb_rd_q;      // an APB memory read was issued last cycle: its word is in rdata
+    reg  apb_rd_ok;     // rdata holds the current read transfer's word (PRDATA shows it)
+    wire rd_setup = apb_setup & ~pwrite & hit_mem & (hit_strm ? strm_rd_free : ~mem_busy);
+    wire rd_wait  = apb_access & ~pwrite & hit_strm & ~apb_rd_q;   // the read is still to do
+    wire apb_rd_mem = rd_setup | (rd_wait & strm_rd_free);
+    assign apb_hold = hit_strm & (pwrite ? (top_chunk & ~strm_wr_free) : ~apb_rd_q);
 
     // wide-word staging: chunks below the top one wait here; the top chunk commits
     reg  [XW-33:0] stage;
@@ -228,16 +264,21 @@ module systolic #(
 
     // ------------------------------------------------------------------
     // control registers
-    reg  [CMD_AW:0] num_desc;
+    reg  [CMD_AW:0] num_desc;      // NUM_DESC.COUNT
+    reg  [CMD_AW-1:0] first_desc;  // NUM_DESC.FIRST
     reg  [31:0]     cnt_rows;
     wire            start = apb_wr & reg_ctrl & start_bit;
     always @(posedge clk) begin
         if (!rst_n) begin
             num_desc <= {{CMD_AW{1'b0}}, 1'b1};
+            first_desc <= {CMD_AW{1'b0}};
             busy_q   <= 1'b0;
         end else begin
             busy_q <= busy;
-            if (apb_wr && reg_ndesc) num_desc <= pwdata[CMD_AW:0];
+            if (apb_wr && reg_ndesc) begin
+                num_desc   <= nd_count[CMD_AW:0];
+                first_desc <= nd_first[CMD_AW-1:0];
+            end
         end
     end
 
@@ -274,7 +315,7 @@ module systolic #(
         .OUT_DEPTH(OUT_DEPTH), .ACC_DEPTH(ACC_DEPTH), .CMD_DEPTH(CMD_DEPTH),
         .WIN_ROWS(WIN_ROWS), .WIN_BYTES(WIN_BYTES)
     ) u_seq (
-        .clk(clk), .rst_n(rst_n), .start(start), .num_desc(num_desc),
+        .clk(clk), .rst_n(rst_n), .start(start), .first_desc(first_desc), .end_desc({1'b0, first_desc} + num_desc),
         .cmd_re(cmd_re_s), .cmd_raddr(cmd_raddr_s), .cmd_rdata(cmd_rdata),
         .inflight(inflight),
         .act_re(act_re_s), .act_raddr(act_raddr_s), .wgt_re(wgt_re_s), .wgt_raddr(wgt_raddr_s),
@@ -311,11 +352,11 @@ module systolic #(
     );
     systolic_ram #(.W(AWW), .DEPTH(ACT_DEPTH)) u_act (
         .clk(clk),
-        .we(busy ? aw_we : mem_commit & hit_act),
-        .waddr(busy ? aw_waddr : w_act[ACT_AW-1:0]),
-        .wdata(busy ? aw_wdata : commit_a[AWW-1:0]),
-        .re(busy ? act_re_s : apb_rd_mem & hit_act),
-        .raddr(busy ? act_raddr_s : w_act[ACT_AW-1:0]), .rdata(act_rdata)
+        .we(act_seq_we | (mem_commit & hit_act)),
+        .waddr(act_seq_we ? aw_waddr : w_act[ACT_AW-1:0]),
+        .wdata(act_seq_we ? aw_wdata : commit_a[AWW-1:0]),
+        .re(act_seq_re | (apb_rd_mem & hit_act)),
+        .raddr(act_seq_re ? act_raddr_s : w_act[ACT_AW-1:0]), .rdata(act_rdata)
     );
     systolic_ram #(.W(AWW), .DEPTH(WGT_DEPTH)) u_wgt (
         .clk(clk),
@@ -337,11 +378,11 @@ module systolic #(
     );
     systolic_ram #(.W(VW), .DEPTH(OUT_DEPTH)) u_out (
         .clk(clk),
-        .we(busy ? om_we : mem_commit & hit_out),
-        .waddr(busy ? om_waddr : w_out[OUT_AW-1:0]),
-        .wdata(busy ? om_wdata : commit_v[VW-1:0]),
-        .re(busy ? om_re : apb_rd_mem & hit_out),
-        .raddr(busy ? om_raddr : w_out[OUT_AW-1:0]), .rdata(out_rdata)
+        .we(out_seq_we | (mem_commit & hit_out)),
+        .waddr(out_seq_we ? om_waddr : w_out[OUT_AW-1:0]),
+        .wdata(out_seq_we ? om_wdata : commit_v[VW-1:0]),
+        .re(out_seq_re | (apb_rd_mem & hit_out)),
+        .raddr(out_seq_re ? om_raddr : w_out[OUT_AW-1:0]), .rdata(out_rdata)
     );
     systolic_ram #(.W(VW), .DEPTH(ACC_DEPTH)) u_acc (
         .clk(clk),
@@ -478,7 +519,8 @@ module systolic #(
         if (reg_par0)   rd_mux = PARAMS0_VAL;
         if (reg_par1)   rd_mux = PARAMS1_VAL;
         if (reg_par2)   rd_mux = PARAMS2_VAL;
-        if (reg_ndesc)  rd_mux = {{(31 - CMD_AW){1'b0}}, num_desc};
+        if (reg_ndesc)  rd_mux = ({{(31 - CMD_AW){1'b0}}, num_desc} << SYSTOLIC_NUM_DESC_COUNT_LSB) |
+                                 ({{(32 - CMD_AW){1'b0}}, first_desc} << SYSTOLIC_NUM_DESC_FIRST_LSB);
         if (reg_status) rd_mux = status_val;
         if (reg_cycles) rd_mux = cnt_cycles;
         if (reg_busy)   rd_mux = cnt_busy;
@@ -495,8 +537,20 @@ module systolic #(
             rgn_q   <= G_REG;
             chunk_q <= {CH_W{1'b0}};
         end else if (apb_setup) begin
-            rgn_q   <= (hit_mem && !mem_busy && !pwrite) ? region : G_REG;   // memory reads only
+            rgn_q   <= (hit_mem && (!mem_busy || hit_strm) && !pwrite) ? region : G_REG;   // memory reads only
             chunk_q <= chunk;
+        end
+    end
+    // apb_rd_ok: set by the transfer's RAM read (issued at setup or in a waiting access
+    // cycle), cleared by the next setup; until then PRDATA shows 0, not the sequencer's words
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            apb_rd_q  <= 1'b0;
+            apb_rd_ok <= 1'b0;
+        end else begin
+            apb_rd_q  <= apb_rd_mem;
+            if (apb_rd_mem)     apb_rd_ok <= 1'b1;
+            else if (apb_setup) apb_rd_ok <= 1'b0;
         end
     end
 
@@ -533,6 +587,6 @@ module systolic #(
             default: mem_x = {XW{1'b0}};
         endcase
     end
-    assign prdata = (rgn_q == G_REG) ? reg_q : mem_x[chunk_q*32 +: 32];
+    assign prdata = (rgn_q == G_REG || !apb_rd_ok) ? reg_q : mem_x[chunk_q*32 +: 32];
 endmodule
 `default_nettype wire

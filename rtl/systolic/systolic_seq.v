@@ -1,5 +1,5 @@
 // Sequencer of the systolic GEMM block (docs/systolic.md, "Timing" and "Convolution and
-// pooling"). Runs descriptors 0..num_desc-1 after `start`. Per descriptor:
+// pooling"). Runs descriptors first_desc..end_desc-1 after `start`. Per descriptor:
 //   FETCH (read the command memory), DECODE (latch fields), CHECK (checks; an error stops
 //   the run), then by op:
 //   GEMM  RUN (tiles), DRAIN (until the output pipeline is empty)
@@ -33,7 +33,8 @@ module systolic_seq #(
     input  wire              clk,
     input  wire              rst_n,
     input  wire              start,
-    input  wire [CMD_AW:0]   num_desc,
+    input  wire [CMD_AW-1:0] first_desc,   // NUM_DESC.FIRST
+    input  wire [CMD_AW:0]   end_desc,     // FIRST + COUNT (<= CMD_DEPTH)
     // command memory read port
     output wire              cmd_re,
     output wire [CMD_AW-1:0] cmd_raddr,
@@ -353,7 +354,7 @@ module systolic_seq #(
     assign i_last    = last_kt;
     assign i_eof0    = last_kt && last_nt && (p == r_mb - 16'd1) && (!is_conv || cur_last);
     wire [CMD_AW:0] cur_ext = {1'b0, cur_desc};
-    wire            last_desc = (cur_ext + 1'b1 == num_desc);
+    wire            last_desc = (cur_ext + 1'b1 == end_desc);
     assign i_eof1    = i_eof0 && last_desc;
     assign i_caddr   = c_ptr;
     assign i_daddr   = d_ptr;
@@ -436,7 +437,7 @@ module systolic_seq #(
             case (state)
                 S_IDLE: if (start) begin
                     state    <= S_FETCH;
-                    cur_desc <= {CMD_AW{1'b0}};
+                    cur_desc <= first_desc;
                     done     <= 1'b0;
                     error    <= 1'b0;
                     err_code <= 4'd0;

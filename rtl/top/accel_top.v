@@ -81,7 +81,7 @@ module accel_top #(
     /* verilator lint_on UNUSEDSIGNAL */
     apb_frontend #(.ADDR_W(24)) u_apb (
         .clk(clk), .rst_n(rst_n), .psel(psel & sel_own), .penable(penable), .pwrite(pwrite), .paddr(paddr),
-        .addr(addr), .setup(top_setup), .access(top_access), .err(~top_ok), .wr(top_wr),
+        .addr(addr), .setup(top_setup), .access(top_access), .err(~top_ok), .hold(1'b0), .wr(top_wr),
         .rd_val(top_rd_val), .rd_q(top_prdata), .pready(top_pready), .pslverr(top_pslverr)
     );
 
@@ -201,6 +201,9 @@ module accel_top #(
         else if (psel && !penable) rd_win <= sel_sys ? 2'd1 : sel_lb ? 2'd2 : 2'd0;
     end
     assign prdata  = (rd_win == 2'd1) ? sys_prdata : (rd_win == 2'd2) ? lb_prdata : top_prdata;
+    // PREADY and PSLVERR follow PADDR, which the master holds through a transfer's access
+    // phase, wait states included: a held systolic transfer (ACT/OUT while busy) keeps
+    // sel_sys and rd_win (no new setup phase) until its PREADY
     assign pready  = sel_sys ? sys_pready  : sel_lb ? lb_pready  : top_pready;
     assign pslverr = sel_sys ? sys_pslverr : sel_lb ? lb_pslverr : top_pslverr;
 endmodule

@@ -18,9 +18,14 @@
 // and holds `done` until `go` falls. With ROUNDS > 1, WRITE, START, RUN and READ repeat once
 // a round, each round on its own slice of the records and reads (program once, then per
 // batch: inputs, start, run, logits); LOAD happens once. Nothing here is synthesized.
+// OVERLAP (header flag bit 2): each round runs WRITE, START (if flagged), READ, then RUN
+// (run_go, wait for run_done) instead of WRITE, START, RUN, READ. So the round's reads, and
+// its records after one that starts the block (a record may be the start write itself),
+// are APB transfers while the block runs (streaming: batch i+1's inputs in, batch i-1's
+// results out while batch i runs). Nothing else changes (cycle counts per phase as usual).
 //
 // Header (job.hex):        0 magic 4a4f4201  1 writes  2 reads  3 flags (bit 0 start write,
-//                          bit 1 run phase)  4 start address  5 start data  6 job timeout in
+//                          bit 1 run phase, bit 2 overlap)  4 start address  5 start data  6 job timeout in
 //                          cycles (0: none)  7 ROUNDS (0 or 1: one)  8.. block words (`hdr_block`)
 // Result (job_out.hex):    0 error bits (0 bad header, 1 PSLVERR on a write, 2 PSLVERR on a
 //                          read, 3 record address beyond the APB bus, 4 job timeout)
@@ -143,6 +148,7 @@ module job_engine #(
     wire [31:0] n_reads   = r_end - r_base;
     wire        has_start = hdr[3][0];
     wire        has_run   = hdr[3][1];
+    wire        overlap   = hdr[3][2];    // per round WRITE, START, READ, RUN
     wire [31:0] timeout   = hdr[6];
     wire        writing   = state == S_WRITE && issued < n_writes;
     wire        starting  = state == S_START && issued == 32'd0;
@@ -161,6 +167,27 @@ module job_engine #(
         begin
             out[0][bit_index] <= 1'b1;
             if (out[1] == 32'd0) out[1] <= which;
+        end
+    endtask
+
+    // the end of a round (after READ; with OVERLAP after RUN): the next round, or END
+    task automatic round_end;
+        begin
+            if (rounds > 32'd1) begin  // progress for the runner (tb/runner.py run_job)
+                $display("JOB_ROUND %0d", rnd + 32'd1);
+                $fflush;
+            end
+            if (last_rnd || out[0][2]) begin
+                state <= S_END;
+            end else begin  // the next round: its records, start, run, reads
+                rnd      <= rnd + 32'd1;
+                w_base   <= w_end;
+                r_base   <= r_end;
+                issued   <= 32'd0;
+                answered <= 32'd0;
+                t_phase  <= 32'd0;
+                state    <= S_WRITE;
+            end
         end
     endtask
 
@@ -232,9 +259,9 @@ module job_engine #(
                             out[2] <= out[2] + t_phase;
                             rnd_out[3*rnd] <= t_phase;
                             t_phase <= 32'd0;
-                            state <= has_run ? S_RUN : S_READ;
-                            run_go <= has_run;
-                            if (rnd == 32'd0) out[6] <= cyc;
+                            state <= (has_run && !overlap) ? S_RUN : S_READ;
+                            run_go <= has_run && !overlap;
+                            if (rnd == 32'd0 && !overlap) out[6] <= cyc;
                             settle <= 32'd0;
                         end
                     end
@@ -245,7 +272,7 @@ module job_engine #(
                     t_phase  <= 32'd0;
                     issued   <= 32'd0;
                     answered <= 32'd0;
-                    if (out[0][1] || !has_run) begin
+                    if (out[0][1] || !has_run || overlap) begin
                         state <= out[0][1] ? S_END : S_READ;
                     end else begin
                         state  <= S_RUN;
@@ -268,7 +295,8 @@ module job_engine #(
                         t_phase  <= 32'd0;
                         issued   <= 32'd0;
                         answered <= 32'd0;
-                        state    <= S_READ;
+                        if (overlap) round_end;
+                        else         state <= S_READ;
                     end
                 end
                 S_READ: begin
@@ -278,20 +306,14 @@ module job_engine #(
                     end else if (answered == n_reads && !(rsp_valid && active)) begin
                         out[4] <= out[4] + t_phase;
                         rnd_out[3*rnd+2] <= t_phase;
-                        if (rounds > 32'd1) begin  // progress for the runner (tb/runner.py run_job)
-                            $display("JOB_ROUND %0d", rnd + 32'd1);
-                            $fflush;
-                        end
-                        if (last_rnd || out[0][2]) begin
-                            state <= S_END;
-                        end else begin  // the next round: its records, start, run, reads
-                            rnd      <= rnd + 32'd1;
-                            w_base   <= w_end;
-                            r_base   <= r_end;
-                            issued   <= 32'd0;
-                            answered <= 32'd0;
+                        if (overlap && has_run && !out[0][2]) begin  // RUN-wait after the reads
+                            state    <= S_RUN;
+                            run_go   <= 1'b1;
+                            if (rnd == 32'd0) out[6] <= cyc;
+                            settle   <= 32'd0;
                             t_phase  <= 32'd0;
-                            state    <= S_WRITE;
+                        end else begin
+                            round_end;
                         end
                     end
                 end

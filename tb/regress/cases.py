@@ -136,9 +136,25 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     from pymodel.systolic.randjob import random_job
     from tb.runner import run_job
     from tb.systolic.coverage import observe
-    from tb.systolic.jobs import BLOCK, decode, systolic_job
+    from tb.systolic.jobs import BLOCK, apb_waits, decode, streaming_job, systolic_job
 
     descs, images = random_job(cfg, rng)
+    if rng.random() < 1 / 4:  # streaming: APB traffic to untouched ACT/OUT words while the run is busy
+        st = streaming_job(cfg, descs, images, rng, words=int(rng.integers(1, 5)))
+        exp = st.expect(run(cfg, descs, st.images))
+
+        def dec_st(res):  # type: ignore[no-untyped-def]
+            return st.decode(cfg, res), st.problems(cfg, res), apb_waits(res.dir)
+
+        hw, problems, waits = run_job(BLOCK, cfg.params(), cfg.tag(), st.job, engine, decode=dec_st, coverage=cov)
+        problems = mismatches(exp, hw) + problems
+        if problems:
+            raise MismatchError("; ".join(problems))
+        kind = f"{len(descs)} descriptors, APB while busy ({waits} wait cycles)" + \
+            (f", error {exp.error}" if exp.error else "")
+        sample = observe(cfg, descs, images, exp)
+        sample["apb_while_busy"] = ["waited"] if waits else []
+        return kind, sample, hw.job.job_cycles
     exp = run(cfg, descs, images)
     job = systolic_job(cfg, descs, images)
     extra = _apb_memory_reads(cfg, descs, images, exp, rng) if rng.random() < 1 / 3 else []

@@ -125,6 +125,7 @@ def observe(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[st
 
 
 APB_MEMS = ["cmd", "act", "wgt", "bias", "quant", "out"]  # memory windows read over APB after a run
+APB_WHILE_BUSY = ["waited"]  # ACT/OUT traffic during a run in which a transfer waited (PREADY low)
 
 
 class Model:
@@ -178,11 +179,16 @@ class Model:
         def apb_reads(names: set) -> None:
             pass
 
-        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads)
+        @P(f"{r}.apb.while_busy", APB_WHILE_BUSY, multi=True)
+        def apb_busy(names: set) -> None:
+            pass
+
+        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy)
 
     def sample(self, s: Sample) -> None:
-        op, gemm, conv, pool, error, kind, requant, apb_reads = self._fns
+        op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy = self._fns
         apb_reads(set(s.get("apb_reads", ())))
+        apb_busy(set(s.get("apb_while_busy", ())))
         for d in s["descs"]:
             op({**d, "flags": tuple(d["flags"])})
             if "conv" in d:

@@ -8,7 +8,9 @@
 //   WRITE  descriptors and NUM_DESC over APB;  START  CTRL.start
 //   RUN    ends when the block raises `done` (after its last descriptor or an error)
 //   READ   counters and STATUS over APB
-//   DUMP   $writememh of dump_<mem>.hex (header words 14..19), stream.txt closed
+//   (OVERLAP jobs: WRITE, START, READ, RUN; records after CTRL.start and the reads run while busy)
+//   DUMP   $writememh of dump_<mem>.hex (header words 14..19), stream.txt closed, and
+//          apb_waits.txt: the APB access cycles with PREADY = 0 since LOAD
 `default_nettype none
 module systolic_harness #(
     parameter K          = 8,      // array size (K x K PEs, K lanes per output row)
@@ -55,6 +57,29 @@ module systolic_harness #(
         .pwdata(pwdata), .prdata(prdata), .pready(pready), .pslverr(pslverr),
         .out_valid(out_valid), .out_eof(out_eof), .out_data(out_data), .busy(busy), .done(done)
     );
+
+    // ---- APB wait states: access cycles with PREADY = 0 from LOAD to DUMP, written to
+    // <job_dir>/apb_waits.txt at DUMP (tb/systolic/jobs.py apb_waits). Not synthesized.
+    integer apb_waits, waits_base, waits_fd;
+    reg [8*1100-1:0] waits_fname;
+    initial apb_waits = 0;
+    always @(posedge clk) begin
+        if (psel && penable && !pready) apb_waits <= apb_waits + 1;
+    end
+    /* verilator lint_off BLKSEQ */
+    always @(posedge job_load_go or posedge job_dump_go) begin
+        if (job_load_go) begin
+            waits_base = apb_waits;
+        end else begin
+            $sformat(waits_fname, "%0s/apb_waits.txt", job_dir);
+            waits_fd = $fopen(waits_fname, "w");
+            if (waits_fd != 0) begin
+                $fdisplay(waits_fd, "%0d", apb_waits - waits_base);
+                $fclose(waits_fd);
+            end
+        end
+    end
+    /* verilator lint_on BLKSEQ */
 
     // ---- viewer taps: each lane as a signed number (tb/waves.py shows these) ------
     /* verilator lint_off UNUSEDSIGNAL */

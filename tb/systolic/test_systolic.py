@@ -199,18 +199,40 @@ try:
             assert await tb.apb.write(addr, 0, check=False), f"write {addr:#x}: no PSLVERR"
         for addr in (R.REG_ID, R.REG_PARAMS2, R.REG_STATUS, R.REG_CYCLES):
             assert await tb.apb.write(addr, 0, check=False), f"write to RO {addr:#x}: no PSLVERR"
-        for v in (0, CFG.CMD_DEPTH + 1):
-            assert await tb.apb.write(R.REG_NUM_DESC, v, check=False), f"NUM_DESC={v} accepted"
-        # while busy: scratchpad access and start are refused, registers still answer
-        big = Descriptor(m=4 * K, kd=K, n=K, a_stride=1)
+        # NUM_DESC: COUNT >= 1 and FIRST + COUNT <= CMD_DEPTH, else PSLVERR and no change
+        D = CFG.CMD_DEPTH
+        legal = R.num_desc_value(D - 3, 3, CFG)
+        await tb.apb.write(R.REG_NUM_DESC, legal)
+        assert await tb.apb.read(R.REG_NUM_DESC) == legal, "NUM_DESC FIRST/COUNT read back"
+        for v in (0, D + 1, R.num_desc_value(D - 1, 2), R.num_desc_value(3, 0), R.num_desc_value(D, 1),
+                  R.num_desc_value(0xFFFF, 2)):
+            assert await tb.apb.write(R.REG_NUM_DESC, v, check=False), f"NUM_DESC={v:#x} accepted"
+            assert await tb.apb.read(R.REG_NUM_DESC) == legal, f"NUM_DESC={v:#x} changed the register"
+        # while busy: ACT and OUT answer (with wait states, test_systolic_stream.py), the other
+        # memories, NUM_DESC and start are refused, registers still answer
+        big = Descriptor(m=64 * K, kd=4 * K, n=K, a_stride=4)  # 256*K RUN cycles: outlasts the checks
+        free = {"act": CFG.ACT_DEPTH - 1, "out": CFG.OUT_DEPTH - 1}  # words the run does not touch
+        before = {name: [int(rng.integers(0, 1 << 32)) for _ in range(R.chunks(CFG, name))] for name in free}
+        for name, w in free.items():
+            for c, v in enumerate(before[name]):
+                await tb.apb.write(R.word_addr(CFG, name, w, c), v)
         for addr, data in R.descriptor_records(CFG, [big]):
             await tb.apb.write(addr, data)
         await tb.apb.write(R.REG_CTRL, R.CTRL_START)
         assert (await tb.read_status())["busy"] == 1
-        assert await tb.apb.write(R.BASE["act"], 0, check=False), "ACT write while busy: no PSLVERR"
-        _, err = await tb.apb.read_err(R.BASE["out"])
-        assert err, "OUT read while busy: no PSLVERR"
+        got = [await tb.apb.read(R.word_addr(CFG, "out", free["out"], c)) for c in range(R.chunks(CFG, "out"))]
+        assert got == before["out"], f"OUT read while busy {got}, expected {before['out']}"
+        act_new = [int(rng.integers(0, 1 << 32)) for _ in range(R.chunks(CFG, "act"))]
+        for c, v in enumerate(act_new):
+            assert not await tb.apb.write(R.word_addr(CFG, "act", free["act"], c), v, check=False), \
+                "ACT write while busy: PSLVERR"
+        for name in ("cmd", "wgt", "bias", "quant"):
+            assert await tb.apb.write(R.word_addr(CFG, name, 0, 0), 0, check=False), f"{name} write while busy: no PSLVERR"
+            _, err = await tb.apb.read_err(R.word_addr(CFG, name, 0, 0))
+            assert err, f"{name} read while busy: no PSLVERR"
+        assert await tb.apb.write(R.REG_NUM_DESC, 1, check=False), "NUM_DESC while busy: no PSLVERR"
         assert await tb.apb.write(R.REG_CTRL, R.CTRL_START, check=False), "start while busy: no PSLVERR"
+        assert (await tb.read_status())["busy"] == 1, "the run ended before the busy checks did"
         for _ in range(100_000):
             st = await tb.read_status()
             if st["done"]:
@@ -218,6 +240,9 @@ try:
         else:
             raise AssertionError(f"no done after the busy checks (status {st})")
         assert st["error"] == 0 and st["busy"] == 0, f"status {st}"
+        mask = (1 << (8 * K)) - 1 if K < 4 else 0xFFFFFFFF  # K=2: 16-bit ACT words in one chunk
+        got = [await tb.apb.read(R.word_addr(CFG, "act", free["act"], c)) for c in range(R.chunks(CFG, "act"))]
+        assert got == [v & mask for v in act_new], f"ACT written while busy reads {got}, wrote {act_new}"
 
 except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
     pass
