@@ -661,7 +661,7 @@ def test_pool_geom_boundaries_pass(kw):
 
 
 @pytest.mark.parametrize("kw", [dict(acc=True), dict(bias=True), dict(relu=True), dict(int8=False),
-                                dict(op=3), dict(reserved_flags=0x40)])
+                                dict(op=3), dict(reserved_flags=0x200)])
 def test_pool_flags(kw):
     assert _pool(**kw).check(CFG) == ERR_FLAGS
 
@@ -693,7 +693,7 @@ def test_acc_depth_and_a_range_of_conv_and_pool():
 # each check's violation, independent of the others, on the _conv base
 VIOLATE_CONV = {
     ERR_SHAPE: dict(m=0),
-    ERR_FLAGS: dict(reserved_flags=0x40),
+    ERR_FLAGS: dict(reserved_flags=0x200),
     ERR_GEOM: dict(pad_t=3),
     ERR_ACC_DEPTH: dict(blk_rows=3),
     ERR_A_RANGE: dict(a_base=4095),
@@ -777,7 +777,7 @@ def test_decode_rejects_geometry_on_gemm_only():
     d = Descriptor.decode(op3)  # op=3 decodes; the hardware reports FLAGS
     assert d.op == 3 and d.blk_rows == 5 and d.check(SystolicConfig()) == ERR_FLAGS
     with pytest.raises(AccelscopeError, match="reserved flag bits"):
-        Descriptor.decode([1 | 1 << 16, 1 | 1 << 22, 0, 0, 0, 0, 0, 0])
+        Descriptor.decode([1 | 1 << 16, 1 | 1 << 25, 0, 0, 0, 0, 0, 0])
     with pytest.raises(AccelscopeError, match="GEMM descriptor has no geometry"):
         Descriptor(m=1, kd=1, n=1, kh=3)
     with pytest.raises(AccelscopeError, match="field kh=8"):
