@@ -152,7 +152,7 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
         if top < 1:
             continue
         blk = int(rng.integers(1, top + 1))
-        fp = int(rng.choice([2, 3, 4])) if rng.random() < 0.4 else 0
+        fp = int(rng.choice([2, 3, 4, 4])) if rng.random() < 0.4 else 0
         if fp:
             if min(oh, ow, top) < fp:
                 continue

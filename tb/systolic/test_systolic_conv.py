@@ -187,7 +187,8 @@ try:
         not multiples of pool (rows and columns dropped; a last block of dropped rows only), several blocks,
         two n-tiles. Each also runs as CONV + POOL (kernel = stride = pool) descriptors: the fused run writes
         the same ACT words as the POOL and streams the same rows (keyed by pooled pixel and n-tile) with the
-        same eof[0] count. Then a CONV(pool) -> CONV -> GEMM chain through ACT."""
+        same eof[0] count. Then out_w = 255 (PW up to 127: every line-buffer word) and a CONV(pool) -> CONV
+        -> GEMM chain through ACT."""
         tb, rng = await _start(dut, 16)
         K = CFG.K
         for p in (2, 3, 4):
@@ -237,6 +238,19 @@ try:
                     assert hw_f.eof[-1, 0] == 1 and len(hw_f.stream) == fused.out_rows * nt
                     assert hw_f.counters["rows"] == hw_s.counters["rows"] - cv.rows * nt
                     assert hw_f.counters["macs"] == hw_s.counters["macs"]
+
+        # the widest output: out_w = 255 (implicit right padding), PW = 127 / 85 / 63: every line-buffer word
+        for p in (2, 3, 4):
+            oh, ow = p + 1, 255
+            if conv_blk_rows(CFG, 1, 1, oh, ow) < p:
+                continue
+            jb = JobBuilder(CFG)
+            x = rand_int8(rng, (1, oh, widest(1, False, 128), 1))
+            base, stride = put_tensor(jb, x, False)
+            conv(jb, base, stride, x.shape, False, rand_int8(rng, (1, 1, 1, 3)), out_hw=(oh, ow), blk_rows=p,
+                 bias=rng.integers(-50, 50, 3), quant=rand_quant(rng, 3), pool=p)
+            assert jb.descriptors[-1].pooled_hw() == (1, 255 // p)
+            await check(tb, f"fused pool {p}, out_w 255", jb)
 
         # CONV(pool 2) -> CONV -> GEMM (flatten), through ACT in one list
         jb = JobBuilder(CFG)
