@@ -148,14 +148,14 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
         ow0 = conv_out_size(wd, kw, sw, pl)
         oh = min(255, max(1, oh0 + int(rng.integers(-1, 3))))  # beyond the input: implicit bottom padding
         ow = min(255, max(1, ow0 + int(rng.integers(-1, 3))))
+        fp = int(rng.choice([2, 3, 4])) if rng.random() < 0.4 else 0
+        if fp:  # fused pooling: out_h, out_w >= pool (beyond the input if need be)
+            oh, ow = max(oh, fp), max(ow, fp)
         top = conv_blk_rows(cfg, kh, sh, oh, ow)
-        if top < 1:
+        if top < max(1, fp):
             continue
         blk = int(rng.integers(1, top + 1))
-        fp = int(rng.choice([2, 3, 4, 4])) if rng.random() < 0.4 else 0
         if fp:
-            if min(oh, ow, top) < fp:
-                continue
             blk = fp * int(rng.integers(1, top // fp + 1))  # a multiple of pool (GEOM)
         n = int(rng.integers(1, 2 * K + 4))
         b = int(rng.integers(1, 4))
@@ -222,7 +222,7 @@ def random_pool(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
 def random_chain(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
     """A small CNN in one descriptor list: a packed image -> CONV (int8, channel-tiled) -> POOL ->
     GEMM over the flattened pooled tensor (the GEMM reads each image's words as one A row); with a
-    2x2 pool, half the time the POOL is fused into the CONV (pool=2)."""
+    2x2 pool, half the time the POOL is fused into the CONV instead (pool 2, 3 or 4)."""
     K = cfg.K
     for _ in range(1000):
         b, h, wd = int(rng.integers(1, 4)), int(rng.integers(2, 9)), int(rng.integers(2, 9))
@@ -235,7 +235,8 @@ def random_chain(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) 
             continue
         blk = conv_blk_rows(cfg, k, 1, oh, ow)
         fused = pk == 2 and bool(rng.integers(2))
-        if fused:
+        if fused:  # a 2x2, 3x3 or 4x4 pool fused into the CONV
+            pk = int(rng.integers(2, min(4, oh, ow) + 1))
             blk -= blk % pk
         if blk < 1:
             continue
