@@ -195,9 +195,41 @@ def _pow2ceil(v: int) -> int:
     return 1 << max(0, (v - 1).bit_length())
 
 
-def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None):
+def ref_fused_pool(vals, B, out_h, out_w, p):
+    """(B*out_h*out_w, n) int8 conv rows -> (B*PH*PW, n): max over each p x p window (kernel = stride = p,
+    no padding, floor), plain loops."""
+    PH, PW = out_h // p, out_w // p
+    v = np.asarray(vals, np.int64).reshape(B, out_h, out_w, -1)
+    out = np.zeros((B, PH, PW, v.shape[3]), np.int64)
+    for b in range(B):
+        for ph in range(PH):
+            for pw in range(PW):
+                for j in range(v.shape[3]):
+                    out[b, ph, pw, j] = max(int(v[b, ph * p + dy, pw * p + dx, j]) for dy in range(p) for dx in range(p))
+    return out.reshape(B * PH * PW, -1)
+
+
+def fused_stream_ref(pwords, B, out_h, out_w, blk_rows, p):
+    """Per block (b, oh0), per n-tile, the pooled rows whose p x p window lies in the block (ph*p >= oh0,
+    ph*p + p <= oh0 + R), pw fastest; rows and columns past PH*p, PW*p give nothing."""
+    PH, PW = out_h // p, out_w // p
+    NT = pwords.shape[1]
+    rows = []
+    for b in range(B):
+        for oh0 in range(0, out_h, blk_rows):
+            end = min(oh0 + blk_rows, out_h)
+            for t in range(NT):
+                for ph in range(PH):
+                    if ph * p >= oh0 and ph * p + p <= end:
+                        for pw in range(PW):
+                            rows.append(pwords[(b * PH + ph) * PW + pw, t])
+    return np.array(rows, dtype=np.int64).reshape(-1, pwords.shape[2])
+
+
+def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None, pool: int = 0):
     """A random legal CONV with its images (junk in every byte the hardware must not use) and the
-    expected memories and stream, computed by the references."""
+    expected memories and stream, computed by the references. pool (2..4): a CONV with fused pooling
+    (INT8, blk_rows a multiple of pool, out_h and out_w at least pool)."""
     C = C if C is not None else int(rng.choice([1, 2, 3, 8, 13]))
     tiled = bool(rng.random() < 0.5)
     P = cdiv(C, K) * K if tiled else C
@@ -214,12 +246,16 @@ def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None):
         return nat
 
     out_h, out_w = out_size(H, kh, sh, pt), out_size(W, kw, sw, pl)
+    if pool:
+        out_h, out_w = max(out_h, pool + int(rng.integers(0, pool + 1))), max(out_w, pool)
     win_bytes = min(1024, _pow2ceil(max(K, W * P)) * int(rng.choice([1, 1, 2])))
-    win_rows = int(rng.choice([r for r in (8, 16, 32, 64) if r >= kh]))
+    win_rows = int(rng.choice([r for r in (8, 16, 32, 64) if r >= kh + (max(pool, 1) - 1) * sh]))
     cfg = replace(SystolicConfig.for_array(K), WIN_ROWS=win_rows, WIN_BYTES=win_bytes)
     blk_max = min(out_h, 31, (win_rows - kh) // sh + 1, cfg.ACC_DEPTH // out_w)
     blk = int(rng.integers(1, blk_max + 1))
-    if rng.random() < 0.3 and blk_max > 2:  # a blk_rows that does not divide out_h when possible
+    if pool:
+        blk = pool * int(rng.integers(1, blk_max // pool + 1))
+    elif rng.random() < 0.3 and blk_max > 2:  # a blk_rows that does not divide out_h when possible
         cands = [b for b in range(2, blk_max + 1) if out_h % b]
         blk = int(rng.choice(cands)) if cands else blk
     n = int(rng.integers(1, 2 * K + 4))
@@ -228,6 +264,7 @@ def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None):
     RW = cdiv(W * P, K)
     M = B * out_h * out_w
     acc, bias_f, relu, int8 = (bool(rng.random() < 0.5) for _ in range(4))
+    int8 = int8 or bool(pool)
 
     x = rng.integers(-128, 128, size=(B, H, W, C))
     wts = rng.integers(-128, 128, size=(kh, kw, C, n))
@@ -263,20 +300,24 @@ def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None):
                    c_base=c_base, c_stride=c_stride, d_base=d_base if int8 else 0, d_stride=d_stride if int8 else 0,
                    acc=acc, bias=bias_f, relu=relu, int8=int8, op=OP_CONV, in_h=H, in_w=W, cin=C, tiled=tiled,
                    kh=kh, kw=kw, stride_h=sh, stride_w=sw, pad_t=pt, pad_l=pl, out_h=out_h, out_w=out_w,
-                   blk_rows=blk)
+                   blk_rows=blk, pool=pool)
     images = {"act": act, "wgt": wgt, "bias": bias_m, "quant": quant_m, "out": out_m}
 
     y = ref_conv_pad(x, wts, sh, sw, pt, pl, out_h, out_w).reshape(M, n)
     vals = ref_epilogue(y, old=old if acc else None, bias=bias if bias_f else None, relu=relu,
                         quant=(mult, shift) if int8 else None)
+    counters = conv_counters_ref(K, B, H, W, P, kh, sh, pt, out_h, out_w, blk, kd, n)
+    if pool:
+        vals = ref_fused_pool(vals, B, out_h, out_w, pool)
+        counters.update(cycles=counters["cycles"] + 1, rows=len(vals) * NT)  # the pool stage: DRAIN + 1
     words = rows_words(vals, K, NT)
     exp = {k: np.asarray(v, np.int64).copy() for k, v in images.items()}
     dst, base, stride = ("act", d_base, d_stride) if int8 else ("out", c_base, c_stride)
-    for q in range(M):
+    for q in range(len(vals)):
         for t in range(NT):
             exp[dst][base + q * stride + t] = words[q, t]
-    stream = conv_stream_ref(words, B, out_h, out_w, blk)
-    counters = conv_counters_ref(K, B, H, W, P, kh, sh, pt, out_h, out_w, blk, kd, n)
+    stream = (fused_stream_ref(words, B, out_h, out_w, blk, pool) if pool
+              else conv_stream_ref(words, B, out_h, out_w, blk))
     return cfg, d, images, exp, stream, counters
 
 
@@ -301,6 +342,104 @@ def test_conv_random_against_reference(K):
         assert d.check(cfg) == ERR_NONE, (i, d.describe(), d.geometry_error(cfg))
         _check_run(cfg, [d], images, exp, stream, counters, f"seed {SEED} K={K} case {i}: {d.describe()} "
                    f"flags acc={d.acc} bias={d.bias} relu={d.relu} int8={d.int8}")
+
+
+@pytest.mark.parametrize("K", [2, 4, 8, 16])
+def test_fused_pool_random_against_reference(K):
+    """CONV with fused pooling, pool 2, 3, 4: pooled words (only they are written), the pooled stream
+    with eof on the last pooled row, counters (CYCLES + 1, ROWS = B*PH*PW*NT)."""
+    rng = _rng(4, K)
+    for i in range(12):
+        p = (2, 3, 4)[i % 3]
+        cfg, d, images, exp, stream, counters = random_conv_case(K, rng, C=[1, 3, 8, 13][i % 4], pool=p)
+        assert d.check(cfg) == ERR_NONE and d.pool == p, (i, d.describe(), d.geometry_error(cfg))
+        _check_run(cfg, [d], images, exp, stream, counters, f"seed {SEED} K={K} fused case {i}: {d.describe()} "
+                   f"flags acc={d.acc} bias={d.bias} relu={d.relu}")
+
+
+@pytest.mark.parametrize("K", [4, 8])
+def test_fused_pool_equals_conv_then_pool(K):
+    """A fused-pool CONV == the same CONV (int8, channel-tiled output, d_stride NT) followed by a POOL
+    descriptor (kernel = stride = pool): the same final pooled ACT words, the same pooled stream rows
+    (keyed by pooled pixel and n-tile, from loops), the same conv counters but ROWS, CYCLES + 1."""
+    rng = _rng(5, K)
+    for i in range(9):
+        p = (2, 3, 4)[i % 3]
+        cfg, d, images, _, _, _ = random_conv_case(K, rng, C=[1, 3, 13][i % 3], pool=p)
+        NT, M = cdiv(d.n, K), d.m * d.out_h * d.out_w
+        PH, PW = d.out_h // p, d.out_w // p
+        conv_d = replace(d, pool=0, d_stride=NT)
+        pool_base = conv_d.d_base + M * NT + int(rng.integers(0, 3))
+        pool_d = Descriptor(m=d.m, kd=p * p, n=d.n, a_base=conv_d.d_base, a_stride=d.out_w * NT, d_base=pool_base,
+                            d_stride=NT, int8=True, op=OP_POOL, in_h=d.out_h, in_w=d.out_w, cin=d.n, tiled=True,
+                            kh=p, kw=p, stride_h=p, stride_w=p, out_h=PH, out_w=PW)
+        fused = replace(d, d_base=pool_base, d_stride=NT)
+        act = np.zeros((max(len(images["act"]), pool_base + d.m * PH * PW * NT + 2), K), np.int64)
+        act[: len(images["act"])] = images["act"]
+        imgs = {**images, "act": act}
+        two = run(cfg, [conv_d, pool_d], imgs)
+        one = run(cfg, [fused], imgs)
+        assert two.error == one.error == ERR_NONE
+        region = pool_base + np.arange(d.m * PH * PW * NT)
+        np.testing.assert_array_equal(one.mems["act"][region], two.mems["act"][region])
+        # stream rows keyed by (pooled pixel, n-tile): POOL streams per pixel per channel tile
+        n_conv = M * NT
+        keyed_two = {(q, t): tuple(two.stream[n_conv + q * NT + t]) for q in range(d.m * PH * PW) for t in range(NT)}
+        keyed_one, pos = {}, 0
+        for b in range(d.m):
+            for oh0 in range(0, d.out_h, d.blk_rows):
+                for t in range(NT):
+                    for ph in range(oh0 // p, min(oh0 + d.blk_rows, PH * p) // p):
+                        for pw in range(PW):
+                            keyed_one[((b * PH + ph) * PW + pw, t)] = tuple(one.stream[pos])
+                            pos += 1
+        assert pos == len(one.stream) and keyed_one == keyed_two
+        assert one.eof[:, 0].sum() == 1 and one.eof[-1].tolist() == [1, 1]
+        c1, cc, cp = one.per_desc[0], two.per_desc[0], two.per_desc[1]
+        assert (c1.busy, c1.macs, c1.stalls, c1.cycles) == (cc.busy, cc.macs, cc.stalls, cc.cycles + 1)
+        assert c1.rows == cp.rows == d.m * PH * PW * NT
+
+
+def test_fused_pool_check_can_fail(monkeypatch):
+    """The comparison with the reference sees a wrong pooling: the model patched to take the window's
+    minimum, or its top-left pixel, fails it."""
+    import pymodel.systolic.model as model
+
+    rng = _rng(6)
+    for _ in range(50):  # a case whose pooled values vary (not all saturated or 0)
+        cfg, d, images, exp, stream, counters = random_conv_case(8, rng, C=3, pool=2)
+        if len(np.unique(stream)) > 4:
+            break
+    _check_run(cfg, [d], images, exp, stream, counters, "fused, unpatched")
+    good = model.fused_max_pool
+
+    def top_left(dd, w):
+        ph, pw = dd.pooled_hw()
+        x = w.reshape(dd.m, dd.out_h, dd.out_w, *w.shape[1:])[:, : ph * dd.pool: dd.pool, : pw * dd.pool: dd.pool]
+        return x.reshape(dd.m * ph * pw, *w.shape[1:])
+
+    for wrong in (lambda dd, w: -good(dd, -w), top_left):
+        monkeypatch.setattr(model, "fused_max_pool", wrong)
+        with pytest.raises(AssertionError):
+            _check_run(cfg, [d], images, exp, stream, counters, "fused, patched")
+
+
+def test_fused_pool_counters_by_hand():
+    """The digits' conv (8 images 8x8x1 packed, 3x3 pad 1, n=8, blk_rows 8, K=8, KT=2): CONV alone
+    3 + 8 + 8*(8*1 + 1 + 2*64) + 2*8 + 6 = 1129 cycles; fused 2x2 pooling: 1130 cycles, ROWS 8*4*4 = 128
+    (CONV + POOL descriptors: 1129 + 3 + 128*4 + 3 = 1647)."""
+    cfg = SystolicConfig(K=8)
+    d = Descriptor(m=8, kd=9, n=8, a_stride=1, d_base=512, d_stride=1, int8=True, op=OP_CONV, in_h=8, in_w=8,
+                   cin=1, kh=3, kw=3, stride_h=1, stride_w=1, pad_t=1, pad_l=1, out_h=8, out_w=8, blk_rows=8)
+    assert descriptor_counters(cfg, d) == Counters(cycles=1129, busy=1024, macs=512 * 9 * 8, stalls=0, rows=512)
+    f = replace(d, pool=2)
+    assert f.out_rows == 128 and f.pooled_hw() == (4, 4)
+    assert descriptor_counters(cfg, f) == Counters(cycles=1130, busy=1024, macs=512 * 9 * 8, stalls=0, rows=128)
+    f4 = replace(d, pool=4)
+    assert descriptor_counters(cfg, f4).rows == 8 * 2 * 2 and descriptor_counters(cfg, f4).cycles == 1130
+    p = Descriptor(m=8, kd=4, n=8, a_base=512, a_stride=8, d_base=1100, d_stride=1, int8=True, op=OP_POOL, in_h=8,
+                   in_w=8, cin=8, tiled=True, kh=2, kw=2, stride_h=2, stride_w=2, out_h=4, out_w=4)
+    assert descriptor_counters(cfg, p).cycles == 3 + 128 * 4 + POOL_DRAIN == 518
 
 
 def test_conv_references_agree():
@@ -661,7 +800,7 @@ def test_pool_geom_boundaries_pass(kw):
 
 
 @pytest.mark.parametrize("kw", [dict(acc=True), dict(bias=True), dict(relu=True), dict(int8=False),
-                                dict(op=3), dict(reserved_flags=0x40)])
+                                dict(op=3), dict(reserved_flags=0x200)])
 def test_pool_flags(kw):
     assert _pool(**kw).check(CFG) == ERR_FLAGS
 
@@ -693,7 +832,7 @@ def test_acc_depth_and_a_range_of_conv_and_pool():
 # each check's violation, independent of the others, on the _conv base
 VIOLATE_CONV = {
     ERR_SHAPE: dict(m=0),
-    ERR_FLAGS: dict(reserved_flags=0x40),
+    ERR_FLAGS: dict(reserved_flags=0x200),
     ERR_GEOM: dict(pad_t=3),
     ERR_ACC_DEPTH: dict(blk_rows=3),
     ERR_A_RANGE: dict(a_base=4095),
@@ -704,6 +843,51 @@ VIOLATE_CONV = {
 }
 VIOLATE_POOL = {ERR_SHAPE: dict(n=0), ERR_FLAGS: dict(relu=True), ERR_GEOM: dict(blk_rows=1),
                 ERR_A_RANGE: dict(a_base=4095), ERR_D_RANGE: dict(d_base=4095)}
+
+
+FUSED_GEOM_FAIL = [dict(pool=1), dict(pool=5), dict(pool=6), dict(pool=7), dict(int8=False), dict(blk_rows=1),
+                   dict(pool=3), dict(pool=4, blk_rows=2), dict(out_w=1, blk_rows=2), dict(out_h=1, blk_rows=1)]
+
+
+@pytest.mark.parametrize("kw", FUSED_GEOM_FAIL)
+def test_fused_pool_geom_rules(kw):
+    """pool in {2, 3, 4} on an INT8 CONV, blk_rows a multiple of pool, out_h and out_w >= pool (base:
+    _conv with pool 2, blk_rows 2)."""
+    assert _conv(pool=2).check(CFG) == ERR_NONE
+    d = _conv(**{"pool": 2, **kw})
+    assert d.check(CFG) == ERR_GEOM, (kw, d.geometry_error(CFG))
+    assert "pool" in d.geometry_error(CFG) or "blk_rows" in d.geometry_error(CFG)
+
+
+def test_fused_pool_field_on_other_ops_and_check_order():
+    assert Descriptor(m=1, kd=1, n=1, pool=2).check(CFG) == ERR_GEOM  # GEMM
+    assert _pool(pool=2).check(CFG) == ERR_GEOM and _pool(pool=2, relu=True).check(CFG) == ERR_FLAGS
+    assert _conv(pool=5, m=0).check(CFG) == ERR_SHAPE and _conv(pool=5, op=3).check(CFG) == ERR_FLAGS
+    assert _conv(pool=5, reserved_flags=1 << 9).check(CFG) == ERR_FLAGS
+    assert _conv(pool=5, blk_rows=3).check(CFG) == ERR_GEOM  # GEOM before ACC_DEPTH
+    assert _conv(pool=2, blk_rows=4, out_w=8).check(CFG) == ERR_ACC_DEPTH  # 4*8 > 16
+    # D_RANGE counts the pooled rows: 2 images * 3 * 4 = 24 rows, d_stride 2, NT 2: last d_base + 47
+    f = _conv(pool=2)
+    assert f.out_rows == 24 and f.pooled_hw() == (3, 4)
+    assert replace(f, d_base=4096 - 48).check(CFG) == ERR_NONE
+    assert replace(f, d_base=4096 - 47).check(CFG) == ERR_D_RANGE
+    assert replace(f, pool=0, d_base=4096 - 48).check(CFG) == ERR_D_RANGE  # 96 conv rows
+    # C_RANGE (ACC) still counts the conv rows
+    assert replace(f, c_base=4096 - 192).check(CFG) == ERR_NONE
+    assert replace(f, c_base=4096 - 191).check(CFG) == ERR_C_RANGE
+
+
+def test_fused_pool_encoding():
+    """pool[56:54]: bits 22..24 of word 1; flags_rsvd above it; round trip."""
+    f = _conv(pool=3, blk_rows=3, out_h=6)
+    w = f.encode()
+    assert (w[1] >> 22) & 7 == 3 and w[1] >> 25 == 0
+    assert Descriptor.decode(w) == f
+    assert regs.ENTRIES["DESC"]["pool"] == (54, 3) and regs.ENTRIES["DESC"]["flags_rsvd"] == (57, 7)
+    with pytest.raises(AccelscopeError, match="reserved flag bits"):
+        Descriptor.decode([w[0], w[1] | 1 << 25, *w[2:]])
+    g = Descriptor.decode([1 | 1 << 16, 1 | 7 << 22, 0, 0, 0, 0, 0, 0])  # a GEMM with pool=7 decodes (GEOM)
+    assert g.pool == 7 and g.check(CFG) == ERR_GEOM
 
 
 def test_check_order():
@@ -777,7 +961,7 @@ def test_decode_rejects_geometry_on_gemm_only():
     d = Descriptor.decode(op3)  # op=3 decodes; the hardware reports FLAGS
     assert d.op == 3 and d.blk_rows == 5 and d.check(SystolicConfig()) == ERR_FLAGS
     with pytest.raises(AccelscopeError, match="reserved flag bits"):
-        Descriptor.decode([1 | 1 << 16, 1 | 1 << 22, 0, 0, 0, 0, 0, 0])
+        Descriptor.decode([1 | 1 << 16, 1 | 1 << 25, 0, 0, 0, 0, 0, 0])
     with pytest.raises(AccelscopeError, match="GEMM descriptor has no geometry"):
         Descriptor(m=1, kd=1, n=1, kh=3)
     with pytest.raises(AccelscopeError, match="field kh=8"):

@@ -205,7 +205,7 @@ def test_num_desc_first():
 
 @pytest.mark.parametrize("desc,code", [
     (dict(m=0, kd=1, n=1), ERR_SHAPE),
-    (dict(m=1, kd=1, n=1, reserved_flags=0x40), ERR_FLAGS),
+    (dict(m=1, kd=1, n=1, reserved_flags=0x200), ERR_FLAGS),
     (dict(m=1025, kd=1, n=1, a_stride=1), ERR_ACC_DEPTH),
     (dict(m=2, kd=1, n=1, a_base=4095, a_stride=1), ERR_A_RANGE),
     (dict(m=1, kd=9, n=1, b_base=4096 - 8), ERR_B_RANGE),
@@ -234,7 +234,7 @@ def test_descriptor_encode_decode_round_trip():
 
 @pytest.mark.parametrize("words,msg", [
     ([0] * 7, "expected 8 words"),
-    ([0, 1 << 22, 0, 0, 0, 0, 0, 0], "reserved flag bits"),
+    ([0, 1 << 25, 0, 0, 0, 0, 0, 0], "reserved flag bits"),
     ([0, 0, 0, 0, 0, 0, 1, 0], "geometry fields .* GEMM"),
     ([1 << 32, 0, 0, 0, 0, 0, 0, 0], "not a 32-bit"),
     ([-1, 0, 0, 0, 0, 0, 0, 0], "not a 32-bit"),

@@ -51,15 +51,19 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
          *, stride: tuple[int, int] = (1, 1), pad: tuple[int, int] = (0, 0), out_hw: tuple[int, int] | None = None,
          blk_rows: int | None = None, bias: np.ndarray | None = None, relu: bool = False,
          quant: tuple[np.ndarray, np.ndarray] | None = None, acc_init: np.ndarray | None = None,
-         out_pad: int = 0) -> tuple[int, int]:
+         out_pad: int = 0, pool: int = 0) -> tuple[int, int]:
     """One CONV descriptor over the tensor at ACT[a_base] (B, H, W, C); w (kh, kw, C, N). int8 output
-    (channel-tiled) iff quant; ACC from acc_init (rows, N). Returns (destination base, stride)."""
+    (channel-tiled) iff quant; ACC from acc_init (rows, N); pool (2..4, needs quant): fused max-pooling,
+    the destination holds the B*(oh//pool)*(ow//pool) pooled rows (out_shape gives their shape).
+    Returns (destination base, stride)."""
     cfg, K = jb.cfg, jb.cfg.K
     b, h, wd, c = shape
     kh, kw, _, n = w.shape
     oh, ow = out_hw or (conv_out_size(h, kh, stride[0], pad[0]), conv_out_size(wd, kw, stride[1], pad[1]))
     if blk_rows is None:
         blk_rows = conv_blk_rows(cfg, kh, stride[0], oh, ow)
+        if pool:  # a multiple of pool (GEOM)
+            blk_rows -= blk_rows % pool
     nt, rows = ceil_div(n, K), b * oh * ow
     b_base = jb.put("wgt", pack_weights(conv_weight_matrix(w), K))
     bq_base = _bq(jb, n, bias, quant) if (bias is not None or quant is not None) else 0
@@ -75,12 +79,13 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
         c_base = jb.put("out", words.reshape(-1, K))
     if int8:
         d_stride = nt + out_pad
-        d_base = jb.put("act", np.zeros((rows * d_stride, K), np.int64))
+        d_rows = b * (oh // pool) * (ow // pool) if pool else rows
+        d_base = jb.put("act", np.zeros((d_rows * d_stride, K), np.int64))
     jb.descriptors.append(Descriptor(
         m=b, kd=kh * kw * c, n=n, a_base=a_base, a_stride=a_stride, b_base=b_base, bq_base=bq_base, c_base=c_base,
         c_stride=c_stride, d_base=d_base, d_stride=d_stride, acc=acc_init is not None, bias=bias is not None,
         relu=relu, int8=int8, op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=stride[0],
-        stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows))
+        stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows, pool=pool))
     return (d_base, d_stride) if int8 else (c_base, c_stride)
 
 
@@ -103,7 +108,8 @@ def pool(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
 
 
 def out_shape(d: Descriptor) -> tuple[int, int, int, int]:
-    return d.m, d.out_h, d.out_w, d.n
+    """(B, H, W, C) of a descriptor's output tensor (a fused-pool CONV: the pooled tensor)."""
+    return (d.m, *d.pooled_hw(), d.n)
 
 
 # --------------------------------------------------------------------------
@@ -116,7 +122,8 @@ def _fits(cfg: SystolicConfig, d: Descriptor) -> bool:
 
 def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
     """One random legal CONV descriptor (packed or channel-tiled input, strides, paddings, out_h/out_w
-    beyond the input, any blk_rows, every flag, padded row pitches, offset bases) within CYCLE_BUDGET."""
+    beyond the input, any blk_rows, every flag, padded row pitches, offset bases; some with fused
+    pooling, pool 2..4, INT8) within CYCLE_BUDGET."""
     K = cfg.K
     for _ in range(1000):
         big = _big_geometry(cfg, rng) if rng.random() < 0.2 else None
@@ -141,29 +148,34 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
         ow0 = conv_out_size(wd, kw, sw, pl)
         oh = min(255, max(1, oh0 + int(rng.integers(-1, 3))))  # beyond the input: implicit bottom padding
         ow = min(255, max(1, ow0 + int(rng.integers(-1, 3))))
+        fp = int(rng.choice([2, 3, 4])) if rng.random() < 0.4 else 0
+        if fp:  # fused pooling: out_h, out_w >= pool (beyond the input if need be)
+            oh, ow = max(oh, fp), max(ow, fp)
         top = conv_blk_rows(cfg, kh, sh, oh, ow)
-        if top < 1:
+        if top < max(1, fp):
             continue
         blk = int(rng.integers(1, top + 1))
+        if fp:
+            blk = fp * int(rng.integers(1, top // fp + 1))  # a multiple of pool (GEOM)
         n = int(rng.integers(1, 2 * K + 4))
         b = int(rng.integers(1, 4))
         rows = b * oh * ow
         apad = int(rng.integers(0, 3))
         probe = Descriptor(m=b, kd=kh * kw * c, n=n, a_stride=ceil_div(wd * p, K) + apad, c_stride=n, d_stride=n,
                            op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=sh, stride_w=sw,
-                           pad_t=pt, pad_l=pl, out_h=oh, out_w=ow, blk_rows=blk)
+                           pad_t=pt, pad_l=pl, out_h=oh, out_w=ow, blk_rows=blk, int8=bool(fp), pool=fp)
         if not _fits(cfg, probe):
             continue
         x = rand_int8(rng, (b, h, wd, c))
         w = rand_int8(rng, (kh, kw, c, n))
-        int8 = bool(rng.integers(2))
+        int8 = bool(fp) or bool(rng.integers(2))
         acc = bool(rng.integers(2))
         base, stride = put_tensor(jb, x, tiled, pad=apad, lead=int(rng.integers(0, 3)))
         conv(jb, base, stride, x.shape, tiled, w, stride=(sh, sw), pad=(pt, pl), out_hw=(oh, ow), blk_rows=blk,
              bias=rng.integers(-5000, 5000, size=n) if rng.integers(2) else None, relu=bool(rng.integers(2)),
              quant=rand_quant(rng, n) if int8 else None,
              acc_init=rng.integers(-(1 << 20), 1 << 20, size=(rows, n)) if acc else None,
-             out_pad=int(rng.integers(0, 2)))
+             out_pad=int(rng.integers(0, 2)), pool=fp)
         assert _fits(cfg, jb.descriptors[-1]), jb.descriptors[-1].describe()
         return
     raise AssertionError("random_conv: no descriptor found")
@@ -209,7 +221,8 @@ def random_pool(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
 
 def random_chain(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
     """A small CNN in one descriptor list: a packed image -> CONV (int8, channel-tiled) -> POOL ->
-    GEMM over the flattened pooled tensor (the GEMM reads each image's words as one A row)."""
+    GEMM over the flattened pooled tensor (the GEMM reads each image's words as one A row); with a
+    2x2 pool, half the time the POOL is fused into the CONV instead (pool 2, 3 or 4)."""
     K = cfg.K
     for _ in range(1000):
         b, h, wd = int(rng.integers(1, 4)), int(rng.integers(2, 9)), int(rng.integers(2, 9))
@@ -221,29 +234,37 @@ def random_chain(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) 
         if min(oh, ow) < pk or ceil_div(c1, K) * K * ow > cfg.WIN_BYTES or wd > cfg.WIN_BYTES:
             continue
         blk = conv_blk_rows(cfg, k, 1, oh, ow)
+        fused = pk == 2 and bool(rng.integers(2))
+        if fused:  # a 2x2, 3x3 or 4x4 pool fused into the CONV
+            pk = int(rng.integers(2, min(4, oh, ow) + 1))
+            blk -= blk % pk
         if blk < 1:
             continue
         x = rand_int8(rng, (b, h, wd, 1))
         base, stride = put_tensor(jb, x, False)
         dst, dstride = conv(jb, base, stride, x.shape, False, rand_int8(rng, (k, k, 1, c1)), pad=(pad, pad),
                             blk_rows=blk, bias=rng.integers(-200, 200, c1), relu=bool(rng.integers(2)),
-                            quant=rand_quant(rng, c1))
+                            quant=rand_quant(rng, c1), pool=pk if fused else 0)
         s1 = out_shape(jb.descriptors[-1])
-        dst, dstride = pool(jb, dst, s1[2] * dstride, s1, (pk, pk))
-        p = jb.descriptors[-1]
-        flat = p.out_h * p.out_w * dstride  # ACT words of one pooled image: the GEMM's A row
+        if not fused:
+            dst, dstride = pool(jb, dst, s1[2] * dstride, s1, (pk, pk))
+            s1 = out_shape(jb.descriptors[-1])
+        flat = s1[1] * s1[2] * dstride  # ACT words of one pooled image: the GEMM's A row
         n = int(rng.integers(1, 2 * K + 2))
         jb.layer(dst, flat, b, rand_int8(rng, (flat * K, n)), bias=rng.integers(-999, 999, n),
                  relu=bool(rng.integers(2)))
-        if all(_fits(cfg, d) for d in jb.descriptors[-3:]):
+        layers = jb.descriptors[-(2 if fused else 3):]
+        if all(_fits(cfg, d) for d in layers):
             return
-        raise AssertionError(f"random_chain: a descriptor over budget: {jb.descriptors[-3].describe()}")
+        raise AssertionError(f"random_chain: a descriptor over budget: {layers[0].describe()}")
     raise AssertionError("random_chain: no chain found")
 
 
 def malformed_geometry(cfg: SystolicConfig, rng: np.random.Generator) -> Descriptor:
     """A descriptor whose first failing CHECK is GEOM: a legal CONV or POOL probe with one rule broken
-    (a zero field, padding >= kernel, kd inconsistent, a POOL kernel above 4, an untiled POOL input)."""
+    (a zero field, padding >= kernel, kd inconsistent, a POOL kernel above 4, an untiled POOL input, or
+    the fused-pool field: an illegal value, on a POOL or GEMM, without INT8, blk_rows not a multiple
+    of pool, out_w below pool)."""
     K = cfg.K
     conv_d = Descriptor(m=1, kd=9, n=int(rng.integers(1, K + 2)), a_stride=ceil_div(4, K), c_stride=2,
                         op=OP_CONV, in_h=4, in_w=4, cin=1, kh=3, kw=3, stride_h=1, stride_w=1, out_h=2, out_w=2,
@@ -252,6 +273,13 @@ def malformed_geometry(cfg: SystolicConfig, rng: np.random.Generator) -> Descrip
                         tiled=True, kh=2, kw=2, stride_h=2, stride_w=2, out_h=2, out_w=2)
     breaks = [(conv_d, dict(kh=0)), (conv_d, dict(pad_t=3)), (conv_d, dict(kd=8)), (conv_d, dict(blk_rows=3)),
               (pool_d, dict(kh=5, kd=10)), (pool_d, dict(tiled=False)), (pool_d, dict(out_h=3))]
+    fused = replace(conv_d, int8=True, d_stride=2, blk_rows=2, pool=2)
+    gemm_d = Descriptor(m=1, kd=1, n=1, a_stride=1, c_stride=1)
+    assert fused.check(cfg) == ERR_NONE, fused.describe()
+    if rng.random() < 0.5:  # a fused-pool rule
+        breaks = [(fused, dict(pool=int(rng.choice([1, 5, 6, 7])))), (pool_d, dict(pool=2)), (gemm_d, dict(pool=3)),
+                  (fused, dict(int8=False)), (fused, dict(blk_rows=1)), (fused, dict(pool=3, out_h=3, blk_rows=3)),
+                  (fused, dict(out_w=1))]
     base, change = breaks[int(rng.integers(len(breaks)))]
     assert base.check(cfg) == ERR_NONE, base.describe()
     bad = replace(base, **change)

@@ -23,6 +23,7 @@ FLAG_RELU = 1 << (_D["relu"][0] - _FLAGS_LSB)
 FLAG_INT8 = 1 << (_D["int8"][0] - _FLAGS_LSB)
 FLAGS_DEFINED = FLAG_ACC | FLAG_BIAS | FLAG_RELU | FLAG_INT8
 _OP_SHIFT = _D["op"][0] - _FLAGS_LSB  # the op field sits in the FLAGS group, between the flags and flags_rsvd
+_POOL_SHIFT = _D["pool"][0] - _FLAGS_LSB  # then the fused-pool field (CONV), then flags_rsvd
 _RSVD_SHIFT = _D["flags_rsvd"][0] - _FLAGS_LSB
 RSVD_SHIFT = _RSVD_SHIFT  # lowest bit of `reserved_flags` (relative to the FLAGS group)
 FLAGS_BITS = _RSVD_SHIFT + _D["flags_rsvd"][1]
@@ -41,6 +42,7 @@ GEOMETRY = ("in_h", "in_w", "cin", "tiled", "kh", "kw", "stride_h", "stride_w", 
             "blk_rows")
 _GEOM_INT = tuple(g for g in GEOMETRY if g != "tiled")
 POOL_MAX = 4  # POOL: kh, kw, stride_h and stride_w are at most 4 (GEOM)
+FUSED_POOLS = (2, 3, 4)  # legal non-zero values of the fused-pool field of a CONV (kernel = stride = pool)
 
 # STATUS.err_code: the first failing check of CHECK, in CHECK_ORDER
 _E = regs.ENUMS["ERR"]
@@ -60,7 +62,7 @@ CHECK_ORDER = (ERR_SHAPE, ERR_FLAGS, ERR_GEOM, ERR_ACC_DEPTH, ERR_A_RANGE, ERR_B
                ERR_BQ_RANGE)
 
 _U16 = ("m", "kd", "n", "a_base", "a_stride", "b_base", "bq_base", "c_base", "c_stride", "d_base", "d_stride")
-_INTS = _U16 + ("op",) + _GEOM_INT
+_INTS = _U16 + ("op", "pool") + _GEOM_INT
 _BOOLS = _FLAG_FIELDS + ("tiled",)
 _FIELD_MAX = {name: (1 << _D[name][1]) - 1 for name in _INTS}
 
@@ -76,6 +78,9 @@ class Descriptor:
       bias / quant n-tile nt: BIAS[bq_base + nt], QUANT[bq_base + nt]
       int32 C row m, n-tile:  OUT[c_base + m * c_stride + nt]   (also the ACC source)
       int8  D row m, n-tile:  ACT[d_base + m * d_stride + nt]
+
+    CONV with pool != 0: the int8 output is max-pooled (kernel = stride = pool, floor) before it is
+    stored and streamed: rows = m*(out_h//pool)*(out_w//pool) pooled pixels (`pooled_hw`).
 
     CONV / POOL: `m` is the number of images B; the input tensor X[b, h, w, c] (in_h x in_w x cin,
     pixel pitch P = pitch(K) bytes) has byte w*P + c of row (b, h) in
@@ -113,6 +118,7 @@ class Descriptor:
     out_h: int = 0
     out_w: int = 0
     blk_rows: int = 0
+    pool: int = 0  # CONV: fused max-pooling, kernel = stride = pool (0: none; 2, 3, 4)
     reserved_flags: int = 0  # only for building malformed descriptors in tests
 
     def __post_init__(self) -> None:
@@ -148,8 +154,28 @@ class Descriptor:
 
     @property
     def rows(self) -> int:
-        """M, the output rows: m for a GEMM, m*out_h*out_w (pixels of all images) for CONV and POOL."""
+        """M, the computed rows: m for a GEMM, m*out_h*out_w (pixels of all images) for CONV and POOL
+        (for a CONV with fused pooling: the conv pixels, before pooling; see out_rows)."""
         return self.m if self.op == OP_GEMM else self.m * self.out_h * self.out_w
+
+    @property
+    def fused_pool(self) -> bool:
+        """A CONV whose int8 output is max-pooled in the epilogue (pool != 0)."""
+        return self.op == OP_CONV and self.pool != 0
+
+    def pooled_hw(self) -> tuple[int, int]:
+        """(PH, PW) = (out_h // pool, out_w // pool) of a fused-pool CONV; (out_h, out_w) otherwise."""
+        if not self.fused_pool:
+            return self.out_h, self.out_w
+        return self.out_h // self.pool, self.out_w // self.pool
+
+    @property
+    def out_rows(self) -> int:
+        """Rows written and streamed: rows, or m*PH*PW for a CONV with fused pooling."""
+        if not self.fused_pool:
+            return self.rows
+        ph, pw = self.pooled_hw()
+        return self.m * ph * pw
 
     def ct(self, K: int) -> int:
         """CT = ceil(cin/K): channel tiles (words) of a channel-tiled pixel."""
@@ -186,7 +212,7 @@ class Descriptor:
         vals = {name: getattr(self, name) for name in _INTS}
         vals.update({name: int(getattr(self, name)) for name in _BOOLS})
         vals["flags_rsvd"] = self.reserved_flags >> _RSVD_SHIFT
-        word = pack(_D, vals, "descriptor")
+        word = pack(_D, vals, "descriptor")  # pool is one of _INTS
         return [(word >> 32 * i) & 0xFFFFFFFF for i in range(WORDS)]
 
     @classmethod
@@ -207,16 +233,37 @@ class Descriptor:
             raise AccelscopeError(f"{where}: reserved flag bits set in FLAGS="
                                   f"{(word >> _FLAGS_LSB) & ((1 << FLAGS_BITS) - 1):#06x} (defined: ACC={FLAG_ACC}, "
                                   f"BIAS={FLAG_BIAS}, RELU={FLAG_RELU}, INT8={FLAG_INT8}, op in bits "
-                                  f"{_OP_SHIFT}..{_OP_SHIFT + _D['op'][1] - 1})")
+                                  f"{_OP_SHIFT}..{_OP_SHIFT + _D['op'][1] - 1}, pool in bits "
+                                  f"{_POOL_SHIFT}..{_POOL_SHIFT + _D['pool'][1] - 1})")
         if f["op"] == OP_GEMM and any(f[g] for g in GEOMETRY):
             raise AccelscopeError(f"{where}: geometry fields (words 6 and 7) must be 0 on a GEMM descriptor, got "
                                   f"{', '.join(f'{g}={f[g]}' for g in GEOMETRY if f[g])}")
         return cls(**{name: f[name] for name in _INTS}, **{name: bool(f[name]) for name in _BOOLS})
 
     # CHECK ------------------------------------------------------------------
+    def fused_pool_error(self) -> str | None:
+        """The first failing GEOM rule of the fused-pool field, as text (None: pool = 0, or legal)."""
+        if self.pool == 0:
+            return None
+        if self.pool not in FUSED_POOLS:
+            return f"pool={self.pool} (fused pooling is 0, 2, 3 or 4)"
+        if self.op != OP_CONV:
+            return f"pool={self.pool} on a {self.op_name} descriptor (fused pooling is CONV only)"
+        if not self.int8:
+            return f"pool={self.pool} without INT8 (fused pooling pools the int8 output)"
+        if self.blk_rows % self.pool:
+            return f"blk_rows={self.blk_rows} is not a multiple of pool={self.pool}"
+        if self.out_h < self.pool or self.out_w < self.pool:
+            return f"out_h x out_w = {self.out_h} x {self.out_w} smaller than pool={self.pool}"
+        return None
+
     def geometry_error(self, cfg: SystolicConfig) -> str | None:
-        """The first failing GEOM rule of a CONV or POOL descriptor, as text (None: the geometry is legal,
-        or the descriptor is a GEMM)."""
+        """The first failing GEOM rule of the descriptor, as text (None: the geometry is legal): the
+        CONV or POOL geometry, then the fused-pool field (any op)."""
+        why = self._op_geometry_error(cfg)
+        return why if why is not None else self.fused_pool_error()
+
+    def _op_geometry_error(self, cfg: SystolicConfig) -> str | None:
         K = cfg.K
         if self.op == OP_CONV:
             zero = [g for g in ("in_h", "in_w", "cin", "kh", "kw", "stride_h", "stride_w", "out_h", "out_w",
@@ -296,7 +343,7 @@ class Descriptor:
         if (not pool and (self.acc or not self.int8)
                 and self.c_base + (rows - 1) * self.c_stride + nt - 1 >= cfg.OUT_DEPTH):
             return ERR_C_RANGE
-        if self.int8 and self.d_base + (rows - 1) * self.d_stride + nt - 1 >= cfg.ACT_DEPTH:
+        if self.int8 and self.d_base + (self.out_rows - 1) * self.d_stride + nt - 1 >= cfg.ACT_DEPTH:
             return ERR_D_RANGE
         if not pool and (self.bias or self.int8) and self.bq_base + nt - 1 >= cfg.BQ_DEPTH:
             return ERR_BQ_RANGE
@@ -305,11 +352,12 @@ class Descriptor:
     def describe(self) -> str:
         """Short human-readable shape, for messages."""
         if self.op == OP_GEMM:
-            return f"GEMM M={self.m} K={self.kd} N={self.n}"
+            return f"GEMM M={self.m} K={self.kd} N={self.n}" + (f" pool={self.pool}" if self.pool else "")
         return (f"{self.op_name} B={self.m} in {self.in_h}x{self.in_w}x{self.cin} "
                 f"({'tiled' if self.tiled else 'packed'}) kernel {self.kh}x{self.kw} stride "
                 f"{self.stride_h}x{self.stride_w} pad {self.pad_t},{self.pad_l} out {self.out_h}x{self.out_w} "
-                f"n={self.n} kd={self.kd}" + (f" blk_rows={self.blk_rows}" if self.op == OP_CONV else ""))
+                f"n={self.n} kd={self.kd}" + (f" blk_rows={self.blk_rows}" if self.op == OP_CONV else "")
+                + (f" pool={self.pool}" if self.pool else ""))
 
     def validate(self, cfg: SystolicConfig, where: str = "descriptor") -> None:
         """check() as an AccelscopeError naming the failed check (and, for GEOM, the rule)."""

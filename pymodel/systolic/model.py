@@ -25,6 +25,7 @@ _MULT_LSB, MULT_BITS = regs.ENTRIES["QUANT_LANE"]["mult"]  # rtl/systolic/systol
 _SHIFT_LSB, SHIFT_BITS = regs.ENTRIES["QUANT_LANE"]["shift"]
 OVERHEAD_FIXED = 3  # FETCH, DECODE, CHECK
 POOL_DRAIN = 3  # POOL: cycles after the last RUN cycle until the last row has left the pipeline
+FUSED_POOL_DRAIN = 1  # CONV with fused pooling: one more epilogue stage (the pool stage), so DRAIN + 1
 _CHUNK = 1 << 22  # CONV: im2col elements built at a time (bounds the model's memory)
 
 
@@ -110,10 +111,9 @@ def _image_blocks(d: Descriptor) -> list[tuple[int, int, int]]:
 def _require_geometry(cfg: SystolicConfig, d: Descriptor) -> None:
     if d.op not in OPS:
         raise AccelscopeError(f"descriptor op={d.op} is reserved (CHECK error FLAGS)")
-    if d.op != OP_GEMM:
-        why = d.geometry_error(cfg)
-        if why is not None:
-            raise AccelscopeError(f"{d.describe()}: illegal geometry ({why})")
+    why = d.geometry_error(cfg)
+    if why is not None:
+        raise AccelscopeError(f"{d.describe()}: illegal geometry ({why})")
 
 
 def conv_blocks(cfg: SystolicConfig, d: Descriptor) -> list[ConvBlock]:
@@ -152,8 +152,10 @@ def descriptor_counters(cfg: SystolicConfig, d: Descriptor) -> Counters:
     p_last = max(m_last, K)
     prep = K  # the lane map of k-tile 0
     cycles = OVERHEAD_FIXED + prep + d.m * (load + busy) + drain_base - (p_last - m_last)
+    if d.fused_pool:
+        cycles += FUSED_POOL_DRAIN
     return Counters(cycles=cycles, busy=d.m * busy, macs=d.rows * d.kd * d.n, stalls=d.m * stalls,
-                    rows=d.rows * nt)
+                    rows=d.out_rows * nt)
 
 
 @dataclass
@@ -202,8 +204,8 @@ def _regions(d: Descriptor, K: int) -> dict[str, np.ndarray]:
     """Word addresses a descriptor touches, as index arrays (a region it does not use is empty).
 
     "a": GEMM (M, KT) A words; CONV (m*in_h, RW) and POOL (m*in_h, in_w*CT) words of the input
-    tensor rows; "b" weight words, "bq" bias/quant words, "c"/"d" (rows, NT) destination words
-    (row q, n-tile or channel tile t)."""
+    tensor rows; "b" weight words, "bq" bias/quant words, "c" (rows, NT) and "d" (out_rows, NT)
+    destination words (row q, n-tile or channel tile t; "d" of a fused-pool CONV: pooled row q')."""
     kt, nt = d.kt(K), d.nt(K)
     q = np.arange(d.rows, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
@@ -219,7 +221,8 @@ def _regions(d: Descriptor, K: int) -> dict[str, np.ndarray]:
         "b": empty if pool else d.b_base + np.arange(nt * kt * K, dtype=np.int64),
         "bq": empty if pool else d.bq_base + np.arange(nt, dtype=np.int64),
         "c": np.zeros((0, nt), np.int64) if pool else d.c_base + q[:, None] * d.c_stride + np.arange(nt)[None, :],
-        "d": d.d_base + q[:, None] * d.d_stride + np.arange(nt)[None, :],  # (rows, NT)
+        "d": d.d_base + np.arange(d.out_rows, dtype=np.int64)[:, None] * d.d_stride
+        + np.arange(nt)[None, :],  # (out_rows, NT)
     }
 
 
@@ -240,9 +243,21 @@ def check_hazards(d: Descriptor, K: int, where: str = "descriptor") -> None:
 def stream_order(K: int, d: Descriptor) -> tuple[np.ndarray, np.ndarray]:
     """(row q, tile t) of each stream row of a descriptor, in stream order.
 
-    GEMM: n-tile major, row minor. CONV: per block (b, oh0), per n-tile, the block's pixels.
-    POOL: per pixel q, per channel tile."""
+    GEMM: n-tile major, row minor. CONV: per block (b, oh0), per n-tile, the block's pixels (fused
+    pooling: the block's pooled pixels q' = (b*PH + ph)*PW + pw whose pool x pool window lies in
+    the block, raster order). POOL: per pixel q, per channel tile."""
     nt = d.nt(K)
+    if d.fused_pool:
+        ph_n, pw_n = d.pooled_hw()
+        qs, ts = [], []
+        for oh0, r, _ in _image_blocks(d):
+            ph = np.arange(oh0 // d.pool, min(oh0 + r, ph_n * d.pool) // d.pool)  # empty: all rows dropped
+            mb = len(ph) * pw_n
+            qs.append((ph[:, None] * pw_n + np.arange(pw_n)[None, :]).ravel()[None, :].repeat(nt, 0).ravel())
+            ts.append(np.repeat(np.arange(nt), mb))
+        q_img, t_img = np.concatenate(qs), np.concatenate(ts)
+        q = (np.arange(d.m)[:, None] * (ph_n * pw_n) + q_img[None, :]).ravel()
+        return q, np.tile(t_img, d.m)
     if d.op == OP_POOL:
         return np.repeat(np.arange(d.rows), nt), np.tile(np.arange(nt), d.rows)
     if d.op == OP_GEMM:
@@ -295,11 +310,23 @@ def run(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: Mapping[
 
 
 def descriptor_words(cfg: SystolicConfig, d: Descriptor, mems: Mapping[str, np.ndarray]) -> np.ndarray:
-    """What a legal descriptor writes: (rows, NT, K) words, row q and n-tile (POOL: channel tile) t."""
+    """What a legal descriptor writes: (out_rows, NT, K) words, row q and n-tile (POOL: channel tile) t."""
     if d.op == OP_POOL:
         return _pool(cfg, d, mems)
     res = _gemm(cfg, d, mems) if d.op == OP_GEMM else _conv(cfg, d, mems)  # (rows, NT*K)
-    return res.reshape(d.rows, d.nt(cfg.K), cfg.K)
+    words = res.reshape(d.rows, d.nt(cfg.K), cfg.K)
+    return fused_max_pool(d, words) if d.fused_pool else words
+
+
+def fused_max_pool(d: Descriptor, words: np.ndarray) -> np.ndarray:
+    """The fused pooling of a CONV: (rows, NT, K) int8 conv words -> (out_rows, NT, K), the lane-wise
+    max over each pool x pool window (kernel = stride = pool, floor: rows and columns past PH*pool,
+    PW*pool dropped)."""
+    p = d.pool
+    ph, pw = d.pooled_hw()
+    x = words.reshape(d.m, d.out_h, d.out_w, *words.shape[1:])[:, : ph * p, : pw * p]
+    x = x.reshape(d.m, ph, p, pw, p, *words.shape[1:]).max(axis=(2, 4))
+    return x.reshape(d.m * ph * pw, *words.shape[1:])
 
 
 def store(d: Descriptor, K: int, mems: Mapping[str, np.ndarray], words: np.ndarray) -> None:

@@ -55,7 +55,7 @@ MEMS: dict[str, tuple[int, int, int]] = {
 }
 # memory entry layout -> field -> (lsb, width)
 ENTRIES: dict[str, dict[str, tuple[int, int]]] = {
-    'DESC': {'m': (0, 16), 'n': (16, 16), 'kd': (32, 16), 'acc': (48, 1), 'bias': (49, 1), 'relu': (50, 1), 'int8': (51, 1), 'op': (52, 2), 'flags_rsvd': (54, 10), 'a_base': (64, 16), 'a_stride': (80, 16), 'b_base': (96, 16), 'bq_base': (112, 16), 'c_base': (128, 16), 'c_stride': (144, 16), 'd_base': (160, 16), 'd_stride': (176, 16), 'in_h': (192, 8), 'in_w': (200, 8), 'cin': (208, 8), 'tiled': (216, 1), 'kh': (217, 3), 'kw': (220, 3), 'stride_h': (223, 3), 'stride_w': (226, 3), 'pad_t': (229, 3), 'pad_l': (232, 3), 'out_h': (235, 8), 'out_w': (243, 8), 'blk_rows': (251, 5)},
+    'DESC': {'m': (0, 16), 'n': (16, 16), 'kd': (32, 16), 'acc': (48, 1), 'bias': (49, 1), 'relu': (50, 1), 'int8': (51, 1), 'op': (52, 2), 'pool': (54, 3), 'flags_rsvd': (57, 7), 'a_base': (64, 16), 'a_stride': (80, 16), 'b_base': (96, 16), 'bq_base': (112, 16), 'c_base': (128, 16), 'c_stride': (144, 16), 'd_base': (160, 16), 'd_stride': (176, 16), 'in_h': (192, 8), 'in_w': (200, 8), 'cin': (208, 8), 'tiled': (216, 1), 'kh': (217, 3), 'kw': (220, 3), 'stride_h': (223, 3), 'stride_w': (226, 3), 'pad_t': (229, 3), 'pad_l': (232, 3), 'out_h': (235, 8), 'out_w': (243, 8), 'blk_rows': (251, 5)},
     'QUANT_LANE': {'mult': (0, 24), 'shift': (24, 5)},
 }
 # memory entry layout -> bits

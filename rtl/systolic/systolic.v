@@ -295,7 +295,9 @@ module systolic #(
     wire [ACC_AW-1:0] i_m;
     wire [OUT_AW-1:0] i_caddr;
     wire [BQ_AW-1:0]  i_bqaddr;
-    wire              f_acc, f_bias, f_relu, f_int8, f_conv, error;
+    wire              f_acc, f_bias, f_relu, f_int8, f_conv, f_fpool, error;
+    wire              i_fp_keep, i_fp_dx0, i_fp_dxl, i_fp_dy0, i_fp_dyl;
+    wire [6:0]        i_fp_pw;
     wire [7:0]        g_cin, g_in_h, g_in_w, g_out_w;
     wire [2:0]        g_kh, g_kw, g_sh, g_sw, g_padl;
     wire [8:0]        g_pitch;
@@ -322,7 +324,10 @@ module systolic #(
         .w_row(w_row), .a_issue(a_issue), .t_krem(t_krem), .t_nrem(t_nrem), .t_sel(t_sel),
         .i_m(i_m), .i_first(i_first), .i_last(i_last), .i_eof0(i_eof0), .i_eof1(i_eof1),
         .i_caddr(i_caddr), .i_daddr(i_daddr), .i_bqaddr(i_bqaddr),
+        .i_fp_keep(i_fp_keep), .i_fp_dx0(i_fp_dx0), .i_fp_dxl(i_fp_dxl), .i_fp_dy0(i_fp_dy0),
+        .i_fp_dyl(i_fp_dyl), .i_fp_pw(i_fp_pw),
         .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_conv(f_conv),
+        .f_fpool(f_fpool),
         .g_cin(g_cin), .g_in_h(g_in_h), .g_in_w(g_in_w), .g_out_w(g_out_w), .g_kh(g_kh), .g_kw(g_kw),
         .g_stride_h(g_sh), .g_stride_w(g_sw), .g_pad_l(g_padl), .g_pitch(g_pitch),
         .w_clr(w_clr), .w_prep(w_prep), .w_prep_lane(w_prep_lane), .w_lm_step(w_lm_step),
@@ -474,7 +479,9 @@ module systolic #(
         .i_valid(a_issue), .i_m(i_m), .i_first(i_first), .i_last(i_last),
         .i_eof0(i_eof0), .i_eof1(i_eof1), .i_caddr(i_caddr), .i_daddr(i_daddr),
         .i_bqaddr(i_bqaddr), .i_nrem(t_nrem),
-        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8),
+        .i_fp_keep(i_fp_keep), .i_fp_dx0(i_fp_dx0), .i_fp_dxl(i_fp_dxl), .i_fp_dy0(i_fp_dy0),
+        .i_fp_dyl(i_fp_dyl), .i_fp_pw(i_fp_pw),
+        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_fpool(f_fpool),
         .row(arr_out),
         .p_valid(pool_valid), .p_eof(pool_eof), .p_daddr(pool_daddr), .p_row(pool_row),
         .acc_re(acc_re), .acc_raddr(acc_raddr), .acc_rdata(acc_rdata),

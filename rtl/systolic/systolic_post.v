@@ -6,6 +6,12 @@
 //   E2  y = sum + bias (BIAS flag); ReLU
 //   E3  int8: requantize; int32: y; lanes >= N of the last n-tile -> 0
 //   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write
+// A CONV with fused pooling (f_fpool) puts one more stage between E3 and E4:
+//   PS  pool stage: the int8 row of E3 (registered) updates the running maximum of its window row
+//       segment (hm); at the segment's last pixel the segment maximum is combined with the line
+//       buffer word of its window column pw (read in E3; not in the window's first row) and written
+//       back, or, in the window's last row, goes to E4 as the pooled row (the only rows E4 sees)
+// so the pipeline is one cycle longer (ps2_v) whether or not the last row emits.
 // A POOL result row (systolic_pool, p_valid) enters E4 directly; the two never meet (the
 // sequencer drains the pipeline between descriptors).
 `default_nettype none
@@ -30,10 +36,17 @@ module systolic_post #(
     input  wire [ACT_AW-1:0] i_daddr,
     input  wire [BQ_AW-1:0]  i_bqaddr,
     input  wire [LOG2K:0]    i_nrem,
+    input  wire              i_fp_keep,      // fused pooling (systolic_seq): pixel inside a window
+    input  wire              i_fp_dx0,       //   first / last pixel of its window row segment
+    input  wire              i_fp_dxl,
+    input  wire              i_fp_dy0,       //   first / last row of its window
+    input  wire              i_fp_dyl,
+    input  wire [6:0]        i_fp_pw,        //   window column
     input  wire              f_acc,
     input  wire              f_bias,
     input  wire              f_relu,
     input  wire              f_int8,
+    input  wire              f_fpool,        // CONV with fused pooling
     // array output row (cycle t + D)
     input  wire [K*32-1:0]   row,
     // POOL result row (into E4)
@@ -71,8 +84,10 @@ module systolic_post #(
     output wire              inflight
 );
     localparam D  = 2 * K + 1;
-    // metadata word: {nrem, bqaddr, daddr, caddr, eof1, eof0, last, first, m, valid}
-    localparam MW = 1 + ACC_AW + 4 + OUT_AW + ACT_AW + BQ_AW + LOG2K + 1;
+    // metadata word: {fp, nrem, bqaddr, daddr, caddr, eof1, eof0, last, first, m, valid},
+    // fp = {pw, dyl, dy0, dxl, dx0, keep}
+    localparam FPW = 12;
+    localparam MW = 1 + ACC_AW + 4 + OUT_AW + ACT_AW + BQ_AW + LOG2K + 1 + FPW;
     localparam O_M  = 1;
     localparam O_F  = O_M + ACC_AW;
     localparam O_L  = O_F + 1;
@@ -82,6 +97,7 @@ module systolic_post #(
     localparam O_D  = O_C + OUT_AW;
     localparam O_BQ = O_D + ACT_AW;
     localparam O_NR = O_BQ + BQ_AW;
+    localparam O_FP = O_NR + LOG2K + 1;
 
     integer i;
     genvar  g;
@@ -90,7 +106,8 @@ module systolic_post #(
     // delay line: line[j] holds the metadata of the row issued j+1 cycles ago
     // line[j*MW +: MW]: metadata of the row issued j+1 cycles ago
     reg  [MW*D-1:0] line;
-    wire [MW-1:0]   i_meta = {i_nrem, i_bqaddr, i_daddr, i_caddr, i_eof1, i_eof0, i_last, i_first,
+    wire [MW-1:0]   i_meta = {i_fp_pw, i_fp_dyl, i_fp_dy0, i_fp_dxl, i_fp_dx0, i_fp_keep,
+                              i_nrem, i_bqaddr, i_daddr, i_caddr, i_eof1, i_eof0, i_last, i_first,
                               i_m, i_valid};
     reg  [D-1:0]    line_v;
     generate
@@ -216,6 +233,62 @@ module systolic_post #(
         end
     endgenerate
 
+    // PS (fused pooling only): line buffer read in E3 for a segment end that is not in the window's
+    // first row; the write of a segment end (PS) and the next read of the same word (the segment
+    // below, out_w >= 2 rows later) are at least one cycle apart, so no bypass is needed
+    wire [FPW-1:0] e3_fp = e3[O_FP +: FPW];
+    wire           lb_re = e3_v && f_fpool && e3_fp[0] && e3_fp[2] && !e3_fp[3];
+    wire [K*8-1:0] lb_rdata;
+    reg            ps_v, ps2_v;
+    reg  [FPW-1:0] ps_fp;
+    reg  [1:0]     ps_eof;
+    reg  [ACT_AW-1:0] ps_daddr;
+    reg  [K*8-1:0] ps_row, hm;
+    wire [K*8-1:0] hnew, vnew;
+    wire           ps_keep = ps_fp[0];
+    wire           ps_dx0  = ps_fp[1];
+    wire           ps_dxl  = ps_fp[2];
+    wire           ps_dy0  = ps_fp[3];
+    wire           ps_dyl  = ps_fp[4];
+    wire [6:0]     ps_pw   = ps_fp[5 +: 7];
+    wire           ps_emit = ps_v && ps_keep && ps_dxl && ps_dyl;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            ps_v     <= 1'b0;
+            ps2_v    <= 1'b0;
+            ps_fp    <= {FPW{1'b0}};
+            ps_eof   <= 2'd0;
+            ps_daddr <= {ACT_AW{1'b0}};
+            ps_row   <= {(K*8){1'b0}};
+            hm       <= {(K*8){1'b0}};
+        end else begin
+            ps_v  <= e3_v && f_fpool;
+            ps2_v <= ps_v;
+            if (e3_v && f_fpool) begin
+                ps_fp    <= e3_fp;
+                ps_eof   <= {e3[O_E1], e3[O_E0]};
+                ps_daddr <= e3[O_D +: ACT_AW];
+                for (i = 0; i < K; i = i + 1) ps_row[i*8 +: 8] <= res[i*32 +: 8];
+            end
+            if (ps_v && ps_keep) hm <= hnew;
+        end
+    end
+    generate
+        for (g = 0; g < K; g = g + 1) begin : g_fp
+            wire signed [7:0] x = ps_row[g*8 +: 8];
+            wire signed [7:0] h = hm[g*8 +: 8];
+            wire signed [7:0] l = lb_rdata[g*8 +: 8];
+            wire signed [7:0] hn = (ps_dx0 || x > h) ? x : h;
+            assign hnew[g*8 +: 8] = hn;
+            assign vnew[g*8 +: 8] = (ps_dy0 || hn > l) ? hn : l;
+        end
+    endgenerate
+    // line buffer: the partial window maximum of each window column pw (PW <= 127)
+    systolic_ram #(.W(K * 8), .DEPTH(128)) u_lb (
+        .clk(clk), .we(ps_v && ps_keep && ps_dxl && !ps_dyl), .waddr(ps_pw), .wdata(vnew),
+        .re(lb_re), .raddr(e3_fp[5 +: 7]), .rdata(lb_rdata)
+    );
+
     // E4
     reg [OUT_AW-1:0] e4_caddr;
     reg [ACT_AW-1:0] e4_daddr;
@@ -227,12 +300,16 @@ module systolic_post #(
             e4_caddr  <= {OUT_AW{1'b0}};
             e4_daddr  <= {ACT_AW{1'b0}};
         end else begin
-            out_valid <= e3_v | p_valid;
-            if (e3_v) begin
+            out_valid <= (e3_v && !f_fpool) | ps_emit | p_valid;
+            if (e3_v && !f_fpool) begin
                 out_eof  <= {e3[O_E1], e3[O_E0]};
                 out_data <= res;
                 e4_caddr <= e3[O_C +: OUT_AW];
                 e4_daddr <= e3[O_D +: ACT_AW];
+            end else if (ps_emit) begin
+                out_eof  <= ps_eof;
+                for (i = 0; i < K; i = i + 1) out_data[i*32 +: 32] <= {{24{vnew[i*8 + 7]}}, vnew[i*8 +: 8]};
+                e4_daddr <= ps_daddr;
             end else if (p_valid) begin
                 out_eof  <= p_eof;
                 out_data <= p_row;
@@ -253,6 +330,6 @@ module systolic_post #(
         end
     endgenerate
 
-    assign inflight = (|line_v) | e1_v | e2_v | e3_v | out_valid;
+    assign inflight = (|line_v) | e1_v | e2_v | e3_v | ps_v | ps2_v | out_valid;
 endmodule
 `default_nettype wire

@@ -7,6 +7,9 @@
 //         output rows LOAD (input rows into the window) and RUN (the block's tiles, A rows
 //         from the window), DRAIN
 //   POOL  RUN (one ACT read a cycle into systolic_pool), DRAIN
+// A CONV with fused pooling (pool = 2..4) runs as a CONV; each issued pixel also carries its
+// place in the pool x pool windows (i_fp_*) and the pooled row's ACT address (i_daddr), so the
+// pool stage of systolic_post can pool the int8 rows as they leave E3.
 // RUN visits the tiles n-tile-major: for nt, for kt. A tile lasts P = max(M, K) cycles
 // (CONV: M = the block's pixels); in its cycle p it issues A row p (p < M) and weight row
 // p (p < K). Weight row r of a tile is written into the PEs' spare weight buffer just in
@@ -61,12 +64,22 @@ module systolic_seq #(
     output wire [OUT_AW-1:0] i_caddr,
     output wire [ACT_AW-1:0] i_daddr,
     output wire [BQ_AW-1:0]  i_bqaddr,
+    // fused pooling of a CONV: the issued pixel lies in a pool window (keep), starts / ends its
+    // window row segment (dx = 0 / pool-1), lies in the window's first / last row (dy = 0 / pool-1),
+    // and the window's column pw (line-buffer word)
+    output wire              i_fp_keep,
+    output wire              i_fp_dx0,
+    output wire              i_fp_dxl,
+    output wire              i_fp_dy0,
+    output wire              i_fp_dyl,
+    output wire [6:0]        i_fp_pw,
     // descriptor flags and op (constant from CHECK to the end of DRAIN)
     output wire              f_acc,
     output wire              f_bias,
     output wire              f_relu,
     output wire              f_int8,
     output wire              f_conv,
+    output wire              f_fpool,     // CONV with fused pooling
     // CONV geometry (constant from DECODE to the end of DRAIN) and window control (systolic_win)
     output wire [7:0]        g_cin,
     output wire [7:0]        g_in_h,
@@ -155,6 +168,8 @@ module systolic_seq #(
     reg [2:0]    d_kh, d_kw, d_sh, d_sw, d_padt, d_padl;
     reg [4:0]    d_blk;
     reg [31:0]   d_mrows;      // output rows M: GEMM m, CONV/POOL m * out_h * out_w
+    reg [2:0]    d_fp;         // fused pooling (CONV): 0 none, 2..4 kernel = stride
+    reg [31:0]   d_prows;      // pooled rows m * (out_h/pool) * (out_w/pool) (pool 2..4)
 
     wire is_gemm = (d_op == SYSTOLIC_OP_GEMM);
     wire is_conv = (d_op == SYSTOLIC_OP_CONV);
@@ -165,6 +180,7 @@ module systolic_seq #(
     assign f_relu = d_relu;
     assign f_int8 = d_int8;
     assign f_conv = is_conv;
+    assign f_fpool = is_conv && (d_fp != 3'd0);
 
     assign cmd_re    = (state == S_FETCH);
     assign cmd_raddr = cur_desc;
@@ -176,6 +192,17 @@ module systolic_seq #(
     wire [15:0] dec_ohow = {8'd0, dec_oh} * {8'd0, dec_ow};
     wire [31:0] dec_rows = (`DESC_FIELD(OP) == SYSTOLIC_OP_GEMM) ? {16'd0, dec_m}
                                                                 : {16'd0, dec_m} * {16'd0, dec_ohow};
+    // pooled rows of a fused-pool CONV: out_h/pool * out_w/pool per image (x/3 = (x*171) >> 9 for
+    // x < 256; other pool values are GEOM errors, the value does not matter then)
+    wire [2:0]  dec_fp   = `DESC_FIELD(POOL);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [16:0] dec_oh3  = {9'd0, dec_oh} * 17'd171;
+    wire [16:0] dec_ow3  = {9'd0, dec_ow} * 17'd171;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [7:0]  dec_ph   = (dec_fp == 3'd3) ? dec_oh3[16:9] : (dec_fp == 3'd4) ? {2'd0, dec_oh[7:2]} : {1'd0, dec_oh[7:1]};
+    wire [7:0]  dec_pw   = (dec_fp == 3'd3) ? dec_ow3[16:9] : (dec_fp == 3'd4) ? {2'd0, dec_ow[7:2]} : {1'd0, dec_ow[7:1]};
+    wire [15:0] dec_phpw = {8'd0, dec_ph} * {8'd0, dec_pw};
+    wire [31:0] dec_prow = {16'd0, dec_m} * {16'd0, dec_phpw};
 
     // derived tile counts (valid from CHECK on)
     /* verilator lint_off UNUSEDSIGNAL */
@@ -239,6 +266,9 @@ module systolic_seq #(
     wire [31:0] rows1   = d_mrows - 32'd1;
     wire [31:0] rows1_c = (rows1 > ROWS_SAT) ? ROWS_SAT : rows1;
     wire [31:0] has_c   = (u_has > HAS_SAT) ? HAS_SAT : u_has;
+    wire [31:0] prows1  = d_prows - 32'd1;          // fused pooling: the pooled rows are written
+    wire [31:0] drows1  = f_fpool ? prows1 : rows1;
+    wire [31:0] drows1c = (drows1 > ROWS_SAT) ? ROWS_SAT : drows1;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [16:0] rows1_s = rows1_c[16:0];
     wire [17:0] has_s   = has_c[17:0];
@@ -247,12 +277,18 @@ module systolic_seq #(
     wire [39:0] a_lastx = {24'd0, d_abase} + {24'd0, d_m} * {22'd0, has_s} - 40'd1;
     wire [39:0] b_last  = {24'd0, d_bbase} + (({24'd0, n_nt} * {24'd0, n_kt}) << LOG2K) - 40'd1;
     wire [39:0] c_last  = {24'd0, d_cbase} + {23'd0, rows1_s} * {24'd0, d_cstride} + {24'd0, n_nt} - 40'd1;
-    wire [39:0] dd_last = {24'd0, d_dbase} + {23'd0, rows1_s} * {24'd0, d_dstride} + {24'd0, n_nt} - 40'd1;
+    wire [16:0] drows1s = drows1c[16:0];
+    wire [39:0] dd_last = {24'd0, d_dbase} + {23'd0, drows1s} * {24'd0, d_dstride} + {24'd0, n_nt} - 40'd1;
     wire [39:0] bq_last = {24'd0, d_bqbase} + {24'd0, n_nt} - 40'd1;
     /* verilator coverage_on */
     wire e_shape = (d_m == 16'd0) || (d_n == 16'd0) || (d_kd == 16'd0);
     wire e_flags = d_rsvd || (d_op == 2'd3) || (is_pool && (d_acc || d_bias || d_relu || !d_int8));
-    wire e_geom  = (is_conv && geom_conv) || (is_pool && geom_pool);
+    // fused pooling: pool in {0, 2, 3, 4}; non-zero only on an INT8 CONV with blk_rows a multiple of
+    // pool and out_h, out_w >= pool
+    wire blk_mod = (d_fp == 3'd2) ? d_blk[0] : (d_fp == 3'd4) ? (d_blk[1:0] != 2'd0) : ((d_blk % 5'd3) != 5'd0);
+    wire geom_fp = (d_fp != 3'd0) && ((d_fp == 3'd1) || (d_fp > 3'd4) || !is_conv || !d_int8 || blk_mod ||
+                                      (d_outh < {5'd0, d_fp}) || (d_outw < {5'd0, d_fp}));
+    wire e_geom  = (is_conv && geom_conv) || (is_pool && geom_pool) || geom_fp;
     wire e_acc   = is_gemm ? ({1'b0, d_m} > ACC_LIMIT) : (is_conv && (u_blk * u_outw > ACC_D_U32));
     wire e_a     = is_gemm ? (a_last >= ACT_LIMIT) : (a_lastx >= ACT_LIMIT);
     wire e_b     = !is_pool && (b_last >= WGT_LIMIT);
@@ -329,6 +365,11 @@ module systolic_seq #(
     reg              ld_last, cur_last;
     reg [12:0]       cur_ih;
     reg [2:0]        pl_kx, pl_ky;
+    // fused pooling: the issued pixel (ow, oh) of the block and its place in the pool windows
+    reg [7:0]        fp_ow, fp_oh, cur_oh0;
+    reg [2:0]        fp_dx, fp_dy;
+    reg [6:0]        fp_pw;
+    reg              fp_hok, fp_vok, cur_vok0, cur_limg;
     reg [7:0]        pl_ow;
     reg [ACT_AW-1:0] pl_pix, pl_ctp, pl_row, pl_addr;
 
@@ -352,13 +393,34 @@ module systolic_seq #(
     assign i_m       = p[ACC_AW-1:0];
     assign i_first   = (kt_cnt == 16'd0);
     assign i_last    = last_kt;
-    assign i_eof0    = last_kt && last_nt && (p == r_mb - 16'd1) && (!is_conv || cur_last);
+    assign i_eof0    = last_kt && last_nt && (f_fpool ? (fp_emit && cur_limg && fp_lastpix)
+                                                  : ((p == r_mb - 16'd1) && (!is_conv || cur_last)));
     wire [CMD_AW:0] cur_ext = {1'b0, cur_desc};
     wire            last_desc = (cur_ext + 1'b1 == end_desc);
     assign i_eof1    = i_eof0 && last_desc;
     assign i_caddr   = c_ptr;
     assign i_daddr   = d_ptr;
     assign i_bqaddr  = bq_ptr;
+
+    // fused pooling: the pixel lies in a window (its segment starts at ow-dx with ow-dx+pool <= out_w,
+    // its window row group at oh-dy with oh-dy+pool <= out_h); the window's last pixel emits
+    wire [8:0] fp_pool9  = {6'd0, d_fp};
+    wire       fp_lastow = (fp_ow == d_outw - 8'd1);
+    wire       fp_dxl_w  = (fp_dx == d_fp - 3'd1);
+    wire       fp_dyl_w  = (fp_dy == d_fp - 3'd1);
+    wire [8:0] fp_ow1p   = {1'b0, fp_ow} + 9'd1 + fp_pool9;      // the next segment's end + 1
+    wire [8:0] fp_oh1p   = {1'b0, fp_oh} + 9'd1 + fp_pool9;
+    wire [8:0] fp_oh0p   = {1'b0, row_oh} + fp_pool9;               // the next block's first group
+    wire       fp_keep   = fp_hok && fp_vok;
+    wire       fp_emit   = fp_keep && fp_dxl_w && fp_dyl_w;
+    wire       fp_lastpix = (fp_ow1p > {1'b0, d_outw}) && (fp_oh1p > {1'b0, d_outh});
+    wire       d_step    = issue && (!f_fpool || fp_emit);       // the int8 destination pointer steps
+    assign i_fp_keep = fp_keep;
+    assign i_fp_dx0  = (fp_dx == 3'd0);
+    assign i_fp_dxl  = fp_dxl_w;
+    assign i_fp_dy0  = (fp_dy == 3'd0);
+    assign i_fp_dyl  = fp_dyl_w;
+    assign i_fp_pw   = fp_pw;
 
     wire [15:0] nt_next = nt_cnt + 16'd1;
     wire [15:0] kt_next = kt_cnt + 16'd1;
@@ -422,6 +484,7 @@ module systolic_seq #(
             d_op <= 2'd0; d_inh <= 8'd0; d_inw <= 8'd0; d_cin <= 8'd0; d_outh <= 8'd0; d_outw <= 8'd0;
             d_tiled <= 1'b0; d_kh <= 3'd0; d_kw <= 3'd0; d_sh <= 3'd0; d_sw <= 3'd0;
             d_padt <= 3'd0; d_padl <= 3'd0; d_blk <= 5'd0; d_mrows <= 32'd0;
+            d_fp <= 3'd0; d_prows <= 32'd0;
             kt_cnt <= 16'd0; nt_cnt <= 16'd0; p <= 16'd0;
             r_kt <= 16'd1; r_nt <= 16'd1; r_per <= 16'd1; r_mb <= 16'd0;
             r_krem_last <= KREM_FULL; r_nrem_last <= KREM_FULL;
@@ -476,6 +539,8 @@ module systolic_seq #(
                     d_outw    <= dec_ow;
                     d_blk     <= `DESC_FIELD(BLK_ROWS);
                     d_mrows   <= dec_rows;
+                    d_fp      <= dec_fp;
+                    d_prows   <= dec_prow;
                     state     <= S_CHECK;
                 end
                 S_CHECK: begin
@@ -625,7 +690,7 @@ module systolic_seq #(
                                     state <= S_LOAD;
                                     blk_c <= c_ptr + (issue ? d_cstride[OUT_AW-1:0] : {OUT_AW{1'b0}}) -
                                              nt_cnt[OUT_AW-1:0];
-                                    blk_d <= d_ptr + (issue ? d_dstride[ACT_AW-1:0] : {ACT_AW{1'b0}}) -
+                                    blk_d <= d_ptr + (d_step ? d_dstride[ACT_AW-1:0] : {ACT_AW{1'b0}}) -
                                              nt_cnt[ACT_AW-1:0];
                                 end else begin
                                     state <= S_DRAIN;
@@ -647,8 +712,8 @@ module systolic_seq #(
                         if (issue) begin
                             a_ptr <= a_ptr + d_astride[ACT_AW-1:0];
                             c_ptr <= c_ptr + d_cstride[OUT_AW-1:0];
-                            d_ptr <= d_ptr + d_dstride[ACT_AW-1:0];
                         end
+                        if (d_step) d_ptr <= d_ptr + d_dstride[ACT_AW-1:0];
                     end
                 end
                 S_DRAIN: if (!inflight) begin
@@ -662,6 +727,55 @@ module systolic_seq #(
                 end
                 default: state <= S_IDLE;
             endcase
+        end
+    end
+
+    // fused pooling: the pixel of the row issued next. LOAD sets the block's first pixel (row_oh is
+    // the block's oh0 until the end of LOAD); each tile starts again at it; each issue steps ow
+    // (and dx, pw) and at the end of an output row oh (and dy)
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            fp_ow <= 8'd0; fp_oh <= 8'd0; fp_dx <= 3'd0; fp_dy <= 3'd0; fp_pw <= 7'd0;
+            fp_hok <= 1'b0; fp_vok <= 1'b0; cur_oh0 <= 8'd0; cur_vok0 <= 1'b0; cur_limg <= 1'b0;
+        end else if (load || (rowrun && tile_end)) begin
+            fp_ow  <= 8'd0;
+            fp_dx  <= 3'd0;
+            fp_pw  <= 7'd0;
+            fp_dy  <= 3'd0;
+            fp_hok <= 1'b1;                      // pool <= out_w (CHECK)
+            if (load) begin
+                fp_oh    <= row_oh;
+                fp_vok   <= (fp_oh0p <= {1'b0, d_outh});
+                cur_oh0  <= row_oh;
+                cur_vok0 <= (fp_oh0p <= {1'b0, d_outh});
+                cur_limg <= (img_b == d_m - 16'd1);
+            end else begin
+                fp_oh  <= cur_oh0;
+                fp_vok <= cur_vok0;
+            end
+        end else if (issue) begin
+            if (fp_lastow) begin
+                fp_ow  <= 8'd0;
+                fp_dx  <= 3'd0;
+                fp_pw  <= 7'd0;
+                fp_hok <= 1'b1;
+                fp_oh  <= fp_oh + 8'd1;
+                if (fp_dyl_w) begin
+                    fp_dy  <= 3'd0;
+                    fp_vok <= (fp_oh1p <= {1'b0, d_outh});
+                end else begin
+                    fp_dy <= fp_dy + 3'd1;
+                end
+            end else begin
+                fp_ow <= fp_ow + 8'd1;
+                if (fp_dxl_w) begin
+                    fp_dx  <= 3'd0;
+                    fp_pw  <= fp_pw + 7'd1;
+                    fp_hok <= (fp_ow1p <= {1'b0, d_outw});
+                end else begin
+                    fp_dx <= fp_dx + 3'd1;
+                end
+            end
         end
     end
 

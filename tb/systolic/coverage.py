@@ -37,6 +37,7 @@ CONV_KERNEL = ["1", "2-3", "4-5", "6-7"]  # max(kh, kw)
 CONV_STRIDE = ["1", "2", ">2"]  # max(stride_h, stride_w)
 CONV_PADDING = ["none", "top_left", "bottom_right"]  # pad_t/pad_l; windows reaching past the input
 CONV_BLOCKS = ["one_block", "several_blocks"]  # output-row blocks per image (blk_rows < out_h)
+CONV_FUSED_POOL = ["none", "2", "3", "4"]  # the CONV's fused max-pooling (pool field)
 POOL_SIZE = ["1", "2", "3", "4"]
 POOL_CT = ["one_channel_tile", "several_channel_tiles"]
 
@@ -49,7 +50,7 @@ def _conv(d: Descriptor, K: int) -> dict:
                                               bottom or right)) if on]
     return {"input": CONV_INPUT[int(d.tiled)], "kernel": CONV_KERNEL[kmax // 2] if kmax > 1 else "1",
             "stride": "1" if smax == 1 else ("2" if smax == 2 else ">2"), "padding": pad,
-            "blocks": CONV_BLOCKS[d.blk_rows < d.out_h]}
+            "blocks": CONV_BLOCKS[d.blk_rows < d.out_h], "fused_pool": str(d.pool) if d.pool else "none"}
 
 
 def _pool(d: Descriptor, K: int) -> dict:
@@ -81,7 +82,8 @@ def _requant_edges(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Map
     for d in descs[:upto]:
         reg = _regions(d, K)
         if d.int8 and d.op != OP_POOL:
-            y = descriptor_words(cfg, replace(d, int8=False), mems).reshape(d.rows, -1)[:, : d.n]  # after ReLU
+            # after ReLU (a fused pool pools the requantized values: the requantizer sees every conv row)
+            y = descriptor_words(cfg, replace(d, int8=False, pool=0), mems).reshape(d.rows, -1)[:, : d.n]
             mult, shift = unpack_quant(mems["quant"][reg["bq"]].reshape(d.nt(K) * K))
             mult, shift = mult[None, : d.n], shift[None, : d.n]
             prod = y * mult
@@ -154,6 +156,7 @@ class Model:
         @P(f"{r}.conv.stride", CONV_STRIDE, rel=lambda s, b: s["stride"] == b)
         @P(f"{r}.conv.padding", CONV_PADDING, rel=lambda s, b: b in s["padding"], multi=True)
         @P(f"{r}.conv.blocks", CONV_BLOCKS, rel=lambda s, b: s["blocks"] == b)
+        @P(f"{r}.conv.fused_pool", CONV_FUSED_POOL, rel=lambda s, b: s.get("fused_pool", "none") == b)
         def conv(s: dict) -> None:
             pass
 

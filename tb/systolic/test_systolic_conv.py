@@ -7,7 +7,9 @@ scratchpad word the run may touch, every output stream row with its eof bits, ev
 Tests: directed convolutions (the digits' 8x8x1 packed 3x3 pad-1 conv, stride 2, channel-tiled
 C=8 and C=13, 7x7, 1x1, blk_rows not dividing out_h, ACC and int32 outputs, implicit bottom /
 right padding), seeded random CONV and POOL descriptors, a CONV -> CONV -> POOL -> GEMM chain
-through ACT in one descriptor list, every GEOM rule and the CHECK order. The seed is logged;
+through ACT in one descriptor list, CONV with fused pooling (pool 2, 3, 4; the same pooled words
+and stream rows as CONV + POOL descriptors; a CONV(pool) -> CONV -> GEMM chain), every GEOM rule
+and the CHECK order. The seed is logged;
 rerun with SYSTOLIC_SEED=<seed>.
 
 They run on the regression's builds (one per K, tb/systolic/test_systolic.py) and on one
@@ -31,6 +33,7 @@ from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE
                                          RSVD_SHIFT, Descriptor)
 from pymodel.systolic.convjob import conv, out_shape, pool, put_tensor, random_conv, random_pool
 from pymodel.systolic.layout import conv_blk_rows
+from pymodel.systolic.model import stream_order
 from pymodel.systolic.randjob import rand_int8, rand_quant
 from tb.runner import param_text, regression_env, run_regression, sims_under_test
 from tb.systolic.jobs import BLOCK
@@ -169,6 +172,110 @@ try:
         exp, hw = await check(tb, "conv -> conv -> pool -> gemm", jb)
         assert hw.eof[:, 0].sum() == 4 and hw.eof[-1, 1] == 1 and hw.eof[:, 1].sum() == 1
 
+    def pooled_rows(d: Descriptor, exp: Any, hw: Any, first: int) -> dict[tuple[int, int], tuple]:
+        """The stream rows of descriptor d (its rows start at index `first` of the run's stream), keyed by
+        (pooled pixel q, tile t), with their eof[0]; checked against the model's rows first."""
+        q, t = stream_order(CFG.K, d)
+        rows = hw.stream[first:first + len(q)]
+        assert len(rows) == len(q) and (rows == exp.stream[first:first + len(q)]).all()
+        return {(int(a), int(b)): (tuple(int(v) for v in r), int(e))
+                for a, b, r, e in zip(q, t, rows, hw.eof[first:first + len(q), 0])}
+
+    @cocotb.test()
+    async def conv_fused_pool(dut: Any) -> None:
+        """CONV with fused max-pooling, pool 2, 3 and 4, packed and channel-tiled inputs, out_h and out_w
+        not multiples of pool (rows and columns dropped; a last block of dropped rows only), several blocks,
+        two n-tiles. Each also runs as CONV + POOL (kernel = stride = pool) descriptors: the fused run writes
+        the same ACT words as the POOL and streams the same rows (keyed by pooled pixel and n-tile) with the
+        same eof[0] count. Then out_w = 255 (PW up to 127: every line-buffer word) and a CONV(pool) -> CONV
+        -> GEMM chain through ACT."""
+        tb, rng = await _start(dut, 16)
+        K = CFG.K
+        for p in (2, 3, 4):
+            for tiled in (False, True):
+                c = K + 1 if tiled and widest(K + 1, True, 2) else 3
+                if not widest(c, tiled, 1):
+                    c = 1
+                wd = widest(c, tiled, 7)
+                oh, ow = 2 * p + 1, max(p + 1, wd + (1 if wd % p == 0 else 0))
+                k = next((k for k in (3, 2, 1) if conv_blk_rows(CFG, k, 1, oh, ow) >= p), 0)
+                if not k:
+                    continue
+                top = conv_blk_rows(CFG, k, 1, oh, ow)
+                for blk in sorted({p, top - top % p}):
+                    x = rand_int8(rng, (2, 2 * p + 1, wd, c))
+                    w = rand_int8(rng, (k, k, c, K + 3))
+                    bias, q = rng.integers(-400, 400, K + 3), rand_quant(rng, K + 3)
+                    relu = bool(blk == p)
+                    name = f"pool {p}, {'tiled' if tiled else 'packed'} C={c}, {k}x{k}, out {oh}x{ow}, blk {blk}"
+                    jb = JobBuilder(CFG)
+                    base, stride = put_tensor(jb, x, tiled, pad=int(rng.integers(0, 2)))
+                    conv(jb, base, stride, x.shape, tiled, w, pad=(k // 2, k // 2), out_hw=(oh, ow), blk_rows=blk,
+                         bias=bias, relu=relu, quant=q, pool=p, out_pad=int(rng.integers(0, 2)))
+                    fused = jb.descriptors[-1]
+                    assert fused.pool == p and fused.check(CFG) == ERR_NONE, fused.describe()
+                    exp_f, hw_f = await check(tb, f"fused {name}", jb)
+                    # the same layer as CONV then POOL descriptors
+                    jb = JobBuilder(CFG)
+                    base, stride = put_tensor(jb, x, tiled)
+                    dst, dstride = conv(jb, base, stride, x.shape, tiled, w, pad=(k // 2, k // 2), out_hw=(oh, ow),
+                                        blk_rows=blk, bias=bias, relu=relu, quant=q)
+                    s1 = out_shape(jb.descriptors[-1])
+                    pool(jb, dst, s1[2] * dstride, s1, (p, p))
+                    cv, pl = jb.descriptors
+                    exp_s, hw_s = await check(tb, f"CONV + POOL {name}", jb)
+                    nt = fused.nt(K)
+                    got = hw_f.mems["act"][fused.d_base + np.arange(fused.out_rows)[:, None] * fused.d_stride
+                                           + np.arange(nt)[None, :]]
+                    want = hw_s.mems["act"][pl.d_base + np.arange(pl.rows)[:, None] * pl.d_stride
+                                            + np.arange(nt)[None, :]]
+                    assert fused.out_rows == pl.rows and (got == want).all(), f"{name}: pooled words differ"
+                    rows_f = pooled_rows(fused, exp_f, hw_f, 0)
+                    rows_s = pooled_rows(pl, exp_s, hw_s, len(hw_s.stream) - pl.rows * nt)
+                    assert {k_: r for k_, (r, _) in rows_f.items()} == {k_: r for k_, (r, _) in rows_s.items()}, \
+                        f"{name}: pooled stream rows differ"
+                    assert sum(e for _, e in rows_f.values()) == sum(e for _, e in rows_s.values()) == 1
+                    assert hw_f.eof[-1, 0] == 1 and len(hw_f.stream) == fused.out_rows * nt
+                    assert hw_f.counters["rows"] == hw_s.counters["rows"] - cv.rows * nt
+                    assert hw_f.counters["macs"] == hw_s.counters["macs"]
+
+        # the widest output: out_w = 255 (implicit right padding), PW = 127 / 85 / 63: every line-buffer word
+        for p in (2, 3, 4):
+            oh, ow = p + 1, 255
+            if conv_blk_rows(CFG, 1, 1, oh, ow) < p:
+                continue
+            jb = JobBuilder(CFG)
+            x = rand_int8(rng, (1, oh, widest(1, False, 128), 1))
+            base, stride = put_tensor(jb, x, False)
+            conv(jb, base, stride, x.shape, False, rand_int8(rng, (1, 1, 1, 3)), out_hw=(oh, ow), blk_rows=p,
+                 bias=rng.integers(-50, 50, 3), quant=rand_quant(rng, 3), pool=p)
+            assert jb.descriptors[-1].pooled_hw() == (1, 255 // p)
+            await check(tb, f"fused pool {p}, out_w 255", jb)
+
+        # CONV(pool 2) -> CONV -> GEMM (flatten), through ACT in one list
+        jb = JobBuilder(CFG)
+        b, c1, c2 = 2, 5, K + 2
+        w0 = widest(1, False, 8)
+        x = rand_int8(rng, (b, 8, w0, 1))
+        base, stride = put_tensor(jb, x, False)
+        oh0, ow0 = 8, max(4, w0)
+        k1 = next(k for k in (3, 2, 1) if conv_blk_rows(CFG, k, 1, oh0, ow0) >= 2)
+        dst, dstride = conv(jb, base, stride, x.shape, False, rand_int8(rng, (k1, k1, 1, c1)), pad=(k1 // 2, k1 // 2),
+                            out_hw=(oh0, ow0), bias=rng.integers(-200, 200, c1), relu=True,
+                            quant=rand_quant(rng, c1), pool=2)
+        s1 = out_shape(jb.descriptors[-1])
+        if widest(c1, True, s1[2]) < s1[2]:
+            c1 = 0  # this window cannot hold a channel-tiled row of the pooled tensor: chain into the GEMM
+        if c1:
+            k2 = next(k for k in (3, 2, 1) if conv_blk_rows(CFG, k, 1, s1[1], s1[2]) >= 1)
+            dst, dstride = conv(jb, dst, s1[2] * dstride, s1, True, rand_int8(rng, (k2, k2, s1[3], c2)),
+                                pad=(k2 // 2, k2 // 2), relu=True, quant=rand_quant(rng, c2))
+            s1 = out_shape(jb.descriptors[-1])
+        flat = s1[1] * s1[2] * dstride
+        jb.layer(dst, flat, b, rand_int8(rng, (flat * K, 7)), bias=rng.integers(-999, 999, 7))
+        exp, hw = await check(tb, "conv(pool 2) -> conv -> gemm", jb)
+        assert hw.eof[:, 0].sum() == len(jb.descriptors) and hw.eof[-1, 1] == 1
+
     @cocotb.test()
     async def geometry_errors(dut: Any) -> None:
         """Every GEOM rule of CONV and POOL, the FLAGS rules of the op field and POOL, the range checks
@@ -185,6 +292,8 @@ try:
              quant=rand_quant(rng, 4))
         pool(jb, base, stride, x.shape, (2, wd), (1, 1))
         cv, pl = jb.descriptors
+        cvp = replace(cv, pool=2, blk_rows=2)  # fused pooling, legal (the conv's D region holds the pooled rows)
+        assert cvp.check(CFG) == ERR_NONE, cvp.describe()
         images = jb.images()
         act, p3 = CFG.ACT_DEPTH, ceil_div(3, K) * K
         cases: list[tuple[str, Descriptor, int]] = []
@@ -246,10 +355,31 @@ try:
             ("pool: no B, C or BQ check", replace(pl, b_base=CFG.WGT_DEPTH - 1, bq_base=CFG.BQ_DEPTH - 1,
                                                   c_base=CFG.OUT_DEPTH - 1, c_stride=7), ERR_NONE),
         ]
+        # the fused-pool field: 0, 2, 3, 4 on an INT8 CONV only, blk_rows a multiple of pool, out_h and out_w
+        # >= pool (GEOM, third in the CHECK order); D_RANGE counts the pooled rows
+        for v in (1, 5, 6, 7):
+            cases.append((f"fused pool={v}", replace(cvp, pool=v), ERR_GEOM))
+        cases += [
+            ("fused pool on POOL", replace(pl, pool=2), ERR_GEOM),
+            ("fused pool on GEMM", Descriptor(m=1, kd=1, n=1, a_stride=1, c_stride=1, pool=2), ERR_GEOM),
+            ("fused pool without INT8", replace(cvp, int8=False), ERR_GEOM),
+            ("fused pool blk_rows not a multiple", replace(cvp, blk_rows=1), ERR_GEOM),
+            ("fused pool 3, blk_rows 2", replace(cvp, pool=3), ERR_GEOM),
+            ("fused pool out_w < pool", replace(cvp, out_w=1), ERR_GEOM),
+            ("fused pool out_h < pool", replace(cvp, out_h=1, blk_rows=1), ERR_GEOM),
+            ("fused pool: SHAPE before GEOM", replace(cvp, pool=5, n=0), ERR_SHAPE),
+            ("fused pool: FLAGS before GEOM", replace(cvp, pool=5, op=3), ERR_FLAGS),
+            ("fused pool: GEOM before A_RANGE", replace(cvp, pool=5, a_base=act - 1), ERR_GEOM),
+            ("fused pool D_RANGE (pooled rows)", replace(cvp, d_base=act - (cvp.out_rows - 1) * cvp.d_stride
+                                                         - cvp.nt(K) + 1), ERR_D_RANGE),
+            ("fused pool D_RANGE boundary (pooled rows, not conv rows)",
+             replace(cvp, d_base=act - (cvp.out_rows - 1) * cvp.d_stride - cvp.nt(K)), ERR_NONE),
+            ("fused pool legal", cvp, ERR_NONE),
+        ]
         after = Descriptor(m=2, kd=1, n=1, a_stride=1, c_stride=1)  # runs when the case passes CHECK
         for name, bad, code in cases:
             assert bad.check(CFG) == code, f"{name}: the model says {bad.check(CFG)}, the case {code}"
-            if code == ERR_NONE and bad.op == OP_CONV:
+            if code == ERR_NONE and bad.op == OP_CONV and not bad.pool:
                 continue  # legal here (this window cannot hold an ACC_DEPTH error); nothing to provoke
             exp, hw = await tb.run_and_check(f"CHECK {name}", [first, bad, after], images)
             want = {"error": 1, "err_code": code, "cur_desc": 1} if code else {"error": 0, "cur_desc": 2}
@@ -305,7 +435,7 @@ CONFIGS["K4_smallwin"] = replace(SystolicConfig.for_array(4), WIN_ROWS=4, WIN_BY
 def test_systolic_conv(config: str, sim: str) -> None:
     cfg = CONFIGS[config]
     env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5,
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=6,
                    test_module="tb.systolic.test_systolic_conv", work_name="conv")
 
 
