@@ -5,7 +5,7 @@ A `Job` is APB write records (the bundle's 0PROG_A/0PROG_D format), an optional 
 write, a RUN phase, read-back addresses, the block's header words and extra files (the
 block's stimulus or backdoor images). With `rounds`, WRITE, START, RUN and READ repeat per
 round on consecutive slices of the records and reads (program once, then per batch: write
-its inputs, start, run, read its results). With `overlap`, each round is WRITE, START, READ,
+its inputs, start, run, read its results). With `overlap`, each round but the last is WRITE, START, READ,
 then RUN (wait for the block's run_done): records after one that starts the block (a record
 may be the start write itself) and the round's reads are APB transfers while it runs. `write_job` lays it out in a directory;
 `read_result` parses what the engine wrote back.

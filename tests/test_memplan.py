@@ -77,9 +77,10 @@ def test_static_plan_and_its_shortfall():
 
 
 def test_examples_plan_in_the_manifest():
+    """One bank, the pool on its own: the pooled output reuses the input's words (liveness)."""
     cfg = TopConfig.for_array(8)
     net = load_onnx(CNN)
-    c = compile_model(net, default_calibration(net), cfg, 8)
+    c = compile_model(net, default_calibration(net), cfg, 8, fuse_pool=False, banks=1)
     plan = c.bundle.plan
     act = plan["scratchpads"]["sys_act"]
     assert act["bytes"] == act["peak_bytes"] == 5120 and act["capacity_bytes"] == 16384 * 8
@@ -96,13 +97,38 @@ def test_examples_plan_in_the_manifest():
         t["words"] for t in plan["tensors"] if t["memory"] == "sys_wgt")
 
 
+def test_two_banks_and_fused_pool_plan():
+    """The default: the pool fused into the CONV (its pooled output is the only activation), two input
+    banks live for the whole run (the next batch is written while one runs) and two logit regions."""
+    net = load_onnx(CNN)
+    c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
+    plan = c.bundle.plan
+    tensors = {t["tensor"]: t for t in plan["tensors"]}
+    conv = "layer 0 (Conv2d).out"
+    assert {t for t, v in tensors.items() if v["memory"] == "sys_act"} == {"input", "input.bank1", conv}
+    for name in ("input", "input.bank1"):
+        assert tensors[name]["live"] == [-1, 1] and tensors[name]["words"] == 8 * 8  # 8 images x 8 rows x 1 word
+    assert tensors[conv]["producer"] == "layer 0 (Conv2d) + layer 2 (MaxPool2d)" and tensors[conv]["words"] == 8 * 16
+    spans = sorted((tensors[n]["base"], tensors[n]["end"]) for n in ("input", "input.bank1", conv))
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # disjoint: all three live at once
+    assert plan["scratchpads"]["sys_act"]["peak_bytes"] == (64 + 64 + 128) * 8
+    assert [tensors[n]["words"] for n in ("logits", "logits.bank1")] == [8 * 2, 8 * 2]  # 8 rows x 2 n-tiles
+    assert plan["scratchpads"]["sys_cmd"]["words"] == 4  # 2 descriptors a bank
+    net_meta = c.bundle.extra["network"]
+    assert net_meta["input"]["banks"] == [tensors["input"]["base"], tensors["input.bank1"]["base"]]
+    assert net_meta["output"]["banks"] == [tensors["logits"]["base"], tensors["logits.bank1"]["base"]]
+    assert net_meta["lists"] == [{"first": 0, "count": 2}, {"first": 2, "count": 2}]
+    assert net_meta["layers"] == ["layer 0 (Conv2d) + layer 2 (MaxPool2d)", "layer 4 (Linear)"]
+
+
 @pytest.mark.parametrize("field,msg", [
-    ("ACT_DEPTH", "layer 2 (MaxPool2d): activations need 5120 bytes of ACT at peak, ACT has 2048: 3072 bytes short"),
+    ("ACT_DEPTH", "layer 0 (Conv2d) + layer 2 (MaxPool2d): activations need 2048 bytes of ACT at peak, ACT has 1024: "
+                  "1024 bytes short"),
     ("WGT_DEPTH", "layer 4 (Linear): weights need 2176 bytes of WGT in total, WGT has 2048: 128 bytes short"),
     ("BQ_DEPTH", "layer 4 (Linear): biases need 96 bytes of BIAS in total, BIAS has 64: 32 bytes short"),
 ])
 def test_network_that_does_not_fit(field, msg):
-    small = {"ACT_DEPTH": 256, "WGT_DEPTH": 256, "BQ_DEPTH": 2}[field]
+    small = {"ACT_DEPTH": 128, "WGT_DEPTH": 256, "BQ_DEPTH": 2}[field]
     cfg = TopConfig.for_array(8)
     cfg = TopConfig(SystolicConfig(**{**cfg.sys.params(), field: small}), cfg.lebug)
     net = load_onnx(CNN)
@@ -116,9 +142,14 @@ def test_too_many_descriptors():
     cfg = TopConfig(SystolicConfig(**{**cfg.sys.params(), "CMD_DEPTH": 2}), cfg.lebug)
     net = load_onnx(CNN)
     with pytest.raises(AccelscopeError, match=re.escape(
-            "net.onnx: layer 4 (Linear): the network needs 3 descriptors (96 bytes of CMD), CMD has 64: "
-            "32 bytes short")):
+            "net.onnx: layer 4 (Linear): the network needs 4 descriptors (2 a bank, 2 banks; 128 bytes of CMD), "
+            "CMD has 64: 64 bytes short (compile with --banks 1)")):
         compile_model(net, default_calibration(net), cfg, 8, source="net.onnx")
+    compile_model(net, default_calibration(net), cfg, 8, banks=1)  # one bank fits
+    with pytest.raises(AccelscopeError, match=re.escape(
+            "net.onnx: layer 4 (Linear): the network needs 3 descriptors (96 bytes of CMD), "
+            "CMD has 64: 32 bytes short")):
+        compile_model(net, default_calibration(net), cfg, 8, source="net.onnx", banks=1, fuse_pool=False)
 
 
 def test_logits_that_do_not_fit_out():
@@ -126,5 +157,5 @@ def test_logits_that_do_not_fit_out():
     cfg = TopConfig(SystolicConfig(**{**cfg.sys.params(), "OUT_DEPTH": 4}), cfg.lebug)
     net = load_onnx(MLP)
     with pytest.raises(AccelscopeError, match=re.escape(
-            "layer 2 (Linear): int32 logits need 512 bytes of OUT in total, OUT has 128: 384 bytes short")):
+            "layer 2 (Linear): int32 logits need 1024 bytes of OUT in total, OUT has 128: 896 bytes short")):
         compile_model(net, default_calibration(net), cfg, 8)

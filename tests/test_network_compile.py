@@ -78,23 +78,26 @@ def onnx_cnn(path: Path, in_ch: int = 1, convs: int = 1, seed: int = 0, hw: tupl
     return path
 
 
-def compiled_and_logits(net, calib, x, batch, cfg=None):
-    c = compile_model(net, calib, cfg or TopConfig.for_array(8), batch)
+def compiled_and_logits(net, calib, x, batch, cfg=None, **kw):
+    c = compile_model(net, calib, cfg or TopConfig.for_array(8), batch, **kw)
     got = np.concatenate([run_on_model(c.bundle, b)[0] for b in c.input_batches(x)])
     return c, got
 
 
-@pytest.mark.parametrize("model,batch", [("digits_mlp.onnx", 8), ("digits_cnn.onnx", 8), ("digits_cnn.json", 16)])
-def test_examples_bit_exact(model, batch):
-    """The compiled bundle (one batch at a time, input files embedded) through the top-level model gives
-    the integer model's logits on 120 digits test images."""
+@pytest.mark.parametrize("model,batch,fuse", [("digits_mlp.onnx", 8, True), ("digits_cnn.onnx", 8, True),
+                                              ("digits_cnn.onnx", 8, False), ("digits_cnn.json", 16, True)])
+def test_examples_bit_exact(model, batch, fuse):
+    """The compiled bundle (one batch at a time, input files embedded, alternating banks) through the
+    top-level model gives the integer model's logits on 120 digits test images; the CNN's MaxPool2d(2)
+    is fused into its CONV, or (fuse_pool=False) a POOL descriptor of its own."""
     net = load_onnx(EX / model) if model.endswith(".onnx") else __import__(
         "pymodel.net.importers", fromlist=["load_json"]).load_json(EX / model)
     x = digits.inputs("mlp" if "mlp" in model else "cnn")[:IMAGES]
-    c, got = compiled_and_logits(net, default_calibration(net), x, batch)
+    c, got = compiled_and_logits(net, default_calibration(net), x, batch, fuse_pool=fuse)
     assert_same(model, integer_logits(c.qnet, x), got)
-    want_ops = [OP_GEMM, OP_GEMM] if "mlp" in model else [OP_CONV, OP_POOL, OP_GEMM]
+    want_ops = [OP_GEMM, OP_GEMM] if "mlp" in model else [OP_CONV, OP_GEMM] if fuse else [OP_CONV, OP_POOL, OP_GEMM]
     assert [d.op for d in c.descriptors] == want_ops
+    assert [d.pool for d in c.descriptors][0] == (2 if fuse and "cnn" in model else 0)
 
 
 def test_onnx_helper_cnn_bit_exact(tmp_path):
@@ -102,13 +105,20 @@ def test_onnx_helper_cnn_bit_exact(tmp_path):
     BN folded, ReLU fused, 12 channels (a partial channel tile), the Flatten's weight permutation."""
     net = load_onnx(onnx_cnn(tmp_path / "cnn.onnx"))
     x = digits.inputs("cnn")[:IMAGES]
-    c, got = compiled_and_logits(net, default_calibration(net), x, 8)
-    assert_same("onnx.helper CNN", integer_logits(c.qnet, x), got)
+    want = integer_logits(compile_model(net, default_calibration(net), TopConfig.for_array(8), 8).qnet, x)
+    c, got = compiled_and_logits(net, default_calibration(net), x, 8, fuse_pool=False)
+    assert_same("onnx.helper CNN, POOL descriptor", want, got)
     conv, pool, gemm = c.descriptors
     assert (conv.op, conv.stride_h, conv.stride_w, conv.pad_t, conv.pad_l, conv.tiled) == (OP_CONV, 2, 2, 1, 1, False)
-    assert (conv.out_h, conv.out_w, conv.blk_rows, conv.relu, conv.int8) == (4, 4, 4, True, True)
+    assert (conv.out_h, conv.out_w, conv.blk_rows, conv.relu, conv.int8, conv.pool) == (4, 4, 4, True, True, 0)
     assert (pool.op, pool.kh, pool.out_h, pool.tiled) == (OP_POOL, 2, 2, True)
     assert (gemm.op, gemm.kd, gemm.a_stride, gemm.int8) == (OP_GEMM, 2 * 2 * 2 * 8, 2 * 2 * 2, False)
+    c, got = compiled_and_logits(net, default_calibration(net), x, 8)
+    assert_same("onnx.helper CNN, fused pooling", want, got)
+    conv, gemm2 = c.descriptors
+    assert (conv.op, conv.out_h, conv.out_w, conv.blk_rows, conv.pool, conv.out_rows) == (OP_CONV, 4, 4, 4, 2, 8 * 2 * 2)
+    assert (gemm2.kd, gemm2.a_stride, gemm2.a_base) == (gemm.kd, gemm.a_stride, conv.d_base)  # reads the pooled tensor
+    assert [lay.label for lay in c.layers] == ["layer 0 (Conv2d) + layer 2 (MaxPool2d)", "layer 4 (Linear)"]
 
 
 def test_three_channel_two_convs_padded_batch(tmp_path):
@@ -120,8 +130,10 @@ def test_three_channel_two_convs_padded_batch(tmp_path):
     x = rng.normal(0, 1, (21, 3, 9, 11)).astype(np.float32)
     c, got = compiled_and_logits(net, calib, x, 6)
     assert_same("3-channel CNN", integer_logits(c.qnet, x), got)
-    assert [d.op for d in c.descriptors] == [OP_CONV, OP_POOL, OP_CONV, OP_GEMM]
-    assert not c.descriptors[0].tiled and c.descriptors[2].tiled
+    assert [d.op for d in c.descriptors] == [OP_CONV, OP_CONV, OP_GEMM]
+    conv = c.descriptors[0]  # 5 x 6 conv outputs pooled to 2 x 3: the last row is dropped (floor)
+    assert (conv.out_h, conv.out_w, conv.pool, conv.pooled_hw()) == (5, 6, 2, (2, 3))
+    assert not c.descriptors[0].tiled and c.descriptors[1].tiled
     batches = c.input_batches(x)
     assert [b.images for b in batches] == [6, 6, 6, 3]
 
@@ -194,7 +206,11 @@ def test_input_files_round_trip_and_match_the_embedded_bundle(tmp_path):
     lo = act.base + batches[1].base * act.stride
     recs = [r for r in emb.records() if lo <= r[0] < act.base + act.depth * act.stride]
     assert recs == batches[1].records()
-    assert [r for r in emb.records() if not act.base <= r[0] < act.base + act.depth * act.stride] == c.bundle.records()
+    # everything else is the bundle's, but NUM_DESC runs bank 1's list (batch 1 is laid out for bank 1)
+    nd = tr.SYS_BASE + sy.REG_NUM_DESC
+    bank1 = [(a, sy.num_desc_value(2, 2) if a == nd else v) for a, v in c.bundle.records()]
+    assert [r for r in emb.records() if not act.base <= r[0] < act.base + act.depth * act.stride] == bank1
+    assert [b.base for b in batches] == c.bundle.extra["network"]["input"]["banks"]
     # the padded batch: 3 real images, 5 zero images
     assert batches[1].images == 3 and not np.any(batches[1].words[3 * 8:])
 
@@ -220,10 +236,12 @@ def test_tap_histograms_per_layer():
     x = digits.inputs("cnn")[:8]
     logits, exp = run_on_model(c.bundle, c.input_batches(x)[0])
     eof = exp.systolic.eof
-    assert list(np.flatnonzero(eof[:, 0])) == list(np.cumsum([d.rows * d.nt(8) for d in c.descriptors]) - 1)
+    assert list(np.flatnonzero(eof[:, 0])) == list(np.cumsum([d.out_rows * d.nt(8) for d in c.descriptors]) - 1)
     assert list(np.flatnonzero(eof[:, 1])) == [len(eof) - 1]
+    steps = {id(lay.out_step) for lay in c.layers}  # the fused CONV's output is its pool's
     outs = []
-    c.qnet.run(x, trace=lambda i, s, a: outs.append(np.asarray(a)) if isinstance(s, (GemmStep, HostMaxPool)) else None)
+    c.qnet.run(x, trace=lambda i, s, a: outs.append(np.asarray(a)) if id(s) in steps else None)
+    assert len(outs) == len(c.descriptors) == 2
     edges = int8_edges(16)
     hw = exp.lebug.trace.ravel()[: 16 * len(c.descriptors)].reshape(len(c.descriptors), 16)
     cost = network_cost(c.bundle)
@@ -295,7 +313,8 @@ def test_cli_compile_onnx_then_inputs(tmp_path, capsys):
     assert_same("CLI bundle + input files", integer_logits(c.qnet, x), got)
     meta = json.loads((b / "manifest.json").read_text())
     assert meta["network"]["input"]["layout"] == "packed" and meta["network"]["batch"] == 8
-    assert meta["plan"]["scratchpads"]["sys_act"]["peak_bytes"] == 5120
+    # two input banks of 8 x 8 rows x 1 word, the fused conv's pooled output 8 x 4 x 4 pixels x 1 word
+    assert meta["plan"]["scratchpads"]["sys_act"]["peak_bytes"] == (2 * 64 + 128) * 8
 
 
 def test_cli_compile_input_embeds_one_batch(tmp_path, capsys):
@@ -322,12 +341,12 @@ def _big_conv_model(d: Path) -> list[str]:
                    Linear(rng.normal(size=(10, 8 * 32 * 32)) * 0.01, np.zeros(10))), (1, 64, 64))
     save_json(net, d / "big.json")
     np.save(d / "cal.npy", rng.normal(size=(4, 1, 64, 64)).astype(np.float32))
-    return ["compile", str(d / "big.json"), "--calib", str(d / "cal.npy"), "--out", str(d / "c")]
+    return ["compile", str(d / "big.json"), "--calib", str(d / "cal.npy"), "--out", str(d / "c"), "--no-fuse-pool"]
 
 
 @pytest.mark.parametrize("setup,msg", [
     (_big_conv_model, r"big\.json \(calibrated on --calib .*cal\.npy\): layer 2 \(MaxPool2d\): activations need "
-                      r"327680 bytes of ACT at peak, ACT has 131072: 196608 bytes short"),
+                      r"393216 bytes of ACT at peak, ACT has 131072: 262144 bytes short"),
     (lambda d: ["compile", str(EX / "digits_cnn.onnx"), "--out", str(d / "c"), "--input",
                 str(_npy(d, "x.npy", np.zeros((9, 1, 8, 8)))), "--batch", "8"], r"9 images, more than --batch 8"),
     (lambda d: ["compile", str(EX / "digits_cnn.onnx"), "--out", str(d / "c"), "--calib",

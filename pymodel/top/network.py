@@ -494,10 +494,10 @@ def plan_memories(cfg: TopConfig, layers: Sequence[NetLayer], acts: Sequence[Act
     need = banks * len(layers)
     if need > s.CMD_DEPTH:
         nb, cb = 32 * need, 32 * s.CMD_DEPTH
+        per = f"{len(layers)} a bank, {banks} banks; " if banks > 1 else ""
+        hint = " (compile with --banks 1)" if banks > 1 and len(layers) <= s.CMD_DEPTH else ""
         raise AccelscopeError(f"{names[min(s.CMD_DEPTH, len(names) - 1)]}: the network needs {need} descriptors "
-                              f"({len(layers)} a bank, {banks} banks; {nb} bytes of CMD), CMD has {cb}: {nb - cb} "
-                              f"bytes short" + (" (compile with --banks 1)" if banks > 1 and len(layers) <= s.CMD_DEPTH
-                                                else ""))
+                              f"({per}{nb} bytes of CMD), CMD has {cb}: {nb - cb} bytes short{hint}")
     producer = {lay.dst: i for i, lay in enumerate(layers) if lay.dst is not None}
     last_use: dict[int, int] = {}
     for i, lay in enumerate(layers):
@@ -648,6 +648,9 @@ def bank_list(bundle: Bundle, bank: int) -> tuple[int, int]:
     return int(lists[bank]["first"]), int(lists[bank]["count"])
 
 
+START_WRITES = ("sys.NUM_DESC", "sys.CTRL.start")  # what `start_records` writes
+
+
 def start_records(bundle: Bundle, batch: InputBatch) -> list[tuple[int, int]]:
     """What the host writes to run a batch whose input is in place: NUM_DESC (the batch's list), CTRL.start."""
     return [(tr.SYS_BASE + sy.REG_NUM_DESC, sy.num_desc_value(*bank_list(bundle, batch_bank(bundle, batch)))),
@@ -730,7 +733,7 @@ class NetworkCost:
     stream_rows: int
     apb_program_words: int  # APB writes to program the bundle once (every record but an embedded input)
     apb_input_words: int  # APB writes of one batch's input
-    apb_start_words: int  # the start write
+    apb_start_words: int  # the writes that start a batch (NUM_DESC with its bank's list, CTRL.start)
     logits_read_words: int  # 32-bit reads of the logits (one a value: OUT chunks are lanes)
     layers: tuple[dict[str, Any], ...]
     min_cycles: int = 0  # shape-limited cycles: M*ceil(KD/K)*ceil(N/K) summed over GEMM and CONV (rows for M)
@@ -770,7 +773,7 @@ def network_cost(bundle: Bundle) -> NetworkCost:
     program = len(bundle.records()) - (act.depth * act.chunks if act is not None else 0)
     o = net["output"]
     return NetworkCost(int(net["batch"]), K, totals["cycles"], totals["busy"], totals["macs"], totals["rows"],
-                       program, int(net["input"]["words"]) * cfg.sys.act_chunks, 1, o["rows"] * o["cols"],
+                       program, int(net["input"]["words"]) * cfg.sys.act_chunks, len(START_WRITES), o["rows"] * o["cols"],
                        tuple(layers), min_cycles(descs, K))
 
 

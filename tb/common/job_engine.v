@@ -18,11 +18,15 @@
 // and holds `done` until `go` falls. With ROUNDS > 1, WRITE, START, RUN and READ repeat once
 // a round, each round on its own slice of the records and reads (program once, then per
 // batch: inputs, start, run, logits); LOAD happens once. Nothing here is synthesized.
-// OVERLAP (header flag bit 2): each round runs WRITE, START (if flagged), READ, then RUN
-// (run_go, wait for run_done) instead of WRITE, START, RUN, READ. So the round's reads, and
-// its records after one that starts the block (a record may be the start write itself),
-// are APB transfers while the block runs (streaming: batch i+1's inputs in, batch i-1's
-// results out while batch i runs). Nothing else changes (cycle counts per phase as usual).
+// OVERLAP (header flag bit 2): each round but the last runs WRITE, START (if flagged), READ,
+// then RUN (run_go, wait for run_done) instead of WRITE, START, RUN, READ. So the round's
+// reads, and its records after one that starts the block (a record may be the start write
+// itself), are APB transfers while the block runs (streaming: batch i+1's inputs in, batch
+// i-1's results out while batch i runs). The last round keeps the usual order (its RUN waits
+// for everything to drain, then READ: the last results and the final status). `overlapped`
+// is high during an overlapped round: the harness may end its RUN when the block is no longer
+// busy rather than when everything has drained. Nothing else changes (cycle counts per phase
+// as usual).
 //
 // Header (job.hex):        0 magic 4a4f4201  1 writes  2 reads  3 flags (bit 0 start write,
 //                          bit 1 run phase, bit 2 overlap)  4 start address  5 start data  6 job timeout in
@@ -54,6 +58,7 @@ module job_engine #(
     output reg                         load_go,
     output reg                         run_go,
     input  wire                        run_done,
+    output wire                        overlapped, // the current round is an OVERLAP round (not the last)
     output reg                         dump_go,
     output wire                        req_valid,
     input  wire                        req_ready,
@@ -148,7 +153,7 @@ module job_engine #(
     wire [31:0] n_reads   = r_end - r_base;
     wire        has_start = hdr[3][0];
     wire        has_run   = hdr[3][1];
-    wire        overlap   = hdr[3][2];    // per round WRITE, START, READ, RUN
+    wire        overlap   = hdr[3][2] && !last_rnd;  // this round: WRITE, START, READ, RUN
     wire [31:0] timeout   = hdr[6];
     wire        writing   = state == S_WRITE && issued < n_writes;
     wire        starting  = state == S_START && issued == 32'd0;
@@ -161,6 +166,7 @@ module job_engine #(
     assign req_addr  = cur_addr[ADDR_W-1:0];
     assign req_wdata = starting ? hdr[5] : prog_d[w_base + issued];
     assign done      = state == S_DONE;
+    assign overlapped = overlap;
     assign active    = state != S_IDLE && state != S_DONE && state != S_GO;
 
     task automatic fail(input [4:0] bit_index, input [31:0] which);
