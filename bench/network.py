@@ -5,12 +5,13 @@ Usage: .venv/bin/python bench/network.py [--images 360] [--runs 3] [--sim verila
 For the example digits CNN and MLP at K=8 (`examples/digits_*.onnx`, quantized on the
 digits training split), `--images` test images through each flow on cocotb + `--sim`:
 
-- on chip (issue 14): `accelscope compile` (batch 8), the bundle programmed once, then the
-  batches streamed through it (tb/top/stream.py). Measured twice: reading only the logits
-  (what an inference costs), and with the debug read-back (systolic counters, tap, LeBug trace
-  buffer) after every batch (what `accelscope eval` does for the per-layer histograms); and
-  once more compiled for a LeBug build with 8 bins a chain (`--lebug-config N=8,M=8`: the
-  distribution firmware takes 2 cycles a vector instead of 4, so LeBug keeps up with the stream).
+- on chip (issue 14): `accelscope compile` (batch 8: pooling fused into the CONV, two banks),
+  the bundle programmed once, then the batches streamed through it, batch i+1's input and
+  batch i-1's logits over APB while batch i runs (tb/top/stream.py). Measured twice: reading
+  only the logits (what an inference costs), and with the debug read-back (LeBug trace rows
+  after every batch, counters at the end: what `accelscope eval` does for the per-layer
+  histograms); and once more compiled `--banks 1 --no-fuse-pool` (a POOL descriptor, batches one
+  after the other: the on-chip flow before the overlap).
 - host in the loop (the flow before): every GEMM a bundle of its own, loaded over APB and
   run on the RTL; im2col, max-pooling and flattening in numpy between layers
   (tb/top/deploy.RtlGemm in "apb" mode, as pymodel.deploy.evaluate drives it, batches of 50).
@@ -40,24 +41,24 @@ from bench.common import spread, write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("cnn", "mlp")
-APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v, PREADY tied to 1)
+APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v; an idle accelerator never holds PREADY)
 
 
 def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, work: Path,
-            lebug: str = "") -> dict[str, Any]:
+            options: tuple[str, ...] = ()) -> dict[str, Any]:
     from pymodel.bundle import load_bundle
     from pymodel.top.network import input_batches, network_cost
     from tb.cli import main
     from tb.top.stream import run_stream
 
-    b = work / f"{kind}_bundle{lebug.replace(',', '_').replace('=', '')}"
-    extra = ["--lebug-config", lebug] if lebug else []
-    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *extra]) != 0:
+    b = work / f"{kind}_bundle{''.join(options)}"
+    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *options]) != 0:
         raise SystemExit(f"bench/network.py: compile of digits_{kind}.onnx failed")
     bundle = load_bundle(b)
     batches = input_batches(bundle, x)
     B = batches[0].batch
-    out: dict[str, Any] = {"batch": B, "batches": len(batches), "lebug": bundle.hardware.get("lebug", lebug)}
+    out: dict[str, Any] = {"batch": B, "batches": len(batches), "compile_options": list(options),
+                           "layers": bundle.extra["network"]["layers"]}
     for label, debug in (("logits_only", False), ("with_debug_readback", True)):
         walls, cyc = [], None
         for _ in range(runs if not debug else 1):
@@ -70,7 +71,8 @@ def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, wor
         w = cyc["apb_words"]
         per_img = cyc["inference"] / len(x)
         out[label] = {
-            "cycles_per_inference": per_img, "program_cycles": cyc["program"], "per_batch": cyc["rounds"][-1],
+            "cycles_per_inference": per_img, "program_cycles": cyc["program"], "overlap": cyc["overlap"],
+            "per_batch": cyc["rounds"][len(cyc["rounds"]) // 2],  # a round in the middle of the stream
             "apb_words_per_inference": (w["input_per_batch"] + w["start_per_batch"] + w["logits_per_batch"]
                                         + w["debug_per_batch"]) * len(batches) / len(x),
             "apb_words": w, "sim_wall_s": spread(walls), "images_per_s": spread([len(x) / t for t in walls])}
@@ -132,16 +134,17 @@ def main(argv: list[str] | None = None) -> int:
             want = integer_logits(qnet, x)
             chip = on_chip(kind, x, want, args.sim, args.runs, Path(tmp))
             bar.update()
-            m8 = on_chip(kind, x, want, args.sim, 1, Path(tmp), lebug="N=8,M=8")
+            seq = on_chip(kind, x, want, args.sim, 1, Path(tmp), options=("--banks", "1", "--no-fuse-pool"))
             bar.update()
             host = host_in_the_loop(kind, qnet, x, want, args.sim, chip["min_cycles_per_inference"])
             bar.update()
-            res["models"][kind] = {"on_chip": chip, "on_chip_lebug_m8": m8, "host_in_the_loop": host}
+            res["models"][kind] = {"on_chip": chip, "on_chip_one_bank_pool_descriptor": seq, "host_in_the_loop": host}
     path = write("network", res)
     for kind, m in res["models"].items():
-        c, h, c8 = m["on_chip"]["logits_only"], m["host_in_the_loop"], m["on_chip_lebug_m8"]["logits_only"]
+        c, h = m["on_chip"]["logits_only"], m["host_in_the_loop"]
+        c1 = m["on_chip_one_bank_pool_descriptor"]["logits_only"]
         print(f"{kind}: on chip {c['cycles_per_inference']:.1f} cycles/inference, {c['apb_words_per_inference']:.1f} "
-              f"APB words, efficiency {c['efficiency']:.3f} (LeBug M=8: {c8['efficiency']:.3f}), "
+              f"APB words, efficiency {c['efficiency']:.3f} (one bank, POOL descriptor: {c1['efficiency']:.3f}), "
               f"{c['images_per_s']['median']:.0f} images/s; "
               f"host in the loop {h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "
               f"efficiency {h['efficiency']:.3f}")

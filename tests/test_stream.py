@@ -65,7 +65,7 @@ def test_stream_model_equals_batch_by_batch(cnn_bundle: Path) -> None:
         assert_same(f"batch {i} logits", logits, exp.logits[i])
         rows.append(one.lebug.rows)
     assert_same("trace rows of the run", np.concatenate(rows), exp.lebug.rows)
-    assert exp.rows_after == [6, 12, 18]
+    assert exp.rows_after == [4, 8, 12]  # 2 layers: the conv with its fused pool, the linear
     h = layer_histograms(exp, exp.lebug.rows, 16)
     assert h["rows_per_frame"] == 2 and list(h["layers"]) == exp.layers
     # every int8 value lands in one bin of (-129, 127]: an int8 layer's counts add up to its stream
@@ -73,7 +73,7 @@ def test_stream_model_equals_batch_by_batch(cnn_bundle: Path) -> None:
     K = exp.cfg.sys.K
     lanes = [3 * c.rows * K for c in exp.runs[0].per_desc]
     counts = [sum(v) for v in h["layers"].values()]
-    assert counts[:2] == lanes[:2] and counts[2] < lanes[2], (counts, lanes)
+    assert counts[0] == lanes[0] and counts[1] < lanes[1], (counts, lanes)
     with pytest.raises(Exception, match="do not split"):
         layer_histograms(exp, exp.lebug.rows[:-1], 16)
 
@@ -113,14 +113,19 @@ def test_stream_on_rtl(tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: 
     assert "logits bit-exact with the model" in out
     cyc = ev["cycles"]
     assert cyc["apb_words"]["input_per_batch"] == 128 and cyc["apb_words"]["logits_per_batch"] == 80
-    assert all(r == cyc["rounds"][0] for r in cyc["rounds"])  # every batch costs the same cycles
-    assert cyc["rounds"][0]["run"] >= c.cost().cycles  # the run waits for the accelerator, then the tap and LeBug
+    assert cyc["apb_words"]["start_per_batch"] == 2 and cyc["overlap"]  # NUM_DESC (the bank's list), CTRL.start
+    # overlapped: round 1 writes batches 0 and 1, rounds 2..14 start one batch, write the next and read the one
+    # before while it runs (every one the same cycles), round 15 reads batch 13, the last round batch 14
+    assert len(cyc["rounds"]) == 16 and all(r == cyc["rounds"][1] for r in cyc["rounds"][1:-2]), cyc["rounds"]
+    assert cyc["inference"] >= 15 * c.cost().cycles  # the accelerator's cycles bound the stream
     assert rep["cycles"]["rounds"] == cyc["rounds"]
     # shape-limited cycles (written here from the layer shapes): CNN conv 64 pixels x 2 k-tiles x 1 n-tile
     # and linear 1 x 16 x 2 an image; the helper CNN conv 16 pixels x 2 x 2 and linear 1 x 8 x 2
     want_min = 8 * ((64 * 2 + 16 * 2) if model.endswith(".onnx") else (16 * 2 * 2 + 8 * 2))
     assert ev["cost"]["min_cycles"] == want_min
     assert ev["efficiency"] == want_min * 15 / cyc["inference"]
+    if model.endswith(".onnx"):  # issue 14's target, on deterministic cycle counts (equal on every simulator)
+        assert ev["efficiency"] >= 0.85, ev["efficiency"]
 
     assert main(["report", str(tmp_path / "ev.json"), "--out", str(tmp_path / "rep")]) == 0
     md = (tmp_path / "rep" / "report.md").read_text()
@@ -146,6 +151,26 @@ def test_stream_backdoor_program(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert a["logits"] == b["logits"] and a["histograms"] == b["histograms"] and b["mode"] == "backdoor"
     assert a["cycles"]["rounds"] == b["cycles"]["rounds"]
     assert b["cycles"]["program"] < a["cycles"]["program"]
+
+
+def test_stream_one_bank_not_overlapped(tmp_path: Path, capsys: pytest.CaptureFixture[str], cnn_bundle: Path) -> None:
+    """`compile --banks 1 --no-fuse-pool`: one input region, batch after batch (input, start, run until
+    the tap and LeBug are idle, reads); the same logits and per-layer histograms as the model, and more
+    cycles than the overlapped two-bank run of the same images."""
+    b = tmp_path / "b1"
+    assert main(["compile", str(EX / "digits_cnn.onnx"), "--out", str(b), "--banks", "1", "--no-fuse-pool"]) == 0
+    res = {}
+    for name, bundle in (("one", b), ("two", cnn_bundle)):
+        assert main(["eval", str(bundle), "--sim", "verilator-native", "--samples", "40",
+                     "--out", str(tmp_path / f"{name}.json")]) == 0
+        res[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    capsys.readouterr()
+    one, two = res["one"], res["two"]
+    assert one["logits"] == two["logits"] and one["histograms"]["match"] and two["histograms"]["match"]
+    assert not one["cycles"]["overlap"] and two["cycles"]["overlap"]
+    assert len(one["layers"]) == 3 and len(two["layers"]) == 2  # CONV, POOL, GEMM vs CONV+pool, GEMM
+    assert len(one["cycles"]["rounds"]) == 5 and all(r == one["cycles"]["rounds"][1] for r in one["cycles"]["rounds"][1:])
+    assert two["cycles"]["inference"] < one["cycles"]["inference"]
 
 
 def test_stream_mlp_native(tmp_path: Path) -> None:
@@ -216,7 +241,7 @@ def test_stream_model_lebug_m8(tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
 def test_stream_progress(cnn_bundle: Path, sim: str) -> None:
     """run_job reports the rounds done while a stream runs (the job engine's JOB_ROUND lines),
-    ending at the number of batches: what the eval/replay progress bar shows."""
+    ending at the number of rounds: what the eval/replay progress bar shows."""
     from pymodel.top.network import input_batches
     from tb.runner import run_job
     from tb.top.jobs import BLOCK
@@ -227,4 +252,4 @@ def test_stream_progress(cnn_bundle: Path, sim: str) -> None:
     seen: list[int] = []
     cfg = TopConfig.from_hardware(bundle.hardware)
     run_job(BLOCK, cfg.params(), cfg.tag(), stream_job(bundle, batches).job, sim, progress=seen.append)
-    assert seen and seen[-1] == len(batches) == 3 and seen == sorted(seen), seen
+    assert seen and seen[-1] == len(batches) + 2 == 5 and seen == sorted(seen), seen  # the program, 3 batches, the end
