@@ -199,8 +199,10 @@ module systolic_seq #(
     wire [16:0] dec_oh3  = {9'd0, dec_oh} * 17'd171;
     wire [16:0] dec_ow3  = {9'd0, dec_ow} * 17'd171;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [7:0]  dec_ph   = (dec_fp == 3'd3) ? dec_oh3[16:9] : (dec_fp == 3'd4) ? {2'd0, dec_oh[7:2]} : {1'd0, dec_oh[7:1]};
-    wire [7:0]  dec_pw   = (dec_fp == 3'd3) ? dec_ow3[16:9] : (dec_fp == 3'd4) ? {2'd0, dec_ow[7:2]} : {1'd0, dec_ow[7:1]};
+    wire [7:0]  dec_ph   = (dec_fp == 3'd3) ? dec_oh3[16:9] :
+                           (dec_fp == 3'd4) ? {2'd0, dec_oh[7:2]} : {1'd0, dec_oh[7:1]};
+    wire [7:0]  dec_pw   = (dec_fp == 3'd3) ? dec_ow3[16:9] :
+                           (dec_fp == 3'd4) ? {2'd0, dec_ow[7:2]} : {1'd0, dec_ow[7:1]};
     wire [15:0] dec_phpw = {8'd0, dec_ph} * {8'd0, dec_pw};
     wire [31:0] dec_prow = {16'd0, dec_m} * {16'd0, dec_phpw};
 
@@ -285,7 +287,8 @@ module systolic_seq #(
     wire e_flags = d_rsvd || (d_op == 2'd3) || (is_pool && (d_acc || d_bias || d_relu || !d_int8));
     // fused pooling: pool in {0, 2, 3, 4}; non-zero only on an INT8 CONV with blk_rows a multiple of
     // pool and out_h, out_w >= pool
-    wire blk_mod = (d_fp == 3'd2) ? d_blk[0] : (d_fp == 3'd4) ? (d_blk[1:0] != 2'd0) : ((d_blk % 5'd3) != 5'd0);
+    wire blk_mod = (d_fp == 3'd2) ? d_blk[0] :
+                   (d_fp == 3'd4) ? (d_blk[1:0] != 2'd0) : ((d_blk % 5'd3) != 5'd0);
     wire geom_fp = (d_fp != 3'd0) && ((d_fp == 3'd1) || (d_fp > 3'd4) || !is_conv || !d_int8 || blk_mod ||
                                       (d_outh < {5'd0, d_fp}) || (d_outw < {5'd0, d_fp}));
     wire e_geom  = (is_conv && geom_conv) || (is_pool && geom_pool) || geom_fp;
@@ -365,13 +368,14 @@ module systolic_seq #(
     reg              ld_last, cur_last;
     reg [12:0]       cur_ih;
     reg [2:0]        pl_kx, pl_ky;
-    // fused pooling: the issued pixel (ow, oh) of the block and its place in the pool windows
+    reg [7:0]        pl_ow;
+    reg [ACT_AW-1:0] pl_pix, pl_ctp, pl_row, pl_addr;
+    // fused pooling: the issued pixel (ow, oh) of the block and its place in the pool windows; the
+    // running block's oh0, whether its first window row group fits, whether it is of the last image
     reg [7:0]        fp_ow, fp_oh, cur_oh0;
     reg [2:0]        fp_dx, fp_dy;
     reg [6:0]        fp_pw;
     reg              fp_hok, fp_vok, cur_vok0, cur_limg;
-    reg [7:0]        pl_ow;
-    reg [ACT_AW-1:0] pl_pix, pl_ctp, pl_row, pl_addr;
 
     wire run      = (state == S_RUN);
     wire rowrun   = run && !is_pool;             // GEMM / CONV tiles
@@ -408,9 +412,9 @@ module systolic_seq #(
     wire       fp_lastow = (fp_ow == d_outw - 8'd1);
     wire       fp_dxl_w  = (fp_dx == d_fp - 3'd1);
     wire       fp_dyl_w  = (fp_dy == d_fp - 3'd1);
-    wire [8:0] fp_ow1p   = {1'b0, fp_ow} + 9'd1 + fp_pool9;      // the next segment's end + 1
-    wire [8:0] fp_oh1p   = {1'b0, fp_oh} + 9'd1 + fp_pool9;
-    wire [8:0] fp_oh0p   = {1'b0, row_oh} + fp_pool9;               // the next block's first group
+    wire [8:0] fp_ow1p   = {1'b0, fp_ow} + 9'd1 + fp_pool9;   // a segment from ow+1 fits iff <= out_w
+    wire [8:0] fp_oh1p   = {1'b0, fp_oh} + 9'd1 + fp_pool9;   // a row group from oh+1 fits iff <= out_h
+    wire [8:0] fp_oh0p   = {1'b0, row_oh} + fp_pool9;         // the block's first row group (in LOAD)
     wire       fp_keep   = fp_hok && fp_vok;
     wire       fp_emit   = fp_keep && fp_dxl_w && fp_dyl_w;
     wire       fp_lastpix = (fp_ow1p > {1'b0, d_outw}) && (fp_oh1p > {1'b0, d_outh});
