@@ -22,6 +22,13 @@ CFG = SystolicConfig.for_array(8)
 SEED = int(os.environ.get("SYSTOLIC_SEED", "4242"))
 
 
+
+def _gemm_job(writes: list, reads: list, rounds: list, wgt: np.ndarray, bias: np.ndarray, **kw: object) -> Job:
+    """A job of rounds with the GEMM's weights and biases loaded by backdoor."""
+    ext = {"wgt": len(wgt), "bias": len(bias)}
+    return Job(writes=writes, reads=reads, rounds=rounds, block=spad_block(ext, {}),
+               files=image_files(CFG, {"wgt": wgt, "bias": bias}, ext), **kw)  # type: ignore[arg-type]
+
 @pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
 def test_rounds_stream_batches(sim: str) -> None:
     print(f"SYSTOLIC_SEED={SEED}")
@@ -41,10 +48,7 @@ def test_rounds_stream_batches(sim: str) -> None:
         writes += w
         reads += r
         rounds.append((len(w), len(r)))
-    images = {"wgt": wgt, "bias": bias}
-    ext = {"wgt": len(wgt), "bias": len(bias)}
-    job = Job(writes=writes, reads=reads, start=(R.REG_CTRL, R.CTRL_START), rounds=rounds,
-              block=spad_block(ext, {}), files=image_files(CFG, images, ext), timeout=200_000)
+    job = _gemm_job(writes, reads, rounds, wgt, bias, start=(R.REG_CTRL, R.CTRL_START), timeout=200_000)
     res = run_job(BLOCK, CFG.params(), CFG.tag(), job, sim)
     assert len(res.rounds) == 3
     per_round = np.split(res.reads, np.cumsum([r for _, r in rounds])[:-1])
@@ -104,10 +108,7 @@ def test_overlap_streams_ping_pong(sim: str) -> None:
         writes += w
         reads += r
         rounds.append((len(w), len(r)))
-    images = {"wgt": wgt, "bias": bias}
-    ext = {"wgt": len(wgt), "bias": len(bias)}
-    job = Job(writes=writes, reads=reads, rounds=rounds, overlap=True, block=spad_block(ext, {}),
-              files=image_files(CFG, images, ext), timeout=500_000)
+    job = _gemm_job(writes, reads, rounds, wgt, bias, overlap=True, timeout=500_000)
     res = run_job(BLOCK, CFG.params(), CFG.tag(), job, sim)
     per_round = np.split(res.reads, np.cumsum([r for _, r in rounds])[:-1])
     for i, a in enumerate(batches):
