@@ -78,6 +78,31 @@ def test_stream_model_equals_batch_by_batch(cnn_bundle: Path) -> None:
         layer_histograms(exp, exp.lebug.rows[:-1], 16)
 
 
+def test_stream_job_rounds_and_banks(cnn_bundle: Path) -> None:
+    """The overlapped job's rounds (written here from the streaming order, not from stream_job): the
+    program alone; batch 0's input, batch 0's start, batch 1's input; then per round a start, the next
+    input and the logits before; a last round of reads. Batches that do not alternate between the
+    banks cannot overlap: by default they run one after the other, asked to overlap they are an error."""
+    from pymodel.top.network import input_batches, start_records
+    from tb.top.stream import stream_job
+
+    bundle = load_bundle(cnn_bundle)
+    batches = input_batches(bundle, digits.inputs("cnn")[:24])  # 3 batches, banks 0, 1, 0
+    assert [b.base for b in batches] == [bundle.extra["network"]["input"]["banks"][i % 2] for i in range(3)]
+    sj = stream_job(bundle, batches)
+    n_in, n_st, n_lg = 128, 2, 80
+    assert sj.overlap and sj.job.overlap and sj.job.start is None
+    assert list(sj.job.rounds) == [(sj.n_program, 0), (n_in + n_st + n_in, 0), (n_st + n_in, n_lg), (n_st, n_lg),
+                                   (0, n_lg)]
+    w = list(sj.job.writes)
+    assert w[sj.n_program + n_in:sj.n_program + n_in + n_st] == start_records(bundle, batches[0])
+    assert [blk[:2] for blk in sj.reads] == [(0, 0), (1, n_lg), (2, 2 * n_lg)]  # batch, first read
+    same = [batches[0], batches[2]]  # both bank 0
+    assert not stream_job(bundle, same).overlap
+    with pytest.raises(Exception, match="must alternate between the bundle's two input banks"):
+        stream_job(bundle, same, overlap=True)
+
+
 # ------------------------------------------------------------------------------------ the RTL
 
 

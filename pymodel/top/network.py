@@ -416,8 +416,8 @@ def compile_quantized(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, *, poo
               "rows": out_rows(last, batch), "cols": last.step.n, "shape": list(last.out_shape),
               "banks": [plan["sys_out"].base_of(bank_name("logits", b)) for b in range(banks)]}
     smems, simgs, sregs = systolic_bundle_parts(cfg, [d for ds in lists for d in ds], images)
-    sregs = [replace(r, value=sy.num_desc_value(0, len(layers), cfg.sys)) if r.addr == tr.SYS_BASE + sy.REG_NUM_DESC else r
-             for r in sregs]
+    nd = sy.num_desc_value(0, len(layers), cfg.sys)  # list 0 (bank 0); a stream writes each batch's own
+    sregs = [replace(r, value=nd) if r.addr == tr.SYS_BASE + sy.REG_NUM_DESC else r for r in sregs]
     inp = {**spec.as_dict(), "embedded": 0, "banks": [act_plan.base_of(bank_name("input", b)) for b in range(banks)]}
     extra = {"network": {"layers": names, "batch": batch, "input": inp, "output": output,
                          "lists": [{"first": b * len(layers), "count": len(layers)} for b in range(banks)]},
@@ -467,11 +467,13 @@ def lower(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, pool_names: Sequen
             raise AccelscopeError(f"{lay.name}: internal error: the descriptor fails CHECK ({code}): {d}")
         descs.append(d)
     lists = [descs]
-    for b in range(1, banks):  # the same list reading bank b's input and writing bank b's logits
+    for b in range(1, banks):  # the same list reading bank b's input and writing bank b's logits (int32, OUT)
         other = list(descs)
         other[0] = replace(other[0], a_base=act_plan.base_of(bank_name("input", b)))
-        last = plan["sys_out"].base_of(bank_name("logits", b))
-        other[-1] = replace(other[-1], c_base=last) if not other[-1].int8 else replace(other[-1], d_base=last)
+        other[-1] = replace(other[-1], c_base=plan["sys_out"].base_of(bank_name("logits", b)))
+        for lay, d in zip(layers, other):
+            if d.check(cfg.sys):
+                raise AccelscopeError(f"{lay.name}: internal error: bank {b}'s descriptor fails CHECK: {d}")
         lists.append(other)
 
     def cat(parts: list[np.ndarray]) -> np.ndarray:

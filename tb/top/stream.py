@@ -106,7 +106,8 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
     """Program once, then stream the batches (see the module docstring). With `rows_after` (the
     LeBug trace rows written by the end of each batch, pymodel.top.stream), each batch's new
     trace rows are read back too, and after a batch without overlap (after the last one with
-    overlap) the counters and status registers. `overlap` (default: the bundle has two banks):
+    overlap) the counters and status registers. `overlap` (default: the bundle has two banks and
+    consecutive batches alternate between them):
     batch i+1's input is written and batch i-1's logits are read while batch i runs. mode
     "backdoor" loads the systolic scratchpads and command memory by $readmemh before the run and
     writes only LeBug's memories and the registers over APB (tb/top/jobs.py)."""
@@ -114,11 +115,13 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
     if mode not in MODES:
         raise AccelscopeError(f"stream: mode {mode!r}: use {' or '.join(MODES)}")
+    banks = [batch_bank(bundle, b) for b in batches]
+    alternate = all(a != b for a, b in zip(banks, banks[1:]))  # the next batch never goes where one runs
     if overlap is None:
-        overlap = len(input_banks(bundle)) > 1
-    if overlap and len({batch_bank(bundle, b) for b in batches[:2]}) < min(2, len(batches)):
+        overlap = len(input_banks(bundle)) > 1 and alternate
+    if overlap and not alternate:
         raise AccelscopeError("stream: overlapped batches must alternate between the bundle's two input banks "
-                              "(write them with `accelscope inputs` from a two-bank bundle)")
+                              "(as `accelscope inputs` writes them from a two-bank bundle)")
     cfg = TopConfig.from_hardware(bundle.hardware)
     copies: dict[str, Path] = {}
     loads: dict[str, int] = {}
