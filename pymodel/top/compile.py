@@ -88,7 +88,8 @@ def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firm
     from pymodel.top.network import compile_model
 
     x = np.asarray(x, np.float32)
-    compiled = compile_model(net, x, cfg, len(x), tap=tap, tap_args=tap_args, tap_name=tap_name, source=source)
+    compiled = compile_model(net, x, cfg, len(x), tap=tap, tap_args=tap_args, tap_name=tap_name, source=source,
+                             banks=1)  # one embedded batch, nothing streamed
     batch = compiled.input_batches(x)[0]
     x_int8 = quantize_tensor(x.reshape(len(x), -1), compiled.input.scale).astype(np.int64)
     return Compiled(compiled.with_input(batch), compiled.qnet, compiled.descriptors, x_int8)
