@@ -247,29 +247,20 @@ def stream_order(K: int, d: Descriptor) -> tuple[np.ndarray, np.ndarray]:
     pooling: the block's pooled pixels q' = (b*PH + ph)*PW + pw whose pool x pool window lies in
     the block, raster order). POOL: per pixel q, per channel tile."""
     nt = d.nt(K)
-    if d.fused_pool:
-        ph_n, pw_n = d.pooled_hw()
-        qs, ts = [], []
-        for oh0, r, _ in _image_blocks(d):
-            ph = np.arange(oh0 // d.pool, min(oh0 + r, ph_n * d.pool) // d.pool)  # empty: all rows dropped
-            mb = len(ph) * pw_n
-            qs.append((ph[:, None] * pw_n + np.arange(pw_n)[None, :]).ravel()[None, :].repeat(nt, 0).ravel())
-            ts.append(np.repeat(np.arange(nt), mb))
-        q_img, t_img = np.concatenate(qs), np.concatenate(ts)
-        q = (np.arange(d.m)[:, None] * (ph_n * pw_n) + q_img[None, :]).ravel()
-        return q, np.tile(t_img, d.m)
     if d.op == OP_POOL:
         return np.repeat(np.arange(d.rows), nt), np.tile(np.arange(nt), d.rows)
     if d.op == OP_GEMM:
         return np.tile(np.arange(d.m), nt), np.repeat(np.arange(nt), d.m)
+    p = d.pool if d.fused_pool else 1
+    h, w = d.pooled_hw()  # the written rows' grid: (out_h, out_w) without fused pooling
     qs, ts = [], []
-    for oh0, r, _ in _image_blocks(d):  # the order inside one image
-        mb = r * d.out_w
-        qs.append(oh0 * d.out_w + np.tile(np.arange(mb), nt))
+    for oh0, r, _ in _image_blocks(d):  # the order inside one image: the block's (pooled) rows, per n-tile
+        lo, hi = oh0 // p, min(oh0 + r, h * p) // p  # lo == hi: every row of the block dropped
+        mb = (hi - lo) * w
+        qs.append(lo * w + np.tile(np.arange(mb), nt))
         ts.append(np.repeat(np.arange(nt), mb))
     q_img, t_img = np.concatenate(qs), np.concatenate(ts)
-    per = d.out_h * d.out_w
-    q = (np.arange(d.m)[:, None] * per + q_img[None, :]).ravel()
+    q = (np.arange(d.m)[:, None] * (h * w) + q_img[None, :]).ravel()
     return q, np.tile(t_img, d.m)
 
 
