@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
+
 from pymodel.errors import AccelscopeError
 
 Layout = Mapping[str, tuple[int, int]]
@@ -25,6 +27,12 @@ def pack(layout: Layout, values: Mapping[str, int], where: str = "word") -> int:
 def unpack(layout: Layout, word: int) -> dict[str, int]:
     """Every field of the layout, from the word."""
     return {name: (int(word) >> lsb) & ((1 << width) - 1) for name, (lsb, width) in layout.items()}
+
+
+def signed32(words: np.ndarray) -> np.ndarray:
+    """32-bit words (0 .. 2^32-1, as read over APB) as two's-complement int64 values."""
+    w = np.asarray(words, dtype=np.int64)
+    return np.where(w >= 1 << 31, w - (1 << 32), w)
 
 
 def used_bits(layout: Layout) -> int:

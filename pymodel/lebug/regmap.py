@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymodel.bitfields import pack, unpack
+from pymodel.bitfields import pack, signed32, unpack
 from pymodel.lebug import regs
 from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.isa import Firmware, encode_firmware
@@ -101,7 +101,7 @@ def decode_readback(cfg: LebugConfig, words: np.ndarray) -> tuple[np.ndarray, di
     """Words read at readback_addrs -> (trace-buffer memory (TB_DEPTH, N) signed, status)."""
     n = cfg.TB_DEPTH * cfg.N
     v = np.asarray(words, dtype=np.int64)
-    mem = np.where(v[:n] >= 1 << 31, v[:n] - (1 << 32), v[:n]).reshape(cfg.TB_DEPTH, cfg.N)
+    mem = signed32(v[:n]).reshape(cfg.TB_DEPTH, cfg.N)
     return mem, decode_status(v[n:n + len(STATUS_REGS)])
 
 

@@ -650,13 +650,15 @@ def bank_list(bundle: Bundle, bank: int) -> tuple[int, int]:
     return int(lists[bank]["first"]), int(lists[bank]["count"])
 
 
-START_WRITES = ("sys.NUM_DESC", "sys.CTRL.start")  # what `start_records` writes
+def bank_start_records(bundle: Bundle, bank: int) -> list[tuple[int, int]]:
+    """What the host writes to run bank `bank`'s list once its input is in place: NUM_DESC, CTRL.start."""
+    return [(tr.SYS_BASE + sy.REG_NUM_DESC, sy.num_desc_value(*bank_list(bundle, bank))),
+            (tr.SYS_BASE + sy.REG_CTRL, sy.CTRL_START)]
 
 
 def start_records(bundle: Bundle, batch: InputBatch) -> list[tuple[int, int]]:
-    """What the host writes to run a batch whose input is in place: NUM_DESC (the batch's list), CTRL.start."""
-    return [(tr.SYS_BASE + sy.REG_NUM_DESC, sy.num_desc_value(*bank_list(bundle, batch_bank(bundle, batch)))),
-            (tr.SYS_BASE + sy.REG_CTRL, sy.CTRL_START)]
+    """bank_start_records of the batch's bank."""
+    return bank_start_records(bundle, batch_bank(bundle, batch))
 
 
 def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
@@ -775,8 +777,8 @@ def network_cost(bundle: Bundle) -> NetworkCost:
     program = len(bundle.records()) - (act.depth * act.chunks if act is not None else 0)
     o = net["output"]
     return NetworkCost(int(net["batch"]), K, totals["cycles"], totals["busy"], totals["macs"], totals["rows"],
-                       program, int(net["input"]["words"]) * cfg.sys.act_chunks, len(START_WRITES), o["rows"] * o["cols"],
-                       tuple(layers), min_cycles(descs, K))
+                       program, int(net["input"]["words"]) * cfg.sys.act_chunks, len(bank_start_records(bundle, 0)),
+                       o["rows"] * o["cols"], tuple(layers), min_cycles(descs, K))
 
 
 def min_cycles(descs: Sequence[Descriptor], K: int) -> int:

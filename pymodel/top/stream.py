@@ -25,7 +25,7 @@ from pymodel.lebug import EmulationResult, emulate
 from pymodel.systolic.model import RunResult, run
 from pymodel.top.config import TopConfig
 from pymodel.top.model import adapt, descriptors_of, lebug_program, systolic_images
-from pymodel.top.network import batch_bank, embed_input, network_meta, read_logits
+from pymodel.top.network import bank_list, batch_bank, embed_input, network_meta, read_logits
 
 
 @dataclass
@@ -71,8 +71,9 @@ def stream_expected(bundle: Bundle, batches: Sequence[InputBatch], per_batch: bo
     descs = descriptors_of(bundle)
     runs, logits, streams, eofs = [], [], [], []
     for b in batches:
-        one = embed_input(bundle, b)  # its NUM_DESC selects the batch's bank
-        res = run(cfg.sys, descriptors_of(one), systolic_images(one, cfg))
+        one = embed_input(bundle, b)  # its NUM_DESC selects the list of the batch's bank
+        first = bank_list(bundle, batch_bank(bundle, b))[0]
+        res = run(cfg.sys, descriptors_of(one), systolic_images(one, cfg), first=first)
         if res.error:
             raise AccelscopeError(f"stream: descriptor {res.err_desc} fails CHECK (error {res.error})")
         runs.append(res)

@@ -14,13 +14,14 @@ the tap registers, LeBug's trace buffer and status, and dump the written scratch
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from pymodel.bundle import Bundle, load_bundle
 from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as sy
+from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
@@ -36,9 +37,18 @@ MODES = ("apb", "backdoor")
 START = (tr.SYS_BASE + sy.REG_CTRL, sy.CTRL_START)
 
 
-def _check_mode(mode: str) -> None:
+def check_mode(mode: str, what: str = "replay") -> None:
     if mode not in MODES:
-        raise AccelscopeError(f"replay mode {mode!r}: use {' or '.join(MODES)}")
+        raise AccelscopeError(f"{what} mode {mode!r}: use {' or '.join(MODES)}")
+
+
+def job_timeout(cfg: TopConfig, descs: Sequence[Descriptor], transfers: int, runs: int = 1) -> int:
+    """A job's cycle limit: `runs` runs of the descriptors (4x their cycles, and LeBug at 64 x its
+    slowest pace on every stream row) and `transfers` APB transfers at 8 cycles, plus a margin."""
+    sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs if not d.check(cfg.sys))
+    rows = sum(d.out_rows * d.nt(cfg.sys.K) for d in descs)  # stream rows (CONV, POOL: images x output pixels)
+    lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
+    return runs * (4 * sys_cycles + lebug_cycles) + 8 * transfers + 200_000
 
 
 def memory_records(bundle: Bundle, memory: str) -> list[tuple[int, int]]:
@@ -73,25 +83,20 @@ def dump_counts(written: Mapping[str, np.ndarray]) -> dict[str, int]:
 
 def bundle_job(bundle: Bundle, mode: str = "apb") -> Job:
     """The bundle (validated: pymodel.bundle.load_bundle) as one harness job."""
-    _check_mode(mode)
+    check_mode(mode)
     if bundle.path is None:
         raise AccelscopeError("bundle_job: the bundle has no directory (write it first)")
     cfg = TopConfig.from_hardware(bundle.hardware)
     descs = descriptors_of(bundle)
     dumps = dump_counts(written_words(cfg.sys.K, descs))
     reads = tr.readback_addrs(cfg)
-    sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs if not d.check(cfg.sys))
-    rows = sum(d.out_rows * d.nt(cfg.sys.K) for d in descs)  # stream rows (CONV, POOL: images x output pixels)
-    lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
     if mode == "apb":
         n_writes = len(bundle.records())  # load_bundle checked that prog/ holds exactly these
-        timeout = 4 * sys_cycles + lebug_cycles + 8 * (n_writes + len(reads)) + 200_000
         return Job(prog_dir=bundle.path / "prog", start=START, reads=reads, block=spad_block({}, dumps),
-                   timeout=timeout)
+                   timeout=job_timeout(cfg, descs, n_writes + len(reads)))
     copies, loads, records = backdoor_parts(bundle)
-    timeout = 4 * sys_cycles + lebug_cycles + 8 * (len(records) + len(reads)) + 200_000
     return Job(writes=records, start=START, reads=reads, block=spad_block(loads, dumps), copies=copies,
-               timeout=timeout)
+               timeout=job_timeout(cfg, descs, len(records) + len(reads)))
 
 
 def decode(cfg: TopConfig, written: Mapping[str, np.ndarray], res: JobResult) -> HwResult:
@@ -121,7 +126,7 @@ def replay(bundle_dir: Path, cfg: TopConfig | None = None, mode: str = "apb", si
     tb.runner). The bundle is validated first; with check, every result is compared with
     pymodel.top.model.expected (AccelscopeError on a difference). hw.job is the harness
     JobResult (cycles, wall time)."""
-    _check_mode(mode)
+    check_mode(mode)
     bundle, exp = prepare(bundle_dir, cfg)
     cfg = exp.cfg
     job = bundle_job(bundle, mode)

@@ -27,13 +27,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from pymodel.bitfields import signed32
 from pymodel.bundle import Bundle
 from pymodel.bundle.inputs import InputBatch
 from pymodel.compare import MismatchError, assert_equal, assert_same_counters
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
-from pymodel.systolic.model import descriptor_counters
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
@@ -43,7 +43,7 @@ from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
 from tb.systolic.jobs import read_dump, read_stream, spad_block
-from tb.top.jobs import BLOCK, MODES, START, backdoor_parts, dump_counts
+from tb.top.jobs import BLOCK, START, backdoor_parts, check_mode, dump_counts, job_timeout
 
 
 def logit_addrs(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -90,11 +90,6 @@ def decode_status_reads(words: np.ndarray) -> tuple[dict[str, int], dict[str, in
     return counters, {**tap, "maxfill": maxfill}, lb.decode_status(words[n_sys + n_tap:n_sys + n_tap + n_lb])
 
 
-def decode_trace(cfg: TopConfig, words: np.ndarray) -> np.ndarray:
-    t = np.asarray(words, np.int64)
-    return np.where(t >= 1 << 31, t - (1 << 32), t).reshape(-1, cfg.lebug.N)
-
-
 def last_written(bundle: Bundle, batches: Sequence[InputBatch]) -> dict[str, np.ndarray]:
     """The words the last batch's descriptor list writes (its bank's logits, the activations)."""
     cfg = TopConfig.from_hardware(bundle.hardware)
@@ -113,8 +108,7 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
     writes only LeBug's memories and the registers over APB (tb/top/jobs.py)."""
     if bundle.path is None:
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
-    if mode not in MODES:
-        raise AccelscopeError(f"stream: mode {mode!r}: use {' or '.join(MODES)}")
+    check_mode(mode, "stream:")
     banks = [batch_bank(bundle, b) for b in batches]
     alternate = all(a != b for a, b in zip(banks, banks[1:]))  # the next batch never goes where one runs
     if overlap is None:
@@ -164,12 +158,8 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
             add_round(w + (batches[k].records() if k < n else []), batch_reads(k - 2, False) if k >= 2 else 0)
         add_round([], batch_reads(n - 1, True))  # the last round is not overlapped: it waits, then reads
         start = None
-    descs = descriptors_of(bundle)
     dumps = dump_counts(last_written(bundle, batches))
-    sys_cycles = sum(descriptor_counters(cfg.sys, d).cycles for d in descs)
-    rows = sum(d.out_rows * d.nt(cfg.sys.K) for d in descs)
-    lebug_cycles = 64 * rows * cfg.vectors_per_row * cfg.lebug.MAX_CHAINS
-    timeout = n * (4 * sys_cycles + lebug_cycles) + 8 * (len(writes) + len(reads)) + 200_000
+    timeout = job_timeout(cfg, descriptors_of(bundle), len(writes) + len(reads), runs=n)
     job = Job(writes=writes, reads=reads, start=start, rounds=rounds if len(rounds) > 1 else (), overlap=overlap,
               block=spad_block(loads, dumps), copies=copies, timeout=timeout)
     return StreamJob(job, len(program), len(batches[0].records()), len(start_records(bundle, batches[0])),
@@ -242,11 +232,11 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
             if what == "logits":
                 words, lanes, _ = logit_addrs(bundle, batch_bank(bundle, b))
                 out = np.zeros((int(words.max()) + 1, cfg.sys.K), np.int64)
-                out[words, lanes] = np.where(got >= 1 << 31, got - (1 << 32), got)  # 32-bit lanes, two's complement
+                out[words, lanes] = signed32(got)  # 32-bit lanes
                 logits[i] = read_logits(bundle, out, b.images, batch_bank(bundle, b))
                 assert_equal(f"batch {i}: logits", exp.logits[i], logits[i])
             elif what == "trace":
-                rows[i] = decode_trace(cfg, got)
+                rows[i] = signed32(got).reshape(-1, cfg.lebug.N)
                 lo_row = exp.rows_after[i - 1] if i else 0
                 assert_equal(f"batch {i}: LeBug trace rows {lo_row}..{exp.rows_after[i] - 1}", exp.round_rows(i),
                              rows[i])
@@ -289,11 +279,12 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     net = network_meta(bundle)
     thr = lebug_program(bundle, exp.cfg)[1]
     bins = len(thr) - 1
-    edges = [int(v) for v in np.where(thr >= 1 << 31, thr - (1 << 32), thr)]  # 32-bit two's complement
+    edges = [int(v) for v in signed32(thr)]
     images = int(sum(b.images for b in batches))
     pred = logits.argmax(axis=1) if logits.ndim == 2 else None
     res: dict[str, Any] = {
-        "kind": "stream", "bundle": str(bundle.path), "sim": sim, "mode": mode, "images": images, "batch": int(net["batch"]),
+        "kind": "stream", "bundle": str(bundle.path), "sim": sim, "mode": mode, "images": images,
+        "batch": int(net["batch"]),
         "batches": len(batches), "bit_exact": True, "logits": logits.tolist(),
         "argmax": pred.tolist() if pred is not None else None,
         "cost": net.get("cost"), "memory_plan": bundle.plan, "layers": exp.layers, "tap_max_fill": res_fill,
