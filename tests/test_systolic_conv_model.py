@@ -226,10 +226,19 @@ def fused_stream_ref(pwords, B, out_h, out_w, blk_rows, p):
     return np.array(rows, dtype=np.int64).reshape(-1, pwords.shape[2])
 
 
-def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None, pool: int = 0):
+def ref_out8_word(row, K):
+    """The OUT word an OUT8 descriptor writes for an int8 row, as K int32 lanes (= APB chunks): column c
+    at bits [8c +: 8] of the K*32-bit word, the rest 0; chunk l is bits [32l +: 32], signed."""
+    word = sum((int(v) & 0xFF) << (8 * c) for c, v in enumerate(row))
+    chunks = [(word >> 32 * lane) & 0xFFFFFFFF for lane in range(K)]
+    return [v - (1 << 32) if v >= 1 << 31 else v for v in chunks]
+
+
+def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None, pool: int = 0, out8: bool = False):
     """A random legal CONV with its images (junk in every byte the hardware must not use) and the
     expected memories and stream, computed by the references. pool (2..4): a CONV with fused pooling
-    (INT8, blk_rows a multiple of pool, out_h and out_w at least pool)."""
+    (INT8, blk_rows a multiple of pool, out_h and out_w at least pool). out8: INT8 with OUT8 (the int8
+    rows packed into OUT words at c, ACT untouched; d_base stays set, to show it is ignored)."""
     C = C if C is not None else int(rng.choice([1, 2, 3, 8, 13]))
     tiled = bool(rng.random() < 0.5)
     P = cdiv(C, K) * K if tiled else C
@@ -264,7 +273,7 @@ def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None, poo
     RW = cdiv(W * P, K)
     M = B * out_h * out_w
     acc, bias_f, relu, int8 = (bool(rng.random() < 0.5) for _ in range(4))
-    int8 = int8 or bool(pool)
+    int8 = int8 or bool(pool) or out8
 
     x = rng.integers(-128, 128, size=(B, H, W, C))
     wts = rng.integers(-128, 128, size=(kh, kw, C, n))
@@ -300,7 +309,7 @@ def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None, poo
                    c_base=c_base, c_stride=c_stride, d_base=d_base if int8 else 0, d_stride=d_stride if int8 else 0,
                    acc=acc, bias=bias_f, relu=relu, int8=int8, op=OP_CONV, in_h=H, in_w=W, cin=C, tiled=tiled,
                    kh=kh, kw=kw, stride_h=sh, stride_w=sw, pad_t=pt, pad_l=pl, out_h=out_h, out_w=out_w,
-                   blk_rows=blk, pool=pool)
+                   blk_rows=blk, pool=pool, out8=out8)
     images = {"act": act, "wgt": wgt, "bias": bias_m, "quant": quant_m, "out": out_m}
 
     y = ref_conv_pad(x, wts, sh, sw, pt, pl, out_h, out_w).reshape(M, n)
@@ -312,10 +321,10 @@ def random_conv_case(K: int, rng: np.random.Generator, C: int | None = None, poo
         counters.update(cycles=counters["cycles"] + 1, rows=len(vals) * NT)  # the pool stage: DRAIN + 1
     words = rows_words(vals, K, NT)
     exp = {k: np.asarray(v, np.int64).copy() for k, v in images.items()}
-    dst, base, stride = ("act", d_base, d_stride) if int8 else ("out", c_base, c_stride)
+    dst, base, stride = ("act", d_base, d_stride) if int8 and not out8 else ("out", c_base, c_stride)
     for q in range(len(vals)):
         for t in range(NT):
-            exp[dst][base + q * stride + t] = words[q, t]
+            exp[dst][base + q * stride + t] = ref_out8_word(words[q, t], K) if out8 else words[q, t]
     stream = (fused_stream_ref(words, B, out_h, out_w, blk, pool) if pool
               else conv_stream_ref(words, B, out_h, out_w, blk))
     return cfg, d, images, exp, stream, counters
@@ -342,6 +351,46 @@ def test_conv_random_against_reference(K):
         assert d.check(cfg) == ERR_NONE, (i, d.describe(), d.geometry_error(cfg))
         _check_run(cfg, [d], images, exp, stream, counters, f"seed {SEED} K={K} case {i}: {d.describe()} "
                    f"flags acc={d.acc} bias={d.bias} relu={d.relu} int8={d.int8}")
+
+
+@pytest.mark.parametrize("K", [2, 4, 8, 16])
+def test_conv_out8_random_against_reference(K):
+    """OUT8: the int8 rows, packed, in OUT at c; ACT (the d region included) untouched; the stream and the
+    counters those of INT8; and the same descriptor with OUT8 clear writes exactly those bytes to ACT."""
+    rng = _rng(7, K)
+    for i in range(8):
+        cfg, d, images, exp, stream, counters = random_conv_case(K, rng, C=[1, 3, 8, 13][i % 4], out8=True)
+        what = f"seed {SEED} K={K} OUT8 case {i}: {d.describe()} acc={d.acc} bias={d.bias} relu={d.relu}"
+        assert d.out8 and d.check(cfg) == ERR_NONE, what
+        res = _check_run(cfg, [d], images, exp, stream, counters, what)
+        plain = run(cfg, [replace(d, out8=False)], images)
+        nt = d.nt(K)
+        q, t = np.arange(d.rows)[:, None], np.arange(nt)[None, :]
+        int8_bytes = plain.mems["act"][d.d_base + q * d.d_stride + t]
+        packed = res.mems["out"][d.c_base + q * d.c_stride + t]
+        want = np.array([[ref_out8_word(w, K) for w in row] for row in int8_bytes], np.int64)
+        np.testing.assert_array_equal(packed, want, err_msg=f"{what}: OUT8 words vs the INT8 bytes")
+        assert np.array_equal(res.stream, plain.stream) and res.counters == plain.counters, what
+
+
+def test_conv_out8_checks():
+    assert _conv(out8=True).check(CFG) == ERR_NONE
+    assert _pool(out8=True).check(CFG) == ERR_FLAGS  # POOL: no OUT8
+    assert _conv(out8=True, int8=False).check(CFG) == ERR_FLAGS  # without INT8
+    fused = _conv(pool=2, d_stride=2)
+    assert fused.check(CFG) == ERR_NONE and replace(fused, out8=True).check(CFG) == ERR_FLAGS
+    assert _conv(out8=True, pool=2, blk_rows=1).check(CFG) == ERR_FLAGS  # FLAGS before GEOM
+    assert _conv(out8=True, pool=5).check(CFG) == ERR_FLAGS
+    assert _conv(out8=True, m=0).check(CFG) == ERR_SHAPE
+    # with OUT8, C_RANGE counts the conv rows (96 rows, c_stride 2) even without ACC; D_RANGE does not apply
+    assert _conv(acc=False, out8=True, c_base=4096 - 192).check(CFG) == ERR_NONE
+    assert _conv(acc=False, out8=True, c_base=4096 - 191).check(CFG) == ERR_C_RANGE
+    assert _conv(acc=False, c_base=4096 - 191).check(CFG) == ERR_NONE  # INT8 alone: C unused
+    assert _conv(d_base=4095).check(CFG) == ERR_D_RANGE and _conv(out8=True, d_base=4095).check(CFG) == ERR_NONE
+    with pytest.raises(AccelscopeError, match="OUT8 on a POOL"):
+        _pool(out8=True).validate(CFG)
+    with pytest.raises(AccelscopeError, match="OUT8 with fused pooling"):
+        replace(fused, out8=True).validate(CFG)
 
 
 @pytest.mark.parametrize("K", [2, 4, 8, 16])
@@ -800,7 +849,7 @@ def test_pool_geom_boundaries_pass(kw):
 
 
 @pytest.mark.parametrize("kw", [dict(acc=True), dict(bias=True), dict(relu=True), dict(int8=False),
-                                dict(op=3), dict(reserved_flags=0x200)])
+                                dict(op=3), dict(reserved_flags=0x400)])
 def test_pool_flags(kw):
     assert _pool(**kw).check(CFG) == ERR_FLAGS
 
@@ -832,7 +881,7 @@ def test_acc_depth_and_a_range_of_conv_and_pool():
 # each check's violation, independent of the others, on the _conv base
 VIOLATE_CONV = {
     ERR_SHAPE: dict(m=0),
-    ERR_FLAGS: dict(reserved_flags=0x200),
+    ERR_FLAGS: dict(reserved_flags=0x400),
     ERR_GEOM: dict(pad_t=3),
     ERR_ACC_DEPTH: dict(blk_rows=3),
     ERR_A_RANGE: dict(a_base=4095),
@@ -863,7 +912,7 @@ def test_fused_pool_field_on_other_ops_and_check_order():
     assert Descriptor(m=1, kd=1, n=1, pool=2).check(CFG) == ERR_GEOM  # GEMM
     assert _pool(pool=2).check(CFG) == ERR_GEOM and _pool(pool=2, relu=True).check(CFG) == ERR_FLAGS
     assert _conv(pool=5, m=0).check(CFG) == ERR_SHAPE and _conv(pool=5, op=3).check(CFG) == ERR_FLAGS
-    assert _conv(pool=5, reserved_flags=1 << 9).check(CFG) == ERR_FLAGS
+    assert _conv(pool=5, reserved_flags=1 << 10).check(CFG) == ERR_FLAGS
     assert _conv(pool=5, blk_rows=3).check(CFG) == ERR_GEOM  # GEOM before ACC_DEPTH
     assert _conv(pool=2, blk_rows=4, out_w=8).check(CFG) == ERR_ACC_DEPTH  # 4*8 > 16
     # D_RANGE counts the pooled rows: 2 images * 3 * 4 = 24 rows, d_stride 2, NT 2: last d_base + 47
@@ -878,14 +927,14 @@ def test_fused_pool_field_on_other_ops_and_check_order():
 
 
 def test_fused_pool_encoding():
-    """pool[56:54]: bits 22..24 of word 1; flags_rsvd above it; round trip."""
+    """pool[56:54]: bits 22..24 of word 1; out8[57] and flags_rsvd above it; round trip."""
     f = _conv(pool=3, blk_rows=3, out_h=6)
     w = f.encode()
     assert (w[1] >> 22) & 7 == 3 and w[1] >> 25 == 0
     assert Descriptor.decode(w) == f
-    assert regs.ENTRIES["DESC"]["pool"] == (54, 3) and regs.ENTRIES["DESC"]["flags_rsvd"] == (57, 7)
+    assert regs.ENTRIES["DESC"]["pool"] == (54, 3) and regs.ENTRIES["DESC"]["flags_rsvd"] == (58, 6)
     with pytest.raises(AccelscopeError, match="reserved flag bits"):
-        Descriptor.decode([w[0], w[1] | 1 << 25, *w[2:]])
+        Descriptor.decode([w[0], w[1] | 1 << 26, *w[2:]])
     g = Descriptor.decode([1 | 1 << 16, 1 | 7 << 22, 0, 0, 0, 0, 0, 0])  # a GEMM with pool=7 decodes (GEOM)
     assert g.pool == 7 and g.check(CFG) == ERR_GEOM
 
@@ -920,7 +969,7 @@ def test_descriptor_round_trip_every_field():
         op = int(rng.integers(0, 4))
         f = {k: int(rng.integers(0, 1 << D[k][1])) for k in ("m", "kd", "n", "a_base", "a_stride", "b_base",
                                                               "bq_base", "c_base", "c_stride", "d_base", "d_stride")}
-        f.update({k: bool(rng.integers(0, 2)) for k in ("acc", "bias", "relu", "int8")})
+        f.update({k: bool(rng.integers(0, 2)) for k in ("acc", "bias", "relu", "int8", "out8")})
         if op != OP_GEMM:
             f.update({g: int(rng.integers(0, 1 << D[g][1])) for g in GEOMETRY if g != "tiled"})
             f["tiled"] = bool(rng.integers(0, 2))
@@ -931,7 +980,7 @@ def test_descriptor_round_trip_every_field():
         if name == "flags_rsvd":
             continue
         top = (1 << width) - 1
-        val = bool(top) if name in ("acc", "bias", "relu", "int8", "tiled") else top
+        val = bool(top) if name in ("acc", "bias", "relu", "int8", "out8", "tiled") else top
         kw = {"m": 0, "kd": 0, "n": 0, name: val}
         if name in GEOMETRY:
             kw["op"] = OP_CONV
@@ -961,7 +1010,7 @@ def test_decode_rejects_geometry_on_gemm_only():
     d = Descriptor.decode(op3)  # op=3 decodes; the hardware reports FLAGS
     assert d.op == 3 and d.blk_rows == 5 and d.check(SystolicConfig()) == ERR_FLAGS
     with pytest.raises(AccelscopeError, match="reserved flag bits"):
-        Descriptor.decode([1 | 1 << 16, 1 | 1 << 25, 0, 0, 0, 0, 0, 0])
+        Descriptor.decode([1 | 1 << 16, 1 | 1 << 26, 0, 0, 0, 0, 0, 0])
     with pytest.raises(AccelscopeError, match="GEMM descriptor has no geometry"):
         Descriptor(m=1, kd=1, n=1, kh=3)
     with pytest.raises(AccelscopeError, match="field kh=8"):

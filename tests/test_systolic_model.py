@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -13,10 +14,12 @@ from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_NONE, ERR_SHAPE, Descriptor)
+                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE, FLAG_INT8, FLAG_OUT8,
+                                         Descriptor)
 from pymodel.systolic.layout import (extents, from_hex, gemm_layout, pack_rows, pack_weights, to_hex,
                                      unpack_rows)
-from pymodel.systolic.model import (descriptor_counters, pack_quant, requantize, run, unpack_quant, wrap32)
+from pymodel.systolic.model import (descriptor_counters, full_memories, pack_out8, pack_quant, requantize, run,
+                                    unpack_out8, unpack_quant, wrap32)
 from pymodel.systolic.randjob import chained_layers, extreme_layers, random_layers
 from pymodel.systolic.scenarios import reference_gemm
 
@@ -205,7 +208,7 @@ def test_num_desc_first():
 
 @pytest.mark.parametrize("desc,code", [
     (dict(m=0, kd=1, n=1), ERR_SHAPE),
-    (dict(m=1, kd=1, n=1, reserved_flags=0x200), ERR_FLAGS),
+    (dict(m=1, kd=1, n=1, reserved_flags=0x400), ERR_FLAGS),
     (dict(m=1025, kd=1, n=1, a_stride=1), ERR_ACC_DEPTH),
     (dict(m=2, kd=1, n=1, a_base=4095, a_stride=1), ERR_A_RANGE),
     (dict(m=1, kd=9, n=1, b_base=4096 - 8), ERR_B_RANGE),
@@ -224,7 +227,7 @@ def test_descriptor_encode_decode_round_trip():
     for _ in range(200):
         f = {k: int(rng.integers(0, 1 << 16)) for k in ("m", "kd", "n", "a_base", "a_stride", "b_base", "bq_base",
                                                            "c_base", "c_stride", "d_base", "d_stride")}
-        flags = {k: bool(rng.integers(0, 2)) for k in ("acc", "bias", "relu", "int8")}
+        flags = {k: bool(rng.integers(0, 2)) for k in ("acc", "bias", "relu", "int8", "out8")}
         d = Descriptor(**f, **flags)
         words = d.encode()
         assert len(words) == 8 and all(0 <= w < 1 << 32 for w in words)
@@ -234,7 +237,8 @@ def test_descriptor_encode_decode_round_trip():
 
 @pytest.mark.parametrize("words,msg", [
     ([0] * 7, "expected 8 words"),
-    ([0, 1 << 25, 0, 0, 0, 0, 0, 0], "reserved flag bits"),
+    ([0, 1 << 26, 0, 0, 0, 0, 0, 0], "reserved flag bits"),
+    ([0, 1 << 31, 0, 0, 0, 0, 0, 0], "reserved flag bits"),
     ([0, 0, 0, 0, 0, 0, 1, 0], "geometry fields .* GEMM"),
     ([1 << 32, 0, 0, 0, 0, 0, 0, 0], "not a 32-bit"),
     ([-1, 0, 0, 0, 0, 0, 0, 0], "not a 32-bit"),
@@ -354,3 +358,140 @@ def test_quant_params_approximate_the_scale():
     assert np.all(mult[[0, 1, 4]] >= 1 << 23)  # full precision unless the shift limit (31) binds
     with pytest.raises(AccelscopeError, match="scale"):
         quant_params(-1.0)
+
+
+# ---------------------------------------------------------------------------
+# OUT8: the INT8 row written to OUT at c (packed bytes) instead of ACT at d
+
+
+def _ref_out8_lanes(row, K):
+    """Independent: the OUT word of an int8 row as K int32 lanes = APB chunks: column c at bits
+    [8c +: 8] of one K*32-bit integer, higher bits 0, chunk l = bits [32l +: 32] as a signed int32."""
+    word = 0
+    for c, v in enumerate(row):
+        word |= (int(v) & 0xFF) << (8 * c)
+    chunks = [(word >> 32 * lane) & 0xFFFFFFFF for lane in range(K)]
+    return [v - (1 << 32) if v >= 1 << 31 else v for v in chunks]
+
+
+def _first_mismatch(got, want):
+    bad = np.argwhere(np.asarray(got) != np.asarray(want))
+    return "" if not len(bad) else f"first mismatch at {tuple(bad[0])}: got {got[tuple(bad[0])]} want {want[tuple(bad[0])]}"
+
+
+def _out8_pair(cfg, rng, m, kd, n, acc=False):
+    """An INT8 GEMM on a JobBuilder, plus an OUT region of junk words; returns (int8 descriptor, its OUT8
+    twin writing to the OUT region with one padding word a row, images)."""
+    K = cfg.K
+    jb = JobBuilder(cfg)
+    jb.put("out", rng.integers(-(1 << 31), 1 << 31, (3, K)))  # junk before the C region
+    a_base, a_stride = jb.put_matrix(rng.integers(-128, 128, (m, kd)))
+    bias = rng.integers(-(1 << 16), 1 << 16, n)
+    quant = (rng.integers(1 << 10, 1 << 24, n), rng.integers(8, 20, n))
+    init = rng.integers(-(1 << 20), 1 << 20, (m, n)) if acc else None
+    jb.layer(a_base, a_stride, m, rng.integers(-128, 128, (kd, n)), bias=bias, relu=bool(rng.integers(2)),
+             quant=quant, acc_init=init)
+    d = jb.descriptors[0]
+    nt = d.nt(K)
+    if acc:  # ACC: the old C is at c (the builder put it there); OUT8 overwrites it with the int8 rows
+        d8 = replace(d, out8=True)
+    else:
+        c_base = jb.put("out", rng.integers(-(1 << 31), 1 << 31, (m * (nt + 1), K)))
+        d8 = replace(d, out8=True, c_base=c_base, c_stride=nt + 1)
+    jb.put("out", rng.integers(-(1 << 31), 1 << 31, (2, K)))  # junk after it
+    return d, d8, jb.images()
+
+
+@pytest.mark.parametrize("K", [2, 4, 8, 16])
+@pytest.mark.parametrize("acc", [False, True])
+def test_out8_gemm_writes_the_int8_bytes_to_out(K, acc):
+    cfg = SystolicConfig.for_array(K)
+    rng = np.random.default_rng([K, acc])
+    for m, kd, n in ((1, 1, 1), (K + 3, 2 * K + 1, 2 * K + 3), (2 * K, K, K)):
+        d, d8, images = _out8_pair(cfg, rng, m, kd, n, acc)
+        assert d8.check(cfg) == ERR_NONE and not d8.writes_act
+        r8, ro = run(cfg, [d], images), run(cfg, [d8], images)
+        start = full_memories(cfg, images)
+        nt = d.nt(K)
+        q = np.arange(m)[:, None]
+        t = np.arange(nt)[None, :]
+        int8_rows = r8.mems["act"][d.d_base + q * d.d_stride + t]  # (m, NT, K): what INT8 writes to ACT
+        want_out = start["out"].copy()
+        c_idx = d8.c_base + q * d8.c_stride + t
+        want_out[c_idx] = np.array([[_ref_out8_lanes(w, K) for w in row] for row in int8_rows])
+        got = ro.mems["out"]
+        assert np.array_equal(got, want_out), f"K={K} {m}x{kd}x{n} acc={acc}: OUT " + _first_mismatch(got, want_out)
+        assert np.array_equal(ro.mems["act"], start["act"]), "ACT written: " + _first_mismatch(ro.mems["act"],
+                                                                                             start["act"])
+        for name in ("wgt", "bias", "quant"):
+            assert np.array_equal(ro.mems[name], start[name]), name
+        # the stream (int8 lanes), eof and counters are those of the INT8 descriptor
+        assert np.array_equal(ro.stream, r8.stream), _first_mismatch(ro.stream, r8.stream)
+        assert np.array_equal(ro.eof, r8.eof) and ro.counters == r8.counters and ro.error == ERR_NONE
+        # the model's unpack is the inverse, and the packed lanes are the APB chunks of the OUT word
+        assert np.array_equal(unpack_out8(got[c_idx], K), int8_rows)
+        flat = got[c_idx].reshape(-1, K)
+        chunks = R.words_to_chunks(cfg, "out", flat)
+        as_bytes = chunks.astype("<u4").view(np.uint8).reshape(len(flat), 4 * K)
+        want_bytes = np.zeros((len(flat), 4 * K), np.uint8)
+        want_bytes[:, :K] = (int8_rows.reshape(-1, K) & 0xFF).astype(np.uint8)
+        assert np.array_equal(as_bytes, want_bytes), _first_mismatch(as_bytes, want_bytes)
+
+
+def test_pack_out8_lane_layout():
+    row = np.array([[1, -1, 0x12, -128, 127, 0, 5, -2]])
+    got = pack_out8(row, 8)
+    assert got.tolist() == [[wrap32(0x80_12_FF_01), wrap32(0xFE_05_00_7F), 0, 0, 0, 0, 0, 0]]
+    assert pack_out8(np.array([[-1, 3]]), 2).tolist() == [[0x03FF, 0]]
+    assert pack_out8(np.array([[-1, 3, 4, 5]]), 4).tolist() == [[0x050403FF, 0, 0, 0]]
+    rng = np.random.default_rng(11)
+    for K in (2, 4, 8, 16, 32):
+        rows = rng.integers(-128, 128, (5, 3, K))
+        assert np.array_equal(unpack_out8(pack_out8(rows, K), K), rows)
+        assert pack_out8(rows, K).tolist() == [[_ref_out8_lanes(w, K) for w in r] for r in rows]
+
+
+@pytest.mark.parametrize("desc,code", [
+    (dict(m=1, kd=1, n=1, out8=True), ERR_FLAGS),  # without INT8
+    (dict(m=1, kd=1, n=1, out8=True, acc=True, bias=True, relu=True), ERR_FLAGS),
+    (dict(m=1, kd=1, n=1, int8=True, out8=True, pool=2), ERR_FLAGS),  # FLAGS before GEOM (pool on a GEMM)
+    (dict(m=1, kd=1, n=1, int8=True, pool=2), ERR_GEOM),
+    (dict(m=0, kd=1, n=1, out8=True), ERR_SHAPE),  # SHAPE first
+    (dict(m=2, kd=1, n=1, int8=True, out8=True, c_base=4095, c_stride=1), ERR_C_RANGE),  # C_RANGE applies
+    (dict(m=2, kd=1, n=1, int8=True, out8=True, c_base=4094, c_stride=1, d_base=4095, d_stride=1), ERR_NONE),
+    (dict(m=2, kd=1, n=1, int8=True, d_base=4095, d_stride=1), ERR_D_RANGE),  # (INT8 alone: D_RANGE)
+    (dict(m=1, kd=1, n=9, int8=True, out8=True, bq_base=255, c_stride=2), ERR_BQ_RANGE),
+    (dict(m=2, kd=9, n=9, int8=True, out8=True, a_stride=2, c_stride=2), ERR_NONE),
+])
+def test_out8_checks(desc, code):
+    cfg = SystolicConfig(K=8, ACT_DEPTH=4096, WGT_DEPTH=4096, OUT_DEPTH=4096)
+    d = Descriptor(**desc)
+    assert d.check(cfg) == code
+    if code == ERR_FLAGS and d.m:
+        with pytest.raises(AccelscopeError, match="OUT8"):
+            d.validate(cfg)
+
+
+def test_out8_encoding_and_flags_error_stops_the_run():
+    d = Descriptor(m=2, kd=3, n=4, a_stride=1, c_stride=1, int8=True, out8=True)
+    w = d.encode()
+    assert (w[1] >> 25) & 1 == 1 and w[1] >> 26 == 0 and FLAG_OUT8 == 1 << 9 and d.flags == FLAG_INT8 | FLAG_OUT8
+    assert Descriptor.decode(w) == d
+    bad = Descriptor.decode([1 | 1 << 16, 1 | 1 << 25, 0, 0, 0, 0, 0, 0])  # OUT8 alone decodes; CHECK says FLAGS
+    assert bad.out8 and not bad.int8
+    cfg = SystolicConfig(K=4)
+    res = run(cfg, [d, bad, d], {"act": np.ones((8, 4), np.int64)})
+    assert (res.error, res.err_desc, res.counters.cycles) == (ERR_FLAGS, 1, descriptor_counters(cfg, d).cycles + 3)
+    assert len(res.stream) == 2 and res.eof[:, 1].sum() == 0
+
+
+def test_out8_hazards_and_extents():
+    cfg = SystolicConfig(K=4)
+    images = {"act": np.zeros((64, 4), np.int64)}
+    # OUT8 rows may overlap the A rows' ACT addresses (they go to OUT); overlapping OUT rows may not
+    ok = Descriptor(m=3, kd=4, n=4, a_stride=1, int8=True, out8=True, d_base=2, d_stride=1, c_base=5, c_stride=1)
+    run(cfg, [ok], images)
+    with pytest.raises(AccelscopeError, match="destination rows overlap"):
+        run(cfg, [replace(ok, n=8, c_stride=1)], images)
+    ext = extents(cfg, [ok], {})
+    assert ext["out"] == 8 and ext["act"] == 3  # c reached, d not

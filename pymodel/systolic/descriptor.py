@@ -14,16 +14,18 @@ from pymodel.systolic.config import SystolicConfig, ceil_div
 _D = regs.ENTRIES["DESC"]  # field -> (lsb, width) in the 256-bit descriptor (rtl/systolic/systolic.rdl)
 WORDS = regs.ENTRY_BITS["DESC"] // 32  # 32-bit words per descriptor
 USED_BITS = used_bits(_D)  # bits above are reserved (0)
-# FLAGS: the four flag bits and the reserved flag bits above them, as one group
-_FLAG_FIELDS = ("acc", "bias", "relu", "int8")
+# FLAGS: the flag bits (ACC, BIAS, RELU, INT8, then op and pool, then OUT8) and the reserved flag bits
+# above them, as one group
+_FLAG_FIELDS = ("acc", "bias", "relu", "int8", "out8")
 _FLAGS_LSB = min(_D[n][0] for n in _FLAG_FIELDS)
 FLAG_ACC = 1 << (_D["acc"][0] - _FLAGS_LSB)
 FLAG_BIAS = 1 << (_D["bias"][0] - _FLAGS_LSB)
 FLAG_RELU = 1 << (_D["relu"][0] - _FLAGS_LSB)
 FLAG_INT8 = 1 << (_D["int8"][0] - _FLAGS_LSB)
-FLAGS_DEFINED = FLAG_ACC | FLAG_BIAS | FLAG_RELU | FLAG_INT8
-_OP_SHIFT = _D["op"][0] - _FLAGS_LSB  # the op field sits in the FLAGS group, between the flags and flags_rsvd
-_POOL_SHIFT = _D["pool"][0] - _FLAGS_LSB  # then the fused-pool field (CONV), then flags_rsvd
+FLAG_OUT8 = 1 << (_D["out8"][0] - _FLAGS_LSB)  # above op and pool: INT8 result to OUT at c, not ACT at d
+FLAGS_DEFINED = FLAG_ACC | FLAG_BIAS | FLAG_RELU | FLAG_INT8 | FLAG_OUT8
+_OP_SHIFT = _D["op"][0] - _FLAGS_LSB  # the op field sits in the FLAGS group, between INT8 and pool
+_POOL_SHIFT = _D["pool"][0] - _FLAGS_LSB  # then the fused-pool field (CONV), then OUT8, then flags_rsvd
 _RSVD_SHIFT = _D["flags_rsvd"][0] - _FLAGS_LSB
 RSVD_SHIFT = _RSVD_SHIFT  # lowest bit of `reserved_flags` (relative to the FLAGS group)
 FLAGS_BITS = _RSVD_SHIFT + _D["flags_rsvd"][1]
@@ -78,6 +80,9 @@ class Descriptor:
       bias / quant n-tile nt: BIAS[bq_base + nt], QUANT[bq_base + nt]
       int32 C row m, n-tile:  OUT[c_base + m * c_stride + nt]   (also the ACC source)
       int8  D row m, n-tile:  ACT[d_base + m * d_stride + nt]
+      OUT8 (with INT8):       the int8 D row goes to OUT[c_base + m * c_stride + nt] instead, packed:
+                              column c of the tile at bits 8c+7:8c of the K*32-bit OUT word, the rest 0
+                              (GEMM, or CONV without fused pooling; model.pack_out8)
 
     CONV with pool != 0: the int8 output is max-pooled (kernel = stride = pool, floor) before it is
     stored and streamed: rows = m*(out_h//pool)*(out_w//pool) pooled pixels (`pooled_hw`).
@@ -104,6 +109,7 @@ class Descriptor:
     bias: bool = False
     relu: bool = False
     int8: bool = False
+    out8: bool = False  # with INT8: the int8 rows go to OUT at c (packed bytes), not to ACT at d
     op: int = OP_GEMM
     in_h: int = 0
     in_w: int = 0
@@ -140,9 +146,9 @@ class Descriptor:
     # derived values ---------------------------------------------------------
     @property
     def flags(self) -> int:
-        """ACC, BIAS, RELU, INT8 and the reserved flag bits (the op field excluded)."""
+        """ACC, BIAS, RELU, INT8, OUT8 and the reserved flag bits (the op and pool fields excluded)."""
         return (FLAG_ACC * self.acc | FLAG_BIAS * self.bias | FLAG_RELU * self.relu | FLAG_INT8 * self.int8
-                | self.reserved_flags)
+                | FLAG_OUT8 * self.out8 | self.reserved_flags)
 
     @property
     def op_name(self) -> str:
@@ -157,6 +163,25 @@ class Descriptor:
         """M, the computed rows: m for a GEMM, m*out_h*out_w (pixels of all images) for CONV and POOL
         (for a CONV with fused pooling: the conv pixels, before pooling; see out_rows)."""
         return self.m if self.op == OP_GEMM else self.m * self.out_h * self.out_w
+
+    @property
+    def writes_act(self) -> bool:
+        """The result goes to ACT at d (INT8 without OUT8, and every POOL); otherwise to OUT at c
+        (int32 words, or with OUT8 the packed int8 row)."""
+        return self.int8 and not self.out8
+
+    def out8_error(self) -> str | None:
+        """Why OUT8 is a FLAGS error on this descriptor, as text (None: OUT8 clear, or legal). OUT8 is
+        legal only with INT8, on a GEMM or CONV, with pool = 0 (op 3 is FLAGS anyway)."""
+        if not self.out8:
+            return None
+        if not self.int8:
+            return "OUT8 without INT8"
+        if self.op == OP_POOL:
+            return "OUT8 on a POOL descriptor"
+        if self.pool != 0:  # any op (a GEMM with pool != 0 would be GEOM, but FLAGS is checked first)
+            return f"OUT8 with fused pooling (pool={self.pool})"
+        return None
 
     @property
     def fused_pool(self) -> bool:
@@ -234,7 +259,7 @@ class Descriptor:
                                   f"{(word >> _FLAGS_LSB) & ((1 << FLAGS_BITS) - 1):#06x} (defined: ACC={FLAG_ACC}, "
                                   f"BIAS={FLAG_BIAS}, RELU={FLAG_RELU}, INT8={FLAG_INT8}, op in bits "
                                   f"{_OP_SHIFT}..{_OP_SHIFT + _D['op'][1] - 1}, pool in bits "
-                                  f"{_POOL_SHIFT}..{_POOL_SHIFT + _D['pool'][1] - 1})")
+                                  f"{_POOL_SHIFT}..{_POOL_SHIFT + _D['pool'][1] - 1}, OUT8={FLAG_OUT8})")
         if f["op"] == OP_GEMM and any(f[g] for g in GEOMETRY):
             raise AccelscopeError(f"{where}: geometry fields (words 6 and 7) must be 0 on a GEMM descriptor, got "
                                   f"{', '.join(f'{g}={f[g]}' for g in GEOMETRY if f[g])}")
@@ -326,6 +351,8 @@ class Descriptor:
             return ERR_FLAGS
         if self.op == OP_POOL and (self.acc or self.bias or self.relu or not self.int8):
             return ERR_FLAGS
+        if self.out8_error() is not None:
+            return ERR_FLAGS
         if self.geometry_error(cfg) is not None:
             return ERR_GEOM
         if self.acc_rows() > cfg.ACC_DEPTH:
@@ -340,10 +367,10 @@ class Descriptor:
         pool = self.op == OP_POOL
         if not pool and self.b_base + nt * kt * K - 1 >= cfg.WGT_DEPTH:
             return ERR_B_RANGE
-        if (not pool and (self.acc or not self.int8)
+        if (not pool and (self.acc or not self.writes_act)
                 and self.c_base + (rows - 1) * self.c_stride + nt - 1 >= cfg.OUT_DEPTH):
             return ERR_C_RANGE
-        if self.int8 and self.d_base + (self.out_rows - 1) * self.d_stride + nt - 1 >= cfg.ACT_DEPTH:
+        if self.writes_act and self.d_base + (self.out_rows - 1) * self.d_stride + nt - 1 >= cfg.ACT_DEPTH:
             return ERR_D_RANGE
         if not pool and (self.bias or self.int8) and self.bq_base + nt - 1 >= cfg.BQ_DEPTH:
             return ERR_BQ_RANGE
@@ -352,12 +379,13 @@ class Descriptor:
     def describe(self) -> str:
         """Short human-readable shape, for messages."""
         if self.op == OP_GEMM:
-            return f"GEMM M={self.m} K={self.kd} N={self.n}" + (f" pool={self.pool}" if self.pool else "")
+            return (f"GEMM M={self.m} K={self.kd} N={self.n}" + (f" pool={self.pool}" if self.pool else "")
+                    + (" OUT8" if self.out8 else ""))
         return (f"{self.op_name} B={self.m} in {self.in_h}x{self.in_w}x{self.cin} "
                 f"({'tiled' if self.tiled else 'packed'}) kernel {self.kh}x{self.kw} stride "
                 f"{self.stride_h}x{self.stride_w} pad {self.pad_t},{self.pad_l} out {self.out_h}x{self.out_w} "
                 f"n={self.n} kd={self.kd}" + (f" blk_rows={self.blk_rows}" if self.op == OP_CONV else "")
-                + (f" pool={self.pool}" if self.pool else ""))
+                + (f" pool={self.pool}" if self.pool else "") + (" OUT8" if self.out8 else ""))
 
     def validate(self, cfg: SystolicConfig, where: str = "descriptor") -> None:
         """check() as an AccelscopeError naming the failed check (and, for GEOM, the rule)."""
@@ -368,8 +396,10 @@ class Descriptor:
                 why = f": {self.geometry_error(cfg)}"
             elif code == ERR_FLAGS and self.op not in OPS:
                 why = f": op={self.op} is reserved"
-            elif code == ERR_FLAGS and self.op == OP_POOL and not self.reserved_flags:
+            elif code == ERR_FLAGS and self.op == OP_POOL and not self.reserved_flags and not self.out8:
                 why = ": POOL needs INT8 set and ACC, BIAS, RELU clear"
+            elif code == ERR_FLAGS and not self.reserved_flags and self.out8_error() is not None:
+                why = f": {self.out8_error()}"
             raise AccelscopeError(f"{where}: error {code} ({ERR_NAMES[code]}{why}) for {self.describe()} "
                                   f"on K={cfg.K} with {cfg.params()}")
 

@@ -221,9 +221,9 @@ def extents(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: dict
         if d.bias or d.int8:
             reach("bias", reg["bq"])
             reach("quant", reg["bq"])
-        if d.acc or not d.int8:
+        if d.acc or not d.writes_act:
             reach("out", reg["c"])
-        if d.int8:
+        if d.writes_act:
             reach("act", reg["d"])
     return ext
 

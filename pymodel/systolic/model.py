@@ -2,7 +2,11 @@
 
 Memories are (words, K) int64 arrays of lane values: ACT and WGT hold int8
 lanes, BIAS and OUT int32 lanes, QUANT raw 32-bit lane words
-(mult | shift << 24). `run` executes a descriptor list (GEMM, CONV and POOL
+(mult | shift << 24). An int8 row written to OUT (flag OUT8) is an OUT word whose
+bits [8c +: 8] hold column c of the tile and whose higher bits are 0; as K int32
+lanes (`pack_out8`), lane l holds bytes 4l .. 4l+3 little-endian (column 4l at
+bits 7:0, as a signed int32), lanes l >= ceil(K/4) are 0: lane l is exactly the
+32-bit chunk l an APB read of that OUT word returns. `run` executes a descriptor list (GEMM, CONV and POOL
 descriptors, docs/systolic.md) exactly as the sequencer does and predicts every
 performance counter in closed form.
 """
@@ -43,6 +47,31 @@ def wrap32(x: np.ndarray) -> np.ndarray:
 def wrap8(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.int64)
     return ((x + 128) & 0xFF) - 128
+
+
+def pack_out8(words: np.ndarray, K: int) -> np.ndarray:
+    """int8 rows (..., K) -> the OUT words an OUT8 descriptor writes, (..., K) int32 lanes.
+
+    The OUT word has column c at bits [8c +: 8] and 0 above bit 8K-1; lane l (= APB chunk l)
+    holds columns 4l .. 4l+3, column 4l at bits 7:0 (little-endian), as a signed int32 value;
+    lanes l >= ceil(K/4) are 0 (K=2: lane 0 holds columns 0 and 1 in bits 15:0)."""
+    b = np.asarray(words, dtype=np.int64) & 0xFF
+    lanes = -(-K // 4)
+    pad = np.zeros((*b.shape[:-1], lanes * 4), dtype=np.int64)
+    pad[..., :K] = b
+    packed = (pad.reshape(*b.shape[:-1], lanes, 4) << np.array([0, 8, 16, 24], dtype=np.int64)).sum(axis=-1)
+    out = np.zeros(b.shape, dtype=np.int64)
+    out[..., :lanes] = wrap32(packed)
+    return out
+
+
+def unpack_out8(words: np.ndarray, K: int) -> np.ndarray:
+    """Inverse of pack_out8: OUT words (..., K) int32 lanes -> the int8 rows (..., K) (bytes above
+    column K-1 ignored)."""
+    w = np.asarray(words, dtype=np.int64) & 0xFFFFFFFF
+    lanes = -(-K // 4)
+    b = (w[..., :lanes, None] >> np.array([0, 8, 16, 24], dtype=np.int64)) & 0xFF
+    return wrap8(b.reshape(*w.shape[:-1], lanes * 4)[..., :K])
 
 
 def pack_quant(mult: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
@@ -230,11 +259,12 @@ def check_hazards(d: Descriptor, K: int, where: str = "descriptor") -> None:
     """Reject what the hardware leaves undefined: overlapping destinations, an int8 destination
     over the descriptor's input (GEMM: its A rows; CONV/POOL: the input tensor's rows)."""
     reg = _regions(d, K)
-    dst = reg["d"] if d.int8 else reg["c"]
+    act = d.writes_act  # INT8 without OUT8: D in ACT; else C in OUT (int32, or OUT8's packed int8 rows)
+    dst = reg["d"] if act else reg["c"]
     if len(np.unique(dst)) != dst.size:
-        raise AccelscopeError(f"{where}: destination rows overlap ({'d' if d.int8 else 'c'}_stride "
-                              f"{d.d_stride if d.int8 else d.c_stride} < {d.nt(K)} n-tiles)")
-    if d.int8 and np.intersect1d(reg["d"], reg["a"]).size:
+        raise AccelscopeError(f"{where}: destination rows overlap ({'d' if act else 'c'}_stride "
+                              f"{d.d_stride if act else d.c_stride} < {d.nt(K)} n-tiles)")
+    if act and np.intersect1d(reg["d"], reg["a"]).size:
         what = "A" if d.op == OP_GEMM else "tensor"
         raise AccelscopeError(f"{where}: int8 destination D overlaps its own input {what} in the activation "
                               f"scratchpad")
@@ -321,10 +351,13 @@ def fused_max_pool(d: Descriptor, words: np.ndarray) -> np.ndarray:
 
 
 def store(d: Descriptor, K: int, mems: Mapping[str, np.ndarray], words: np.ndarray) -> None:
-    """Write a descriptor's words to its destination: D in ACT (INT8) or C in OUT."""
+    """Write a descriptor's words to its destination: D in ACT (INT8), C in OUT (int32), or with
+    OUT8 the int8 rows packed into OUT words at C (pack_out8)."""
     reg = _regions(d, K)
-    if d.int8:
+    if d.writes_act:
         mems["act"][reg["d"]] = words
+    elif d.int8:
+        mems["out"][reg["c"]] = pack_out8(words, K)
     else:
         mems["out"][reg["c"]] = words
 

@@ -55,7 +55,7 @@ MEMS: dict[str, tuple[int, int, int]] = {
 }
 # memory entry layout -> field -> (lsb, width)
 ENTRIES: dict[str, dict[str, tuple[int, int]]] = {
-    'DESC': {'m': (0, 16), 'n': (16, 16), 'kd': (32, 16), 'acc': (48, 1), 'bias': (49, 1), 'relu': (50, 1), 'int8': (51, 1), 'op': (52, 2), 'pool': (54, 3), 'flags_rsvd': (57, 7), 'a_base': (64, 16), 'a_stride': (80, 16), 'b_base': (96, 16), 'bq_base': (112, 16), 'c_base': (128, 16), 'c_stride': (144, 16), 'd_base': (160, 16), 'd_stride': (176, 16), 'in_h': (192, 8), 'in_w': (200, 8), 'cin': (208, 8), 'tiled': (216, 1), 'kh': (217, 3), 'kw': (220, 3), 'stride_h': (223, 3), 'stride_w': (226, 3), 'pad_t': (229, 3), 'pad_l': (232, 3), 'out_h': (235, 8), 'out_w': (243, 8), 'blk_rows': (251, 5)},
+    'DESC': {'m': (0, 16), 'n': (16, 16), 'kd': (32, 16), 'acc': (48, 1), 'bias': (49, 1), 'relu': (50, 1), 'int8': (51, 1), 'op': (52, 2), 'pool': (54, 3), 'out8': (57, 1), 'flags_rsvd': (58, 6), 'a_base': (64, 16), 'a_stride': (80, 16), 'b_base': (96, 16), 'bq_base': (112, 16), 'c_base': (128, 16), 'c_stride': (144, 16), 'd_base': (160, 16), 'd_stride': (176, 16), 'in_h': (192, 8), 'in_w': (200, 8), 'cin': (208, 8), 'tiled': (216, 1), 'kh': (217, 3), 'kw': (220, 3), 'stride_h': (223, 3), 'stride_w': (226, 3), 'pad_t': (229, 3), 'pad_l': (232, 3), 'out_h': (235, 8), 'out_w': (243, 8), 'blk_rows': (251, 5)},
     'QUANT_LANE': {'mult': (0, 24), 'shift': (24, 5)},
 }
 # memory entry layout -> bits
@@ -74,6 +74,6 @@ ENUMS: dict[str, dict[str, int]] = {
 }
 # enumeration -> code -> meaning
 ENUM_MEANINGS: dict[str, dict[int, str]] = {
-    'ERR': {0: 'no error', 1: 'M, KD or N is zero', 2: 'reserved flag bits set', 3: 'M > ACC_DEPTH', 4: 'A beyond ACT_DEPTH', 5: 'B beyond WGT_DEPTH', 6: 'C beyond OUT_DEPTH', 7: 'D beyond ACT_DEPTH', 8: 'bias/quant beyond BQ_DEPTH', 9: 'CONV/POOL geometry out of range (docs/systolic.md)'},
+    'ERR': {0: 'no error', 1: 'M, KD or N is zero', 2: 'reserved flag bits set, op 3, POOL flags, or OUT8 misused', 3: 'M > ACC_DEPTH', 4: 'A beyond ACT_DEPTH', 5: 'B beyond WGT_DEPTH', 6: 'C beyond OUT_DEPTH', 7: 'D beyond ACT_DEPTH', 8: 'bias/quant beyond BQ_DEPTH', 9: 'CONV/POOL geometry out of range (docs/systolic.md)'},
     'OP': {0: 'C = A @ B (+C) (+bias), ReLU, int32 or int8', 1: 'convolution as an implicit GEMM: A rows generated from an NHWC tensor', 2: 'max-pooling of an NHWC int8 tensor (int8 only)'},
 }

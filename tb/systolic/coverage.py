@@ -105,13 +105,13 @@ def _requant_edges(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Map
 
 
 def _chained(descs: Sequence[Descriptor], K: int) -> bool:
-    """Some descriptor reads ACT words an earlier int8 descriptor wrote."""
+    """Some descriptor reads ACT words an earlier int8 descriptor wrote (OUT8 ones write OUT)."""
     written: set[int] = set()
     for d in descs:
         reg = _regions(d, K)
         if written & set(reg["a"].ravel().tolist()):
             return True
-        if d.int8:
+        if d.writes_act:
             written |= set(reg["d"].ravel().tolist())
     return False
 

@@ -139,7 +139,7 @@ try:
         tb, rng = await _start(dut, 4)
         ok, images = random_layers(CFG, rng, 1, 2 * CFG.K)
         for bad, code in ((Descriptor(m=0, kd=1, n=1), ERR_SHAPE),
-                          (Descriptor(m=1, kd=1, n=1, reserved_flags=0x200), ERR_FLAGS),
+                          (Descriptor(m=1, kd=1, n=1, reserved_flags=0x400), ERR_FLAGS),
                           (Descriptor(m=2, kd=1, n=1, a_base=CFG.ACT_DEPTH - 1, a_stride=1), ERR_A_RANGE)):
             exp, hw = await tb.run_and_check(f"error {code}", ok + [bad], images)
             assert hw.status["error"] == 1 and hw.status["err_code"] == code and hw.status["cur_desc"] == 1
