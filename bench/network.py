@@ -10,8 +10,10 @@ digits training split), `--images` test images through each flow on cocotb + `--
   batch i-1's logits over APB while batch i runs (tb/top/stream.py). Measured twice: reading
   only the logits (what an inference costs), and with the debug read-back (LeBug trace rows
   after every batch, counters at the end: what `accelscope eval` does for the per-layer
-  histograms); and once more compiled `--banks 1 --no-fuse-pool` (a POOL descriptor, batches one
-  after the other: the on-chip flow before the overlap).
+  histograms); once more compiled `--banks 1 --no-fuse-pool` (a POOL descriptor, batches one
+  after the other: the on-chip flow before the overlap); and compiled `--logits int8 --batch 32`
+  (int8 logits, 4 a 32-bit read, requantized on a scale calibrated on the logits; batches of 32
+  amortize each layer's pipeline fill).
 - host in the loop (the flow before): every GEMM a bundle of its own, loaded over APB and
   run on the RTL; im2col, max-pooling and flattening in numpy between layers
   (tb/top/deploy.RtlGemm in "apb" mode, as pymodel.deploy.evaluate drives it, batches of 50).
@@ -44,10 +46,10 @@ MODELS = ("cnn", "mlp")
 APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v; an idle accelerator never holds PREADY)
 
 
-def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, work: Path,
+def on_chip(kind: str, x: np.ndarray, want: np.ndarray, labels: np.ndarray, sim: str, runs: int, work: Path,
             options: tuple[str, ...] = ()) -> dict[str, Any]:
     from pymodel.bundle import load_bundle
-    from pymodel.top.network import input_batches, network_cost
+    from pymodel.top.network import host_logits, input_batches, network_cost
     from tb.cli import main
     from tb.top.stream import run_stream
 
@@ -78,6 +80,7 @@ def on_chip(kind: str, x: np.ndarray, want: np.ndarray, sim: str, runs: int, wor
             "apb_words": w, "sim_wall_s": spread(walls), "images_per_s": spread([len(x) / t for t in walls])}
     mc = network_cost(bundle).min_cycles * len(batches) / len(x)
     out["min_cycles_per_inference"] = mc
+    out["accuracy"] = float(np.mean(host_logits(bundle, want).argmax(1) == labels))
     for label in ("logits_only", "with_debug_readback"):
         out[label]["efficiency"] = mc / out[label]["cycles_per_inference"]
     out["systolic_cycles_per_inference"] = bundle.extra["network"]["cost"]["cycles"] / B
@@ -126,25 +129,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim", default="verilator", choices=["verilator", "icarus"])
     args = ap.parse_args(argv)
     res: dict[str, Any] = {"images": args.images, "sim": args.sim, "array": 8, "models": {}}
-    with tempfile.TemporaryDirectory() as tmp, tqdm(total=3 * len(MODELS), desc="network bench", unit="flow") as bar:
+    with tempfile.TemporaryDirectory() as tmp, tqdm(total=4 * len(MODELS), desc="network bench", unit="flow") as bar:
         for kind in MODELS:
             net = load_onnx(ROOT / "examples" / f"digits_{kind}.onnx")
             qnet = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8).qnet
             x = digits.inputs(kind)[:args.images]
             want = integer_logits(qnet, x)
-            chip = on_chip(kind, x, want, args.sim, args.runs, Path(tmp))
+            y = digits.load().y_test[:args.images]
+            chip = on_chip(kind, x, want, y, args.sim, args.runs, Path(tmp))
             bar.update()
-            seq = on_chip(kind, x, want, args.sim, 1, Path(tmp), options=("--banks", "1", "--no-fuse-pool"))
+            seq = on_chip(kind, x, want, y, args.sim, 1, Path(tmp), options=("--banks", "1", "--no-fuse-pool"))
+            bar.update()
+            q8 = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8, logits="int8").qnet
+            chip8 = on_chip(kind, x, integer_logits(q8, x), y, args.sim, args.runs, Path(tmp),
+                            options=("--logits", "int8", "--batch", "32"))
             bar.update()
             host = host_in_the_loop(kind, qnet, x, want, args.sim, chip["min_cycles_per_inference"])
             bar.update()
-            res["models"][kind] = {"on_chip": chip, "on_chip_one_bank_pool_descriptor": seq, "host_in_the_loop": host}
+            res["models"][kind] = {"on_chip": chip, "on_chip_one_bank_pool_descriptor": seq,
+                                   "on_chip_int8_logits_batch32": chip8, "host_in_the_loop": host}
     path = write("network", res)
     for kind, m in res["models"].items():
         c, h = m["on_chip"]["logits_only"], m["host_in_the_loop"]
         c1 = m["on_chip_one_bank_pool_descriptor"]["logits_only"]
+        c8 = m["on_chip_int8_logits_batch32"]["logits_only"]
         print(f"{kind}: on chip {c['cycles_per_inference']:.1f} cycles/inference, {c['apb_words_per_inference']:.1f} "
-              f"APB words, efficiency {c['efficiency']:.3f} (one bank, POOL descriptor: {c1['efficiency']:.3f}), "
+              f"APB words, efficiency {c['efficiency']:.3f} (one bank, POOL descriptor: {c1['efficiency']:.3f}; "
+              f"int8 logits, batch 32: {c8['efficiency']:.3f}, {c8['apb_words_per_inference']:.2f} APB words), "
               f"{c['images_per_s']['median']:.0f} images/s; "
               f"host in the loop {h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "
               f"efficiency {h['efficiency']:.3f}")

@@ -89,7 +89,12 @@ def manifest_schema() -> dict[str, Any]:
                              "output": _obj({"memory": name, "base": NAT, "stride": {"type": "integer", "minimum": 1},
                                              "rows": NAT, "cols": {"type": "integer", "minimum": 1},
                                              "shape": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-                                             "banks": {"type": "array", "items": NAT, "minItems": 1, "maxItems": 2}},
+                                             "banks": {"type": "array", "items": NAT, "minItems": 1, "maxItems": 2},
+                                             # int32 accumulators, or int8 (OUT8) packed 4 a chunk
+                                             "dtype": {"enum": ["int32", "int8"]},
+                                             # the host's dequantization, a factor per class
+                                             "scale": {"type": "array",
+                                                       "items": {"type": "number", "exclusiveMinimum": 0}}},
                                             ["memory", "base", "stride", "rows", "cols"]),
                              # per bank, the descriptor list its batches run (NUM_DESC.FIRST, COUNT)
                              "lists": {"type": "array", "minItems": 1, "maxItems": 2, "items": _obj(

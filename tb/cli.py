@@ -431,7 +431,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     source = args.network + (f" (calibrated on --calib {args.calib})" if args.calib else "")
     tap_args = parse_kv_ints(args.tap_arg, "--tap-arg")
     compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,  # type: ignore[arg-type]
-                             tap_name=tap_name, source=source, fuse_pool=not args.no_fuse_pool, banks=args.banks)
+                             tap_name=tap_name, source=source, fuse_pool=not args.no_fuse_pool, banks=args.banks,
+                             logits=args.logits)
     bundle = compiled.bundle
     if x is not None:
         bundle = compiled.with_input(compiled.input_batches(x)[0])
@@ -504,7 +505,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     c = hw.counters
     logits = None
     if isinstance(net_input, dict) and "out" in hw.mems:  # a whole network with its batch embedded
-        from pymodel.top.network import read_logits
+        from pymodel.top.network import host_logits, read_logits
 
         addrs = exp.written()["out"]
         out = np.zeros((int(addrs.max()) + 1, K), np.int64)
@@ -517,7 +518,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         "tap": {**hw.tap, "max_fill": hw.maxfill},
         "lebug": {"status": hw.lebug_status, "trace": exp.lebug.trace.tolist()},
         "outputs": {"logits": logits.tolist() if logits is not None else None,
-                    "argmax": logits.argmax(1).tolist() if logits is not None else None},
+                    "argmax": host_logits(bundle, logits).argmax(1).tolist()
+                    if logits is not None and logits.ndim == 2 else None},
     }
     fileio.write_text(path / "results.json", json.dumps(results, indent=1) + "\n")
     print(f"replayed {len(bundle.records())} PROG records ({args.mode}) on {args.sim}: outputs, {len(hw.stream)} "
@@ -579,6 +581,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    from pymodel.top.network import LOGIT_DTYPES
     from tb.runner import SIMULATORS
 
     sims = ", ".join(SIMULATORS)
@@ -617,6 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--no-fuse-pool", action="store_true",
                     help="run every MaxPool2d as its own POOL descriptor (the tap then sees the CONV's unpooled "
                          "rows), instead of fusing kernel=stride pools into the CONV before them")
+    cp.add_argument("--logits", choices=list(LOGIT_DTYPES), default="int32",
+                    help="int32 (default: the last layer's accumulators, 4 bytes a logit) or int8 (requantized "
+                         "with a scale calibrated on the logits and written packed to OUT: 1 byte a logit)")
     cp.set_defaults(func=cmd_compile)
 
     ip = sub.add_parser("inputs", help="a float batch as input files (hex + APB records) for a compiled bundle")

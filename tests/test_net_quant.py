@@ -35,6 +35,26 @@ def test_digits_integer_vs_fake_and_accuracy(kind, mode):
     assert acc_int >= acc_float - 0.02
 
 
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_int8_logits(kind):
+    """int8_logits: the last GEMM requantizes to int8 with a scale calibrated on the logits (max |logit|
+    / 127 on the calibration set, from the float network here), the host multiplies by it; the integer
+    and fake passes predict alike, and the accuracy stays within 1 % of the int32 logits'."""
+    net = digits.trained(kind)
+    x, y, cal = digits.inputs(kind), digits.load().y_test, digits.inputs(kind, "train")
+    q8, q32 = quantize(net, cal, int8_logits=True), quantize(net, cal)
+    last, deq = q8.steps[-2], q8.steps[-1]
+    assert isinstance(last, GemmStep) and last.out_int8 and deq.kind == "dequantize"
+    s_y = np.float32(np.abs(forward(net, cal)).max() / np.float32(127))
+    assert last.out_scale == s_y and np.all(deq.scale == s_y)
+    np.testing.assert_array_equal(q8.run(x).argmax(1), q8.fake(x).argmax(1))
+    acc8, acc32 = (float(np.mean(q.run(x).argmax(1) == y)) for q in (q8, q32))
+    print(f"{kind}: accuracy int8 logits {acc8:.4f}, int32 logits {acc32:.4f}")
+    assert abs(acc8 - acc32) <= 0.01
+    with pytest.raises(AccelscopeError, match="int8 logits need the full_int8 mode"):
+        quantize(net, cal, "hybrid", int8_logits=True)
+
+
 def test_full_int8_cnn_steps_and_pluggable_gemm():
     q = quantize(digits.trained("cnn"), digits.inputs("cnn", "train"), "full_int8")
     assert [s.kind for s in q.steps] == ["quantize", "gemm", "maxpool", "flatten", "gemm", "dequantize"]

@@ -4,7 +4,9 @@ Modes:
   "full_int8": per-channel int8 weights, per-tensor int8 activations calibrated on a set
       (max |x|, or a percentile of |x|), bias and ReLU fused in the GEMM, on-chip
       requantization to int8 between layers; the last GEMM outputs int32 that the host
-      dequantizes to float logits.
+      dequantizes to float logits (per output channel), or, with `int8_logits`, int8 logits
+      requantized with a scale calibrated on the logits themselves (per tensor, as a full-int8
+      TFLite model's output), which the host multiplies by that scale.
   "hybrid" (HEEPstor): per-channel int8 weights; before every GEMM the host quantizes the
       activation per sample (max |x| / 127); the accelerator returns the raw int32 GEMM;
       the host rescales, adds the float bias and applies ReLU in float.
@@ -133,12 +135,12 @@ def _gemm_layout(layer: Linear | Conv2d, out_shape: tuple[int, ...]) -> tuple[Im
 
 
 def quantize(network: Network, calib: np.ndarray, mode: Mode = "full_int8", mult_bits: int = MULT_BITS,
-             percentile: float | None = None) -> QuantizedNetwork:
+             percentile: float | None = None, int8_logits: bool = False) -> QuantizedNetwork:
     """Fold, calibrate on `calib` (a float batch) and lower to steps in `mode`.
 
     Calibration (full_int8 only): scale = max|x| / 127 over the whole calibration batch
     (or the `percentile` of |x|), for the network input and for every GEMM output after
-    its fused ReLU.
+    its fused ReLU; with `int8_logits` (full_int8 only) for the last GEMM's output too.
     """
     if mode not in ("full_int8", "hybrid"):
         raise AccelscopeError(f"quantization mode {mode!r}: expected 'full_int8' or 'hybrid'")
@@ -147,8 +149,10 @@ def quantize(network: Network, calib: np.ndarray, mode: Mode = "full_int8", mult
     net = fold(network)
     if not any(isinstance(layer, (Linear, Conv2d)) for layer in net.layers):
         raise AccelscopeError("network has no Linear or Conv2d layer: nothing for the accelerator")
+    if int8_logits and mode != "full_int8":
+        raise AccelscopeError("int8 logits need the full_int8 mode")
     steps = _lower_hybrid(net) if mode == "hybrid" else _lower_full(net, check_input(net, calib), mult_bits,
-                                                                        percentile)
+                                                                        percentile, int8_logits)
     return QuantizedNetwork(mode, tuple(steps), net.input_shape, mult_bits)
 
 
@@ -180,7 +184,8 @@ def _lower_hybrid(net: Network) -> list[Step]:
     return steps
 
 
-def _lower_full(net: Network, calib: np.ndarray, mult_bits: int, percentile: float | None) -> list[Step]:
+def _lower_full(net: Network, calib: np.ndarray, mult_bits: int, percentile: float | None,
+                int8_logits: bool = False) -> list[Step]:
     # 1. structure: GEMMs with fused ReLUs (a ReLU fuses into the last GEMM when only MaxPool /
     #    Flatten lie between: relu, max and requantization all commute exactly)
     plan: list[list] = []  # [kind, layer index, relu]
@@ -213,7 +218,7 @@ def _lower_full(net: Network, calib: np.ndarray, mult_bits: int, percentile: flo
         layout, out_hw = _gemm_layout(layer, net.shapes[i])
         n = b.shape[1]
         name = where(i, layer.kind)
-        if j == last_gemm:
+        if j == last_gemm and not int8_logits:
             steps += [GemmStep(name, b, bias, relu, False, np.zeros(n, np.uint32), np.zeros(n, np.uint8), layout,
                                out_hw, s_w, s_x, None),
                       Dequantize((np.float64(s_x) * s_w).astype(np.float32), np.zeros(n, np.float32), False)]
@@ -222,6 +227,8 @@ def _lower_full(net: Network, calib: np.ndarray, mult_bits: int, percentile: flo
         s_y = _amax(t, percentile)
         mult, shift = requant_params(np.float64(s_x) * s_w.astype(np.float64) / np.float64(s_y), mult_bits)
         steps.append(GemmStep(name, b, bias, relu, True, mult, shift, layout, out_hw, s_w, s_x, s_y))
+        if j == last_gemm:  # int8 logits: the host multiplies them by their one scale
+            steps.append(Dequantize(np.full(n, s_y, np.float32), np.zeros(n, np.float32), False))
         s_x = s_y
     return steps
 

@@ -18,7 +18,7 @@ becomes one descriptor (docs/systolic.md, "Convolution and pooling"):
   Dropout, Softmax                       removed by fold / left to the host
 
 Every layer but the last writes int8 into ACT, the next layer's input; the last writes
-the int32 logits into OUT. Activations share ACT by liveness (pymodel/top/memplan.py).
+the logits into OUT (int32, or int8 with `logits="int8"`: descriptor flag OUT8). Activations share ACT by liveness (pymodel/top/memplan.py).
 The bundle holds weights, bias and requantization words, the descriptors of a B-image
 batch, the memory plan and the tap firmware; each batch's input is a separate directory
 (`input_batches`, pymodel/bundle/inputs.py) written before `start`. The host keeps only
@@ -48,7 +48,7 @@ from pymodel.lebug import Firmware
 from pymodel.net.layers import MaxPool2d, Network, fold, where
 from pymodel.net.quant import QuantizedNetwork, quantize
 from pymodel.net.steps import (Dequantize, GemmStep, HostFlatten, HostMaxPool, HostRelu, HostSoftmax, Quantize,
-                               quantize_tensor)
+                               channel_shape, quantize_tensor)
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.config import ceil_div
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, POOL_MAX, Descriptor
@@ -63,6 +63,7 @@ from pymodel.top.memplan import HOST, ScratchpadPlan, Tensor, plan_scratchpad, p
 PACKED, TILED, FEATURES = "packed", "tiled", "features"  # activation layouts (docs/systolic.md)
 HIST_BINS = 16  # the default distribution firmware's bins on the tap
 BANKS = 2  # input and logit regions (and descriptor lists) a compiled network alternates between
+LOGIT_DTYPES = ("int32", "int8")  # what the last layer writes to OUT (manifest network.output.dtype)
 
 
 # --------------------------------------------------------------------------- structure
@@ -108,7 +109,7 @@ class Activation:
 @dataclass(frozen=True)
 class NetLayer:
     """One descriptor: `step` of the quantized network, reading activation `src`, writing
-    activation `dst` (None: the int32 logits in OUT). `flatten`: a GEMM that reads each
+    activation `dst` (None: the logits in OUT, int32 or int8). `flatten`: a GEMM that reads each
     channel-tiled image of `src` as one A row."""
 
     name: str
@@ -162,12 +163,13 @@ def _structure(qnet: QuantizedNetwork, cfg: TopConfig, pool_names: Sequence[str]
     layers: list[NetLayer] = []
     pools = iter(pool_names)
     cur, shape, flat, done = 0, qnet.input_shape, False, False
+    last_gemm = qnet.gemms[-1]
     for i, s in enumerate(steps[1:], start=1):
         if isinstance(s, (Dequantize, HostSoftmax)) or (done and isinstance(s, HostFlatten)):
             continue  # the host's: dequantizing or reshaping the logits, softmax
         if done:
             what = next(pools, f"step {i}") if isinstance(s, HostMaxPool) else f"step {i} ({s.kind})"
-            raise AccelscopeError(f"{what}: runs on the int32 logits after the last Conv2d/Linear; on chip, "
+            raise AccelscopeError(f"{what}: runs on the logits after the last Conv2d/Linear; on chip, "
                                   f"pooling and ReLU follow an int8 layer")
         if isinstance(s, HostFlatten):
             flat = True
@@ -196,7 +198,7 @@ def _structure(qnet: QuantizedNetwork, cfg: TopConfig, pool_names: Sequence[str]
             conv = s.layout is not None
             out_shape = (s.n, *s.out_hw) if conv and s.out_hw else (s.n,)
             dst = None
-            if s.out_int8:
+            if s.out_int8 and s is not last_gemm:  # the last one's int8 output is the logits (OUT8)
                 acts.append(Activation(f"{s.name}.out", s.name, out_shape, TILED if conv else FEATURES))
                 dst = len(acts) - 1
             layers.append(NetLayer(s.name, OP_CONV if conv else OP_GEMM, s, cur, dst, out_shape,
@@ -206,7 +208,7 @@ def _structure(qnet: QuantizedNetwork, cfg: TopConfig, pool_names: Sequence[str]
         else:
             raise AccelscopeError(f"step {i} ({s.kind}): not supported in a full-int8 bundle")
     if not done:
-        raise AccelscopeError("the last accelerator layer must output the int32 logits")
+        raise AccelscopeError("the last accelerator layer must output the logits")
     # the host writes the input in the layout of its first reader
     first = layers[0]
     if first.op == OP_CONV:
@@ -275,7 +277,9 @@ def make_descriptor(cfg: TopConfig, layer: NetLayer, src: Activation, batch: int
         else:
             assert isinstance(s, GemmStep)
             nt = ceil_div(s.n, K)
-            out = dict(d_base=dst_base, d_stride=nt) if s.out_int8 else dict(c_base=dst_base, c_stride=nt)
+            out: dict[str, Any] = dict(c_base=dst_base, c_stride=nt)  # int32 logits, or int8 logits (OUT8)
+            if s.out_int8:
+                out = dict(d_base=dst_base, d_stride=nt) if layer.dst is not None else {**out, "out8": True}
             geom: dict[str, Any] = {}
             if layer.op == OP_CONV:
                 lay = s.layout
@@ -371,11 +375,17 @@ def default_calibration(network: Network) -> np.ndarray | None:
 def compile_model(network: Network, calib: np.ndarray, cfg: TopConfig, batch: int, *,
                   tap: str | Firmware = "distribution", tap_args: dict[str, int] | None = None,
                   tap_name: str | None = None, thresholds: np.ndarray | None = None,
-                  source: str | None = None, fuse_pool: bool = True, banks: int = BANKS) -> CompiledNetwork:
+                  source: str | None = None, fuse_pool: bool = True, banks: int = BANKS,
+                  logits: str = "int32") -> CompiledNetwork:
     """Quantize `network` (full int8, calibrated on the float batch `calib`) and compile it for
-    `batch`-image runs. `source` (the model's file) prefixes the errors about the network."""
+    `batch`-image runs. `source` (the model's file) prefixes the errors about the network.
+    `logits`: "int32" (the last GEMM's accumulators, 4 bytes a logit) or "int8" (requantized with
+    a scale calibrated on the logits, written packed to OUT by the OUT8 flag: 1 byte a logit)."""
+    if logits not in LOGIT_DTYPES:
+        raise AccelscopeError(f"logits {logits!r}: expected one of {', '.join(LOGIT_DTYPES)}")
     try:
-        qnet = quantize(network, np.asarray(calib, np.float32), "full_int8", mult_bits=MULT_BITS)
+        qnet = quantize(network, np.asarray(calib, np.float32), "full_int8", mult_bits=MULT_BITS,
+                        int8_logits=logits == "int8")
     except AccelscopeError as err:
         raise _named(err, source) from None
     return compile_quantized(qnet, cfg, batch, pool_names=pool_layer_names(network), tap=tap, tap_args=tap_args,
@@ -414,7 +424,8 @@ def compile_quantized(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, *, poo
                      acts[0].row_words(K), float(qnet.steps[0].scale))  # type: ignore[union-attr]
     output = {"memory": "sys_out", "base": plan["sys_out"].base_of("logits"), "stride": ceil_div(last.step.n, K),
               "rows": out_rows(last, batch), "cols": last.step.n, "shape": list(last.out_shape),
-              "banks": [plan["sys_out"].base_of(bank_name("logits", b)) for b in range(banks)]}
+              "banks": [plan["sys_out"].base_of(bank_name("logits", b)) for b in range(banks)],
+              "dtype": "int8" if last.step.out_int8 else "int32", "scale": logit_scale(qnet)}
     smems, simgs, sregs = systolic_bundle_parts(cfg, [d for ds in lists for d in ds], images)
     nd = sy.num_desc_value(0, len(layers), cfg.sys)  # list 0 (bank 0); a stream writes each batch's own
     sregs = [replace(r, value=nd) if r.addr == tr.SYS_BASE + sy.REG_NUM_DESC else r for r in sregs]
@@ -429,8 +440,15 @@ def compile_quantized(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, *, poo
     return CompiledNetwork(cfg, qnet, batch, layers, acts, lists[0], plan, spec, bundle, images)
 
 
+def logit_scale(qnet: QuantizedNetwork) -> list[float]:
+    """The host's dequantization of the logits, one factor a class: value * scale[c] (the
+    Dequantize step after the last GEMM; int32: s_x * s_w[c], int8: the logits' one scale)."""
+    deq = next(s for s in qnet.steps[qnet.steps.index(qnet.gemms[-1]):] if isinstance(s, Dequantize))
+    return [float(v) for v in deq.scale]
+
+
 def out_rows(last: NetLayer, batch: int) -> int:
-    """Rows of the int32 logits: one an image, or one a pixel for a network ending in a Conv2d."""
+    """Rows of the logits: one an image, or one a pixel for a network ending in a Conv2d."""
     return batch * (int(np.prod(last.out_shape[1:])) if len(last.out_shape) == 3 else 1)
 
 
@@ -467,7 +485,7 @@ def lower(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, pool_names: Sequen
             raise AccelscopeError(f"{lay.name}: internal error: the descriptor fails CHECK ({code}): {d}")
         descs.append(d)
     lists = [descs]
-    for b in range(1, banks):  # the same list reading bank b's input and writing bank b's logits (int32, OUT)
+    for b in range(1, banks):  # the same list reading bank b's input and writing bank b's logits (OUT)
         other = list(descs)
         other[0] = replace(other[0], a_base=act_plan.base_of(bank_name("input", b)))
         other[-1] = replace(other[-1], c_base=plan["sys_out"].base_of(bank_name("logits", b)))
@@ -526,7 +544,7 @@ def plan_memories(cfg: TopConfig, layers: Sequence[NetLayer], acts: Sequence[Act
         "sys_bias": plan_static("sys_bias", "BIAS", bq, s.BQ_DEPTH, wide, "biases"),
         "sys_quant": plan_static("sys_quant", "QUANT", bq, s.BQ_DEPTH, wide, "requantization words"),
         "sys_out": plan_static("sys_out", "OUT", [(bank_name("logits", b), last.label, logits) for b in range(banks)],
-                               s.OUT_DEPTH, wide, "int32 logits"),
+                               s.OUT_DEPTH, wide, f"{'int8' if last.step.out_int8 else 'int32'} logits"),
     }
     plan["sys_cmd"] = plan_static("sys_cmd", "CMD", [(bank_name(f"{n}.descriptor", b), n, 1) for b in range(banks)
                                                      for n in names], s.CMD_DEPTH, 32, "descriptors")
@@ -680,28 +698,63 @@ def embed_input(bundle: Bundle, batch: InputBatch) -> Bundle:
                   {**bundle.images, m.name: img}, copy.deepcopy(bundle.plan), extra)
 
 
-def logit_positions(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(OUT word, lane) of every logit of bank `bank`, both (rows, cols): row r's first `cols` lanes
-    from word base + r*stride (the manifest's network.output; base is the bank's)."""
+def logit_dtype(bundle: Bundle) -> str:
+    """"int32" or "int8": what the last layer writes to OUT (manifest network.output.dtype)."""
+    dtype = network_meta(bundle)["output"].get("dtype", "int32")
+    if dtype not in LOGIT_DTYPES:
+        raise AccelscopeError(f"manifest.json network.output.dtype: {dtype!r}, expected one of "
+                              f"{', '.join(LOGIT_DTYPES)}")
+    return str(dtype)
+
+
+def logit_positions(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(OUT word, 32-bit chunk, bit offset) of every logit of bank `bank`, each (rows, cols): row r,
+    column c is in word base + r*stride + c//K (the manifest's network.output; base is the bank's);
+    an int32 logit is lane c%K (chunk = lane, offset 0), an int8 logit byte c%K of the packed row
+    (chunk (c%K)//4, offset 8*(c%4))."""
     o = network_meta(bundle)["output"]
     K = TopConfig.from_hardware(bundle.hardware).sys.K
     col = np.arange(o["cols"])
     base = int(o.get("banks", [o["base"]])[bank])
     words = base + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]
-    return words, np.broadcast_to(col % K, words.shape)
+    lane = col % K
+    chunk, offset = (lane // 4, 8 * (lane % 4)) if logit_dtype(bundle) == "int8" else (lane, 0 * lane)
+    return words, np.broadcast_to(chunk, words.shape), np.broadcast_to(offset, words.shape)
+
+
+def logit_chunks(bundle: Bundle, bank: int = 0) -> np.ndarray:
+    """The distinct (OUT word, chunk) pairs holding bank `bank`'s logits, in address order,
+    (n, 2): the 32-bit APB reads of a batch's logits."""
+    words, chunks, _ = logit_positions(bundle, bank)
+    pairs = np.stack([words.ravel(), chunks.ravel()], axis=1)
+    return np.unique(pairs, axis=0)
 
 
 def read_logits(bundle: Bundle, out: np.ndarray, images: int | None = None, bank: int = 0) -> np.ndarray:
-    """The int32 logits of bank `bank` from the OUT scratchpad (lane values, from word 0), shaped
-    as the integer model gives them: (B, n), or (B, n, OH, OW) for a network ending in a Conv2d."""
+    """The logits of bank `bank` from the OUT scratchpad (32-bit chunks, from word 0; a chunk's
+    value signed or unsigned), shaped as the integer model gives them: (B, n), or (B, n, OH, OW)
+    for a network ending in a Conv2d; int32 values, or int8 values (in an int32 array)."""
     o = network_meta(bundle)["output"]
-    words, lanes = logit_positions(bundle, bank)
-    vals = np.asarray(out, np.int64)[words, lanes]
+    words, chunks, offsets = logit_positions(bundle, bank)
+    vals = np.asarray(out, np.int64)[words, chunks]
+    if logit_dtype(bundle) == "int8":
+        vals = ((vals >> offsets) & 0xFF).astype(np.int64)
+        vals = np.where(vals >= 128, vals - 256, vals)
     B = int(network_meta(bundle)["batch"])
     shape = o.get("shape", [o["cols"]])
     if len(shape) == 3:
         vals = vals.reshape(B, shape[1], shape[2], shape[0]).transpose(0, 3, 1, 2)
     return vals[:images].astype(np.int32)
+
+
+def host_logits(bundle: Bundle, logits: np.ndarray) -> np.ndarray:
+    """What the host makes of the logits read back: value * scale[c] (manifest network.output.scale,
+    the integer model's Dequantize), float32, class axis 1; the logits as they are if the manifest
+    has no scale."""
+    scale = network_meta(bundle)["output"].get("scale")
+    if scale is None:
+        return np.asarray(logits, np.float32)
+    return np.asarray(logits, np.float32) * np.asarray(scale, np.float32).reshape(channel_shape(np.ndim(logits)))
 
 
 def run_on_model(bundle: Bundle, batch: InputBatch) -> tuple[np.ndarray, Any]:
@@ -714,7 +767,7 @@ def run_on_model(bundle: Bundle, batch: InputBatch) -> tuple[np.ndarray, Any]:
 
 
 def integer_logits(qnet: QuantizedNetwork, x: np.ndarray) -> np.ndarray:
-    """The integer model's int32 logits: the last accelerator GEMM's output (before the host's
+    """The integer model's logits (int32, or int8 ones): the last accelerator GEMM's output (before the host's
     dequantization), as `QuantizedNetwork.run` computes them."""
     last = qnet.gemms[-1]
     got: dict[str, np.ndarray] = {}
@@ -738,7 +791,7 @@ class NetworkCost:
     apb_program_words: int  # APB writes to program the bundle once (every record but an embedded input)
     apb_input_words: int  # APB writes of one batch's input
     apb_start_words: int  # the writes that start a batch (NUM_DESC with its bank's list, CTRL.start)
-    logits_read_words: int  # 32-bit reads of the logits (one a value: OUT chunks are lanes)
+    logits_read_words: int  # 32-bit reads of the logits (an int32 logit a chunk, up to 4 int8 ones)
     layers: tuple[dict[str, Any], ...]
     min_cycles: int = 0  # shape-limited cycles: M*ceil(KD/K)*ceil(N/K) summed over GEMM and CONV (rows for M)
 
@@ -778,7 +831,7 @@ def network_cost(bundle: Bundle) -> NetworkCost:
     o = net["output"]
     return NetworkCost(int(net["batch"]), K, totals["cycles"], totals["busy"], totals["macs"], totals["rows"],
                        program, int(net["input"]["words"]) * cfg.sys.act_chunks, len(bank_start_records(bundle, 0)),
-                       o["rows"] * o["cols"], tuple(layers), min_cycles(descs, K))
+                       len(logit_chunks(bundle)), tuple(layers), min_cycles(descs, K))
 
 
 def min_cycles(descs: Sequence[Descriptor], K: int) -> int:

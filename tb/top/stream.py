@@ -37,8 +37,8 @@ from pymodel.systolic import regmap as sy
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import (batch_bank, embed_input, input_banks, logit_positions, network_cost, network_meta,
-                                 read_logits, start_records)
+from pymodel.top.network import (batch_bank, embed_input, host_logits, input_banks, logit_chunks, network_cost,
+                                 network_meta, read_logits, start_records)
 from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
@@ -47,13 +47,13 @@ from tb.top.jobs import BLOCK, START, backdoor_parts, check_mode, dump_counts, j
 
 
 def logit_addrs(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Bank `bank`'s logits: their OUT words and lanes (flattened, row by row:
-    pymodel.top.network.logit_positions) and the APB addresses reading them (an OUT chunk is one
-    32-bit lane)."""
+    """Bank `bank`'s logits: the OUT words and 32-bit chunks that hold them (in address order:
+    pymodel.top.network.logit_chunks; an int32 logit is a chunk, four int8 ones share one) and
+    the APB addresses reading them."""
     cfg = TopConfig.from_hardware(bundle.hardware)
     assert sy.chunks(cfg.sys, "out") == cfg.sys.K
-    words, lanes = (a.ravel() for a in logit_positions(bundle, bank))
-    return words, lanes, [tr.SYS_BASE + sy.word_addr(cfg.sys, "out", int(w), int(c)) for w, c in zip(words, lanes)]
+    words, chunks = logit_chunks(bundle, bank).T
+    return words, chunks, [tr.SYS_BASE + sy.word_addr(cfg.sys, "out", int(w), int(c)) for w, c in zip(words, chunks)]
 
 
 @dataclass
@@ -171,7 +171,7 @@ class StreamRun:
     """A streamed run on a simulator, checked against the model."""
 
     expected: StreamExpected
-    logits: np.ndarray  # (images, classes) int32, every batch's real images
+    logits: np.ndarray  # (images, classes) int32 or int8 values, every batch's real images
     trace_rows: np.ndarray  # every LeBug trace row of the run, in write order (read round by round)
     result: JobResult
     tap_max_fill: int  # the tap FIFO's highest fill over the run (0 without debug)
@@ -232,7 +232,7 @@ def run_stream(bundle: Bundle, batches: Sequence[InputBatch], sim: str, debug: b
             if what == "logits":
                 words, lanes, _ = logit_addrs(bundle, batch_bank(bundle, b))
                 out = np.zeros((int(words.max()) + 1, cfg.sys.K), np.int64)
-                out[words, lanes] = signed32(got)  # 32-bit lanes
+                out[words, lanes] = signed32(got)  # 32-bit chunks
                 logits[i] = read_logits(bundle, out, b.images, batch_bank(bundle, b))
                 assert_equal(f"batch {i}: logits", exp.logits[i], logits[i])
             elif what == "trace":
@@ -281,7 +281,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     bins = len(thr) - 1
     edges = [int(v) for v in signed32(thr)]
     images = int(sum(b.images for b in batches))
-    pred = logits.argmax(axis=1) if logits.ndim == 2 else None
+    pred = host_logits(bundle, logits).argmax(axis=1) if logits.ndim == 2 else None  # the host's dequantization
     res: dict[str, Any] = {
         "kind": "stream", "bundle": str(bundle.path), "sim": sim, "mode": mode, "images": images,
         "batch": int(net["batch"]),
