@@ -51,10 +51,11 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
          *, stride: tuple[int, int] = (1, 1), pad: tuple[int, int] = (0, 0), out_hw: tuple[int, int] | None = None,
          blk_rows: int | None = None, bias: np.ndarray | None = None, relu: bool = False,
          quant: tuple[np.ndarray, np.ndarray] | None = None, acc_init: np.ndarray | None = None,
-         out_pad: int = 0, pool: int = 0) -> tuple[int, int]:
+         out_pad: int = 0, pool: int = 0, out8: bool = False) -> tuple[int, int]:
     """One CONV descriptor over the tensor at ACT[a_base] (B, H, W, C); w (kh, kw, C, N). int8 output
     (channel-tiled) iff quant; ACC from acc_init (rows, N); pool (2..4, needs quant): fused max-pooling,
     the destination holds the B*(oh//pool)*(ow//pool) pooled rows (out_shape gives their shape).
+    out8 (needs quant, pool 0): the int8 rows go to OUT at c (flag OUT8), not to ACT.
     Returns (destination base, stride)."""
     cfg, K = jb.cfg, jb.cfg.K
     b, h, wd, c = shape
@@ -69,7 +70,7 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
     bq_base = _bq(jb, n, bias, quant) if (bias is not None or quant is not None) else 0
     int8 = quant is not None
     c_base = c_stride = d_base = d_stride = 0
-    if acc_init is not None or not int8:
+    if acc_init is not None or not int8 or out8:
         init = np.asarray(acc_init, np.int64) if acc_init is not None else np.zeros((rows, n), np.int64)
         c_stride = nt + out_pad
         words = np.zeros((rows, c_stride, K), np.int64)
@@ -77,7 +78,7 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
         padded[:, :n] = init
         words[:, :nt] = padded.reshape(rows, nt, K)
         c_base = jb.put("out", words.reshape(-1, K))
-    if int8:
+    if int8 and not out8:
         d_stride = nt + out_pad
         d_rows = b * (oh // pool) * (ow // pool) if pool else rows
         d_base = jb.put("act", np.zeros((d_rows * d_stride, K), np.int64))
@@ -85,8 +86,9 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
         m=b, kd=kh * kw * c, n=n, a_base=a_base, a_stride=a_stride, b_base=b_base, bq_base=bq_base, c_base=c_base,
         c_stride=c_stride, d_base=d_base, d_stride=d_stride, acc=acc_init is not None, bias=bias is not None,
         relu=relu, int8=int8, op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=stride[0],
-        stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows, pool=pool))
-    return (d_base, d_stride) if int8 else (c_base, c_stride)
+        stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows, pool=pool,
+        out8=out8))
+    return (d_base, d_stride) if int8 and not out8 else (c_base, c_stride)
 
 
 def pool(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int, int], k: tuple[int, int],

@@ -217,6 +217,8 @@ module systolic #(
     // in which the sequencer does not use it, and otherwise waits (PREADY = 0):
     //   write  the top chunk commits in an access cycle in which the sequencer does not
     //          write that RAM (lower chunks only fill the staging register: never wait);
+    //          the sequencer's writes are E4's: aw_we (int8 rows to ACT) and om_we (int32 rows,
+    //          and OUT8's int8 rows, to OUT), so an OUT8 row also holds an APB OUT write;
     //   read   the RAM read is issued in the setup cycle, or in a later access cycle, in
     //          which the sequencer does not read that RAM; the transfer completes the cycle
     //          after, when the word is in rdata.
@@ -229,6 +231,8 @@ module systolic #(
     //   u_pool: uses rdata only in stage S (s_v = i_re one cycle late; mx, o_valid gated);
     //   u_post E1: om_rdata enters the sum only for e1_first & f_acc rows, whose OUT read
     //     (om_re, E0) was the cycle before.
+    // OUT8 adds no consumer: it only writes OUT (write port, om_we); APB reads of OUT use the
+    // read port, which OUT8 leaves to the ACC source as before.
     // So "the sequencer does not read this RAM in this cycle" is the whole condition. A new
     // consumer that holds rdata across cycles must register it on its side, or extend
     // act_seq_re / out_seq_re below to the cycles in which it relies on rdata.
@@ -295,7 +299,7 @@ module systolic #(
     wire [ACC_AW-1:0] i_m;
     wire [OUT_AW-1:0] i_caddr;
     wire [BQ_AW-1:0]  i_bqaddr;
-    wire              f_acc, f_bias, f_relu, f_int8, f_conv, f_fpool, error;
+    wire              f_acc, f_bias, f_relu, f_int8, f_out8, f_conv, f_fpool, error;
     wire              i_fp_keep, i_fp_dx0, i_fp_dxl, i_fp_dy0, i_fp_dyl;
     wire [6:0]        i_fp_pw;
     wire [7:0]        g_cin, g_in_h, g_in_w, g_out_w;
@@ -326,7 +330,7 @@ module systolic #(
         .i_caddr(i_caddr), .i_daddr(i_daddr), .i_bqaddr(i_bqaddr),
         .i_fp_keep(i_fp_keep), .i_fp_dx0(i_fp_dx0), .i_fp_dxl(i_fp_dxl), .i_fp_dy0(i_fp_dy0),
         .i_fp_dyl(i_fp_dyl), .i_fp_pw(i_fp_pw),
-        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_conv(f_conv),
+        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_out8(f_out8), .f_conv(f_conv),
         .f_fpool(f_fpool),
         .g_cin(g_cin), .g_in_h(g_in_h), .g_in_w(g_in_w), .g_out_w(g_out_w), .g_kh(g_kh), .g_kw(g_kw),
         .g_stride_h(g_sh), .g_stride_w(g_sw), .g_pad_l(g_padl), .g_pitch(g_pitch),
@@ -481,7 +485,7 @@ module systolic #(
         .i_bqaddr(i_bqaddr), .i_nrem(t_nrem),
         .i_fp_keep(i_fp_keep), .i_fp_dx0(i_fp_dx0), .i_fp_dxl(i_fp_dxl), .i_fp_dy0(i_fp_dy0),
         .i_fp_dyl(i_fp_dyl), .i_fp_pw(i_fp_pw),
-        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_fpool(f_fpool),
+        .f_acc(f_acc), .f_bias(f_bias), .f_relu(f_relu), .f_int8(f_int8), .f_out8(f_out8), .f_fpool(f_fpool),
         .row(arr_out),
         .p_valid(pool_valid), .p_eof(pool_eof), .p_daddr(pool_daddr), .p_row(pool_row),
         .acc_re(acc_re), .acc_raddr(acc_raddr), .acc_rdata(acc_rdata),

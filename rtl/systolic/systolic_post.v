@@ -5,7 +5,8 @@
 //   E1  sum = base + row; not the last K-tile: acc[m] <- sum
 //   E2  y = sum + bias (BIAS flag); ReLU
 //   E3  int8: requantize; int32: y; lanes >= N of the last n-tile -> 0
-//   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write
+//   E4  output row: stream port, and OUT[c] (int32) or ACT[d] (int8) write; with OUT8 the int8
+//       row goes to OUT[c] instead: {zeros, int8 row}, lane c at bits [8c +: 8] as in ACT
 // A CONV with fused pooling (f_fpool) puts one more stage between E3 and E4:
 //   PS  pool stage: the int8 row of E3 (registered) updates the running maximum of its window row
 //       segment (hm); at the segment's last pixel the segment maximum is combined with the line
@@ -46,6 +47,7 @@ module systolic_post #(
     input  wire              f_bias,
     input  wire              f_relu,
     input  wire              f_int8,
+    input  wire              f_out8,         // with f_int8: int8 row to OUT (never with f_fpool or a POOL)
     input  wire              f_fpool,        // CONV with fused pooling
     // array output row (cycle t + D)
     input  wire [K*32-1:0]   row,
@@ -61,7 +63,7 @@ module systolic_post #(
     output wire              acc_we,
     output wire [ACC_AW-1:0] acc_waddr,
     output wire [K*32-1:0]   acc_wdata,
-    // output scratchpad (int32)
+    // output scratchpad (int32, or the OUT8 int8 row)
     output wire              om_re,
     output wire [OUT_AW-1:0] om_raddr,
     input  wire [K*32-1:0]   om_rdata,
@@ -319,10 +321,12 @@ module systolic_post #(
             end
         end
     end
-    assign om_we    = out_valid && !f_int8;
+    // OUT8 (only with f_int8 on a GEMM or plain CONV; CHECK rejects it elsewhere): the ACT word
+    // aw_wdata, zero-extended, goes to OUT[c] instead of ACT[d]
+    assign om_we    = out_valid && (!f_int8 || f_out8);
     assign om_waddr = e4_caddr;
-    assign om_wdata = out_data;
-    assign aw_we    = out_valid && f_int8;
+    assign om_wdata = f_out8 ? {{(K*24){1'b0}}, aw_wdata} : out_data;
+    assign aw_we    = out_valid && f_int8 && !f_out8;
     assign aw_waddr = e4_daddr;
     generate
         for (g = 0; g < K; g = g + 1) begin : g_pack

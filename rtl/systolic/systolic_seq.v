@@ -78,6 +78,7 @@ module systolic_seq #(
     output wire              f_bias,
     output wire              f_relu,
     output wire              f_int8,
+    output wire              f_out8,      // with INT8: the int8 row goes to OUT at c, not ACT at d
     output wire              f_conv,
     output wire              f_fpool,     // CONV with fused pooling
     // CONV geometry (constant from DECODE to the end of DRAIN) and window control (systolic_win)
@@ -161,7 +162,7 @@ module systolic_seq #(
     // descriptor registers (latched in DECODE)
     reg [FW-1:0] d_m, d_n, d_kd;
     reg [FW-1:0] d_abase, d_astride, d_bbase, d_bqbase, d_cbase, d_cstride, d_dbase, d_dstride;
-    reg          d_acc, d_bias, d_relu, d_int8, d_rsvd;
+    reg          d_acc, d_bias, d_relu, d_int8, d_out8, d_rsvd;
     reg [1:0]    d_op;
     reg [7:0]    d_inh, d_inw, d_cin, d_outh, d_outw;
     reg          d_tiled;
@@ -179,6 +180,7 @@ module systolic_seq #(
     assign f_bias = d_bias;
     assign f_relu = d_relu;
     assign f_int8 = d_int8;
+    assign f_out8 = d_out8;
     assign f_conv = is_conv;
     assign f_fpool = is_conv && (d_fp != 3'd0);
 
@@ -284,7 +286,9 @@ module systolic_seq #(
     wire [39:0] bq_last = {24'd0, d_bqbase} + {24'd0, n_nt} - 40'd1;
     /* verilator coverage_on */
     wire e_shape = (d_m == 16'd0) || (d_n == 16'd0) || (d_kd == 16'd0);
-    wire e_flags = d_rsvd || (d_op == 2'd3) || (is_pool && (d_acc || d_bias || d_relu || !d_int8));
+    // OUT8 only with INT8, on a GEMM or CONV (op 3 fails anyway), without fused pooling (pool = 0)
+    wire e_out8  = d_out8 && (!d_int8 || is_pool || (d_fp != 3'd0));
+    wire e_flags = d_rsvd || (d_op == 2'd3) || (is_pool && (d_acc || d_bias || d_relu || !d_int8)) || e_out8;
     // fused pooling: pool in {0, 2, 3, 4}; non-zero only on an INT8 CONV with blk_rows a multiple of
     // pool and out_h, out_w >= pool
     wire blk_mod = (d_fp == 3'd2) ? d_blk[0] :
@@ -295,8 +299,8 @@ module systolic_seq #(
     wire e_acc   = is_gemm ? ({1'b0, d_m} > ACC_LIMIT) : (is_conv && (u_blk * u_outw > ACC_D_U32));
     wire e_a     = is_gemm ? (a_last >= ACT_LIMIT) : (a_lastx >= ACT_LIMIT);
     wire e_b     = !is_pool && (b_last >= WGT_LIMIT);
-    wire e_c     = !is_pool && (f_acc || !f_int8) && (c_last >= OUT_LIMIT);
-    wire e_d     = f_int8 && (dd_last >= ACT_LIMIT);
+    wire e_c     = !is_pool && (f_acc || !f_int8 || d_out8) && (c_last >= OUT_LIMIT);   // OUT8 writes C
+    wire e_d     = f_int8 && !d_out8 && (dd_last >= ACT_LIMIT);
     wire e_bq    = !is_pool && (f_bias || f_int8) && (bq_last >= BQ_LIMIT);
     wire [3:0] chk_code = e_shape ? SYSTOLIC_ERR_SHAPE : e_flags ? SYSTOLIC_ERR_FLAGS :
                           e_geom ? SYSTOLIC_ERR_GEOM : e_acc ? SYSTOLIC_ERR_ACC_DEPTH :
@@ -482,7 +486,7 @@ module systolic_seq #(
             err_code    <= 4'd0;
             t_sel       <= 1'b0;
             d_m <= 16'd0; d_n <= 16'd0; d_kd <= 16'd0;
-            d_acc <= 1'b0; d_bias <= 1'b0; d_relu <= 1'b0; d_int8 <= 1'b0; d_rsvd <= 1'b0;
+            d_acc <= 1'b0; d_bias <= 1'b0; d_relu <= 1'b0; d_int8 <= 1'b0; d_out8 <= 1'b0; d_rsvd <= 1'b0;
             d_abase <= 16'd0; d_astride <= 16'd0; d_bbase <= 16'd0; d_bqbase <= 16'd0;
             d_cbase <= 16'd0; d_cstride <= 16'd0; d_dbase <= 16'd0; d_dstride <= 16'd0;
             d_op <= 2'd0; d_inh <= 8'd0; d_inw <= 8'd0; d_cin <= 8'd0; d_outh <= 8'd0; d_outw <= 8'd0;
@@ -519,6 +523,7 @@ module systolic_seq #(
                     d_bias    <= `DESC_FIELD(BIAS);
                     d_relu    <= `DESC_FIELD(RELU);
                     d_int8    <= `DESC_FIELD(INT8);
+                    d_out8    <= `DESC_FIELD(OUT8);
                     d_op      <= `DESC_FIELD(OP);
                     d_rsvd    <= |`DESC_FIELD(FLAGS_RSVD);
                     d_abase   <= `DESC_FIELD(A_BASE);

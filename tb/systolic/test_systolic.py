@@ -11,6 +11,7 @@ SYSTOLIC_SEED=<seed> make test (or pytest -k ...).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ from pymodel.systolic import regmap as R
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_A_RANGE, ERR_FLAGS, ERR_SHAPE, Descriptor
 from pymodel.systolic.job import HardwareResult, mismatches
-from pymodel.systolic.model import RunResult, run
+from pymodel.systolic.model import RunResult, run, unpack_out8
 from pymodel.systolic.randjob import chained_layers, extreme_layers, rand_int8, random_layers
 from tb.common.harness import HarnessTB
 from tb.job import Job, JobResult
@@ -132,6 +133,58 @@ try:
         tb, rng = await _start(dut, 3)
         descs, images = extreme_layers(CFG, rng)
         await tb.run_and_check("extremes", descs, images)
+
+    @cocotb.test()
+    async def out8(dut: Any) -> None:
+        """OUT8: INT8 GEMMs whose int8 rows go to OUT at c ({zeros, int8 row}) with ACT untouched (their
+        d fields point at junk ACT words, which must stay), with and without ACC, partial n-tiles, next
+        to int32 and INT8 layers; an int8 layer feeding an OUT8 logits layer through ACT; the OUT8 words
+        read over APB are the int8 rows' bytes, low chunk first, the chunks above them 0."""
+        from pymodel.systolic.builder import JobBuilder
+        from pymodel.systolic.randjob import rand_quant
+
+        tb, rng = await _start(dut, 6)
+        K = CFG.K
+        jb = JobBuilder(CFG)
+        junk = jb.put("act", rand_int8(rng, (4 * K, K)))  # OUT8 descriptors' d: must not be written
+        shapes = [(1, 1, 1, False), (K + 3, 2 * K + 1, 2 * K + 3, False), (2 * K, K, K, True),
+                  (max(1, K - 1), 3 * K, K + 1, True)]
+        for i, (m, kd, n, acc) in enumerate(shapes):
+            base, stride = jb.put_matrix(rand_int8(rng, (m, kd)))
+            jb.layer(base, stride, m, rand_int8(rng, (kd, n)), bias=rng.integers(-5000, 5000, size=n),
+                     relu=bool(i % 2), quant=rand_quant(rng, n, edges=True),
+                     acc_init=rng.integers(-(1 << 24), 1 << 24, size=(m, n)) if acc else None,
+                     out_pad=i % 2, out8=True)
+            if i == 1:  # an int32 and an INT8 (ACT) layer between the OUT8 ones
+                jb.layer(base, stride, m, rand_int8(rng, (kd, n)), relu=True)
+                jb.layer(base, stride, m, rand_int8(rng, (kd, n)), quant=rand_quant(rng, n))
+        descs = [replace(d, d_base=junk + i % K, d_stride=1) if d.out8 else d for i, d in enumerate(jb.descriptors)]
+        assert sum(d.out8 for d in descs) == len(shapes)
+        exp, hw = await tb.run_and_check("OUT8 GEMMs", descs, jb.images())
+        # the last OUT8 descriptor's words over APB: the int8 stream rows' bytes, higher chunks 0
+        d = descs[-1]
+        nt = d.nt(K)
+        rows = exp.stream[-d.m * nt:]  # n-tile major, row minor
+        for r in range(min(d.m, 3)):
+            for t in range(nt):
+                w = d.c_base + r * d.c_stride + t
+                data = [await tb.apb.read(R.word_addr(CFG, "out", w, c)) for c in range(R.chunks(CFG, "out"))]
+                want = [sum((int(v) & 0xFF) << 8 * j for j, v in enumerate(rows[t * d.m + r]))]
+                want = [(want[0] >> 32 * c) & 0xFFFFFFFF for c in range(R.chunks(CFG, "out"))]
+                assert data == want, f"APB read of OUT8 word {w} (row {r}, n-tile {t}): {data}, expected {want}"
+                got = unpack_out8(R.chunks_to_words(CFG, "out", np.array([data])), K)[0]
+                assert np.array_equal(got, rows[t * d.m + r]), (got, rows[t * d.m + r])
+
+        # an int8 hidden layer (ACT) feeding an OUT8 logits layer: the network's last layer
+        jb = JobBuilder(CFG)
+        m, dims = int(rng.integers(1, 2 * K + 3)), [int(v) for v in rng.integers(1, 3 * K + 2, size=3)]
+        base, stride = jb.put_matrix(rand_int8(rng, (m, dims[0])))
+        base, stride = jb.layer(base, stride, m, rand_int8(rng, (dims[0], dims[1])), relu=True,
+                                bias=rng.integers(-999, 999, size=dims[1]), quant=rand_quant(rng, dims[1]))
+        jb.layer(base, stride, m, rand_int8(rng, (dims[1], dims[2])), bias=rng.integers(-999, 999, size=dims[2]),
+                 quant=rand_quant(rng, dims[2]), out8=True)
+        exp, hw = await tb.run_and_check(f"int8 hidden layer -> OUT8 logits {dims}", jb.descriptors, jb.images())
+        assert hw.eof[-1, 1] == 1 and exp.error == 0
 
     @cocotb.test()
     async def descriptor_errors(dut: Any) -> None:
@@ -257,4 +310,4 @@ except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pyd
 def test_systolic(k: int, sim: str) -> None:
     cfg = SystolicConfig.for_array(k)
     env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5)
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=6)

@@ -8,8 +8,8 @@ Tests: directed convolutions (the digits' 8x8x1 packed 3x3 pad-1 conv, stride 2,
 C=8 and C=13, 7x7, 1x1, blk_rows not dividing out_h, ACC and int32 outputs, implicit bottom /
 right padding), seeded random CONV and POOL descriptors, a CONV -> CONV -> POOL -> GEMM chain
 through ACT in one descriptor list, CONV with fused pooling (pool 2, 3, 4; the same pooled words
-and stream rows as CONV + POOL descriptors; a CONV(pool) -> CONV -> GEMM chain), every GEOM rule
-and the CHECK order. The seed is logged;
+and stream rows as CONV + POOL descriptors; a CONV(pool) -> CONV -> GEMM chain), CONV with OUT8
+(the int8 rows to OUT at c), every GEOM rule and the CHECK order. The seed is logged;
 rerun with SYSTOLIC_SEED=<seed>.
 
 They run on the regression's builds (one per K, tb/systolic/test_systolic.py) and on one
@@ -120,6 +120,42 @@ try:
         conv(jb, base, stride, x.shape, False, rand_int8(rng, (3, 1, 1, K + 3)), stride=(2, 1), pad=(2, 0),
              blk_rows=1, quant=rand_quant(rng, K + 3, edges=True), out_pad=1)
         await check(tb, "blk_rows not dividing out_h, ACC, padding below and right", jb)
+
+    @cocotb.test()
+    async def conv_out8(dut: Any) -> None:
+        """OUT8 on CONV: the int8 rows of the digits conv (packed, several images, blocks) and of a
+        channel-tiled conv with ACC (the old C read from, then overwritten at, the same OUT words)
+        written to OUT at c; their d fields point at junk ACT words that must stay; and a CONV
+        (INT8 to ACT) -> CONV (OUT8) chain."""
+        tb, rng = await _start(dut, 16)
+        K = CFG.K
+        jb = JobBuilder(CFG)
+        junk = jb.put("act", rand_int8(rng, (2 * K, K)))
+        x = rand_int8(rng, (3, 8, widest(1, False, 8), 1))
+        base, stride = put_tensor(jb, x, False)
+        conv(jb, base, stride, x.shape, False, rand_int8(rng, (3, 3, 1, 8)), pad=(1, 1),
+             bias=rng.integers(-300, 300, size=8), relu=True, quant=rand_quant(rng, 8), out8=True)
+        c = next(c for c in (13, 5, K, 1) if widest(c, True, 5))
+        x = rand_int8(rng, (2, 5, widest(c, True, 5), c))
+        base, stride = put_tensor(jb, x, True, pad=1)
+        rows = 2 * 5 * x.shape[2]
+        conv(jb, base, stride, x.shape, True, rand_int8(rng, (3, 3, c, K + 2)), pad=(1, 1),
+             acc_init=rng.integers(-(1 << 20), 1 << 20, size=(rows, K + 2)), quant=rand_quant(rng, K + 2, edges=True),
+             out_pad=1, out8=True)
+        jb.descriptors[:] = [replace(d, d_base=junk, d_stride=1) for d in jb.descriptors]
+        await check(tb, "CONV OUT8 (digits; channel-tiled with ACC)", jb)
+
+        jb = JobBuilder(CFG)
+        c1 = 3 if widest(3, True, 6) else 1
+        x = rand_int8(rng, (2, 6, widest(1, False, 6), 1))
+        base, stride = put_tensor(jb, x, False)
+        dst, dstride = conv(jb, base, stride, x.shape, False, rand_int8(rng, (3, 3, 1, c1)), pad=(1, 1),
+                            relu=True, quant=rand_quant(rng, c1))
+        s1 = out_shape(jb.descriptors[-1])
+        if widest(c1, True, s1[2]) >= s1[2]:
+            conv(jb, dst, s1[2] * dstride, s1, True, rand_int8(rng, (3, 3, c1, 5)), pad=(1, 1),
+                 bias=rng.integers(-99, 99, 5), quant=rand_quant(rng, 5), out8=True)
+        await check(tb, "CONV (ACT) -> CONV (OUT8)", jb)
 
     @cocotb.test()
     async def conv_random(dut: Any) -> None:
@@ -435,7 +471,7 @@ CONFIGS["K4_smallwin"] = replace(SystolicConfig.for_array(4), WIN_ROWS=4, WIN_BY
 def test_systolic_conv(config: str, sim: str) -> None:
     cfg = CONFIGS[config]
     env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=6,
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=7,
                    test_module="tb.systolic.test_systolic_conv", work_name="conv")
 
 

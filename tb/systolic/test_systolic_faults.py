@@ -1,6 +1,6 @@
 """Faults in simulation on rtl/systolic (docs/verification.md, "Faults"): reset in the middle
-of a GEMM, X (Icarus) or garbage (Verilator) on the APB inputs whenever PSEL is low, and
-malformed APB on the raw bus. cocotb tests on the K=8 regression build
+of a GEMM, X (Icarus) or garbage (Verilator) on the APB inputs whenever PSEL is low,
+malformed APB on the raw bus, and the OUT8 flag where CHECK must refuse it (FLAGS). cocotb tests on the K=8 regression build
 (tb/systolic/test_systolic.py), plus the pytest runner for both simulators.
 
 Every test watches every output of the block (prdata, pready, pslverr, out_valid, out_eof,
@@ -21,10 +21,15 @@ import pytest
 from pymodel.compare import MismatchError
 from pymodel.systolic import regmap as R
 from pymodel.systolic import regs as RDL
+from dataclasses import replace
+
+from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.convjob import conv, pool, put_tensor
+from pymodel.systolic.descriptor import ERR_FLAGS, ERR_NONE, Descriptor
 from pymodel.systolic.job import mismatches
 from pymodel.systolic.model import MEMORIES, run
-from pymodel.systolic.randjob import random_layers
+from pymodel.systolic.randjob import rand_int8, rand_quant, random_layers
 from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, junk_during_run, protocol_faults,
                               read_regs, reset_during, seed_from)
 from tb.common.harness import Junk
@@ -150,6 +155,40 @@ try:
         await tb.run_and_check("the job after", descs, images)
         watch.stop("APB protocol errors")
 
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def out8_flag_errors(dut: Any) -> None:
+        """OUT8 where it is not allowed stops the run in CHECK with FLAGS (docs/systolic.md): without
+        INT8 (GEMM and CONV), on a POOL, on a CONV with fused pooling, and with pool != 0 on a GEMM
+        (FLAGS before GEOM). The legal OUT8 GEMM before it completes; STATUS, counters (+3 cycles),
+        stream and every touched word as the model; then the same block runs a legal list."""
+        tb, rng, _, watch = await _start(dut, 4)
+        K = CFG.K
+        jb = JobBuilder(CFG)
+        base, stride = jb.put_matrix(rand_int8(rng, (K + 1, K + 2)))
+        jb.layer(base, stride, K + 1, rand_int8(rng, (K + 2, K + 3)), quant=rand_quant(rng, K + 3), out8=True)
+        x = rand_int8(rng, (1, 4, 4, 3))
+        xb, xs = put_tensor(jb, x, True)
+        pool(jb, xb, xs, x.shape, (2, 2))
+        conv(jb, xb, xs, x.shape, True, rand_int8(rng, (3, 3, 3, 4)), pad=(1, 1), quant=rand_quant(rng, 4),
+             blk_rows=2, pool=2)
+        conv(jb, xb, xs, x.shape, True, rand_int8(rng, (3, 3, 3, 4)), pad=(1, 1))
+        ok, pool_d, fused, cv = jb.descriptors
+        assert ok.out8 and all(d.check(CFG) == ERR_NONE for d in jb.descriptors)
+        bad = [("GEMM OUT8 without INT8", replace(ok, int8=False)),
+               ("CONV OUT8 without INT8", replace(cv, out8=True)),
+               ("POOL OUT8", replace(pool_d, out8=True)),
+               ("CONV with fused pooling OUT8", replace(fused, out8=True)),
+               ("GEMM OUT8 with pool=2 (FLAGS before GEOM)", replace(ok, pool=2)),
+               ("OUT8 and a reserved flag bit", replace(ok, reserved_flags=1 << 10))]
+        images = jb.images()
+        for name, d in bad:
+            assert d.check(CFG) == ERR_FLAGS, (name, d.check(CFG))
+            exp, hw = await tb.run_and_check(name, [ok, d], images)
+            assert hw.status == {"done": 1, "busy": 0, "error": 1, "err_code": ERR_FLAGS, "cur_desc": 1}, \
+                (name, hw.status)
+        await tb.run_and_check("the legal list after", [ok, pool_d, fused, cv], images)
+        watch.stop("OUT8 FLAGS errors")
+
 except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
     pass
 
@@ -163,5 +202,5 @@ except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pyd
 def test_systolic_faults(sim: str) -> None:
     cfg = SystolicConfig.for_array(FAULT_K)
     env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED", "XWATCH_PRDATA")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3,
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=4,
                    test_module="tb.systolic.test_systolic_faults", work_name="faults")
