@@ -220,8 +220,17 @@ def test_stream_mlp_native(tmp_path: Path, options: tuple[str, ...]) -> None:
     assert ev["batch"] == B and w["input_per_batch"] == 16 * B and w["logits_per_batch"] == (3 if int8 else 10) * B
     # shape-limited cycles, from the layer shapes: 64 -> 32 (8 k-tiles x 4 n-tiles), 32 -> 10 (4 x 2)
     assert ev["cost"]["min_cycles"] == B * (8 * 4 + 4 * 2)
-    if int8:
-        assert ev["efficiency"] >= 0.85, ev["efficiency"]
+    if int8:  # issue 14's efficiency counts the input and logit traffic, not eval's debug read-back
+        from pymodel.top.network import input_batches, network_cost
+        from tb.top.stream import run_stream
+
+        bundle = load_bundle(b)
+        batches = input_batches(bundle, x)
+        r = run_stream(bundle, batches, "verilator-native", debug=False)
+        assert_same("MLP stream, logits only", integer_logits(c.qnet, x), r.logits)
+        eff = network_cost(bundle).min_cycles * len(batches) / r.cycles["inference"]
+        print(f"int8 logits, batches of 32: efficiency {eff:.3f} (with the debug read-back {ev['efficiency']:.3f})")
+        assert eff >= 0.85 and ev["efficiency"] < eff, (eff, ev["efficiency"])
 
 
 # ------------------------------------------------------------------------------------ bad input

@@ -86,14 +86,15 @@ class TopExpected:
 
 
 def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray]:
-    """Word addresses the descriptors write: int8 results in ACT, int32 results in OUT (GEMM: M rows,
-    CONV and POOL: m*out_h*out_w pixel rows, a fused-pool CONV's pooled pixels; NT words a row, POOL CT)."""
+    """Word addresses the descriptors write: int8 results in ACT, int32 and OUT8 results in OUT (GEMM:
+    M rows, CONV and POOL: m*out_h*out_w pixel rows, a fused-pool CONV's pooled pixels; NT words a row,
+    POOL CT)."""
     act, out = [], []
     for d in descriptors:
         m = np.arange(d.out_rows)[:, None]
         nt = np.arange(d.nt(K))[None, :]
-        (act if d.int8 else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.int8
-                                        else (d.c_base + m * d.c_stride + nt).ravel())
+        (act if d.writes_act else out).append((d.d_base + m * d.d_stride + nt).ravel() if d.writes_act
+                                              else (d.c_base + m * d.c_stride + nt).ravel())
     return {"act": np.concatenate(act) if act else np.zeros(0, np.int64),
             "out": np.concatenate(out) if out else np.zeros(0, np.int64)}
 
