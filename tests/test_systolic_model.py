@@ -122,11 +122,12 @@ def test_stream_order_and_eof():
     ends = np.cumsum(nrows) - 1
     assert np.flatnonzero(res.eof[:, 0]).tolist() == ends.tolist()
     assert np.flatnonzero(res.eof[:, 1]).tolist() == [ends[-1]]
-    # first descriptor's rows: n-tile major, row minor, the stored words
-    d = descs[0]
-    dst = (d.d_base, d.d_stride, "act") if d.int8 else (d.c_base, d.c_stride, "out")
-    idx = dst[0] + np.arange(d.m)[None, :] * dst[1] + np.arange(d.nt(4))[:, None]
-    np.testing.assert_array_equal(res.stream[: nrows[0]], res.mems[dst[2]][idx.ravel()])
+    # each descriptor's rows: n-tile major, row minor, the stored words (OUT8: packed into OUT)
+    for i, d in enumerate(descs):
+        dst = (d.d_base, d.d_stride, "act") if d.writes_act else (d.c_base, d.c_stride, "out")
+        idx = dst[0] + np.arange(d.m)[None, :] * dst[1] + np.arange(d.nt(4))[:, None]
+        rows = res.stream[sum(nrows[:i]): sum(nrows[: i + 1])]
+        np.testing.assert_array_equal(pack_out8(rows, 4) if d.out8 else rows, res.mems[dst[2]][idx.ravel()])
 
 
 def test_chained_layers_equal_layer_by_layer_numpy():

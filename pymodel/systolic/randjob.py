@@ -40,8 +40,9 @@ def rand_quant(rng: np.random.Generator, n: int, edges: bool = False) -> tuple[n
 def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max_dim: int,
                   shapes: list[tuple[int, int, int]] | None = None, edges: bool = False
                   ) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
-    """Independent layers with random shape, flags, strides (some padded) and output type
-    (`edges`: requantization edges, rand_quant)."""
+    """Independent layers with random shape, flags, strides (some padded) and output type: int32, or
+    int8 to ACT, or (a third of the int8 ones) int8 to OUT with OUT8 (`edges`: requantization
+    edges, rand_quant)."""
     jb = JobBuilder(cfg)
     shapes = list(shapes or [])
     while len(shapes) < count:
@@ -53,8 +54,11 @@ def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max
         bias = rng.integers(-(1 << 20), 1 << 20, size=n) if rng.random() < 0.5 else None
         quant = rand_quant(rng, n, edges) if rng.random() < 0.4 else None
         acc = rng.integers(-(1 << 24), 1 << 24, size=(m, n)) if rng.random() < 0.3 else None
+        # OUT8 on a third of the int8 layers, decided from a value already drawn (mult of column 0), so
+        # that the seeded stream, and with it the regress's jobs per seed, are those without OUT8
+        out8 = quant is not None and int(quant[0][0]) % 3 == 0
         jb.layer(a_base, a_stride, m, b, bias=bias, relu=bool(rng.random() < 0.5), quant=quant, acc_init=acc,
-                 out_pad=int(rng.integers(0, 2)))
+                 out_pad=int(rng.integers(0, 2)), out8=out8)
     return jb.descriptors, jb.images()
 
 
@@ -110,8 +114,12 @@ def malformed(cfg: SystolicConfig, code: int, rng: np.random.Generator) -> Descr
     d: dict = dict(m=m, kd=kd, n=n, a_stride=1)
     if code == ERR_SHAPE:
         d[["m", "kd", "n"][int(rng.integers(3))]] = 0
-    elif code == ERR_FLAGS:
-        d["reserved_flags"] = 1 << int(rng.integers(RSVD_SHIFT, FLAGS_BITS))
+    elif code == ERR_FLAGS:  # a reserved flag bit, or (1 in 7) OUT8 without INT8 (OUT8 on a POOL or
+        bit = int(rng.integers(RSVD_SHIFT - 1, FLAGS_BITS))  # a fused-pool CONV: test_systolic_faults.py)
+        if bit < RSVD_SHIFT:
+            d["out8"] = True
+        else:
+            d["reserved_flags"] = 1 << bit
     elif code == ERR_ACC_DEPTH:
         d.update(m=cfg.ACC_DEPTH + 1 + int(rng.integers(8)), a_stride=0)
     elif code == ERR_A_RANGE:

@@ -39,6 +39,7 @@ CONV_PADDING = ["none", "top_left", "bottom_right"]  # pad_t/pad_l; windows reac
 CONV_BLOCKS = ["one_block", "several_blocks"]  # output-row blocks per image (blk_rows < out_h)
 CONV_FUSED_POOL = ["none", "2", "3", "4"]  # the CONV's fused max-pooling (pool field)
 POOL_SIZE = ["1", "2", "3", "4"]
+OUT8_OPS = [OP_NAMES[OP_GEMM], OP_NAMES[OP_CONV]]  # the ops an OUT8 descriptor can be (INT8 rows to OUT)
 POOL_CT = ["one_channel_tile", "several_channel_tiles"]
 
 
@@ -60,7 +61,7 @@ def _pool(d: Descriptor, K: int) -> dict:
 
 def _shape(d: Descriptor, K: int) -> dict:
     """The descriptor's op, its flags and its op's items (GEMM: shape classes; CONV, POOL: geometry)."""
-    base = {"op": OP_NAMES[d.op], "flags": (int(d.acc), int(d.bias), int(d.relu), int(d.int8))}
+    base = {"op": OP_NAMES[d.op], "flags": (int(d.acc), int(d.bias), int(d.relu), int(d.int8)), "out8": d.out8}
     if d.op == OP_CONV:
         return {**base, "conv": _conv(d, K)}
     if d.op == OP_POOL:
@@ -166,6 +167,10 @@ class Model:
         def pool(s: dict) -> None:
             pass
 
+        @P(f"{r}.out8", OUT8_OPS, rel=lambda s, b: s["op"] == b)
+        def out8(s: dict) -> None:
+            pass
+
         @P(f"{r}.check.error_code", ERR_CODES, labels=[f"{c}_{ERR_LABELS[c]}" for c in ERR_CODES])
         def error(code: int) -> None:
             pass
@@ -186,14 +191,16 @@ class Model:
         def apb_busy(names: set) -> None:
             pass
 
-        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy)
+        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy, out8)
 
     def sample(self, s: Sample) -> None:
-        op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy = self._fns
+        op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy, out8 = self._fns
         apb_reads(set(s.get("apb_reads", ())))
         apb_busy(set(s.get("apb_while_busy", ())))
         for d in s["descs"]:
             op({**d, "flags": tuple(d["flags"])})
+            if d.get("out8"):
+                out8(d)
             if "conv" in d:
                 conv(d["conv"])
             elif "pool" in d:
