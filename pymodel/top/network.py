@@ -834,6 +834,14 @@ def network_cost(bundle: Bundle) -> NetworkCost:
                        len(logit_chunks(bundle)), tuple(layers), min_cycles(descs, K))
 
 
+def network_efficiency(bundle: Bundle, images: int, cycles: int) -> float:
+    """Issue 14's network efficiency of `images` real images run in `cycles`: their shape-limited
+    cycles (min_cycles a batch over B, times the images: the zero images that pad the last batch
+    count as overhead) over every cycle spent (docs/performance.md, "Whole network on chip")."""
+    cost = network_cost(bundle)
+    return cost.min_cycles / cost.batch * images / cycles
+
+
 def min_cycles(descs: Sequence[Descriptor], K: int) -> int:
     """Shape-limited cycles of a descriptor list: M*ceil(KD/K)*ceil(N/K) over the GEMM and CONV
     descriptors (M: their rows; POOL, draining and data movement count as overhead), the

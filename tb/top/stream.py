@@ -37,8 +37,8 @@ from pymodel.systolic import regmap as sy
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import (batch_bank, embed_input, host_logits, input_banks, logit_chunks, network_cost,
-                                 network_meta, read_logits, start_records)
+from pymodel.top.network import (batch_bank, embed_input, host_logits, input_banks, logit_chunks,
+                                 network_efficiency, network_meta, read_logits, start_records)
 from pymodel.top.stream import StreamExpected, stream_expected
 from tb.job import Job, JobResult
 from tb.runner import run_job
@@ -295,8 +295,9 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     if cycles is not None:
         res["cycles"] = cycles
         res["cycles_per_image"] = cycles["inference"] / images
-        # issue 14's network efficiency: shape-limited cycles over every cycle of the batches (program excluded)
-        res["efficiency"] = network_cost(bundle).min_cycles * len(batches) / cycles["inference"]
+        # issue 14's network efficiency: the images' shape-limited cycles over every cycle of the batches
+        # (program excluded)
+        res["efficiency"] = network_efficiency(bundle, images, cycles["inference"])
         if debug:
             res["histograms"]["rtl"] = layer_histograms(exp, rows, bins)["layers"]
             res["histograms"]["match"] = res["histograms"]["rtl"] == res["histograms"]["model"]
