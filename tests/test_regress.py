@@ -136,8 +136,9 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
     dask = str(Path(sys.executable).with_name("dask"))
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
-    logs = tmp_path / "logs"
+    logs, scratch = tmp_path / "logs", tmp_path / "tmp"
     logs.mkdir()
+    scratch.mkdir()  # the workers' temporary files: the killed one cannot remove its own
     procs: list[subprocess.Popen] = []
     killed: dict = {}
 
@@ -153,7 +154,8 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
 
     def start(args: list[str], name: str) -> None:
         procs.append(subprocess.Popen([dask, *args], stdout=open(logs / f"{name}.log", "w"), stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent))
+                                      stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent,
+                                      env={**os.environ, "TMPDIR": str(scratch)}))
 
     try:
         start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], "scheduler")
