@@ -61,21 +61,22 @@ class JobBuilder:
         int8 = quant is not None
         if out8 and not int8:
             raise AccelscopeError("layer: out8 needs quant (OUT8 writes the int8 rows)")
+        to_act = int8 and not out8  # the int8 rows go to ACT at d (else to OUT at c)
         c_base = c_stride = d_base = d_stride = 0
-        if acc_init is not None or not int8 or out8:
+        if acc_init is not None or not to_act:
             init = np.asarray(acc_init, dtype=np.int64) if acc_init is not None else np.zeros((m, n), np.int64)
             c_stride = nt + out_pad
             words = np.zeros((m, c_stride, K), dtype=np.int64)
             words[:, :nt] = pack_rows(init, K).reshape(m, nt, K)
             c_base = self.put("out", words.reshape(-1, K))
-        if int8 and not out8:
+        if to_act:
             d_stride = nt + out_pad
             d_base = self.put("act", np.zeros((m * d_stride, K), np.int64))
         self.descriptors.append(Descriptor(
             m=m, kd=kd, n=n, a_base=a_base, a_stride=a_stride, b_base=b_base, bq_base=bq_base, c_base=c_base,
             c_stride=c_stride, d_base=d_base, d_stride=d_stride, acc=acc_init is not None, bias=bias is not None,
             relu=relu, int8=int8, out8=out8))
-        return (d_base, d_stride) if int8 and not out8 else (c_base, c_stride)
+        return (d_base, d_stride) if to_act else (c_base, c_stride)
 
     def images(self) -> dict[str, np.ndarray]:
         return {n: (np.concatenate(p) if p else np.zeros((0, self.cfg.K), np.int64)) for n, p in self._parts.items()}

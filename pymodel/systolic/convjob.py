@@ -69,8 +69,9 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
     b_base = jb.put("wgt", pack_weights(conv_weight_matrix(w), K))
     bq_base = _bq(jb, n, bias, quant) if (bias is not None or quant is not None) else 0
     int8 = quant is not None
+    to_act = int8 and not out8  # the int8 rows go to ACT at d (else to OUT at c)
     c_base = c_stride = d_base = d_stride = 0
-    if acc_init is not None or not int8 or out8:
+    if acc_init is not None or not to_act:
         init = np.asarray(acc_init, np.int64) if acc_init is not None else np.zeros((rows, n), np.int64)
         c_stride = nt + out_pad
         words = np.zeros((rows, c_stride, K), np.int64)
@@ -78,7 +79,7 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
         padded[:, :n] = init
         words[:, :nt] = padded.reshape(rows, nt, K)
         c_base = jb.put("out", words.reshape(-1, K))
-    if int8 and not out8:
+    if to_act:
         d_stride = nt + out_pad
         d_rows = b * (oh // pool) * (ow // pool) if pool else rows
         d_base = jb.put("act", np.zeros((d_rows * d_stride, K), np.int64))
@@ -88,7 +89,7 @@ def conv(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int,
         relu=relu, int8=int8, op=OP_CONV, in_h=h, in_w=wd, cin=c, tiled=tiled, kh=kh, kw=kw, stride_h=stride[0],
         stride_w=stride[1], pad_t=pad[0], pad_l=pad[1], out_h=oh, out_w=ow, blk_rows=blk_rows, pool=pool,
         out8=out8))
-    return (d_base, d_stride) if int8 and not out8 else (c_base, c_stride)
+    return (d_base, d_stride) if to_act else (c_base, c_stride)
 
 
 def pool(jb: JobBuilder, a_base: int, a_stride: int, shape: tuple[int, int, int, int], k: tuple[int, int],

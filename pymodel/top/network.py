@@ -54,7 +54,7 @@ from pymodel.systolic.config import ceil_div
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, POOL_MAX, Descriptor
 from pymodel.systolic.layout import (conv_blk_rows, conv_weight_matrix, pack_columns, pack_rows, pack_tensor,
                                      pack_weights, tensor_row_words)
-from pymodel.systolic.model import descriptor_counters, pack_quant
+from pymodel.systolic.model import descriptor_counters, pack_quant, unpack_out8
 from pymodel.top import regmap as tr
 from pymodel.top.compile import MULT_BITS, lebug_memories, systolic_bundle_parts
 from pymodel.top.config import TopConfig
@@ -707,39 +707,37 @@ def logit_dtype(bundle: Bundle) -> str:
     return str(dtype)
 
 
-def logit_positions(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(OUT word, 32-bit chunk, bit offset) of every logit of bank `bank`, each (rows, cols): row r,
-    column c is in word base + r*stride + c//K (the manifest's network.output; base is the bank's);
-    an int32 logit is lane c%K (chunk = lane, offset 0), an int8 logit byte c%K of the packed row
-    (chunk (c%K)//4, offset 8*(c%4))."""
+def logit_positions(bundle: Bundle, bank: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(OUT word, lane) of every logit of bank `bank`, both (rows, cols): row r's first `cols` lanes
+    from word base + r*stride (the manifest's network.output; base is the bank's). For int8 logits
+    the lane is the column of the int8 row the word holds packed (pymodel.systolic.model.unpack_out8)."""
     o = network_meta(bundle)["output"]
     K = TopConfig.from_hardware(bundle.hardware).sys.K
     col = np.arange(o["cols"])
     base = int(o.get("banks", [o["base"]])[bank])
     words = base + np.arange(o["rows"])[:, None] * o["stride"] + (col // K)[None, :]
-    lane = col % K
-    chunk, offset = (lane // 4, 8 * (lane % 4)) if logit_dtype(bundle) == "int8" else (lane, 0 * lane)
-    return words, np.broadcast_to(chunk, words.shape), np.broadcast_to(offset, words.shape)
+    return words, np.broadcast_to(col % K, words.shape)
 
 
 def logit_chunks(bundle: Bundle, bank: int = 0) -> np.ndarray:
-    """The distinct (OUT word, chunk) pairs holding bank `bank`'s logits, in address order,
-    (n, 2): the 32-bit APB reads of a batch's logits."""
-    words, chunks, _ = logit_positions(bundle, bank)
-    pairs = np.stack([words.ravel(), chunks.ravel()], axis=1)
-    return np.unique(pairs, axis=0)
+    """The distinct (OUT word, 32-bit chunk) pairs holding bank `bank`'s logits, in address order,
+    (n, 2): the APB reads of a batch's logits (an int32 logit is its lane's chunk; 4 int8 ones
+    share one, pack_out8)."""
+    words, lanes = logit_positions(bundle, bank)
+    chunks = lanes // 4 if logit_dtype(bundle) == "int8" else lanes
+    return np.unique(np.stack([words.ravel(), chunks.ravel()], axis=1), axis=0)
 
 
 def read_logits(bundle: Bundle, out: np.ndarray, images: int | None = None, bank: int = 0) -> np.ndarray:
-    """The logits of bank `bank` from the OUT scratchpad (32-bit chunks, from word 0; a chunk's
-    value signed or unsigned), shaped as the integer model gives them: (B, n), or (B, n, OH, OW)
-    for a network ending in a Conv2d; int32 values, or int8 values (in an int32 array)."""
+    """The logits of bank `bank` from the OUT scratchpad (K int32 lanes a word, from word 0),
+    shaped as the integer model gives them: (B, n), or (B, n, OH, OW) for a network ending in a
+    Conv2d; int32 values, or int8 values (in an int32 array)."""
     o = network_meta(bundle)["output"]
-    words, chunks, offsets = logit_positions(bundle, bank)
-    vals = np.asarray(out, np.int64)[words, chunks]
+    words, lanes = logit_positions(bundle, bank)
+    rows = np.asarray(out, np.int64)[words]  # (rows, cols, K): each logit's OUT word
     if logit_dtype(bundle) == "int8":
-        vals = ((vals >> offsets) & 0xFF).astype(np.int64)
-        vals = np.where(vals >= 128, vals - 256, vals)
+        rows = unpack_out8(rows, TopConfig.from_hardware(bundle.hardware).sys.K)
+    vals = np.take_along_axis(rows, lanes[..., None], axis=-1)[..., 0]
     B = int(network_meta(bundle)["batch"])
     shape = o.get("shape", [o["cols"]])
     if len(shape) == 3:
