@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -29,6 +29,8 @@ BLOCK_WORDS = HDR_WORDS - 8
 FLAG_START = 1 << 0
 FLAG_RUN = 1 << 1
 FLAG_OVERLAP = 1 << 2  # per round WRITE, START, READ, RUN (tb/common/job_engine.v)
+FLAG_POLL = 1 << 3  # some reads are polls (rd_p.hex: their minimum values)
+POLL_BIT = 1 << 31  # rd_a.hex: this read is a poll
 OUT_WORDS = 8
 PROG_DEPTH = READ_DEPTH = 1 << 16  # tb/common/harness_core.vh: most records and reads per job
 MAX_ROUNDS = 4096  # tb/common/job_engine.v MAX_ROUNDS
@@ -50,6 +52,8 @@ class Job:
     prog_dir: Path | None = None  # use this bundle's prog/0PROG_A and 0PROG_D as the writes
     rounds: Sequence[tuple[int, int]] = ()  # (records, reads) of each round, in order; () = one round
     overlap: bool = False  # per round WRITE, START, READ, then RUN: reads (and late records) while the block runs
+    polls: Mapping[int, int] = field(default_factory=dict)  # read index -> minimum: repeat that read until its
+    # data (unsigned) reaches the minimum; the reads after it wait (a trace read after LeBug's ROWS count)
 
 
 @dataclass
@@ -72,7 +76,7 @@ def write_job(path: Path, job: Job) -> None:
     """Lay `job` out in `path` (files the engine reads; stale results removed)."""
     path.mkdir(parents=True, exist_ok=True)
     # a reused directory: the previous job's outputs (the engine's, and the harness's capture and dumps)
-    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", path / "rounds.hex",
+    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", path / "tap.txt", path / "rounds.hex", path / "rd_p.hex",
                   path / "rounds_out.hex", path / "apb_waits.txt", *path.glob("dump_*.hex")]:
         stale.unlink(missing_ok=True)
     if job.prog_dir is not None:
@@ -101,11 +105,21 @@ def write_job(path: Path, job: Job) -> None:
         ends = np.cumsum(np.array(rounds, dtype=np.int64), axis=0)
         (path / "rounds.hex").write_text("".join(f"{w:08x}\n{r:08x}\n" for w, r in ends.tolist()))
     start = job.start or (0, 0)
-    flags = (FLAG_START if job.start else 0) | (FLAG_RUN if job.run else 0) | (FLAG_OVERLAP if job.overlap else 0)
+    bad = [i for i in job.polls if not 0 <= i < len(job.reads)]
+    if any(a & POLL_BIT for a in job.reads):
+        raise AccelscopeError("a read address with bit 31 set: the job engine reads that bit as the poll flag")
+    if bad:
+        raise AccelscopeError(f"job polls {bad[:4]}: not read indices (0..{len(job.reads) - 1})")
+    flags = (FLAG_START if job.start else 0) | (FLAG_RUN if job.run else 0) | (FLAG_OVERLAP if job.overlap else 0) | \
+        (FLAG_POLL if job.polls else 0)
     hdr = [MAGIC, n_writes, len(job.reads), flags, start[0], start[1], job.timeout, len(rounds), *job.block]
     hdr += [0] * (HDR_WORDS - len(hdr))
     (path / "job.hex").write_text("".join(f"{w & 0xFFFFFFFF:08x}\n" for w in hdr))
-    (path / "rd_a.hex").write_text("".join(f"{a & 0xFFFFFFFF:08x}\n" for a in job.reads))
+    (path / "rd_a.hex").write_text("".join(f"{(a & 0xFFFFFFFF) | (POLL_BIT if i in job.polls else 0):08x}\n"
+                                           for i, a in enumerate(job.reads)))
+    if job.polls:
+        (path / "rd_p.hex").write_text("".join(f"{job.polls.get(i, 0) & 0xFFFFFFFF:08x}\n"
+                                               for i in range(len(job.reads))))
     for name, text in job.files.items():
         (path / name).write_text(text)
     for name, src in job.copies.items():

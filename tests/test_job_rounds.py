@@ -14,6 +14,7 @@ from pymodel.systolic import regmap as R
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import run
+from pymodel.errors import AccelscopeError
 from tb.job import Job
 from tb.runner import run_job
 from tb.systolic.jobs import BLOCK, image_files, spad_block
@@ -23,11 +24,13 @@ SEED = int(os.environ.get("SYSTOLIC_SEED", "4242"))
 
 
 
-def _gemm_job(writes: list, reads: list, rounds: list, wgt: np.ndarray, bias: np.ndarray, **kw: object) -> Job:
-    """A job of rounds with the GEMM's weights and biases loaded by backdoor."""
-    ext = {"wgt": len(wgt), "bias": len(bias)}
+def _gemm_job(writes: list, reads: list, rounds: list, wgt: np.ndarray, bias: np.ndarray,
+              out: np.ndarray | None = None, **kw: object) -> Job:
+    """A job of rounds with the GEMM's weights and biases (and `out`, OUT's first words) loaded by backdoor."""
+    images = {"wgt": wgt, "bias": bias, **({"out": out} if out is not None else {})}
+    ext = {k: len(v) for k, v in images.items()}
     return Job(writes=writes, reads=reads, rounds=rounds, block=spad_block(ext, {}),
-               files=image_files(CFG, {"wgt": wgt, "bias": bias}, ext), **kw)  # type: ignore[arg-type]
+               files=image_files(CFG, images, ext), **kw)  # type: ignore[arg-type]
 
 @pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
 def test_rounds_stream_batches(sim: str) -> None:
@@ -124,3 +127,44 @@ def test_overlap_streams_ping_pong(sim: str) -> None:
     assert status == exp.status, f"status {status} != model {exp.status}"
     # the reads of rounds 1..nb-1 ran while a batch was busy: its RUN phase found it still running
     assert all(r["run"] > res.rounds[nb]["run"] for r in res.rounds[1:nb]), res.rounds
+
+
+@pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
+def test_poll_reads_wait_for_the_result(sim: str) -> None:
+    """Job.polls: in an overlapped round the reads run while the GEMM is busy. The same job reads
+    the OUT words of the run it just started, once straight away (stale: zeros) and once after a
+    poll of ROWS until it reaches the run's output rows (equal to the model, every word); the poll
+    is read back with its final value. A poll for a count that never comes ends in the job timeout."""
+    print(f"SYSTOLIC_SEED={SEED}")
+    rng = np.random.default_rng([SEED, 3])
+    K, m, kd, n = CFG.K, 12, 256, 24
+    nt, kt = -(-n // K), -(-kd // K)
+    d = Descriptor(m=m, kd=kd, n=n, a_base=0, a_stride=kt, b_base=0, bq_base=0, c_base=0, c_stride=nt, bias=True)
+    wgt = rng.integers(-128, 128, (nt * kt * K, K))
+    bias = rng.integers(-1000, 1000, (nt, K))
+    act = rng.integers(-128, 128, (m * kt, K))
+    exp = run(CFG, [d], {"act": act, "wgt": wgt, "bias": bias})
+    outs = [R.word_addr(CFG, "out", w, c) for w in range(m * nt) for c in range(R.chunks(CFG, "out"))]
+    writes = R.descriptor_records(CFG, [d]) + R.mem_records(CFG, "act", act) + [(R.REG_CTRL, R.CTRL_START)]
+    reads = outs + [R.REG_ROWS] + outs  # round 0 (overlapped: while the GEMM runs); round 1 reads nothing
+    rows = exp.counters.rows
+    zeros = np.zeros((m * nt, K), np.int64)  # OUT defined before the run (Icarus reads X from unwritten words)
+    job = _gemm_job(writes, reads, [(len(writes), len(reads)), (0, 0)], wgt, bias, zeros, overlap=True,
+                    timeout=200_000, polls={len(outs): rows})
+    res = run_job(BLOCK, CFG.params(), CFG.tag(), job, sim)
+    want = exp.mems["out"][:m * nt]
+    n_out = len(outs)
+
+    def words(x: np.ndarray) -> np.ndarray:
+        return R.chunks_to_words(CFG, "out", x.astype(np.int64).reshape(m * nt, -1))
+
+    early, polled = words(res.reads[:n_out]), words(res.reads[n_out + 1:])
+    assert not np.array_equal(early, want), "the reads before the poll should see the run unfinished"
+    bad = np.argwhere(polled != want)
+    assert not bad.size, (f"after the poll: OUT word {bad[0][0]} lane {bad[0][1]}: expected "
+                          f"{want[tuple(bad[0])]}, got {polled[tuple(bad[0])]}")
+    assert int(res.reads[n_out]) == rows, (int(res.reads[n_out]), rows)
+    never = _gemm_job(writes, reads, [(len(writes), len(reads)), (0, 0)], wgt, bias, zeros, overlap=True,
+                      timeout=20_000, polls={len(outs): rows + 1})
+    with pytest.raises(AccelscopeError, match="job timeout"):
+        run_job(BLOCK, CFG.params(), CFG.tag(), never, sim)

@@ -5,6 +5,10 @@
 //   rd_a.hex  addresses to read back after the run, one %08x a line
 //   rounds.hex  (when header word 7, ROUNDS, is > 1) per round its end indices into the
 //             records and the reads: 2 words a round, cumulative
+//   rd_p.hex  (when header flag bit 3, POLL, is set) per read its poll minimum: a read whose
+//             rd_a word has bit 31 set is a POLL: it is repeated until its data, unsigned, is at
+//             least that minimum (e.g. LeBug's ROWS before its new trace rows are read); the
+//             read before a poll is answered first, and nothing after it goes until it holds
 // On a rising edge of `go` the engine loads them, then runs the phases
 //   READY  wait until the block's `ready` (LeBug: cache clear finished)
 //   LOAD   one-cycle `load_go` pulse: the block's backdoor $readmemh loads, stimulus loads
@@ -29,7 +33,7 @@
 // as usual).
 //
 // Header (job.hex):        0 magic 4a4f4201  1 writes  2 reads  3 flags (bit 0 start write,
-//                          bit 1 run phase, bit 2 overlap)  4 start address  5 start data  6 job timeout in
+//                          bit 1 run phase, bit 2 overlap, bit 3 poll reads)  4 start address  5 start data  6 job timeout in
 //                          cycles (0: none)  7 ROUNDS (0 or 1: one)  8.. block words (`hdr_block`)
 // Result (job_out.hex):    0 error bits (0 bad header, 1 PSLVERR on a write, 2 PSLVERR on a
 //                          read, 3 record address beyond the APB bus, 4 job timeout)
@@ -79,6 +83,7 @@ module job_engine #(
     reg [31:0] prog_d [0:PROG_DEPTH-1];
     reg [31:0] rd_a   [0:READ_DEPTH-1];
     reg [31:0] rd_d   [0:READ_DEPTH-1];
+    reg [31:0] rd_p   [0:READ_DEPTH-1];  // poll minimum of each read (rd_p.hex; POLL reads only)
     reg [31:0] out    [0:OUT_WORDS-1];
     reg [31:0] rnd_end [0:2*MAX_ROUNDS-1];  // per round: records end, reads end (cumulative)
     reg [31:0] rnd_out [0:3*MAX_ROUNDS-1];  // per round: WRITE+START, RUN, READ cycles
@@ -103,6 +108,10 @@ module job_engine #(
             if (hdr[2] != 32'd0) begin
                 $sformat(fname, "%0s/rd_a.hex", dir);
                 $readmemh(fname, rd_a, 0, hdr[2] - 32'd1);
+                if (hdr[3][3]) begin
+                    $sformat(fname, "%0s/rd_p.hex", dir);
+                    $readmemh(fname, rd_p, 0, hdr[2] - 32'd1);
+                end
             end
             if (hdr[7] > 32'd1 && hdr[7] <= MAX_ROUNDS) begin
                 $sformat(fname, "%0s/rounds.hex", dir);
@@ -157,8 +166,14 @@ module job_engine #(
     wire [31:0] timeout   = hdr[6];
     wire        writing   = state == S_WRITE && issued < n_writes;
     wire        starting  = state == S_START && issued == 32'd0;
-    wire        reading   = state == S_READ && issued < n_reads;
-    wire [31:0] cur_addr  = starting ? hdr[4] : (state == S_READ ? rd_a[r_base + issued] : prog_a[w_base + issued]);
+    // a POLL read (rd_a bit 31) and the read after it wait until everything before is answered
+    wire [31:0] rd_cur    = rd_a[r_base + issued];
+    wire        rd_prev_poll = issued != 32'd0 && rd_a[r_base + issued - 32'd1][31];
+    wire        rd_wait   = (rd_cur[31] || rd_prev_poll) && answered != issued;
+    wire        reading   = state == S_READ && issued < n_reads && !rd_wait;
+    wire [31:0] rd_ans    = rd_a[r_base + answered];  // the read being answered
+    wire        poll_low  = rd_ans[31] && rsp_rdata < rd_p[r_base + answered] && !rsp_err;  // poll again
+    wire [31:0] cur_addr  = starting ? hdr[4] : (state == S_READ ? {1'b0, rd_cur[30:0]} : prog_a[w_base + issued]);
     wire        addr_ok   = (cur_addr >> ADDR_W) == 32'd0;
 
     assign req_valid = (writing | starting | reading) & addr_ok;
@@ -221,7 +236,9 @@ module job_engine #(
             t_phase <= t_phase + 32'd1;
             t_job   <= t_job + 32'd1;
             if (req_valid && req_ready) issued <= issued + 32'd1;
-            if (rsp_valid && active) begin
+            if (rsp_valid && active && state == S_READ && poll_low) begin
+                issued <= issued - 32'd1;  // the poll goes again (nothing else is outstanding)
+            end else if (rsp_valid && active) begin
                 answered <= answered + 32'd1;
                 if (state == S_READ) rd_d[r_base + answered] <= rsp_rdata;
                 if (rsp_err) fail(state == S_READ ? 2 : 1, (state == S_READ ? r_base : w_base) + answered + 32'd1);
