@@ -3,11 +3,12 @@ the LeBug emulator chained (docs/top.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pymodel.bundle import Bundle, chunks_to_lanes
+from pymodel.compare import MismatchError, assert_equal
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import EmulationResult, Firmware, decode_firmware, emulate
 from pymodel.bitfields import unpack
@@ -16,6 +17,7 @@ from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import RunResult, run
 from pymodel.top import regmap as tr
 from pymodel.top.config import LANE_W, TopConfig
+from pymodel.top.tapmodel import TapLog, tap_intake
 
 
 def saturate(values: np.ndarray, width: int) -> np.ndarray:
@@ -79,6 +81,23 @@ class TopExpected:
     vec_eof: np.ndarray
     lebug: EmulationResult
     tap: dict[str, int]
+    firmware: Firmware
+    thresholds: np.ndarray
+    maxfill: int | None = None  # TAP_MAXFILL, once the tap model has the rows' arrival cycles (with_tap)
+
+    def with_tap(self, log: TapLog, what: str = "tap") -> "TopExpected":
+        """The run's expectation given when its rows reached the tap (the harness's tap log): the tap
+        model's stored and dropped rows must be the RTL's (MismatchError naming the first row that
+        differs), and LeBug sees only the stored rows."""
+        if len(log.arrivals) != len(self.systolic.stream):
+            raise MismatchError(f"{what}: {len(log.arrivals)} rows reached the tap, the stream has "
+                                f"{len(self.systolic.stream)}")
+        intake = tap_intake(log.arrivals, self.cfg.TAP_DEPTH, self.cfg.vectors_per_row, self.cfg.lebug.IB_DEPTH,
+                            len(self.firmware.chains))
+        assert_equal(f"{what}: rows stored (1) or dropped (0), in arrival order", intake.accepted, log.accepted)
+        vectors, vec_eof, lres, tap = lebug_side(self.cfg, self.firmware, self.thresholds, self.systolic.stream,
+                                                 self.systolic.eof, intake.accepted)
+        return replace(self, vectors=vectors, vec_eof=vec_eof, lebug=lres, tap=tap, maxfill=intake.maxfill)
 
     def written(self) -> dict[str, np.ndarray]:
         """Word addresses the descriptors write, per scratchpad (the outputs to compare)."""
@@ -107,12 +126,22 @@ def lebug_program(bundle: Bundle, cfg: TopConfig) -> tuple[Firmware, np.ndarray]
     return fw, chunks_to_lanes(bundle.images["lebug_thresh"], 32, 1).ravel()
 
 
+def lebug_side(cfg: TopConfig, fw: Firmware, thr: np.ndarray, stream: np.ndarray, eof: np.ndarray,
+               stored: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, EmulationResult, dict[str, int]]:
+    """What LeBug gets of an output stream when the tap stores the rows `stored` (default: all):
+    its vectors and eof bits, the emulation, and the tap counters."""
+    keep = np.ones(len(stream), dtype=bool) if stored is None else np.asarray(stored, dtype=bool)
+    vectors, vec_eof = adapt(stream[keep], eof[keep], cfg.sys.K, cfg.lebug.N, cfg.lebug.DATA_W)
+    lres = emulate(cfg.lebug, fw, vectors, vec_eof, thr)
+    tap = {"rows": int(keep.sum()), "drops": int((~keep).sum()), "vectors": int(len(vectors))}
+    return vectors, vec_eof, lres, tap
+
+
 def expected(bundle: Bundle) -> TopExpected:
+    """Assuming the tap stores every row (`TopExpected.with_tap` corrects it with the run's tap log)."""
     cfg = TopConfig.from_hardware(bundle.hardware)
     descs = descriptors_of(bundle)
     sysres = run(cfg.sys, descs, systolic_images(bundle, cfg))
-    vectors, vec_eof = adapt(sysres.stream, sysres.eof, cfg.sys.K, cfg.lebug.N, cfg.lebug.DATA_W)
     fw, thr = lebug_program(bundle, cfg)
-    lres = emulate(cfg.lebug, fw, vectors, vec_eof, thr)
-    tap = {"rows": int(len(sysres.stream)), "drops": 0, "vectors": int(len(vectors))}
-    return TopExpected(cfg, descs, sysres, vectors, vec_eof, lres, tap)
+    vectors, vec_eof, lres, tap = lebug_side(cfg, fw, thr, sysres.stream, sysres.eof)
+    return TopExpected(cfg, descs, sysres, vectors, vec_eof, lres, tap, fw, thr)

@@ -13,6 +13,7 @@ import numpy as np
 from pymodel.compare import MismatchError, assert_equal, assert_same_counters
 from pymodel.errors import AccelscopeError
 from pymodel.top.model import TopExpected
+from pymodel.top.tapmodel import TapLog
 
 
 @dataclass
@@ -29,6 +30,7 @@ class HwResult:
     trace: np.ndarray  # LeBug trace-buffer memory (TB_DEPTH, N)
     status: dict[str, int] = field(default_factory=dict)  # systolic STATUS (busy, done, error, ...)
     job: Any = field(default=None, repr=False, compare=False)  # the harness run (tb.job.JobResult: cycles)
+    tap_log: TapLog | None = field(default=None, repr=False, compare=False)  # when rows reached the tap
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,13 @@ class HwResult:
 
 def check(exp: TopExpected, hw: HwResult, name: str) -> None:
     """Every output word, stream row, counter and trace-buffer row against the model;
-    raises pymodel.compare.MismatchError (an AssertionError) naming the first difference."""
+    raises pymodel.compare.MismatchError (an AssertionError) naming the first difference. With the
+    run's tap log, the tap model says which rows the FIFO stored (they must be the RTL's) and the
+    FIFO's high-water mark, and LeBug's expectation is on the stored rows."""
+    if hw.tap_log is not None:
+        exp = exp.with_tap(hw.tap_log, f"{name}: tap")
+        if hw.maxfill != exp.maxfill:
+            raise MismatchError(f"{name}: TAP_MAXFILL: expected {exp.maxfill}, actual {hw.maxfill}")
     for mem, addrs in exp.written().items():
         if addrs.size:
             assert_equal(f"{name}: {mem} outputs", exp.systolic.mems[mem][addrs], hw.mems.get(mem))

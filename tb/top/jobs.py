@@ -27,7 +27,8 @@ from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import TopExpected, descriptors_of, expected, written_words
 from pymodel.top.result import HwResult, check_or_raise
-from tb.job import Job, JobResult
+from pymodel.top.tapmodel import TapLog, parse_tap_log
+from tb.job import Job, JobResult, read_output
 from tb.runner import Block, run_job
 from tb.systolic.jobs import read_dump, read_stream, spad_block
 from tb.waves import SDEC, Trace, lanes
@@ -105,7 +106,12 @@ def decode(cfg: TopConfig, written: Mapping[str, np.ndarray], res: JobResult) ->
     stream, eof = read_stream(res.dir, cfg.sys.K)
     mems = {mem: read_dump(res.dir, mem, cfg.sys.K, addrs) for mem, addrs in written.items() if addrs.size}
     return HwResult(mems, stream, eof, rb.counters, rb.tap, rb.maxfill, rb.lebug_status, rb.trace, rb.status,
-                    job=res)
+                    job=res, tap_log=read_tap_log(res.dir))
+
+
+def read_tap_log(path: Path) -> TapLog:
+    """The harness's tap log of a job (tap.txt: pymodel.top.tapmodel.parse_tap_log)."""
+    return parse_tap_log(read_output(path / "tap.txt"), str(path / "tap.txt"))
 
 
 def prepare(bundle_dir: Path, cfg: TopConfig | None = None) -> tuple[Bundle, TopExpected]:

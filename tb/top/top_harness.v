@@ -12,6 +12,10 @@
 //          overlapped round of a stream, tb/top/stream.py: when it is no longer busy)
 //   READ   systolic counters and status, tap registers, LeBug status and trace buffer
 //   DUMP   $writememh of the written scratchpad words (header words 14..19)
+// From LOAD to DUMP the harness also logs the tap to tap.txt (tb/top/jobs.py read_tap_log), one
+// line an event, with the clock cycle since time 0 (the job engine's count):
+//   r <cycle> <1|0>   an output row reached the tap FIFO: stored (1) or dropped, FIFO full (0)
+//   b <cycle> / e <cycle>   the accelerator became busy / no longer busy
 `default_nettype none
 module top_harness #(
     parameter K           = 8,      // systolic array size (K lanes per output row)
@@ -59,6 +63,34 @@ module top_harness #(
 `undef CAP_VALID
 `undef CAP_EOF
 `undef CAP_DATA
+
+    // ---- tap log (tap.txt): what the tap model (pymodel/top/tapmodel.py) is checked on -------
+    integer      tap_fd;
+    reg          tap_busy_q;
+    reg [8*1100-1:0] tap_fname;
+    initial begin
+        tap_fd = 0;
+        tap_busy_q = 1'b0;
+    end
+    /* verilator lint_off BLKSEQ */
+    always @(posedge job_load_go or posedge job_dump_go) begin
+        if (tap_fd != 0) $fclose(tap_fd);
+        tap_fd = 0;
+        if (job_load_go) begin
+            $sformat(tap_fname, "%0s/tap.txt", job_dir);
+            tap_fd = $fopen(tap_fname, "w");
+        end
+    end
+    /* verilator lint_on BLKSEQ */
+    // sampled before this edge's updates, as the stream capture
+    always @(posedge clk) begin
+        tap_busy_q <= busy;
+        if (tap_fd != 0) begin
+            if (dut.st_valid) $fwrite(tap_fd, "r %0d %0d\n", u_job.cyc, !dut.fifo_full);
+            if (busy && !tap_busy_q) $fwrite(tap_fd, "b %0d\n", u_job.cyc);
+            if (!busy && tap_busy_q) $fwrite(tap_fd, "e %0d\n", u_job.cyc);
+        end
+    end
 
     accel_top #(
         .K(K), .ACT_DEPTH(ACT_DEPTH), .WGT_DEPTH(WGT_DEPTH), .BQ_DEPTH(BQ_DEPTH), .OUT_DEPTH(OUT_DEPTH),
