@@ -398,6 +398,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from pymodel.lebug import LebugConfig
     from pymodel.top.config import TopConfig
     from pymodel.top.network import compile_model, default_calibration, format_plan
+    from pymodel.top.taprate import check_tap_rate, tap_rate
 
     if args.batch is not None:
         positive(args.batch, "--batch")
@@ -434,6 +435,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
                              tap_name=tap_name, source=source, fuse_pool=not args.no_fuse_pool, banks=args.banks,
                              logits=args.logits)
     bundle = compiled.bundle
+    rate = tap_rate(bundle)
+    check_tap_rate(rate, args.network)
     if x is not None:
         bundle = compiled.with_input(compiled.input_batches(x)[0])
     bundle.write(out)
@@ -448,6 +451,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"per batch of {batch}: {cost.cycles} cycles ({cost.cycles / batch:.1f} an image), {cost.macs} MACs, "
           f"utilization {cost.utilization:.3f}; APB words: {cost.apb_program_words} to program once, "
           f"{cost.apb_input_words} input + {cost.apb_start_words} start a batch, {cost.logits_read_words} logit reads")
+    print(rate.describe())
     return 0
 
 

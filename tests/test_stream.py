@@ -302,3 +302,58 @@ def test_stream_progress(cnn_bundle: Path, sim: str) -> None:
     cfg = TopConfig.from_hardware(bundle.hardware)
     run_job(BLOCK, cfg.params(), cfg.tag(), stream_job(bundle, batches).job, sim, progress=seen.append)
     assert seen and seen[-1] == len(batches) + 2 == 5 and seen == sorted(seen), seen  # the program, 3 batches, the end
+
+
+# ------------------------------------------------------------------ a tap slower than the array
+
+K4_EVAL_LEBUG = "N=2,M=2,DATA_W=16,FU_ROWS=8,MAX_CHAINS=8"  # eval_config(4): 2 lanes, 16 bins in 8 chains
+
+
+@pytest.fixture(scope="module")
+def k4_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The digits MLP on a 4x4 array with the K=4 evaluation build: 16 LeBug cycles a row (2 vectors x
+    8 chains), 1,408 a batch against the array's 1,250: LeBug cannot keep up with overlapped batches."""
+    b = tmp_path_factory.mktemp("k4") / "b"
+    assert main(["compile", str(EX / "digits_mlp.onnx"), "--array", "4", "--lebug-config", K4_EVAL_LEBUG,
+                 "--out", str(b)]) == 0
+    return b
+
+
+@pytest.mark.parametrize("sim", _rtl_sims())
+def test_slow_tap_eval_runs_one_batch_at_a_time(k4_bundle: Path, sim: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`eval` reads the tap rate and streams such a bundle one batch at a time, bit-exact on every
+    simulator (the trace rows of each batch are final when read)."""
+    from pymodel.top.taprate import tap_rate
+
+    rate = tap_rate(load_bundle(k4_bundle))
+    assert (rate.stream_rows, rate.cycles_per_row, rate.lebug_cycles, rate.array_cycles) == (88, 16, 1408, 1250)
+    assert not rate.keeps_up and rate.one_at_a_time_ok
+    assert main(["eval", str(k4_bundle), "--sim", sim, "--samples", "16", "--out", str(tmp_path / "ev.json")]) == 0
+    out = capsys.readouterr().out
+    assert "LeBug is slower than the array: batches run one at a time" in out and "(this run: one batch" in out
+    res = json.loads((tmp_path / "ev.json").read_text())
+    assert res["bit_exact"] and res["histograms"]["match"] and res["cycles"]["overlap"] is False
+
+
+def test_slow_tap_overlapped_polls_lebug_rows(k4_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forced to overlap, the same stream stays exact because each round polls LeBug's ROWS before
+    reading a batch's trace rows; the stream's race shows as soon as the poll is taken out."""
+    from pymodel.errors import AccelscopeError
+    from pymodel.top.network import input_batches
+    from tb.top import stream as st
+
+    bundle = load_bundle(k4_bundle)
+    batches = input_batches(bundle, digits.inputs("mlp")[:48])
+    r = st.run_stream(bundle, batches, "verilator-native", overlap=True)
+    assert r.cycles["overlap"] and r.per_batch and r.intake is not None and r.intake.drops == 0
+    assert r.tap_max_fill == r.intake.maxfill > 0
+    real_job = st.Job
+
+    def no_polls(*a: object, **kw: object) -> object:
+        kw.pop("polls", None)
+        return real_job(*a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st, "Job", no_polls)
+    with pytest.raises(AccelscopeError, match="LeBug ROWS poll returned|LeBug trace rows"):
+        st.run_stream(bundle, batches, "verilator-native", overlap=True)

@@ -20,7 +20,7 @@ from pymodel.net.quant import QuantizedNetwork
 from pymodel.systolic.descriptor import OP_CONV, OP_NAMES, OP_POOL
 from pymodel.top.config import TopConfig
 
-ONCHIP_BATCH = 8  # images a run: each layer's rows stay within the tap FIFO (no drops at 4 LeBug cycles a vector)
+ONCHIP_BATCH = 8  # images a run: a batch's rows fit the tap FIFO (pymodel.top.taprate decides overlap from LeBug's pace)
 RtlStream = Callable[[Any, list, str], dict]  # (bundle, input batches, simulator) -> tb.top.stream.stream_results
 
 

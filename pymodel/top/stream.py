@@ -24,7 +24,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.lebug import EmulationResult, emulate
 from pymodel.systolic.model import RunResult, run
 from pymodel.top.config import TopConfig
-from pymodel.top.model import adapt, descriptors_of, lebug_program, systolic_images
+from pymodel.top.model import descriptors_of, lebug_program, lebug_side, systolic_images
 from pymodel.top.network import bank_list, batch_bank, embed_input, network_meta, read_logits
 
 
@@ -60,11 +60,13 @@ class StreamExpected:
         return self.lebug.rows[lo:self.rows_after[i]]
 
 
-def stream_expected(bundle: Bundle, batches: Sequence[InputBatch], per_batch: bool = True) -> StreamExpected:
+def stream_expected(bundle: Bundle, batches: Sequence[InputBatch], per_batch: bool = True,
+                    stored: np.ndarray | None = None) -> StreamExpected:
     """The model of a streamed run: each batch on the systolic model (the same program, the
     batch's input region), the tap and LeBug over all batches' rows in order. `per_batch`: also
     LeBug's counters at the end of each batch (one emulation of the stream up to each batch's
-    end; what the debug read-back of every round checks)."""
+    end; what the debug read-back of every round checks). `stored`: the rows the tap FIFO stored
+    (pymodel.top.tapmodel, from the run's tap log); default every row."""
     if not batches:
         raise AccelscopeError("stream: no input batch")
     cfg = TopConfig.from_hardware(bundle.hardware)
@@ -81,20 +83,24 @@ def stream_expected(bundle: Bundle, batches: Sequence[InputBatch], per_batch: bo
         streams.append(res.stream)
         eofs.append(res.eof)
     stream, eof = np.concatenate(streams), np.concatenate(eofs)
-    vectors, vec_eof = adapt(stream, eof, cfg.sys.K, cfg.lebug.N, cfg.lebug.DATA_W)
+    keep = np.ones(len(stream), dtype=bool) if stored is None else np.asarray(stored, dtype=bool)
+    if len(keep) != len(stream):
+        raise AccelscopeError(f"stream: {len(keep)} stored flags for {len(stream)} output rows")
     fw, thr = lebug_program(bundle, cfg)
-    lres = emulate(cfg.lebug, fw, vectors, vec_eof, thr)
+    vectors, vec_eof, lres, _ = lebug_side(cfg, fw, thr, stream, eof, keep)
     # trace rows written by the end of each batch: LeBug is causal, so the emulation of the
     # run's first vectors up to a batch's end writes exactly the rows the hardware holds then
-    per_row = len(vectors) // len(stream) if len(stream) else 1
-    ends = np.cumsum([len(s) * per_row for s in streams])
+    per_row = cfg.vectors_per_row
+    row_ends = np.cumsum([len(x) for x in streams])
+    kept_ends = np.concatenate([[0], np.cumsum(keep)])[row_ends]  # stored rows by each batch's end
     status_after = []
     if per_batch:
-        status_after = [emulate(cfg.lebug, fw, vectors[:e], vec_eof[:e], thr).status.as_dict() for e in ends[:-1]]
+        status_after = [emulate(cfg.lebug, fw, vectors[:e * per_row], vec_eof[:e * per_row], thr).status.as_dict()
+                        for e in kept_ends[:-1]]
         status_after.append(lres.status.as_dict())
     names = list(network_meta(bundle).get("layers") or [f"descriptor {i}" for i in range(len(descs))])
-    tap_after = [{"rows": int(r), "drops": 0, "vectors": int(r) * per_row}
-                 for r in np.cumsum([len(x) for x in streams])]
+    tap_after = [{"rows": int(k), "drops": int(r - k), "vectors": int(k) * per_row}
+                 for r, k in zip(row_ends, kept_ends)]
     return StreamExpected(cfg, list(batches), runs, logits, stream, eof, vectors, vec_eof, lres, status_after,
                           tap_after, names)
 
