@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from pymodel.bundle import Bundle
+from pymodel.bundle.inputs import InputBatch
 from pymodel.net.layers import Linear, Network, ReLU
 from pymodel.top.compile import compile_network
 from pymodel.top.config import TopConfig
@@ -53,12 +54,13 @@ def random_mlp(rng: np.random.Generator, sizes: list[int]) -> Network:
 def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: bool = False) -> Bundle:
     """1..3 layers with sizes that are (mostly) not multiples of K, a batch of 1..12, and
     on the tap either random legal firmware (2 in 3) or the distribution histogram.
-    `stress`: batch 600..1000, wide layers and a 3-chain tap firmware, so the accelerator
+    `stress`: batch 600..1000, layers 6..10 tiles wide and a 3-chain tap firmware, so the accelerator
     outruns LeBug and the tap FIFO fills and drops rows."""
     from pymodel.lebug.randfw import random_firmware
 
-    if stress:
-        sizes = [int(rng.integers(4, 12)), int(rng.integers(48, 80)), int(rng.integers(48, 80))]
+    if stress:  # 6..10 tiles of K a layer: the array's bursts of rows outrun LeBug at any K
+        K = cfg.sys.K
+        sizes = [int(rng.integers(4, 12)), int(rng.integers(6 * K, 10 * K)), int(rng.integers(6 * K, 10 * K))]
         batch = int(rng.integers(600, 1001))
         tap: object = random_firmware(cfg.lebug, rng, min_chains=3, max_chains=3)
     else:
@@ -71,3 +73,35 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
     compiled = compile_network(net, x, cfg, tap, args, tap_name=None if isinstance(tap, str) else "random")  # type: ignore[arg-type]
     compiled.bundle.write(out)
     return compiled.bundle
+
+
+def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
+                  slow: bool = False) -> tuple[Bundle, list[InputBatch]]:
+    """A compiled network (two banks: overlapped batches) and 2..6 input batches of 1..8 images: a
+    random MLP of 1..3 layers, on the tap the distribution histogram or random legal firmware.
+    `slow`: the firmware has MAX_CHAINS chains, so LeBug is as slow as the build allows, and the layers
+    read one K-tile and are 3..6 tiles wide, so the array's rows come in bursts: LeBug falls behind (its
+    backlog crosses batches, and a shallow tap FIFO drops rows)."""
+    from pymodel.lebug.randfw import random_firmware
+    from pymodel.top.network import compile_model, input_batches
+
+    K = cfg.sys.K
+    if slow:  # one K-tile of input, wide layers: the array's bursts of rows outrun LeBug
+        sizes = [int(rng.integers(2, K + 1))] + [int(rng.integers(3 * K, 6 * K)) for _ in range(int(rng.integers(1, 4)))]
+        batch = int(rng.integers(4, 9))
+    else:
+        sizes = [int(rng.integers(2, 40))] + [int(rng.integers(2, 30)) for _ in range(int(rng.integers(1, 4)))]
+        batch = int(rng.integers(1, 9))
+    net = random_mlp(rng, sizes)
+    n_batches = int(rng.integers(2, 7))
+    calib = rng.normal(0, 1, (32, sizes[0])).astype(np.float32)
+    if slow:
+        tap: object = random_firmware(cfg.lebug, rng, min_chains=cfg.lebug.MAX_CHAINS, cond2=0.5)
+    else:
+        tap = random_firmware(cfg.lebug, rng, cond2=0.5) if rng.random() < 1 / 2 else "distribution"
+    args = distribution_args(cfg) if tap == "distribution" else {}
+    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=args,  # type: ignore[arg-type]
+                             tap_name=None if isinstance(tap, str) else "random")
+    compiled.bundle.write(out)
+    x = rng.normal(0, 1, (batch * n_batches - int(rng.integers(0, batch)), sizes[0])).astype(np.float32)
+    return compiled.bundle, input_batches(compiled.bundle, x)

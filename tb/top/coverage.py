@@ -2,8 +2,8 @@
 "Functional coverage"; the testplan in docs/verification.md).
 
 A regression case (tb/regress/cases.py) is a random bundle replayed over APB or loaded by
-backdoor, an access to an unmapped address (PSLVERR), or a bundle that overflows the tap
-FIFO. `Model.sample` takes the plain `Sample` the case returns. Names: `top.<group>.<item>`.
+backdoor, an access to an unmapped address (PSLVERR), a bundle that overflows the tap
+FIFO, or a compiled network streamed in overlapped batches. `Model.sample` takes the plain `Sample` the case returns. Names: `top.<group>.<item>`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ REGIONS = ["sys_regs_gap", "sys_cmd_beyond_depth", "sys_gap_cmd_act", "sys_act_b
 ACCESS = ["read", "write"]
 LAYERS = ["1_layer", "2_layers", "3_layers"]
 BUILDS = ["int32_lanes", "int16_lanes"]
+ARRAYS = [2, 4, 8, 16]  # K of the regression's top builds (tb/regress/cases.py configs)
+VECTORS = [1, 2, 4]  # LeBug vectors a row
+BACKLOG = ["none", "some", "beyond"]  # LeBug's backlog at the end of a batch (pymodel.top.tapmodel.batch_backlog)
+READBACK = ["per_batch", "final"]  # trace rows read after each batch (ROWS polled) or once at the end
 
 
 class Model:
@@ -40,6 +44,15 @@ class Model:
         def bundle(s: dict) -> None:
             pass
 
+        @P(f"{r}.stream.array_k", ARRAYS, rel=lambda s, b: s["K"] == b)
+        @P(f"{r}.stream.vectors_per_row", VECTORS, rel=lambda s, b: s["vectors_per_row"] == b)
+        @P(f"{r}.stream.backlog", BACKLOG, multi=True, rel=lambda s, b: b in s["backlog"])
+        @P(f"{r}.stream.drops", [True, False], rel=lambda s, b: s["drops"] == b)
+        @P(f"{r}.stream.readback", READBACK, rel=lambda s, b: s["readback"] == b)
+        @X(f"{r}.stream.backlog_x_readback", [f"{r}.stream.backlog", f"{r}.stream.readback"])
+        def stream(s: dict) -> None:
+            pass
+
         @P(f"{r}.pslverr.region", REGIONS, rel=lambda s, b: s[0] == b)
         @P(f"{r}.pslverr.access", ACCESS, rel=lambda s, b: s[1] == b)
         @X(f"{r}.pslverr.region_x_access", [f"{r}.pslverr.region", f"{r}.pslverr.access"])
@@ -50,13 +63,15 @@ class Model:
         def ids(read: bool) -> None:
             pass
 
-        self._fns = (bundle, unmapped, ids)
+        self._fns = (bundle, unmapped, ids, stream)
 
     def sample(self, s: Sample) -> None:
-        bundle, unmapped, ids = self._fns
+        bundle, unmapped, ids, stream = self._fns
         if s["kind"] == "unmapped":
             for region, access in s["accesses"]:
                 unmapped((region, access))
             ids(bool(s.get("ids")))
+        elif s["kind"] == "stream":
+            stream(s)
         else:
             bundle(s)
