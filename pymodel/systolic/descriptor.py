@@ -342,9 +342,32 @@ class Descriptor:
             return None
         return None
 
+    def ranges(self, cfg: SystolicConfig) -> dict[int, tuple[int, int]]:
+        """The depth checks that apply to this descriptor, in CHECK order: error code -> (the last
+        accumulator row or scratchpad word it needs, the last one there is). ACC_DEPTH counts rows
+        (acc_rows, from 1); the others are word addresses."""
+        K = cfg.K
+        rows, kt, nt = self.rows, self.kt(K), self.nt(K)
+        pool = self.op == OP_POOL
+        out: dict[int, tuple[int, int]] = {}
+        if not pool:
+            out[ERR_ACC_DEPTH] = (self.acc_rows(), cfg.ACC_DEPTH)
+        if self.op == OP_GEMM:
+            out[ERR_A_RANGE] = (self.a_base + (self.m - 1) * self.a_stride + kt - 1, cfg.ACT_DEPTH - 1)
+        else:
+            out[ERR_A_RANGE] = (self.a_base + self.m * self.in_h * self.a_stride - 1, cfg.ACT_DEPTH - 1)
+        if not pool:
+            out[ERR_B_RANGE] = (self.b_base + nt * kt * K - 1, cfg.WGT_DEPTH - 1)
+            if self.acc or not self.writes_act:
+                out[ERR_C_RANGE] = (self.c_base + (rows - 1) * self.c_stride + nt - 1, cfg.OUT_DEPTH - 1)
+        if self.writes_act:
+            out[ERR_D_RANGE] = (self.d_base + (self.out_rows - 1) * self.d_stride + nt - 1, cfg.ACT_DEPTH - 1)
+        if not pool and (self.bias or self.int8):
+            out[ERR_BQ_RANGE] = (self.bq_base + nt - 1, cfg.BQ_DEPTH - 1)
+        return out
+
     def check(self, cfg: SystolicConfig) -> int:
         """The hardware's CHECK state: 0, or the error code of the first failing check (CHECK_ORDER)."""
-        K = cfg.K
         if self.m == 0 or self.kd == 0 or self.n == 0:
             return ERR_SHAPE
         if self.reserved_flags or self.op not in OPS:
@@ -355,25 +378,9 @@ class Descriptor:
             return ERR_FLAGS
         if self.geometry_error(cfg) is not None:
             return ERR_GEOM
-        if self.acc_rows() > cfg.ACC_DEPTH:
-            return ERR_ACC_DEPTH
-        rows, kt, nt = self.rows, self.kt(K), self.nt(K)
-        if self.op == OP_GEMM:
-            a_last = self.a_base + (self.m - 1) * self.a_stride + kt - 1
-        else:
-            a_last = self.a_base + self.m * self.in_h * self.a_stride - 1
-        if a_last >= cfg.ACT_DEPTH:
-            return ERR_A_RANGE
-        pool = self.op == OP_POOL
-        if not pool and self.b_base + nt * kt * K - 1 >= cfg.WGT_DEPTH:
-            return ERR_B_RANGE
-        if (not pool and (self.acc or not self.writes_act)
-                and self.c_base + (rows - 1) * self.c_stride + nt - 1 >= cfg.OUT_DEPTH):
-            return ERR_C_RANGE
-        if self.writes_act and self.d_base + (self.out_rows - 1) * self.d_stride + nt - 1 >= cfg.ACT_DEPTH:
-            return ERR_D_RANGE
-        if not pool and (self.bias or self.int8) and self.bq_base + nt - 1 >= cfg.BQ_DEPTH:
-            return ERR_BQ_RANGE
+        for code, (need, last) in self.ranges(cfg).items():
+            if need > last:
+                return code
         return ERR_NONE
 
     def describe(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from pymodel.bundle import Bundle
+from pymodel.errors import AccelscopeError
 from pymodel.bundle.inputs import InputBatch
 from pymodel.net.layers import Linear, Network, ReLU
 from pymodel.top.compile import compile_network
@@ -105,3 +106,44 @@ def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
     compiled.bundle.write(out)
     x = rng.normal(0, 1, (batch * n_batches - int(rng.integers(0, batch)), sizes[0])).astype(np.float32)
     return compiled.bundle, input_batches(compiled.bundle, x)
+
+
+def tap_edge_rows(cfg: TopConfig, chains: int, past: bool) -> int | None:
+    """Rows arriving on consecutive cycles that fill the tap FIFO to exactly TAP_DEPTH without a drop
+    (`past`: that drop exactly one), LeBug at `chains` chains (the tap model); None beyond ACC_DEPTH
+    rows (one GEMM's most)."""
+    from pymodel.top.tapmodel import tap_intake
+
+    want = (int(past), cfg.TAP_DEPTH)
+    for rows in range(cfg.TAP_DEPTH, cfg.sys.ACC_DEPTH + 1):
+        got = tap_intake(np.arange(rows), cfg.TAP_DEPTH, cfg.vectors_per_row, cfg.lebug.IB_DEPTH, chains)
+        if (got.drops, got.maxfill) == want:
+            return rows
+        if got.drops > want[0]:
+            return None
+    return None
+
+
+def tap_edge_possible(cfg: TopConfig) -> bool:
+    """One GEMM's rows can fill the build's tap FIFO (the fastest firmware that can: 2 chains)."""
+    return cfg.lebug.MAX_CHAINS >= 2 and tap_edge_rows(cfg, 2, True) is not None
+
+
+def tap_edge_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, past: bool) -> Bundle:
+    """A one-layer network on one K-tile (a GEMM whose rows leave the array on consecutive cycles) with
+    a batch that fills the tap FIFO to exactly TAP_DEPTH rows without a drop, or (`past`) drops exactly
+    one row, under random firmware of 2..MAX_CHAINS chains (tap_edge_rows gives the batch)."""
+    from pymodel.lebug.randfw import random_firmware
+
+    K, lb = cfg.sys.K, cfg.lebug
+    fw = random_firmware(lb, rng, cond2=0.5, min_chains=2)
+    rows = tap_edge_rows(cfg, fw.num_chains, past)
+    if rows is None:
+        raise AccelscopeError(f"tap_edge_bundle: {cfg.TAP_DEPTH} FIFO rows cannot be filled by one GEMM of at most "
+                              f"{cfg.sys.ACC_DEPTH} rows at {fw.num_chains} chains (tap_edge_possible)")
+    sizes = [int(rng.integers(1, K + 1)), int(rng.integers(1, K + 1))]
+    net = random_mlp(rng, sizes)
+    x = rng.normal(0, 1, (rows, sizes[0])).astype(np.float32)
+    compiled = compile_network(net, x, cfg, fw, {}, tap_name="random")
+    compiled.bundle.write(out)
+    return compiled.bundle

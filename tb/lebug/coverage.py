@@ -8,6 +8,7 @@ plain `Sample`; `Model.sample` feeds it to the coverpoints. Names: `lebug.<group
 from __future__ import annotations
 
 from pymodel.lebug.config import LebugConfig
+from pymodel.lebug.edges import EDGES, edges
 from pymodel.lebug.emulator import EmulationResult, _Flags
 from pymodel.lebug.isa import COND_NAMES, Firmware
 from pymodel.lebug.randfw import LebugCase
@@ -94,6 +95,7 @@ def observe(cfg: LebugConfig, case: LebugCase, exp: EmulationResult) -> Sample:
         "rows": int(exp.status.rows),
         "pack_fill": int(exp.status.pack_fill) > 0,
         "program": "over_junk" if case.junk else "after_reset",
+        "edges": edges(cfg, case, exp),
     }
 
 
@@ -147,10 +149,15 @@ class Model:
         def case(s: dict) -> None:
             pass
 
-        self._fns = (cond_use, outcomes, units, minicache, commits, filt, case)
+        @P(f"{r}.edge.depth_x_side", EDGES, multi=True)
+        def edge(hit: set) -> None:
+            pass
+
+        self._fns = (cond_use, outcomes, units, minicache, commits, filt, case, edge)
 
     def sample(self, s: Sample) -> None:
-        cond_use, outcomes, units, minicache, commits, filt, case = self._fns
+        cond_use, outcomes, units, minicache, commits, filt, case, edge = self._fns
+        edge(set(s.get("edges", ())))
         for use in s["cond_uses"]:
             cond_use(tuple(use))
         outcomes(set(map(tuple, s["outcomes"])))

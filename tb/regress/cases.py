@@ -122,12 +122,14 @@ class CaseResult:
 
 def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
     from pymodel.lebug import emulate
+    from pymodel.lebug.edges import edge_case
     from pymodel.lebug.randfw import random_case
     from tb.lebug.coverage import observe
     from tb.lebug.jobs import BLOCK, decode, lebug_job
     from tb.runner import run_job
 
-    case = random_case(cfg, rng)
+    side = rng.spawn(1)[0]  # its own stream: the other cases draw what they drew before edge cases existed
+    case = edge_case(cfg, side) if side.random() < 1 / 8 else random_case(cfg, rng)
     exp = emulate(cfg, case.fw, case.x, case.eof, case.thresholds, push_cycles=case.push_cycles())
     job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire, case.junk)
     hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: decode(cfg, r), coverage=cov)
@@ -144,6 +146,9 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     from tb.systolic.coverage import observe
     from tb.systolic.jobs import BLOCK, apb_waits, decode, streaming_job, systolic_job
 
+    side = rng.spawn(1)[0]  # its own stream: the other cases draw what they drew before edge cases existed
+    if side.random() < 1 / 8:
+        return _systolic_edge(cfg, side, engine, cov)
     descs, images = random_job(cfg, rng)
     if rng.random() < 1 / 4:  # streaming: APB traffic to untouched ACT/OUT words while the run is busy
         st = streaming_job(cfg, descs, images, rng, words=int(rng.integers(1, 5)))
@@ -183,6 +188,77 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     sample = observe(cfg, descs, images, exp)
     sample["apb_reads"] = sorted({name for name, _, _ in extra})
     return kind, sample, hw.job.job_cycles
+
+
+def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
+    """The CHECK limits, in one simulation of rounds (pymodel.systolic.edges): round 0 runs a list of
+    descriptors each exactly on a different limit (every depth check, the window and pooling limits;
+    1 list in 3 ending on CMD's last slot), every later round one descriptor one past a limit or with a
+    pair of modes CHECK refuses (all of them, random order), each stopping in CHECK with its error.
+    Every round's counters and STATUS, and round 0's outputs and stream, against the model; for a
+    list on CMD's last slot, 1 in 2 also tries a NUM_DESC ending one past it: PSLVERR."""
+    from pymodel.systolic import regmap as R
+    from pymodel.systolic.edges import edge_list, refused
+    from pymodel.systolic.job import mismatches
+    from pymodel.systolic.layout import extents
+    from pymodel.systolic.model import run
+    from tb.job import Job
+    from tb.runner import run_job
+    from tb.systolic.coverage import observe
+    from tb.systolic.jobs import BLOCK, decode, image_files, run_timeout, spad_block
+
+    ej = edge_list(cfg, rng)
+    tails = refused(cfg, rng)
+    exp = run(cfg, ej.descriptors, ej.images, first=ej.first)
+    rounds = [(ej.first, ej.descriptors), *((0, [t]) for t in tails)]
+    writes: list[tuple[int, int]] = []
+    reads: list[int] = []
+    shape = []
+    for first, ds in rounds:
+        w = R.descriptor_records(cfg, ds, first)
+        writes += w
+        reads += R.readback_addrs(cfg)
+        shape.append((len(w), len(R.READBACK_REGS)))
+    ext = extents(cfg, ej.descriptors, dict(ej.images))
+    job = Job(writes=writes, reads=reads, start=(R.REG_CTRL, R.CTRL_START), rounds=shape,
+              block=spad_block(ext, ext), files=image_files(cfg, ej.images, ext),
+              timeout=run_timeout(cfg, ej.descriptors, len(writes) + len(reads)) + 1000 * len(tails))
+    n_rb = len(R.READBACK_REGS)
+    hw, res = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine,
+                      decode=lambda r: (decode(cfg, job, replace(r, reads=r.reads[:n_rb])), r), coverage=cov)
+    problems = mismatches(exp, hw)
+    for i, t in enumerate(tails, start=1):
+        want = run(cfg, [t], ej.images)
+        counters, status = R.decode_readback(res.reads[i * n_rb:(i + 1) * n_rb])
+        if (counters, status) != (want.counters.as_dict(), want.status):
+            problems.append(f"round {i} ({t.describe()}, CHECK {t.check(cfg)}): counters {counters} status "
+                            f"{status}, model {want.counters.as_dict()} {want.status}")
+            break
+    if problems:
+        raise MismatchError("; ".join(problems))
+    sample = observe(cfg, ej.descriptors, ej.images, exp, ej.first)
+    for t in tails:
+        one = observe(cfg, [t], ej.images, run(cfg, [t], ej.images))
+        sample["edges"] = sorted({*sample["edges"], *one["edges"]})
+        sample["pairs"] = sorted({*sample["pairs"], *one["pairs"]})
+        sample.setdefault("errors", []).append(one["error"])
+    if ej.first:
+        sample["edges"].append("CMD_LIST:last_legal")
+    if ej.num_desc_past is not None:  # NUM_DESC ending one past CMD: PSLVERR
+        with tempfile.TemporaryDirectory(prefix="num_desc_") as tmp:
+            try:
+                run_job(BLOCK, cfg.params(), cfg.tag(), Job(writes=[(R.REG_NUM_DESC, ej.num_desc_past)], run=False),
+                        engine, work=Path(tmp))
+                got = (0, 0)
+            except AccelscopeError:
+                got = _job_errors(Path(tmp))
+        if got != (2, 1):
+            raise MismatchError(f"NUM_DESC {ej.num_desc_past:#010x} (FIRST + COUNT = CMD_DEPTH + 1): expected "
+                                f"PSLVERR on the write (error bits 0x2 at record 1), got {got[0]:#x} at {got[1]}")
+        sample["edges"].append("CMD_LIST:one_past")
+    kind = (f"edges: {len(ej.descriptors)} on a limit" + (" ending on CMD's last slot" if ej.first else "")
+            + f", {len(tails)} refused")
+    return kind, sample, res.job_cycles
 
 
 def _apb_memory_reads(cfg: Any, descs: list, images: dict, exp: Any,
@@ -237,8 +313,29 @@ def unmapped_regions(cfg: Any) -> dict[str, tuple[int, int]]:
     }
 
 
-def unmapped_address(cfg: Any, region: str, rng: np.random.Generator) -> int:
-    """A random address of `region` (word aligned), or a mapped register + 1..3 ("misaligned")."""
+def last_legal_words(cfg: Any) -> dict[str, tuple[int, bool]]:
+    """Region -> (the mapped word just below it, writable): the last register of a register block, the
+    last word of the CMD, ACT and OUT scratchpads, of LeBug's last chain slot, last threshold and last
+    trace row (the regions with a mapped word below them; docs/top.md)."""
+    from pymodel.lebug import regmap as lb
+    from pymodel.systolic import regmap as sy
+    from pymodel.top import regmap as tr
+
+    S, L = tr.SYS_BASE, tr.LEBUG_BASE
+    last = {m: S + sy.word_addr(cfg.sys, m, d - 1, sy.chunks(cfg.sys, m) - 1)
+            for m, d in (("cmd", cfg.sys.CMD_DEPTH), ("act", cfg.sys.ACT_DEPTH), ("out", cfg.sys.OUT_DEPTH))}
+    return {"sys_regs_gap": (S + sy.REGS_END - 4, False), "sys_cmd_beyond_depth": (last["cmd"], True),
+            "sys_act_beyond_depth": (last["act"], True), "sys_past_out": (last["out"], True),
+            "lebug_regs_gap": (L + lb.REGS_END - 4, False),
+            "lebug_chains_beyond_max": (L + lb.CHAIN_BASE + lb.CHAIN_BYTES * cfg.lebug.MAX_CHAINS - 4, True),
+            "lebug_thresh_beyond": (L + lb.THRESH_BASE + 4 * cfg.lebug.n_thresholds - 4, True),
+            "lebug_trace_beyond_depth": (L + lb.trace_addr(cfg.lebug, cfg.lebug.TB_DEPTH - 1, cfg.lebug.N - 1), False),
+            "top_regs_gap": (tr.regs.REGS_END - 4, False)}
+
+
+def unmapped_address(cfg: Any, region: str, rng: np.random.Generator, first: bool = False) -> int:
+    """A random address of `region` (word aligned), or a mapped register + 1..3 ("misaligned");
+    `first`: the region's first word (one past the mapped word below it)."""
     from pymodel.lebug import regmap as lb
     from pymodel.systolic import regmap as sy
     from pymodel.top import regmap as tr
@@ -248,8 +345,8 @@ def unmapped_address(cfg: Any, region: str, rng: np.random.Generator) -> int:
                 tr.LEBUG_BASE + lb.REG_NUM_CHAINS, tr.REG_ID, tr.REG_TAP_ROWS]
         return int(rng.choice(regs)) + int(rng.integers(1, 4))
     lo, hi = unmapped_regions(cfg)[region]
-    # the region's first and last word, else a random word in it
-    pick = rng.random()
+    # the region's first or last word, or a random word in it
+    pick = 0.0 if first else rng.random()
     word = lo // 4 if pick < 0.25 else ((hi - 4) // 4 if pick < 0.5 else int(rng.integers(lo // 4, hi // 4)))
     return 4 * word
 
@@ -264,21 +361,25 @@ def _job_errors(work: Path) -> tuple[int, int]:
 
 def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
     """Every unmapped region, read and write, each at a random address of the region (its
-    first or last word or any word in between), in random order: one job each (the job
-    engine stops at the first PSLVERR), each must answer PSLVERR on its one transfer. Then
-    one job reads every ID and PARAMS register (bundle runs never read them)."""
+    first or last word or any word in between; one of the two at its first word, one past the
+    mapped word below it), in random order: one job each (the job engine stops at the first
+    PSLVERR), each must answer PSLVERR on its one transfer. One job writes the mapped word just
+    below each region (where writable) and reads it back: no PSLVERR, the systolic scratchpads'
+    words as written. Then one job reads every ID and PARAMS register (bundle runs never read them)."""
+    from pymodel.top import regmap as tr
     from tb.job import Job
     from tb.runner import run_job
     from tb.top.coverage import ACCESS, REGIONS
     from tb.top.jobs import BLOCK
 
     pairs = [(region, access) for region in REGIONS for access in ACCESS]
+    firsts = {region: ACCESS[int(rng.integers(len(ACCESS)))] for region in REGIONS}  # one access of each: the first word
     hit = []
     work = Path(tempfile.mkdtemp(prefix="unmapped_"))
     try:
         for i in rng.permutation(len(pairs)).tolist():
             region, access = pairs[i]
-            addr = unmapped_address(cfg, region, rng)
+            addr = unmapped_address(cfg, region, rng, first=firsts[region] == access)
             job = (Job(writes=[(addr, int(rng.integers(0, 1 << 32)))], run=False) if access == "write"
                    else Job(reads=[addr], run=False))
             want = 1 << (1 if access == "write" else 2)  # PSLVERR on a write record / on a read
@@ -294,6 +395,17 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
                 raise MismatchError(f"{access} of {addr:#08x} ({region}): expected PSLVERR on the first transfer "
                                     f"(error bits {want:#x}, index 1), got error bits {got[0]:#x} at {got[1]}")
             hit.append([region, access])
+        # the mapped word just below each region: written (where writable) and read back, no PSLVERR
+        below = last_legal_words(cfg)
+        writes = {a: int(rng.integers(0, 1 << 32)) for a, rw in below.values() if rw}
+        res = run_job(BLOCK, cfg.params(), cfg.tag(), Job(writes=list(writes.items()), reads=[a for a, _ in below.values()],
+                                                          run=False), engine, work=work,
+                      coverage=cov and cov.with_name(f"{cov.stem}_last.dat"))
+        got = dict(zip([a for a, _ in below.values()], res.reads.tolist()))
+        exact = {a: v for a, v in writes.items() if a < tr.LEBUG_BASE}  # systolic memories keep all 32 bits
+        bad = [f"{a:#08x}: wrote {v:#010x}, read {got[a]:#010x}" for a, v in exact.items() if got[a] != v]
+        if bad:
+            raise MismatchError("the last word below an unmapped region: " + "; ".join(bad))
         # and the identification registers of the three maps, read back in random order
         ids = id_registers(cfg)
         addrs = [list(ids)[i] for i in rng.permutation(len(ids)).tolist()]
@@ -304,7 +416,8 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
             raise MismatchError("identification registers: " + "; ".join(bad))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return "unmapped", {"kind": "unmapped", "accesses": hit, "ids": True}, 0
+    return "unmapped", {"kind": "unmapped", "accesses": hit, "ids": True, "first_words": sorted(REGIONS),
+                        "last_legal": sorted(below)}, 0
 
 
 def id_registers(cfg: Any) -> dict[int, int]:
@@ -323,8 +436,10 @@ def id_registers(cfg: Any) -> dict[int, int]:
 
 
 def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None,
-                stress: bool) -> tuple[str, dict, int]:
-    from pymodel.top.randbundle import random_bundle
+                stress: bool, edge: bool | None = None) -> tuple[str, dict, int]:
+    """A random bundle (`stress`: one that overflows the tap FIFO; `edge` False/True: one that fills it to
+    exactly TAP_DEPTH rows / drops exactly one, randbundle.tap_edge_bundle) against the model."""
+    from pymodel.top.randbundle import random_bundle, tap_edge_bundle
     from pymodel.top.result import check
     from tb.runner import run_job
     from tb.top.coverage import MODES
@@ -332,7 +447,10 @@ def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | Non
 
     mode = str(rng.choice(MODES))
     with tempfile.TemporaryDirectory(prefix="bundle_") as tmp:
-        random_bundle(cfg, rng, Path(tmp) / "bundle", stress=stress)
+        if edge is None:
+            random_bundle(cfg, rng, Path(tmp) / "bundle", stress=stress)
+        else:
+            tap_edge_bundle(cfg, rng, Path(tmp) / "bundle", past=edge)
         bundle, exp = prepare(Path(tmp) / "bundle", cfg)
         job = bundle_job(bundle, mode)
         hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: decode(cfg, exp.written(), res),
@@ -347,8 +465,11 @@ def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | Non
               "layers": f"{layers}_layer" + ("s" if layers > 1 else ""),
               "network_eof": bool(exp.systolic.eof[-1, 1] == 1 and exp.systolic.eof[:, 1].sum() == 1
                                   and exp.systolic.eof[:, 0].sum() == layers),
-              "drops": bool(tap["drops"] > 0), "lebug_rows": bool(hw.lebug_status["rows"] > 0)}
-    return ("stress " if stress else "") + mode, sample, hw.job.job_cycles
+              "drops": bool(tap["drops"] > 0), "lebug_rows": bool(hw.lebug_status["rows"] > 0),
+              "tap_edge": ["last_legal"] if (hw.maxfill == cfg.TAP_DEPTH and not tap["drops"]) else
+              (["one_past"] if tap["drops"] == 1 else [])}
+    kind = "stress " if stress else (f"tap FIFO {'one past' if edge else 'exactly full'} " if edge is not None else "")
+    return kind + mode, sample, hw.job.job_cycles
 
 
 def _top_stream(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
@@ -380,6 +501,11 @@ def _top(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> t
     """1 case in 10 the unmapped accesses (PSLVERR), 1 in 25 a bundle that overflows the tap
     FIFO, 3 in 10 a stream of overlapped batches, the rest a random bundle replayed over APB or
     loaded by backdoor."""
+    from pymodel.top.randbundle import tap_edge_possible
+
+    side = rng.spawn(1)[0]  # its own stream: the other cases draw what they drew before edge cases existed
+    if side.random() < 1 / 6 and tap_edge_possible(cfg):
+        return _top_bundle(cfg, side, engine, cov, stress=False, edge=bool(side.integers(2)))
     u = rng.random()
     if u < 0.1:
         return _top_unmapped(cfg, rng, engine, cov)

@@ -15,6 +15,7 @@ import numpy as np
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic import regs
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, OPS, Descriptor
+from pymodel.systolic.edges import LIMITS, PAIRS, SIDES, edges, pairs
 from pymodel.systolic.model import (RunResult, _regions, descriptor_words, full_memories, store,
                                     unpack_quant)
 from tb.regress import funcov
@@ -118,15 +119,20 @@ def _chained(descs: Sequence[Descriptor], K: int) -> bool:
 
 
 def observe(cfg: SystolicConfig, descs: Sequence[Descriptor], images: Mapping[str, np.ndarray],
-            exp: RunResult) -> Sample:
+            exp: RunResult, first: int = 0) -> Sample:
+    """`first`: the CMD slot of descs[0] (exp.err_desc counts CMD slots)."""
     K = cfg.K
-    ran = list(descs) if not exp.error else list(descs)[: exp.err_desc]
+    ran = list(descs) if not exp.error else list(descs)[: exp.err_desc - first]
     kind = "single_descriptor" if len(ran) <= 1 else ("chained_through_ACT" if _chained(ran, K)
                                                        else "independent_layers")
+    checked = list(descs)[: len(ran) + (1 if exp.error else 0)]  # the ones that ran and the one CHECK stopped
     return {"descs": [_shape(d, K) for d in ran], "error": int(exp.error), "kind": kind,
-            "requant": sorted(_requant_edges(cfg, descs, images, len(ran)))}
+            "requant": sorted(_requant_edges(cfg, descs, images, len(ran))),
+            "edges": sorted({e for d in checked for e in edges(cfg, d)}),
+            "pairs": sorted({p for d in checked for p in pairs(d)})}
 
 
+EDGE_BINS = [f"{lim}:{side}" for lim in LIMITS for side in SIDES]  # pymodel.systolic.edges
 APB_MEMS = ["cmd", "act", "wgt", "bias", "quant", "out"]  # memory windows read over APB after a run
 APB_WHILE_BUSY = ["waited"]  # ACT/OUT traffic during a run in which a transfer waited (PREADY low)
 
@@ -191,10 +197,20 @@ class Model:
         def apb_busy(names: set) -> None:
             pass
 
-        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy, out8)
+        @P(f"{r}.edge.limit_x_side", EDGE_BINS, multi=True)
+        def edge(hit: set) -> None:
+            pass
+
+        @P(f"{r}.mode.pair", PAIRS, multi=True)
+        def mode_pair(hit: set) -> None:
+            pass
+
+        self._fns = (op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy, out8, edge, mode_pair)
 
     def sample(self, s: Sample) -> None:
-        op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy, out8 = self._fns
+        op, gemm, conv, pool, error, kind, requant, apb_reads, apb_busy, out8, edge, mode_pair = self._fns
+        edge(set(s.get("edges", ())))
+        mode_pair(set(s.get("pairs", ())))
         apb_reads(set(s.get("apb_reads", ())))
         apb_busy(set(s.get("apb_while_busy", ())))
         for d in s["descs"]:
@@ -207,7 +223,8 @@ class Model:
                 pool(d["pool"])
             else:
                 gemm(d)
-        if s["error"]:
-            error(s["error"])
+        for code in [s["error"], *s.get("errors", ())]:  # the run's, and those of the edge case's refused rounds
+            if code:
+                error(code)
         kind(s["kind"])
         requant(set(s["requant"]))

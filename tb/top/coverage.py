@@ -18,6 +18,10 @@ REGIONS = ["sys_regs_gap", "sys_cmd_beyond_depth", "sys_gap_cmd_act", "sys_act_b
            "lebug_regs_gap", "lebug_chains_beyond_max", "lebug_thresh_beyond", "lebug_trace_beyond_depth",
            "lebug_past_trace", "top_regs_gap", "past_last_window", "misaligned"]
 ACCESS = ["read", "write"]
+# the regions with a mapped word just below them (tb/regress/cases.py last_legal_words)
+LAST_LEGAL = ["sys_regs_gap", "sys_cmd_beyond_depth", "sys_act_beyond_depth", "sys_past_out", "lebug_regs_gap",
+              "lebug_chains_beyond_max", "lebug_thresh_beyond", "lebug_trace_beyond_depth", "top_regs_gap"]
+TAP_EDGE = ["last_legal", "one_past"]  # the tap FIFO held exactly TAP_DEPTH rows without a drop / dropped exactly one
 LAYERS = ["1_layer", "2_layers", "3_layers"]
 BUILDS = ["int32_lanes", "int16_lanes"]
 ARRAYS = [2, 4, 8, 16]  # K of the regression's top builds (tb/regress/cases.py configs)
@@ -63,14 +67,29 @@ class Model:
         def ids(read: bool) -> None:
             pass
 
-        self._fns = (bundle, unmapped, ids, stream)
+        @P(f"{r}.map.first_word_past", REGIONS, multi=True)
+        def first_words(hit: set) -> None:
+            pass
+
+        @P(f"{r}.map.last_legal_word", LAST_LEGAL, multi=True)
+        def last_legal(hit: set) -> None:
+            pass
+
+        @P(f"{r}.tap.fifo_edge", TAP_EDGE, multi=True)
+        def tap_edge(hit: set) -> None:
+            pass
+
+        self._fns = (bundle, unmapped, ids, stream, first_words, last_legal, tap_edge)
 
     def sample(self, s: Sample) -> None:
-        bundle, unmapped, ids, stream = self._fns
+        bundle, unmapped, ids, stream, first_words, last_legal, tap_edge = self._fns
+        tap_edge(set(s.get("tap_edge", ())))
         if s["kind"] == "unmapped":
             for region, access in s["accesses"]:
                 unmapped((region, access))
             ids(bool(s.get("ids")))
+            first_words(set(s.get("first_words", ())))
+            last_legal(set(s.get("last_legal", ())))
         elif s["kind"] == "stream":
             stream(s)
         else:

@@ -1,0 +1,297 @@
+"""Descriptors exactly on a CHECK limit and one past it (docs/verification.md, "Testplan"): every
+depth check and every geometry limit has a job that ends exactly on the last legal word (it runs,
+bit-exact against the model, touching that word) and one that ends one word past it (CHECK stops
+there with that error), and the descriptor list can end on the command memory's last slot.
+
+`edges(cfg, d)` says which limits a descriptor sits on (what the coverage model samples, whatever
+generated it); `edge_job` makes a job on a chosen limit and side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pymodel.errors import AccelscopeError
+from pymodel.systolic.builder import JobBuilder
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.model import depth_of
+from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
+                                         ERR_D_RANGE, ERR_GEOM, ERR_NONE, OP_CONV, OP_GEMM, OP_POOL, POOL_MAX,
+                                         Descriptor)
+
+SIDES = ("last_legal", "one_past")
+DEPTH_LIMITS = {ERR_ACC_DEPTH: "ACC_DEPTH", ERR_A_RANGE: "A_RANGE", ERR_B_RANGE: "B_RANGE",
+                ERR_C_RANGE: "C_RANGE", ERR_D_RANGE: "D_RANGE", ERR_BQ_RANGE: "BQ_RANGE"}
+GEOM_LIMITS = ("WIN_BYTES", "WIN_ROWS", "POOL_KERNEL", "POOL_WINDOW", "FUSED_POOL")
+LIMITS = (*DEPTH_LIMITS.values(), *GEOM_LIMITS, "CMD_LIST")
+
+
+def geometry_limits(cfg: SystolicConfig, d: Descriptor) -> dict[str, tuple[int, int]]:
+    """The GEOM limits that apply: name -> (what the descriptor needs, the most allowed)."""
+    K = cfg.K
+    out: dict[str, tuple[int, int]] = {}
+    if d.op == OP_CONV:
+        out["WIN_BYTES"] = (d.in_w * d.pitch(K), cfg.WIN_BYTES)
+        out["WIN_ROWS"] = (d.window_rows(d.blk_rows), cfg.WIN_ROWS)
+    if d.op == OP_POOL:
+        out["POOL_KERNEL"] = (max(d.kh, d.kw, d.stride_h, d.stride_w), POOL_MAX)
+        out["POOL_WINDOW"] = (max((d.out_h - 1) * d.stride_h + d.kh - d.in_h, (d.out_w - 1) * d.stride_w + d.kw - d.in_w), 0)
+    if d.pool:
+        out["FUSED_POOL"] = (d.pool, 4)
+    return out
+
+
+def edges(cfg: SystolicConfig, d: Descriptor) -> list[str]:
+    """`<limit>:last_legal` for every limit the descriptor meets exactly (it passes CHECK), and
+    `<limit>:one_past` when it exceeds one by exactly one and that limit is what CHECK reports."""
+    code = d.check(cfg)
+    out = []
+    for err, (need, last) in d.ranges(cfg).items():
+        if need == last and code == ERR_NONE:
+            out.append(f"{DEPTH_LIMITS[err]}:last_legal")
+        elif need == last + 1 and code == err:
+            out.append(f"{DEPTH_LIMITS[err]}:one_past")
+    for name, (need, most) in geometry_limits(cfg, d).items():
+        if need == most and code == ERR_NONE:
+            out.append(f"{name}:last_legal")
+        elif need == most + 1 and code == ERR_GEOM:
+            out.append(f"{name}:one_past")
+    return out
+
+
+@dataclass
+class EdgeJob:
+    descriptors: list[Descriptor]
+    images: dict[str, np.ndarray]
+    first: int = 0  # CMD slot of the first descriptor (NUM_DESC.FIRST)
+    num_desc_past: int | None = None  # a NUM_DESC value one past CMD_DEPTH (must answer PSLVERR)
+
+
+# the scratchpad and span (words) of each relocatable region
+def _span(cfg: SystolicConfig, d: Descriptor, err: int) -> tuple[str, str, int]:
+    """(memory, base field, words from the base to the last word) of a depth-checked region."""
+    need, _ = d.ranges(cfg)[err]
+    field = {ERR_A_RANGE: "a_base", ERR_B_RANGE: "b_base", ERR_C_RANGE: "c_base", ERR_D_RANGE: "d_base",
+             ERR_BQ_RANGE: "bq_base"}[err]
+    mem = {ERR_A_RANGE: "act", ERR_B_RANGE: "wgt", ERR_C_RANGE: "out", ERR_D_RANGE: "act", ERR_BQ_RANGE: "bias"}[err]
+    return mem, field, need - getattr(d, field) + 1
+
+
+def relocate(cfg: SystolicConfig, d: Descriptor, images: dict[str, np.ndarray], err: int,
+             past: bool) -> tuple[Descriptor, dict[str, np.ndarray]]:
+    """Move one region of a single-descriptor job so that it ends on its scratchpad's last word (or
+    one past it); its words move with it (BQ: the bias and the quant words)."""
+    mem, field, span = _span(cfg, d, err)
+    depth = depth_of(cfg, mem)
+    new = depth - span + int(past)
+    old = getattr(d, field)
+    out = dict(images)
+    for m in (("bias", "quant") if mem == "bias" else (mem,)):
+        img = np.asarray(images.get(m, np.zeros((0, cfg.K), np.int64)), np.int64)
+        words = np.zeros((span, cfg.K), np.int64)
+        have = img[old:old + span]
+        words[:len(have)] = have
+        grown = np.zeros((max(len(img), depth), cfg.K), np.int64)
+        grown[:len(img)] = img
+        grown[old:old + min(span, max(0, len(img) - old))] = 0  # the region leaves its old place
+        keep = min(span, depth - new)
+        grown[new:new + keep] = words[:keep]
+        out[m] = grown
+    return replace(d, **{field: new}), out
+
+
+def _one_gemm(cfg: SystolicConfig, rng: np.random.Generator, err: int,
+              m: int | None = None) -> tuple[Descriptor, dict[str, np.ndarray]]:
+    """A random legal GEMM to which check `err` applies (the flags drawn until it does)."""
+    from pymodel.systolic.randjob import random_layers
+
+    K = cfg.K
+    for _ in range(200):
+        shape = (m or int(rng.integers(1, 2 * K + 3)), int(rng.integers(1, 2 * K + 3)), int(rng.integers(1, 2 * K + 3)))
+        descs, images = random_layers(cfg, rng, 1, 2 * K + 2, shapes=[shape])
+        if err in descs[0].ranges(cfg):
+            return descs[0], images
+    raise AccelscopeError(f"edges: no GEMM with check {err} found")
+
+
+def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bool) -> JobBuilder:
+    """One CONV on a window limit: a row of exactly WIN_BYTES bytes (packed, one channel), a block
+    needing exactly WIN_ROWS window rows, or a fused pool of 4 (one past: WIN_BYTES + 1, WIN_ROWS + 1,
+    pool 5; GEOM)."""
+    from pymodel.systolic.convjob import conv, put_tensor
+    from pymodel.systolic.layout import conv_out_size
+    from pymodel.systolic.randjob import rand_int8, rand_quant
+
+    jb = JobBuilder(cfg)
+    K = cfg.K
+    n = int(rng.integers(1, K + 2))
+    if limit == "WIN_BYTES":
+        wd, h, kh = cfg.WIN_BYTES + int(past), 2, 1
+        blk = None
+    elif limit == "WIN_ROWS":
+        kh = int(rng.integers(1, min(4, cfg.WIN_ROWS) + 1))
+        blk = cfg.WIN_ROWS - kh + 1 + int(past)
+        wd, h = int(rng.integers(1, 4)), blk + kh - 1
+    else:  # FUSED_POOL
+        wd, h, kh, blk = 4 + int(past), 4 + int(past), 1, 4 + int(past)
+    x = rand_int8(rng, (1, h, min(wd, cfg.WIN_BYTES), 1))
+    oh, ow = conv_out_size(h, kh, 1, 0), conv_out_size(wd, 1, 1, 0)
+    pool = (4 + int(past)) if limit == "FUSED_POOL" else 0
+    int8 = bool(pool) or bool(rng.integers(2))
+    base, stride = put_tensor(jb, x, False)
+    w = rand_int8(rng, (kh, 1, 1, n))
+    conv(jb, base, max(stride, -(-wd // K)), (1, h, wd, 1), False, w, out_hw=(oh, ow), blk_rows=blk,
+         quant=rand_quant(rng, n) if int8 else None, bias=rng.integers(-500, 500, n) if rng.integers(2) else None,
+         pool=pool)
+    return jb
+
+
+def _pool_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bool) -> JobBuilder:
+    """One POOL with a kernel or stride of exactly POOL_MAX (one past: 5), or windows ending exactly on
+    the input's last row or column (one past: one row or column beyond it)."""
+    from pymodel.systolic.convjob import pool, put_tensor
+    from pymodel.systolic.randjob import rand_int8
+
+    jb = JobBuilder(cfg)
+    k = [int(v) for v in rng.integers(1, POOL_MAX + 1, size=4)]  # kh, kw, sh, sw
+    oh, ow = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    if limit == "POOL_KERNEL":
+        k[int(rng.integers(4))] = POOL_MAX + int(past)
+    h, wd = (oh - 1) * k[2] + k[0], (ow - 1) * k[3] + k[1]
+    if limit == "POOL_WINDOW":
+        if rng.integers(2):
+            h -= int(past)
+        else:
+            wd -= int(past)
+    else:
+        h, wd = h + int(rng.integers(0, 2)), wd + int(rng.integers(0, 2))
+    c = int(rng.integers(1, 2 * cfg.K + 2))
+    x = rand_int8(rng, (1, h, wd, c))
+    base, stride = put_tensor(jb, x, True)
+    pool(jb, base, stride, x.shape, (k[0], k[1]), (k[2], k[3]), out_hw=(oh, ow))
+    return jb
+
+
+def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bool) -> EdgeJob:
+    """A job whose one descriptor sits exactly on `limit` (LIMITS) or one past it; CMD_LIST: a random
+    GEMM list ending on CMD's last slot (one past: a NUM_DESC value ending beyond it besides)."""
+    K = cfg.K
+    err = next((e for e, name in DEPTH_LIMITS.items() if name == limit), None)
+    if limit == "CMD_LIST":
+        from pymodel.systolic.randjob import random_layers
+
+        count = int(rng.integers(1, 4))
+        descs, images = random_layers(cfg, rng, count, 2 * K + 2)
+        first = cfg.CMD_DEPTH - count
+        past_value = None
+        if past:
+            from pymodel.systolic import regmap as R
+
+            past_value = R.num_desc_value(first + 1, count, None)
+        return EdgeJob(descs, images, first, past_value)
+    if err == ERR_ACC_DEPTH:
+        d, images = _one_gemm(cfg, rng, err, m=cfg.ACC_DEPTH + int(past))
+    elif err is not None:
+        d, images = _one_gemm(cfg, rng, err)
+        d, images = relocate(cfg, d, images, err, past)
+    elif limit in ("WIN_BYTES", "WIN_ROWS", "FUSED_POOL"):
+        jb = _conv_on(cfg, rng, limit, past)
+        d, images = jb.descriptors[0], jb.images()
+    elif limit in ("POOL_KERNEL", "POOL_WINDOW"):
+        jb = _pool_on(cfg, rng, limit, past)
+        d, images = jb.descriptors[0], jb.images()
+    else:
+        raise AccelscopeError(f"edges: unknown limit {limit!r}; one of {', '.join(LIMITS)}")
+    want = f"{limit}:{SIDES[int(past)]}"
+    if want not in edges(cfg, d):
+        raise AssertionError(f"edge_job({limit}, past={past}): {d.describe()} sits on {edges(cfg, d)} "
+                             f"(CHECK {d.check(cfg)})")
+    return EdgeJob([d], images)
+
+
+def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
+    """A list of descriptors each exactly on a different limit (2 or more of them, in random order);
+    one list in three ends on CMD's last slot, and then (one in two) a NUM_DESC value one past it is
+    tried too. The jobs' images are laid over each other: what one descriptor leaves in a word is
+    what the next reads, as in any run (the model runs them in order too)."""
+    names = [n for n in LIMITS if n != "CMD_LIST"]
+    chosen = [names[i] for i in rng.permutation(len(names))[:int(rng.integers(2, len(names) + 1))]]
+    descs: list[Descriptor] = []
+    images: dict[str, np.ndarray] = {}
+    for name in chosen:
+        ej = edge_job(cfg, rng, name, False)
+        descs += ej.descriptors
+        for mem, img in ej.images.items():
+            base = images.get(mem, np.zeros((0, cfg.K), np.int64))
+            grown = np.zeros((max(len(base), len(img)), cfg.K), np.int64)
+            grown[:len(base)] = base
+            grown[:len(img)] = img
+            images[mem] = grown
+    first, num_desc_past = 0, None
+    if rng.random() < 1 / 3:
+        from pymodel.systolic import regmap as R
+
+        first = cfg.CMD_DEPTH - len(descs)
+        if rng.random() < 0.5:
+            num_desc_past = R.num_desc_value(first + 1, len(descs), None)
+    return EdgeJob(descs, images, first, num_desc_past)
+
+
+def refused(cfg: SystolicConfig, rng: np.random.Generator) -> list[Descriptor]:
+    """One descriptor one past each limit and one with each refused pair of modes, in random order:
+    each must stop CHECK with its error."""
+    names = [n for n in LIMITS if n != "CMD_LIST"]
+    out = [edge_job(cfg, rng, n, True).descriptors[0] for n in names] + [illegal_pair(cfg, rng, p) for p in ILLEGAL]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+# --------------------------------------------------------------------------- modes that meet
+
+MODES = ("GEMM", "CONV", "POOL", "ACC", "BIAS", "RELU", "INT8", "OUT8", "FUSED_POOL")
+OPS = MODES[:3]
+PAIRS = [f"{a}+{b}" for i, a in enumerate(MODES) for b in MODES[i + 1:] if not (a in OPS and b in OPS)]
+# the pairs CHECK refuses (docs/systolic.md, "CHECK"): a POOL with ACC, BIAS, RELU or OUT8 (FLAGS) or a
+# fused pool (GEOM); a fused pool on a GEMM (GEOM); OUT8 with a fused pool (FLAGS)
+ILLEGAL = {"POOL+ACC": "FLAGS", "POOL+BIAS": "FLAGS", "POOL+RELU": "FLAGS", "POOL+OUT8": "FLAGS",
+           "POOL+FUSED_POOL": "GEOM", "GEMM+FUSED_POOL": "GEOM", "OUT8+FUSED_POOL": "FLAGS"}
+
+
+def modes(d: Descriptor) -> list[str]:
+    """The descriptor's op and the mode flags it sets."""
+    on = [d.op_name] + [name for name, flag in (("ACC", d.acc), ("BIAS", d.bias), ("RELU", d.relu),
+                                               ("INT8", d.int8), ("OUT8", d.out8)) if flag]
+    return on + (["FUSED_POOL"] if d.pool else [])
+
+
+def pairs(d: Descriptor) -> list[str]:
+    """Every pair of its modes (PAIRS order), whether CHECK accepts the combination or not."""
+    on = set(modes(d))
+    return [p for p in PAIRS if set(p.split("+")) <= on]
+
+
+def illegal_pair(cfg: SystolicConfig, rng: np.random.Generator, pair: str | None = None) -> Descriptor:
+    """A descriptor legal but for one refused pair of modes (ILLEGAL), its other fields random:
+    CHECK answers FLAGS or GEOM."""
+    from pymodel.systolic.descriptor import ERR_FLAGS
+
+    pair = pair or list(ILLEGAL)[int(rng.integers(len(ILLEGAL)))]
+    K = cfg.K
+    c = int(rng.integers(1, K + 2))
+    pool_d = Descriptor(m=1, kd=4, n=c, a_stride=4 * -(-c // K), d_stride=-(-c // K), int8=True, op=OP_POOL,
+                        in_h=4, in_w=4, cin=c, tiled=True, kh=2, kw=2, stride_h=2, stride_w=2, out_h=2, out_w=2)
+    conv_d = Descriptor(m=1, kd=9, n=c, a_stride=1, d_stride=-(-c // K), int8=True, op=OP_CONV, in_h=4, in_w=4,
+                        cin=1, kh=3, kw=3, stride_h=1, stride_w=1, pad_t=1, pad_l=1, out_h=4, out_w=4, blk_rows=2)
+    gemm_d = Descriptor(m=int(rng.integers(1, 2 * K)), kd=c, n=c, a_stride=1, c_stride=1)
+    base, change = {
+        "POOL+ACC": (pool_d, dict(acc=True)), "POOL+BIAS": (pool_d, dict(bias=True)),
+        "POOL+RELU": (pool_d, dict(relu=True)), "POOL+OUT8": (pool_d, dict(out8=True)),
+        "POOL+FUSED_POOL": (pool_d, dict(pool=2)), "GEMM+FUSED_POOL": (gemm_d, dict(pool=int(rng.integers(2, 5)))),
+        "OUT8+FUSED_POOL": (conv_d, dict(pool=2, out8=True)),
+    }[pair]
+    assert base.check(cfg) == ERR_NONE, base.describe()
+    bad = replace(base, **change)
+    want = ERR_FLAGS if ILLEGAL[pair] == "FLAGS" else ERR_GEOM
+    assert bad.check(cfg) == want and pair in pairs(bad), (pair, bad.describe(), bad.check(cfg))
+    return bad
