@@ -42,7 +42,7 @@ BASE = ["verilator", "--lint-only", "-Wall", "--timing", "--timescale", "1ns/1ps
 
 
 def _files(blocks: tuple[str, ...]) -> list[str]:
-    return [str(p) for p in rtl_files(("common", *blocks))] + [f"-I{rtl_root() / b}" for b in blocks]
+    return [str(p) for p in rtl_files(("common", *blocks))] + [f"-I{rtl_root() / b}" for b in ("common", *blocks)]
 
 
 def commands() -> list[tuple[str, list[str]]]:

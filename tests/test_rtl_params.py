@@ -22,7 +22,7 @@ CASES = [  # (top, rtl dirs, parameter, value, the rule's module name)
 
 def _cmd(sim: str, top: str, dirs: tuple[str, ...], param: str, value: int, out: str) -> list[str]:
     files = [str(p) for p in rtl_files(("common", *dirs))]
-    inc = [f"-I{rtl_root() / d}" for d in dirs]
+    inc = [f"-I{rtl_root() / d}" for d in ("common", *dirs)]
     if sim == "icarus":
         return ["iverilog", "-g2012", "-o", out, "-s", top, f"-P{top}.{param}={value}", *inc, *files]
     return ["verilator", "--lint-only", "-Wall", "--top-module", top, f"-G{param}={value}", *inc, *files]

@@ -11,6 +11,9 @@
 //           phase again, so the block decides afresh each cycle (docs/systolic.md, "APB while busy")
 // An access cycle not preceded by a setup cycle (or a held access cycle) (PENABLE without setup, or PSEL held
 // with PENABLE for a second cycle) is a protocol error: ignored, answered with PSLVERR.
+// Assertions (docs/verification.md, "Assertions"; proved for any input sequence by
+// tb/formal/common/apb_frontend.sby) restate these rules from the pins.
+`include "assert.vh"
 `default_nettype none
 module apb_frontend #(
     parameter ADDR_W = 20    // PADDR bits (1..32)
@@ -61,5 +64,35 @@ module apb_frontend #(
             if (setup) rd_q <= rd_val;
         end
     end
+
+`ifdef ASSERT_ON
+    // the protocol seen from the pins: the previous cycle (out of reset) was a setup phase or
+    // a wait state (PSEL, PENABLE, PREADY low), so PSEL & PENABLE now is a legal access phase
+    reg        sh_run;        // the previous cycle was out of reset
+    reg        sh_after_setup;
+    reg        sh_setup;      // the previous cycle was a setup phase
+    reg [31:0] sh_rd_q;
+    always @(posedge clk) begin
+        sh_run         <= rst_n;
+        sh_after_setup <= rst_n && psel && (!penable || !pready);
+        sh_setup       <= setup;
+        sh_rd_q        <= rd_q;
+    end
+    wire sh_stray = psel && penable && !sh_after_setup;
+`endif
+    // only a legal access phase (after a setup phase or wait state) is one
+    `ASSERT(AccessAfterSetup_A, clk, rst_n, access == (psel && penable && sh_after_setup))
+    // no state change on a stray access or on PSLVERR: a write commits only in a legal access
+    // phase that completes (PREADY) without PSLVERR
+    `ASSERT(CommitOnlyOnLegalAccess_A, clk, rst_n,
+            !wr || (psel && penable && pwrite && sh_after_setup && pready && !pslverr))
+    `ASSERT(StrayAccessRejected_A, clk, rst_n, !sh_stray || (pslverr && pready && !wr))
+    // PSLVERR only in the completing cycle of an access phase; a rejected legal access answers it
+    `ASSERT(PslverrOnlyOnAccess_A, clk, rst_n, !pslverr || (psel && penable && pready))
+    `ASSERT(ErrAnswersPslverr_A, clk, rst_n, !(access && err && !hold) || pslverr)
+    // PREADY low only in a legal access phase the block holds (a wait state)
+    `ASSERT(WaitOnlyWhenHeld_A, clk, rst_n, pready || (access && hold))
+    // read data is loaded in setup phases only (PRDATA never follows an idle bus)
+    `ASSERT(ReadDataFromSetup_A, clk, rst_n, !sh_run || rd_q == sh_rd_q || sh_setup)
 endmodule
 `default_nettype wire

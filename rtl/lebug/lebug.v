@@ -4,6 +4,10 @@
 //   input buffer -> sequencer -> FRU -> VVALU -> VSRU -> DP -> trace buffer
 // (VSRU_FIRST=1: FRU -> VSRU -> VVALU -> DP). A chain issued in cycle k writes
 // its trace row at the end of cycle k+4.
+// Assertions (docs/verification.md, "Assertions") at the end of this module: the input books
+// (every offered vector accepted or counted in DROPS, every accepted one in the buffer or
+// popped), the clear FSM, and the packer's fill against the trace rows written.
+`include "assert.vh"
 `default_nettype none
 module lebug #(
     parameter N           = 8,      // lanes (power of 2, 2..64)
@@ -479,5 +483,47 @@ module lebug #(
         if (hit_trace) rd_mux = tr_sx;
     end
     assign rd_val = rd_mux;
+
+    // ------------------------------------------------------------------
+    // assertions
+`ifdef ASSERT_ON
+    // since reset/clear: vectors offered (in_valid) and popped by the sequencer; values the
+    // packer appended (the chain's commit, recomputed here from the DP stage's inputs)
+    reg  [31:0] sh_offered, sh_popped, sh_values;
+    wire        sh_commit_ok;
+    lebug_cond u_sh_cond (.c1(s3_commit[CB_C1 +: LEBUG_CHAIN_COMMIT_C1_W]),
+                          .c2(s3_commit[CB_C2 +: LEBUG_CHAIN_COMMIT_C2_W]), .flags(s3_flags), .ok(sh_commit_ok));
+    wire [1:0]  sh_csize  = s3_commit[CB_SIZE +: LEBUG_CHAIN_COMMIT_SIZE_W];
+    wire [31:0] sh_size   = (sh_csize == 2'd0) ? 32'd1 : (sh_csize == 2'd1) ? M_U32 : N_U32;
+    wire        sh_commit = s3_valid && s3_commit[CB_EN] && sh_commit_ok;
+    always @(posedge clk) begin
+        if (!rst_n || clr_start) begin
+            sh_offered <= 32'd0;
+            sh_popped  <= 32'd0;
+            sh_values  <= 32'd0;
+        end else begin
+            if (in_valid)  sh_offered <= sh_offered + 32'd1;
+            if (ib_pop)    sh_popped  <= sh_popped + 32'd1;
+            if (sh_commit) sh_values  <= sh_values + sh_size;
+        end
+    end
+    wire [31:0] sh_held   = vectors - sh_popped;          // accepted, not yet popped
+    localparam [31:0] IB_DEPTH_U32 = IB_DEPTH;
+    wire [31:0] sh_rows_v = tb_rows + {31'd0, dp_row_valid};   // rows written or being written
+    wire [31:0] sh_clr_addr = {{(32 - CA_W){1'b0}}, clr_addr};
+`endif
+    // every offered vector is accepted (VECTORS) or dropped and counted (DROPS), never silently lost
+    `ASSERT(DropsCountRefused_A, clk, rst_n, drops + vectors == sh_offered)
+    // every accepted vector is in the input buffer or was popped: the buffer's empty/full agree
+    `ASSERT(AcceptedNotLost_A, clk, rst_n, sh_held <= IB_DEPTH_U32 && ib_empty == (sh_held == 32'd0) &&
+                                           ib_full == (sh_held == IB_DEPTH_U32))
+    // the clear FSM: nothing is accepted while it runs, the pipeline is empty (the cache write
+    // port is the clear's), and it visits the cache addresses 0..CACHE_DEPTH-1
+    `ASSERT(NoAcceptWhileClearing_A, clk, rst_n, !clearing || !in_ready)
+    `ASSERT(PipelineEmptyWhileClearing_A, clk, rst_n,
+            !clearing || (ib_empty && !sq_valid && !s1_valid && !s2_valid_any && !s3_valid && !dp_valid))
+    `ASSERT(ClearAddrInRange_A, clk, rst_n, !clearing || sh_clr_addr < CACHE_M1_U32 + 32'd1)
+    // pack_fill and ROWS: the values committed equal N x (rows written + the row being written) + fill
+    `ASSERT(PackFillMatchesRows_A, clk, rst_n, sh_values == sh_rows_v * N_U32 + fill32)
 endmodule
 `default_nettype wire

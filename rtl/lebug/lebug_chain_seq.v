@@ -2,6 +2,11 @@
 // issuing the last chain, then issues chains 0..num_chains-1 on consecutive
 // cycles (the registered outputs are the issued slot). Computes the per-vector
 // condition flags: flags = {last_1, first_1, last_0, first_0}.
+// Assertions (docs/verification.md, "Assertions"; proved by tb/lebug/formal/lebug_chain_seq.sby):
+// legal chain sequencing: a pop only when idle or issuing the last chain; chains 0, 1, ... on
+// consecutive cycles, each below NUM_CHAINS (while NUM_CHAINS stays as it was at the pop);
+// chain 0 follows each pop.
+`include "assert.vh"
 `default_nettype none
 module lebug_chain_seq #(
     parameter VW    = 256,                   // vector width (N*DATA_W bits)
@@ -52,5 +57,31 @@ module lebug_chain_seq #(
             chain_idx <= chain_idx + IDX_ONE;
         end
     end
+
+`ifdef ASSERT_ON
+    // the previous cycle's slot, and NUM_CHAINS as it was at the last pop and whether it stayed so
+    reg             sh_run, sh_valid, sh_pop, sh_last, sh_flush, sh_nc_same;
+    reg [CH_AW-1:0] sh_idx;
+    reg [NC_W-1:0]  sh_nc;
+    always @(posedge clk) begin
+        sh_run   <= rst_n;
+        sh_valid <= valid;
+        sh_pop   <= pop;
+        sh_last  <= last_chain;
+        sh_flush <= flush;
+        sh_idx   <= chain_idx;
+        if (pop) sh_nc <= num_chains;
+        sh_nc_same <= pop ? 1'b1 : (sh_nc_same && num_chains == sh_nc);
+    end
+    wire sh_next_chain = sh_run && !sh_flush && sh_valid && !sh_pop && !sh_last;
+    wire sh_new_vector = sh_run && !sh_flush && sh_pop;
+`endif
+    `ASSERT(PopOnlyAtLastChain_A, clk, rst_n,
+            !pop || !valid || ({1'b0, chain_idx} + NC_ONE >= num_chains))
+    `ASSERT(PopNeedsChains_A, clk, rst_n, !pop || (num_chains != NC_ZERO && !buf_empty))
+    `ASSERT(ChainsInOrder_A, clk, rst_n, !sh_next_chain || (valid && chain_idx == sh_idx + IDX_ONE))
+    `ASSERT(ChainZeroAfterPop_A, clk, rst_n, !sh_new_vector || (valid && chain_idx == IDX_ZERO))
+    `ASSERT(ChainBelowNumChains_A, clk, rst_n,
+            !(valid && sh_nc_same && num_chains == sh_nc) || ({1'b0, chain_idx} < num_chains))
 endmodule
 `default_nettype wire

@@ -3,6 +3,10 @@
 // places the committed values at the current fill position so one commit can
 // complete a row and start the next. One register stage: the completed row is
 // presented on row_valid/row_data in the cycle after the commit.
+// Assertion (docs/verification.md, "Assertions"; proved by tb/lebug/formal/lebug_dp.sby):
+// pack_fill is consistent with the rows written: the values committed since reset/clear
+// equal N x the rows handed to the trace buffer (row_valid, this cycle's included) + fill.
+`include "assert.vh"
 `default_nettype none
 module lebug_dp #(
     parameter N      = 8,                    // lanes
@@ -87,5 +91,21 @@ module lebug_dp #(
             end
         end
     end
+
+`ifdef ASSERT_ON
+    // values committed and rows presented (row_valid cycles) since reset/clear, mod 2^32
+    reg [31:0] sh_values, sh_rows;
+    always @(posedge clk) begin
+        if (!rst_n || flush) begin
+            sh_values <= 32'd0;
+            sh_rows   <= 32'd0;
+        end else begin
+            if (commit)    sh_values <= sh_values + {{(32 - SW){1'b0}}, size};
+            if (row_valid) sh_rows   <= sh_rows + 32'd1;
+        end
+    end
+    wire [31:0] sh_fill = {{(32 - FILL_W){1'b0}}, fill};
+`endif
+    `ASSERT(FillMatchesRows_A, clk, rst_n, sh_values == (sh_rows + {31'd0, row_valid}) * N32 + sh_fill)
 endmodule
 `default_nettype wire

@@ -1,6 +1,10 @@
 // LeBug trace buffer: circular RAM of TB_DEPTH rows of N*DATA_W bits.
 // Row k of the packed stream goes to slot k mod TB_DEPTH. Asynchronous read
 // port (one lane) for the APB; rows not written since reset/clear read as 0.
+// Assertions (docs/verification.md, "Assertions"; proved by tb/lebug/formal/lebug_trace_buf.sby):
+// the write pointer is ROWS mod TB_DEPTH, wrap is set once more than TB_DEPTH rows were
+// written, and exactly the slots written since reset/clear read back their rows.
+`include "assert.vh"
 `default_nettype none
 module lebug_trace_buf #(
     parameter N        = 8,                  // lanes
@@ -65,5 +69,18 @@ module lebug_trace_buf #(
         end
     endgenerate
     assign rd_data = written[rd_row] ? lanes[rd_lane] : {DATA_W{1'b0}};
+
+`ifdef ASSERT_ON
+    // slot i holds a row since reset/clear iff wrap or i < ROWS
+    reg [TB_DEPTH-1:0] sh_written;
+    integer sh_i;
+    always @* begin
+        for (sh_i = 0; sh_i < TB_DEPTH; sh_i = sh_i + 1) sh_written[sh_i] = wrap || (sh_i < rows);
+    end
+    wire [31:0] sh_wp = {{(32 - TB_AW){1'b0}}, wp};
+`endif
+    `ASSERT(WritePtrIsRowsModDepth_A, clk, rst_n, sh_wp == (rows & (DEPTH32 - 32'd1)))
+    `ASSERT(WrapAfterDepthRows_A, clk, rst_n, !(rows > DEPTH32) || wrap)
+    `ASSERT(WrittenSlotsMatchRows_A, clk, rst_n, written == sh_written)
 endmodule
 `default_nettype wire

@@ -4,6 +4,12 @@
 // array `mem`), the accumulator RAM u_acc, the sequencer, the CONV window
 // (u_win), the K x K array, the output pipeline and the POOL datapath (u_pool). The output row stream is a port: K int32 lanes, valid,
 // eof[0] after each output matrix, eof[1] after the last descriptor.
+// Assertions (docs/verification.md, "Assertions") at the end of this module: the stream's
+// timing (each row of a last k-tile leaves E4 exactly 2K+5 cycles after its issue: nothing
+// stalls it), the sequencer's priority on the ACT and OUT ports (an APB access that would
+// collide waits instead of being lost), no APB write to CMD/WGT/BIAS/QUANT while busy, and
+// NUM_DESC fixed while busy (systolic_seq relies on it).
+`include "assert.vh"
 `default_nettype none
 module systolic #(
     parameter K          = 8,        // array size: K x K PEs, K lanes a word (power of 2, 2..32)
@@ -599,5 +605,41 @@ module systolic #(
         endcase
     end
     assign prdata = (rgn_q == G_REG || !apb_rd_ok) ? reg_q : mem_x[chunk_q*32 +: 32];
+
+    // ------------------------------------------------------------------
+    // assertions
+`ifdef ASSERT_ON
+    localparam SH_LAT = 2 * K + 5;   // issue -> E4: S+m+D+4 with D = 2K+1 (docs/systolic.md, "Timing")
+    reg [SH_LAT:0]  sh_rows;         // sh_rows[j]: a row of a last k-tile was issued j+1 cycles ago
+    reg [1:0]       sh_pool;         // sh_pool[j]: a POOL window's last word was read j+1 cycles ago
+    reg             sh_busy;
+    reg [CMD_AW:0]  sh_num_desc;
+    reg [CMD_AW-1:0] sh_first_desc;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            sh_rows <= {(SH_LAT + 1){1'b0}};
+            sh_pool <= 2'b00;
+            sh_busy <= 1'b0;
+        end else begin
+            sh_rows <= {sh_rows[SH_LAT-1:0], a_issue && i_last};
+            sh_pool <= {sh_pool[0], pl_re && pl_last};
+            sh_busy <= busy;
+        end
+        sh_num_desc   <= num_desc;
+        sh_first_desc <= first_desc;
+    end
+`endif
+    // the stream never stalls: a row leaves E4 exactly when its issue says (fused pooling: only
+    // the window's last pixel, one stage later; POOL: 2 cycles after the window's last read)
+    `ASSERT(StreamTiming_A, clk, rst_n, f_fpool ? (!out_valid || sh_rows[SH_LAT])
+                                                : (out_valid == (sh_rows[SH_LAT-1] || sh_pool[1])))
+    // APB while busy: the sequencer keeps every ACT and OUT port; a colliding APB access waits
+    `ASSERT(SeqKeepsActWrite_A, clk, rst_n, !(act_seq_we && mem_commit && hit_act))
+    `ASSERT(SeqKeepsOutWrite_A, clk, rst_n, !(out_seq_we && mem_commit && hit_out))
+    `ASSERT(SeqKeepsActRead_A, clk, rst_n, !(act_seq_re && apb_rd_mem && hit_act))
+    `ASSERT(SeqKeepsOutRead_A, clk, rst_n, !(out_seq_re && apb_rd_mem && hit_out))
+    `ASSERT(NoMemWriteWhileBusy_A, clk, rst_n, !(mem_commit && mem_busy && !hit_strm))
+    `ASSERT(NumDescFixedWhileBusy_A, clk, rst_n,
+            !(sh_busy && busy) || (num_desc == sh_num_desc && first_desc == sh_first_desc))
 endmodule
 `default_nettype wire

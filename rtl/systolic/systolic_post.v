@@ -15,6 +15,9 @@
 // so the pipeline is one cycle longer (ps2_v) whether or not the last row emits.
 // A POOL result row (systolic_pool, p_valid) enters E4 directly; the two never meet (the
 // sequencer drains the pipeline between descriptors).
+// Assertion (docs/verification.md, "Assertions"): E4 takes one row a cycle at most (the GEMM/CONV
+// row, the pooled row and the POOL row never meet).
+`include "assert.vh"
 `default_nettype none
 module systolic_post #(
     parameter K      = 8,                    // lanes
@@ -335,5 +338,8 @@ module systolic_post #(
     endgenerate
 
     assign inflight = (|line_v) | e1_v | e2_v | e3_v | ps_v | ps2_v | out_valid;
+
+    `ASSERT(OneRowIntoE4_A, clk, rst_n,
+            ({1'b0, e3_v && !f_fpool} + {1'b0, ps_emit} + {1'b0, p_valid} <= 2'd1))
 endmodule
 `default_nettype wire

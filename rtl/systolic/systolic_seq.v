@@ -14,6 +14,12 @@
 // (CONV: M = the block's pixels); in its cycle p it issues A row p (p < M) and weight row
 // p (p < K). Weight row r of a tile is written into the PEs' spare weight buffer just in
 // time for the tile's first A row.
+// Assertions (docs/verification.md, "Assertions"; tb/systolic/formal/systolic_seq.sby proves
+// them by BMC at K=2): for a descriptor that CHECK accepted, every scratchpad address the
+// sequencer reads or hands to the output pipeline lies in that descriptor's checked range
+// (so none wraps or leaves its memory), the ACC index below ACC_DEPTH and the window rows and
+// words inside the window; PREP and LOAD only for a CONV; no stall when a tile has M >= K rows.
+`include "assert.vh"
 `default_nettype none
 module systolic_seq #(
     parameter K         = 8,                    // array size (power of 2)
@@ -831,5 +837,35 @@ module systolic_seq #(
         end
     end
 `undef DESC_FIELD
+
+    // ------------------------------------------------------------------
+    // assertions
+`ifdef ASSERT_ON
+    // a descriptor that CHECK accepted runs: its fields and CHECK's range bounds stay fixed
+    wire sh_active = (state == S_PREP) || (state == S_LOAD) || (state == S_RUN) || (state == S_DRAIN);
+    wire [39:0] sh_act   = {{(40 - ACT_AW){1'b0}}, act_raddr};
+    wire [39:0] sh_wgt   = {{(40 - WGT_AW){1'b0}}, wgt_raddr};
+    wire [39:0] sh_c     = {{(40 - OUT_AW){1'b0}}, c_ptr};
+    wire [39:0] sh_d     = {{(40 - ACT_AW){1'b0}}, d_ptr};
+    wire [39:0] sh_bq    = {{(40 - BQ_AW){1'b0}}, bq_ptr};
+    wire [39:0] sh_a_hi  = is_gemm ? a_last : a_lastx;
+    wire        sh_out_c = issue && last_kt && (!f_int8 || f_out8);     // an int32 (or OUT8) row to OUT[c]
+    wire        sh_acc_c = issue && i_first && f_acc;                   // the ACC source OUT[c]
+    wire        sh_out_d = (issue && last_kt && f_int8 && !f_out8 && d_step) || (pl_re && pl_last);  // ACT[d]
+    wire        sh_bq_rd = issue && last_kt && (f_bias || f_int8);
+`endif
+    `ASSERT(RunsOnlyAccepted_A, clk, rst_n, !sh_active || chk_code == 4'd0)
+    `ASSERT(PrepLoadOnlyForConv_A, clk, rst_n, !(state == S_PREP || state == S_LOAD) || is_conv)
+    `ASSERT(ActReadInRange_A, clk, rst_n,
+            !act_re || (sh_active && {24'd0, d_abase} <= sh_act && sh_act <= sh_a_hi))
+    `ASSERT(WgtReadInRange_A, clk, rst_n,
+            !wgt_re || (sh_active && {24'd0, d_bbase} <= sh_wgt && sh_wgt <= b_last))
+    `ASSERT(OutWriteInRange_A, clk, rst_n, !(sh_out_c || sh_acc_c) || ({24'd0, d_cbase} <= sh_c && sh_c <= c_last))
+    `ASSERT(ActWriteInRange_A, clk, rst_n, !sh_out_d || ({24'd0, d_dbase} <= sh_d && sh_d <= dd_last))
+    `ASSERT(BqReadInRange_A, clk, rst_n, !sh_bq_rd || ({24'd0, d_bqbase} <= sh_bq && sh_bq <= bq_last))
+    `ASSERT(AccIndexInRange_A, clk, rst_n, (!issue || {16'd0, p} < ACC_D_U32))
+    `ASSERT(WindowLoadInRange_A, clk, rst_n, !ld_rd || (!ld_s[12] && {19'd0, ld_s} < WIN_R_U32 && {16'd0, ld_j} < (WIN_B_U32 >> LOG2K)))
+    // docs/systolic.md "Dataflow": the array takes a new A row every RUN cycle while M >= K
+    `ASSERT(NoStallWhenMAtLeastK_A, clk, rst_n, !(rowrun && r_mb >= K_FIELD) || issue)
 endmodule
 `default_nettype wire

@@ -3,6 +3,12 @@
 // through a FIFO and a lane adapter (docs/top.md).
 // The windows (systolic, LeBug, top registers) are rtl/top/accel_top.rdl's
 // (docs/regs/accel_top.md); anything else answers PSLVERR and changes nothing.
+// Assertions (docs/verification.md, "Assertions"; proved by tb/top/formal/accel_top_tap.sby
+// with the two blocks as free stubs): the tap's books balance (every stream row stored in the
+// FIFO or counted in TAP_DROPS, every stored row in the FIFO or popped by the adapter, which
+// hands LeBug its vectors (tap_adapter.v) only when LeBug takes them) and TAP_MAXFILL is the
+// FIFO's high-water mark.
+`include "assert.vh"
 `default_nettype none
 module accel_top #(
     // systolic (docs/systolic.md)
@@ -206,5 +212,32 @@ module accel_top #(
     // sel_sys and rd_win (no new setup phase) until its PREADY
     assign pready  = sel_sys ? sys_pready  : sel_lb ? lb_pready  : top_pready;
     assign pslverr = sel_sys ? sys_pslverr : sel_lb ? lb_pslverr : top_pslverr;
+
+    // ------------------------------------------------------------------
+    // assertions
+`ifdef ASSERT_ON
+    // since reset/CTRL.CLEAR: stream rows offered to the tap, rows popped from the FIFO
+    reg [31:0] sh_offered, sh_popped, sh_count;
+    reg        sh_run;
+    always @(posedge clk) begin
+        sh_run   <= rst_n && !tap_clear;
+        sh_count <= fifo_count;
+        if (!rst_n || tap_clear) begin
+            sh_offered <= 32'd0;
+            sh_popped  <= 32'd0;
+        end else begin
+            if (st_valid) sh_offered <= sh_offered + 32'd1;
+            if (fifo_pop) sh_popped  <= sh_popped + 32'd1;
+        end
+    end
+`endif
+    // the accelerator cannot be stalled: each stream row is stored or dropped and counted
+    `ASSERT(TapRowStoredOrDropped_A, clk, rst_n, tap_rows + tap_drops == sh_offered)
+    // nothing stored is lost: each stored row is in the FIFO or was popped
+    `ASSERT(TapStoredNotLost_A, clk, rst_n, tap_rows == fifo_count + sh_popped)
+    // LeBug takes every tap vector (it never drops one of them)
+    `ASSERT(TapVectorAccepted_A, clk, rst_n, !lb_valid || lb_ready)
+    `ASSERT(TapMaxfillInRange_A, clk, rst_n, tap_maxfill <= TAP_DEPTH_U32 && fifo_count <= TAP_DEPTH_U32)
+    `ASSERT(TapMaxfillIsHighWater_A, clk, rst_n, !sh_run || tap_maxfill >= sh_count)
 endmodule
 `default_nettype wire

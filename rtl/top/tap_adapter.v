@@ -6,6 +6,10 @@
 //   K >  N: R = K/N vectors per row, lanes [0, N) first; the row's eof bits go
 //           with its last vector;
 //   K <  N: one vector per row, lanes [K, N) are 0.
+// Assertions (docs/verification.md, "Assertions"; proved by tb/top/formal/tap_adapter.sby):
+// a vector only while LeBug is ready, R vectors a row in order (vectors handed out = R x rows
+// popped + the part of the row at the head).
+`include "assert.vh"
 `default_nettype none
 module tap_adapter #(
     parameter K      = 8,    // accelerator lanes per row
@@ -52,5 +56,23 @@ module tap_adapter #(
         if (!rst_n || clear) part <= {PW{1'b0}};
         else if (vec_valid) part <= last_part ? {PW{1'b0}} : part + 1'b1;
     end
+
+`ifdef ASSERT_ON
+    // vectors handed to LeBug and rows popped from the FIFO since reset or clear
+    reg [31:0] sh_vectors, sh_rows;
+    always @(posedge clk) begin
+        if (!rst_n || clear) begin
+            sh_vectors <= 32'd0;
+            sh_rows    <= 32'd0;
+        end else begin
+            if (vec_valid) sh_vectors <= sh_vectors + 32'd1;
+            if (row_pop)   sh_rows    <= sh_rows + 32'd1;
+        end
+    end
+    wire [31:0] sh_part = {{(32 - PW){1'b0}}, part};
+`endif
+    `ASSERT(VectorOnlyWhenReady_A, clk, rst_n, !vec_valid || (vec_ready && row_valid))
+    `ASSERT(PartInRange_A, clk, rst_n, sh_part < R32)
+    `ASSERT(VectorsFollowRows_A, clk, rst_n, sh_vectors == sh_rows * R32 + sh_part)
 endmodule
 `default_nettype wire

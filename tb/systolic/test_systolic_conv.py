@@ -494,12 +494,12 @@ def test_window_parameters_stop_elaboration(tmp_path, sim: str, param: str, valu
     with pytest.raises(AccelscopeError):
         replace(SystolicConfig(), **{param: value})
     files = [str(p) for p in rtl_files(("common", "systolic"))]
-    inc = f"-I{rtl_root() / 'systolic'}"
+    inc = [f"-I{rtl_root() / d}" for d in ("common", "systolic")]
     if sim == "icarus":
         cmd = ["iverilog", "-g2012", "-o", str(tmp_path / "x.vvp"), "-s", "systolic", f"-Psystolic.{param}={value}",
-               inc, *files]
+               *inc, *files]
     else:
-        cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "systolic", f"-G{param}={value}", inc, *files]
+        cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "systolic", f"-G{param}={value}", *inc, *files]
     r = subprocess.run(cmd, capture_output=True, text=True, env=verilator_env() if sim == "verilator" else None,
                        cwd=tmp_path)
     assert r.returncode != 0 and rule in r.stdout + r.stderr, (r.stdout + r.stderr)[-2000:]
