@@ -65,9 +65,10 @@ MUTANTS: dict[str, tuple[str, str, str, tuple[str, ...], str]] = {
         "rtl/systolic/systolic_seq.v", "wire e_bq    = !is_pool && (f_bias || f_int8) && (bq_last >= BQ_LIMIT);",
         "wire e_bq    = !is_pool && f_bias && (bq_last >= BQ_LIMIT);", ("systolic",),
         "CHECK does not range-check the requantization words of an INT8 layer without BIAS"),
-    "fused_pool_max_not_kept": (
-        "rtl/systolic/systolic_post.v", "if (ps_v && ps_keep) hm <= hnew;", "if (ps_v) hm <= hnew;", ("systolic",),
-        "the fused pool's running maximum also takes the rows outside a pooling window"),
+    "fused_pool_stale_line_buffer": (
+        "rtl/systolic/systolic_post.v", "assign vnew[g*8 +: 8] = (ps_dy0 || hn > l) ? hn : l;",
+        "assign vnew[g*8 +: 8] = (hn > l) ? hn : l;", ("systolic",),
+        "the fused pool combines a window's first row with the line buffer's stale word (from the window above)"),
 }
 
 
