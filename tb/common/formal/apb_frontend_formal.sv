@@ -2,6 +2,7 @@
 // input free (any PSEL/PENABLE/PWRITE/PADDR sequence, protocol errors included, any decoder
 // answer err/hold, any read data), reset in the first cycle. The RTL's own assertions are
 // the properties (docs/verification.md, "Formal").
+`include "formal_reset.vh"
 module apb_frontend_formal (
     input wire        clk,
     input wire        rst_n,
@@ -13,9 +14,7 @@ module apb_frontend_formal (
     input wire        hold,
     input wire [31:0] rd_val
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire [31:0] addr, rd_q;
     wire        setup, access, wr, pready, pslverr;

@@ -2,6 +2,7 @@
 // 4 chains (CH_AW=2: NUM_CHAINS 0..7 reaches past the chain memory too), a 2-bit vector;
 // every input free (NUM_CHAINS rewritten at any time, the buffer's empty flag, flushes),
 // reset in the first cycle.
+`include "formal_reset.vh"
 module lebug_chain_seq_formal (
     input wire       clk,
     input wire       rst_n,
@@ -11,9 +12,7 @@ module lebug_chain_seq_formal (
     input wire [1:0] buf_data,
     input wire [1:0] buf_eof
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire       pop, valid;
     wire [1:0] chain_idx, vec;

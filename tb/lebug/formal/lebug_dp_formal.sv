@@ -1,6 +1,7 @@
 // Formal wrapper of rtl/lebug/lebug_dp.v (tb/lebug/formal/lebug_dp.sby): N=4 lanes, M=2 (the
 // three commit sizes 1, M, N differ, and a commit can complete one row and start the next),
 // DATA_W=2; every input free (any commit size, condition codes and flags), reset first.
+`include "formal_reset.vh"
 module lebug_dp_formal (
     input wire       clk,
     input wire       rst_n,
@@ -13,9 +14,7 @@ module lebug_dp_formal (
     input wire [2:0] commit_c1,
     input wire [2:0] commit_c2
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire       out_valid, row_valid;
     wire [7:0] row_data;

@@ -2,6 +2,7 @@
 // 3 entries (not a power of 2: the pointers wrap by compare) of 3 bits, reset in the first
 // cycle, inputs free but for the caller's contract, which lebug.v keeps (in_ready is low while
 // the buffer is full; the sequencer pops only a non-empty buffer) and the RTL asserts.
+`include "formal_reset.vh"
 module lebug_input_buffer_formal (
     input wire       clk,
     input wire       rst_n,
@@ -10,9 +11,7 @@ module lebug_input_buffer_formal (
     input wire [2:0] din,
     input wire       pop
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire [2:0] dout;
     wire       empty, full;

@@ -1,6 +1,7 @@
 // Formal wrapper of rtl/lebug/lebug_trace_buf.v (tb/lebug/formal/lebug_trace_buf.sby): 4 rows
 // (TB_DEPTH is a power of 2; 4 has a wrap), N=2 lanes of 2 bits; every input free (writes and
 // flushes at any time, 32-bit ROWS counter in full), reset in the first cycle.
+`include "formal_reset.vh"
 module lebug_trace_buf_formal (
     input wire       clk,
     input wire       rst_n,
@@ -10,9 +11,7 @@ module lebug_trace_buf_formal (
     input wire [1:0] rd_row,
     input wire       rd_lane
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire [1:0]  rd_data;
     wire [31:0] rows;

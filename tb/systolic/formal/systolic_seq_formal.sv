@@ -8,6 +8,7 @@
 // CHECK products (40-bit) within reach of the solver. Assumed, as systolic.v guarantees
 // (NUM_DESC is refused while busy; its assertion NumDescFixedWhileBusy_A): a legal list
 // FIRST < FIRST+COUNT <= CMD_DEPTH, fixed while busy. Reset in the first cycle.
+`include "formal_reset.vh"
 module systolic_seq_formal (
     input wire         clk,
     input wire         rst_n,
@@ -17,9 +18,7 @@ module systolic_seq_formal (
     input wire [255:0] cmd_rdata,
     input wire         inflight
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire busy;
     reg  was_busy = 1'b0;

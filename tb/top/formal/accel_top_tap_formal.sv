@@ -3,6 +3,7 @@
 // LeBug N=2 lanes of DATA_W=8 bits (two vectors a row, each lane saturated from int32), a tap
 // FIFO of TAP_DEPTH=4 rows; every input free (APB: CTRL.CLEAR writes at any time, and every
 // protocol error), reset in the first cycle.
+`include "formal_reset.vh"
 module accel_top_tap_formal (
     input wire        clk,
     input wire        rst_n,
@@ -12,9 +13,7 @@ module accel_top_tap_formal (
     input wire [23:0] paddr,
     input wire [31:0] pwdata
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire [31:0] prdata;
     wire        pready, pslverr, busy, done, idle;

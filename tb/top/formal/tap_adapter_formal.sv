@@ -1,6 +1,7 @@
 // Formal wrapper of rtl/top/tap_adapter.v (tb/top/formal/tap_adapter.sby): K=4 lanes a row,
 // N=2 a vector (two vectors a row, the split case; K <= N has one part and nothing to count),
 // DATA_W=2; every input free, reset in the first cycle.
+`include "formal_reset.vh"
 module tap_adapter_formal (
     input wire       clk,
     input wire       rst_n,
@@ -9,9 +10,7 @@ module tap_adapter_formal (
     input wire [9:0] row,
     input wire       vec_ready
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire       row_pop, vec_valid;
     wire [1:0] vec_eof;

@@ -2,6 +2,7 @@
 // input free (push while full, pop while empty, clear at any time), reset in the first cycle.
 // The RTL's assertions are the properties; the proof is parametric in W (data is only stored)
 // and DEPTH 4 has every pointer case of a power-of-2 depth: wrap, full, empty, both at once.
+`include "formal_reset.vh"
 module tap_fifo_formal (
     input wire       clk,
     input wire       rst_n,
@@ -10,9 +11,7 @@ module tap_fifo_formal (
     input wire [2:0] din,
     input wire       pop
 );
-    reg init = 1'b1;
-    always @(posedge clk) init <= 1'b0;
-    always @(*) if (init) assume (!rst_n);
+    `FORMAL_RESET_FIRST(clk, rst_n)
 
     wire [2:0]  dout;
     wire        empty, full;
