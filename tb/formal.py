@@ -393,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}")
     for b in bad:
         print(f"formal: FAILED {b}", file=sys.stderr)
+    checks = len(todo) + (0 if args.no_bugs else len(todo))   # each proof, each seeded bug
+    print(f"formal: {checks - len(bad)} passed, {len(bad)} failed", flush=True)
     return 1 if bad else 0
 
 
