@@ -3,9 +3,10 @@
 // A vector pushed in cycle k is visible (empty=0) in cycle k+1.
 // Assertions (docs/verification.md, "Assertions"; proved by tb/lebug/formal/lebug_input_buffer.sby):
 // the caller never pushes into a full buffer (that would overwrite the oldest vector) nor pops
-// an empty one; the FIFO's books (rtl/common/fifo_check.v): occupancy within 0..DEPTH, pointers
+// an empty one; the FIFO's books (rtl/common/fifo_check.vh): occupancy within 0..DEPTH, pointers
 // that agree with it, nothing accepted lost: every pop takes the oldest vector.
 `include "assert.vh"
+`include "fifo_check.vh"
 `default_nettype none
 module lebug_input_buffer #(
     parameter W     = 258,                   // entry width (eof bits + vector)

@@ -2,9 +2,10 @@
 // fall-through, one write and one read port, asynchronous read (distributed RAM).
 // A row offered while full is not stored (the caller counts it as dropped).
 // Assertions (docs/verification.md, "Assertions"; proved by tb/top/formal/tap_fifo.sby): the
-// FIFO's books, rtl/common/fifo_check.v: occupancy within 0..DEPTH, pointers that agree with it,
+// FIFO's books, rtl/common/fifo_check.vh: occupancy within 0..DEPTH, pointers that agree with it,
 // and nothing stored is lost: every pop takes the oldest row not yet popped.
 `include "assert.vh"
+`include "fifo_check.vh"
 `default_nettype none
 module tap_fifo #(
     parameter W     = 258,                   // row width (eof bits + K lanes)

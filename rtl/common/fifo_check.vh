@@ -1,11 +1,16 @@
-// Assertions of a FIFO's books (docs/verification.md, "Assertions"), instantiated inside
-// `ifdef ASSERT_ON by rtl/top/tap_fifo.v and rtl/lebug/lebug_input_buffer.v (simulation and
-// formal only; never in synthesis). It watches the FIFO's storage write (we at wptr), its pops
+// Assertions of a FIFO's books (docs/verification.md, "Assertions"): a module included and
+// instantiated inside `ifdef ASSERT_ON by rtl/top/tap_fifo.v and rtl/lebug/lebug_input_buffer.v
+// (simulation and formal only). An include, not an rtl/ module file: under SYNTHESIS it is not
+// even read, so `make synth` reads exactly the files it read before (an extra module, even
+// unused, changes yosys's internal names and so abc's gate counts slightly). It watches the FIFO's storage write (we at wptr), its pops
 // (re at rptr) and its occupancy, and checks: occupancy within 0..DEPTH, pointers in range and
 // agreeing with it, occupancy = writes - pops since reset/clear, and nothing stored lost or
 // reordered: each slot keeps the number of the write that filled it (a shadow of the storage),
 // and every pop takes the oldest entry not yet popped.
+`ifndef ACCELSCOPE_FIFO_CHECK_VH
+`define ACCELSCOPE_FIFO_CHECK_VH
 `include "assert.vh"
+`ifdef ASSERT_ON
 `default_nettype none
 module fifo_check #(
     parameter DEPTH = 8,                           // entries
@@ -62,3 +67,5 @@ module fifo_check #(
 `endif
 endmodule
 `default_nettype wire
+`endif
+`endif
