@@ -187,6 +187,24 @@ def draw(unit: Unit, work: Path, counts: Mapping[str, int], seed: int) -> list[M
     return mutants
 
 
+def draw_named(unit: Unit, work: Path, specs: Sequence[tuple[str, str, str]], seed: int) -> list[Mutant]:
+    """One mutant for each (module, mode, wire): `mutate -list 1 -mode MODE -wire WIRE` on the
+    module's variants, so a named mutant stays the same one while unrelated RTL changes."""
+    names = design_modules(work)
+    cmds = []
+    for i, (m, mode, wire) in enumerate(specs):
+        sel = " ".join(x for x in names if rtl_module(x) == m)
+        cmds.append(f"mutate -list 1 -seed {seed} -mode {mode} -wire {wire} -o {work / f'named_{i}.txt'} {sel}")
+    yosys(f"read_rtlil {work / 'prep.il'}\n" + "\n".join(cmds) + "\n", work, "named")
+    out: list[Mutant] = []
+    for i, (m, mode, wire) in enumerate(specs):
+        got = parse_list(work / f"named_{i}.txt", unit, m, len(out) + 1)
+        if len(got) != 1:
+            raise AccelscopeError(f"{unit.name}: no {mode} mutation of wire {wire} in {m}")
+        out += got
+    return out
+
+
 def netlist(unit: Unit, work: Path, mutants: Sequence[Mutant], out: Path) -> Path:
     """Every mutant of `mutants` built into one netlist (`mutate -ctrl mutsel W i ...`), written
     with write_verilog and finished for simulation (finish_top)."""
@@ -196,7 +214,9 @@ def netlist(unit: Unit, work: Path, mutants: Sequence[Mutant], out: Path) -> Pat
     ctrl = "\n".join(m.command.replace("mutate ", f"mutate -ctrl mutsel {MUTSEL_W} {m.mutsel} ", 1) for m in mutants)
     yosys(f"read_rtlil {work / 'prep.il'}\n{ctrl}\nopt_clean\nwrite_verilog -noattr {raw}\n", work, "netlist")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(finish_top(raw.read_text(), unit, top_params(work), bool(mutants)))
+    text = finish_top(raw.read_text(), unit, top_params(work), bool(mutants))
+    if not out.exists() or out.read_text() != text:  # unchanged: the builds stay warm
+        out.write_text(text)
     return out
 
 

@@ -40,6 +40,7 @@ class Options:
     equivalence: bool = True
     baseline: bool = True  # the original design (MUTSEL=0) through the whole kill set first
     only: Sequence[tuple[str, int]] = ()  # (unit, mutsel) to run; empty: all
+    reuse: str | None = None  # take the kills of this label of `out` (same mutants) and only redo the proofs
     progress: bool = True
     work: Path = field(default_factory=lambda: sim_build_root() / "mutate")
 
@@ -104,7 +105,7 @@ def baseline(units: Sequence[Unit]) -> dict[str, Any]:
         k = killset.run_mutant(u.block, u.config, 0)
         res[u.name] = {"passed": not k.killed, "error": k.error, "what": k.what,
                        "cases": len(killset.sweep_seeds(u.block, u.config)),
-                       "fault_tests": killset.FAULT_CONFIG[u.block] == u.config,
+                       "fault_tests": killset.faults_on(u.block, u.config),
                        "wall_s": round(time.perf_counter() - t0, 1)}
         if k.killed:
             raise AccelscopeError(f"the original design ({u.name}, MUTSEL=0) fails the kill set: {k.what}: {k.error}")
@@ -121,23 +122,28 @@ def run(opts: Options) -> dict[str, Any]:
     killset.use_netlists(netlists)
     t1 = time.perf_counter()
     for u, _ in generated:
-        killset.build(u.block, u.config, faults=killset.FAULT_CONFIG[u.block] == u.config)
+        killset.build(u.block, u.config, faults=killset.faults_on(u.block, u.config))
     t_build = time.perf_counter() - t1
     t2 = time.perf_counter()
     base = baseline([u for u, _ in generated]) if opts.baseline else {}
     t_base = time.perf_counter() - t2
     todo = [(u, m) for u, ms in generated for m in ms if not opts.only or (u.name, m.mutsel) in set(opts.only)]
     results: dict[tuple[str, int], dict[str, str]] = {}
+    if opts.reuse:
+        todo, results = _reused(opts, todo)
     t3 = time.perf_counter()
-    with tqdm(total=len(todo), desc="mutants", unit="mutant", disable=not opts.progress, file=sys.stderr) as bar:
+    with tqdm(total=len(todo) - len(results), desc="mutants", unit="mutant", disable=not opts.progress,
+              file=sys.stderr) as bar:
         if opts.jobs <= 1:
             for u, m in todo:
-                results[(u.name, m.mutsel)] = _run_one(u.block, u.config, m.mutsel)
-                bar.update(1)
+                if (u.name, m.mutsel) not in results:
+                    results[(u.name, m.mutsel)] = _run_one(u.block, u.config, m.mutsel)
+                    bar.update(1)
         else:
             with ProcessPoolExecutor(opts.jobs, mp_context=get_context("spawn"), initializer=_worker_init,
                                      initargs=(str(netlists), str(sim_build_root()))) as ex:
-                futs = {ex.submit(_run_one, u.block, u.config, m.mutsel): (u.name, m.mutsel) for u, m in todo}
+                futs = {ex.submit(_run_one, u.block, u.config, m.mutsel): (u.name, m.mutsel) for u, m in todo
+                        if (u.name, m.mutsel) not in results}
                 for f in as_completed(futs):
                     results[futs[f]] = f.result()
                     bar.update(1)
@@ -158,6 +164,23 @@ def run(opts: Options) -> dict[str, Any]:
     return doc
 
 
+def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[Unit, Mutant]], dict]:
+    """The kills recorded under label `opts.reuse` for the same mutants (same unit, selector and
+    mutation); mutants not recorded there run again."""
+    if opts.out is None or not Path(opts.out).exists():
+        raise AccelscopeError(f"--reuse {opts.reuse}: no {opts.out} to take the kills from")
+    old = json.loads(Path(opts.out).read_text()).get("runs", {}).get(opts.reuse)
+    if old is None:
+        raise AccelscopeError(f"--reuse {opts.reuse}: {opts.out} has no run of that label")
+    rec = {(e["unit"], e["mutsel"], e["mutation"]): e for e in old["mutants"]}
+    results = {}
+    for u, m in todo:
+        e = rec.get((u.name, m.mutsel, report.relative(m.command)))
+        if e is not None:
+            results[(u.name, m.mutsel)] = {k: e.get(k, "") for k in ("by", "what", "error")}
+    return todo, results
+
+
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap = argparse.ArgumentParser(prog="python -m tb.mutate", description="mutation score per block (make mutate)")
     ap.add_argument("--mutants", type=int, default=Options.mutants, help="about this many mutants in all")
@@ -172,6 +195,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--no-baseline", action="store_true", help="skip the MUTSEL=0 run of the kill set")
     ap.add_argument("--only", nargs="*", default=[], metavar="UNIT:MUTSEL",
                     help="run only these mutants, e.g. lebug/int_n8m4:12")
+    ap.add_argument("--reuse", metavar="LABEL", help="take the kills of run LABEL in --out (the same mutants) "
+                    "and redo only what is missing and the proofs")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     only = []
@@ -184,7 +209,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         raise AccelscopeError("--mutants, --min-per-module and --jobs must be at least 1")
     return Options(mutants=a.mutants, min_per_module=a.min_per_module, seed=a.seed, blocks=a.blocks, jobs=a.jobs,
                    out=a.out, label=a.label, equivalence=not a.no_equivalence, baseline=not a.no_baseline,
-                   only=only, progress=not a.quiet)
+                   only=only, reuse=a.reuse, progress=not a.quiet)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

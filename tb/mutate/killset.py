@@ -4,7 +4,7 @@
    bundles), the cases of the mutant's configuration, on the verilator-native mutant build
    (tb.regress.cases.run_case, bit-exact against the models);
 2. the block's directed fault tests (tb/<block>/test_<block>_faults.py on the cocotb Verilator
-   mutant build; fixed seeds), for mutants of the configuration those tests use.
+   mutant build of the mutant's configuration; fixed seed).
 
 An assertion firing in the mutant build (rtl/ assertions, read by yosys with -formal) fails the
 case or the test that runs into it: the kill is then counted as "assertion".
@@ -25,7 +25,9 @@ from typing import Iterator
 from tb.runner import MUTANTS_ENV, MUTSEL_ENV, build_dir, sim_build_root
 
 CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}  # tests/test_regress.py's CI sweep
-FAULT_CONFIG = {"lebug": "int_n8m4", "systolic": "k8", "top": "k8_n8"}  # the fault tests' builds
+# the configurations whose kill set has the fault tests: make test runs them on the first of each
+FAULT_CONFIGS = {"lebug": ("int_n8m4", "fix_n4m2_vsru"), "systolic": ("k8",), "top": ("k8_n8", "k8_eval")}
+CFG_VARS = {"lebug": "LEBUG_CFG", "systolic": "SYSTOLIC_CFG", "top": "TOP_HW"}  # the fault modules' configuration
 FAULT_SEED = "1"  # the fault tests' seed in the kill set (LEBUG_SEED, SYSTOLIC_SEED, TOP_SEED)
 SEED_VARS = {"lebug": "LEBUG_SEED", "systolic": "SYSTOLIC_SEED", "top": "TOP_SEED"}
 ASSERTION = re.compile(r"Assertion failed")  # Verilator's line for a failing assert
@@ -108,32 +110,44 @@ def _failed_tests(results: Path) -> list[str]:
     return [tc.get("name", "?") for tc in root.iter("testcase") if tc.find("failure") is not None]
 
 
-def run_faults(block: str) -> Kill:
-    """The block's fault tests (one cocotb run of the module; a lock keeps two workers from sharing
-    its work directory)."""
-    import importlib
+def fault_env(block: str, config: str) -> dict[str, str]:
+    """The fault module's environment for `config` (as tb/<block>/test_<block>_faults.py's pytest
+    function sets it for its one configuration; the modules read any configuration)."""
+    import json
 
+    from tb.regress.cases import configs
+    from tb.runner import param_text
+
+    cfg = configs(block)[config]
+    value = json.dumps(cfg.hardware()) if block == "top" else param_text(cfg.params())
+    return {CFG_VARS[block]: value, SEED_VARS[block]: FAULT_SEED}
+
+
+def run_faults(block: str, config: str) -> Kill:
+    """The block's fault tests on `config` (one cocotb run of the module on the mutant build; a
+    lock keeps two workers from sharing its work directory)."""
     from tb.regress.cases import block_of, configs
+    from tb.runner import run_regression
 
-    cfg = configs(block)[FAULT_CONFIG[block]]
+    cfg = configs(block)[config]
     work = build_dir(block_of(block), cfg.tag(), "verilator") / "faults"
-    test = getattr(importlib.import_module(f"tb.{block}.test_{block}_faults"), f"test_{block}_faults")
-    lock_path = sim_build_root() / "mutate" / f"faults_{block}.lock"
+    lock_path = sim_build_root() / "mutate" / f"faults_{block}_{config}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    os.environ[SEED_VARS[block]] = FAULT_SEED
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         log = lock_path.with_suffix(f".{os.getpid()}.log")
         try:
             with _quiet(log):
-                test("verilator")
+                run_regression(block_of(block), cfg.params(), cfg.tag(), "verilator", fault_env(block, config),
+                               min_tests=3, test_module=f"tb.{block}.test_{block}_faults", work_name="faults")
         except AssertionError as e:
             names = _failed_tests(work / "results.xml")
             text = log.read_text(errors="replace")
             fail = next((ln.strip() for ln in text.splitlines() if ASSERTION.search(ln)), None) or \
                 next((ln.strip() for ln in text.splitlines() if re.search(r"\w+Error: ", ln)), str(e).splitlines()[0])
             by = "assertion" if ASSERTION.search(fail) else "fault test"
-            return Kill(by, f"test_{block}_faults: {', '.join(names) or 'the module'}", " ".join(fail.split())[:240])
+            return Kill(by, f"test_{block}_faults ({config}): {', '.join(names) or 'the module'}",
+                        " ".join(fail.split())[:240])
         finally:
             log.unlink(missing_ok=True)
     return Kill("", "", "")
@@ -144,6 +158,11 @@ def run_mutant(block: str, config: str, mutsel: int) -> Kill:
     survived them) the fault tests when they run on this configuration."""
     select(mutsel)
     kill = run_sweep(block, sweep_seeds(block, config))
-    if not kill.killed and FAULT_CONFIG[block] == config:
-        kill = run_faults(block)
+    if not kill.killed and faults_on(block, config):
+        kill = run_faults(block, config)
     return kill
+
+
+def faults_on(block: str, config: str) -> bool:
+    """Whether the fault tests are in this configuration's kill set (FAULT_CONFIGS)."""
+    return config in FAULT_CONFIGS[block]
