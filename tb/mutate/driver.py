@@ -152,8 +152,10 @@ def run(opts: Options) -> dict[str, Any]:
     proofs: dict[tuple[str, int], equiv.Proof] = {}
     survivors = [(u, m) for u, m in todo if not results[(u.name, m.mutsel)]["by"]]
     if opts.equivalence:
+        known = _known_proofs(opts)
         for u, m in tqdm(survivors, desc="equivalence", unit="mutant", disable=not opts.progress, file=sys.stderr):
-            proofs[(u.name, m.mutsel)] = equiv.check(m, opts.work / u.name)
+            proofs[(u.name, m.mutsel)] = known.get((u.name, report.relative(m.command))) or \
+                equiv.check(m, opts.work / u.name)
     t_eq = time.perf_counter() - t4
     doc = report.document(opts, todo, results, proofs, base, {
         "generate_s": round(t_gen, 1), "build_s": round(t_build, 1), "baseline_s": round(t_base, 1),
@@ -162,6 +164,22 @@ def run(opts: Options) -> dict[str, Any]:
     if opts.out is not None:
         report.write(doc, opts.out, opts.label)
     return doc
+
+
+def _known_proofs(opts: Options) -> dict[tuple[str, str], equiv.Proof]:
+    """Proofs already in `out` for the same mutation of the same unit (a proof depends on the RTL
+    and the mutation only, not on the kill set): taken when the RTL files are those they were made
+    on (the same rtl_digest)."""
+    if opts.out is None or not Path(opts.out).exists():
+        return {}
+    known = {}
+    for run in json.loads(Path(opts.out).read_text()).get("runs", {}).values():
+        if run.get("rtl_digest") != report.rtl_digest():
+            continue
+        for e in run.get("mutants", []):
+            if "proof" in e:
+                known[(e["unit"], e["mutation"])] = equiv.Proof(e["proof"]["status"], e["proof"]["how"])
+    return known
 
 
 def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[Unit, Mutant]], dict]:

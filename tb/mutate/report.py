@@ -25,6 +25,17 @@ def relative(command: str) -> str:
     return command.replace(str(rtl_root().parent) + "/", "")
 
 
+def rtl_digest() -> str:
+    """sha256 of every rtl/ file (path and content): the design the mutants were made of."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(rtl_root().rglob("*")):
+        if f.is_file():
+            h.update(str(f.relative_to(rtl_root())).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
 def key(m: Mutant) -> str:
     """How tb/mutate/arguments.py names a mutant: unit and relative mutate line."""
     return f"{m.unit} {relative(m.command)}"
@@ -66,7 +77,7 @@ def document(opts: Any, todo: Sequence[tuple[Unit, Mutant]], results: Mapping[tu
     for b in blocks.values():
         live = b["generated"] - b["equivalent"]
         b["score"] = round(b["killed"] / live, 4) if live else None
-    return {"seed": opts.seed, "mutants_requested": opts.mutants, "min_per_module": opts.min_per_module,
+    return {"rtl_digest": rtl_digest(), "seed": opts.seed, "mutants_requested": opts.mutants, "min_per_module": opts.min_per_module,
             "kill_set": "regress CI sweep (tests/test_regress.py seeds, verilator-native, stop at the first failing "
                         "case), then tb/<block>/test_<block>_faults.py (cocotb Verilator, fixed seed) on the fault "
                         "tests' configuration; assertions in the mutant build count as kills",
