@@ -40,6 +40,7 @@ class Options:
     equivalence: bool = True
     baseline: bool = True  # the original design (MUTSEL=0) through the whole kill set first
     only: Sequence[tuple[str, int]] = ()  # (unit, mutsel) to run; empty: all
+    reprove: str | None = None  # only redo the proofs and arguments of this label of `out`
     reuse: str | None = None  # take the kills of this label of `out` (same mutants) and only redo the proofs
     progress: bool = True
     work: Path = field(default_factory=lambda: sim_build_root() / "mutate")
@@ -177,14 +178,14 @@ def _known_proofs(opts: Options) -> dict[tuple[str, str], equiv.Proof]:
         if run.get("rtl_digest") != report.rtl_digest():
             continue
         for e in run.get("mutants", []):
-            if "proof" in e:
+            if "proof" in e and e["proof"]["how"].endswith(equiv.CURRENT):
                 known[(e["unit"], e["mutation"])] = equiv.Proof(e["proof"]["status"], e["proof"]["how"])
     return known
 
 
 def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[Unit, Mutant]], dict]:
     """The kills recorded under label `opts.reuse` for the same mutants (same unit, selector and
-    mutation); mutants not recorded there run again."""
+    mutation); the survivors there and mutants not recorded run the kill set again."""
     if opts.out is None or not Path(opts.out).exists():
         raise AccelscopeError(f"--reuse {opts.reuse}: no {opts.out} to take the kills from")
     old = json.loads(Path(opts.out).read_text()).get("runs", {}).get(opts.reuse)
@@ -194,9 +195,33 @@ def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[
     results = {}
     for u, m in todo:
         e = rec.get((u.name, m.mutsel, report.relative(m.command)))
-        if e is not None:
+        if e is not None and e.get("by"):  # a recorded kill; survivors run the kill set again
             results[(u.name, m.mutsel)] = {k: e.get(k, "") for k in ("by", "what", "error")}
     return todo, results
+
+
+def reprove(opts: Options, label: str) -> dict[str, Any]:
+    """Check again every equivalence of run `label` of `out` that an earlier version of the check
+    proved (it assumed an all-zero start), apply the arguments, and recount; the kills and the
+    other proofs stay as recorded."""
+    if opts.out is None or not Path(opts.out).exists():
+        raise AccelscopeError(f"--reprove {label}: no {opts.out}")
+    doc = json.loads(Path(opts.out).read_text()).get("runs", {}).get(label)
+    if doc is None:
+        raise AccelscopeError(f"--reprove {label}: {opts.out} has no run of that label")
+    for e in doc["mutants"]:
+        if e.get("by"):
+            continue
+        p = e.get("proof")
+        proof = equiv.Proof(p["status"], p["how"]) if p else None
+        if proof is not None and proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT):
+            proof = equiv.check(Mutant(e["unit"], e["mutsel"], e["module"], e["mode"], e["src"],
+                                       report.absolute(e["mutation"])),
+                                opts.work / e["unit"])
+        report.classify(e, proof)
+    doc["blocks"] = report.blocks_of(doc["mutants"])
+    report.write(doc, opts.out, label)
+    return doc
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -214,7 +239,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--only", nargs="*", default=[], metavar="UNIT:MUTSEL",
                     help="run only these mutants, e.g. lebug/int_n8m4:12")
     ap.add_argument("--reuse", metavar="LABEL", help="take the kills of run LABEL in --out (the same mutants) "
-                    "and redo only what is missing and the proofs")
+                    "and run only its survivors through the kill set")
+    ap.add_argument("--reprove", metavar="LABEL", help="redo the proofs and arguments of run LABEL in --out "
+                    "(kills as recorded) and recount")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     only = []
@@ -227,13 +254,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         raise AccelscopeError("--mutants, --min-per-module and --jobs must be at least 1")
     return Options(mutants=a.mutants, min_per_module=a.min_per_module, seed=a.seed, blocks=a.blocks, jobs=a.jobs,
                    out=a.out, label=a.label, equivalence=not a.no_equivalence, baseline=not a.no_baseline,
-                   only=only, reuse=a.reuse, progress=not a.quiet)
+                   only=only, reuse=a.reuse, reprove=a.reprove, progress=not a.quiet)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         opts = parse_args(argv)
-        doc = run(opts)
+        doc = reprove(opts, opts.reprove) if opts.reprove else run(opts)
     except AccelscopeError as e:
         print(f"accelscope: error: {' '.join(str(e).split())[:600]}", file=sys.stderr)
         return 2

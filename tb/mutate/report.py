@@ -25,6 +25,12 @@ def relative(command: str) -> str:
     return command.replace(str(rtl_root().parent) + "/", "")
 
 
+def absolute(command: str) -> str:
+    """relative() undone: the mutate line as yosys takes it on this checkout's prep.il."""
+    root = str(rtl_root().parent) + "/"
+    return command.replace("$rtl/", f"${root}rtl/").replace(" -src rtl/", f" -src {root}rtl/")
+
+
 def rtl_digest() -> str:
     """sha256 of every rtl/ file (path and content): the design the mutants were made of."""
     import hashlib
@@ -41,47 +47,62 @@ def key(m: Mutant) -> str:
     return f"{m.unit} {relative(m.command)}"
 
 
-def document(opts: Any, todo: Sequence[tuple[Unit, Mutant]], results: Mapping[tuple[str, int], Mapping[str, str]],
-             proofs: Mapping[tuple[str, int], Any], baseline: Mapping[str, Any], times: Mapping[str, Any]) -> dict:
+def classify(entry: dict[str, Any], proof: Any | None) -> None:
+    """A survivor's proof (if any) and reason: proven equivalent, argued equivalent (arguments.py),
+    or a survivor."""
+    if proof is not None:
+        entry["proof"] = {"status": proof.status, "how": proof.how}
+    arg = ARGUMENTS.get(f"{entry['unit']} {entry['mutation']}")
+    if proof is not None and proof.status == "equivalent":
+        entry["reason"] = "equivalent: " + proof.how
+    elif arg is not None:
+        entry["reason"] = "equivalent (argued): " + arg
+    else:
+        entry["reason"] = "survivor: no kill, not shown equivalent"
+
+
+def blocks_of(mutants: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The per-block counts and score of a run's mutant entries."""
     blocks: dict[str, dict[str, Any]] = {}
-    mutants = []
-    for u, m in todo:
-        r = results[(u.name, m.mutsel)]
-        b = blocks.setdefault(rtl_dir_of(m.module), {"generated": 0, "killed": 0, "killed_by": {}, "survived": 0,
-                                                     "equivalent": 0, "equivalent_proven": 0, "equivalent_argued": 0,
-                                                     "modules": {}})
+    for e in mutants:
+        b = blocks.setdefault(rtl_dir_of(e["module"]), {"generated": 0, "killed": 0, "killed_by": {}, "survived": 0,
+                                                       "equivalent": 0, "equivalent_proven": 0,
+                                                       "equivalent_argued": 0, "modules": {}})
         b["generated"] += 1
-        b["modules"][m.module] = b["modules"].get(m.module, 0) + 1
-        entry = {"unit": u.name, "mutsel": m.mutsel, "module": m.module, "mode": m.mode, "src": m.src,
-                 "mutation": relative(m.command), **{k: v for k, v in r.items() if v}}
-        if r["by"]:
+        b["modules"][e["module"]] = b["modules"].get(e["module"], 0) + 1
+        if e.get("by"):
             b["killed"] += 1
-            b["killed_by"][r["by"]] = b["killed_by"].get(r["by"], 0) + 1
-        else:
-            b["survived"] += 1
-            p = proofs.get((u.name, m.mutsel))
-            if p is not None:
-                entry["proof"] = {"status": p.status, "how": p.how}
-            arg = ARGUMENTS.get(key(m))
-            if p is not None and p.status == "equivalent":
-                b["equivalent"] += 1
-                b["equivalent_proven"] += 1
-                entry["reason"] = "equivalent: " + p.how
-            elif arg is not None:
-                b["equivalent"] += 1
-                b["equivalent_argued"] += 1
-                entry["reason"] = "equivalent (argued): " + arg
-            else:
-                entry["reason"] = "survivor: no kill, not shown equivalent"
-        mutants.append(entry)
+            b["killed_by"][e["by"]] = b["killed_by"].get(e["by"], 0) + 1
+            continue
+        b["survived"] += 1
+        if e["reason"].startswith("equivalent (argued)"):
+            b["equivalent"] += 1
+            b["equivalent_argued"] += 1
+        elif e["reason"].startswith("equivalent"):
+            b["equivalent"] += 1
+            b["equivalent_proven"] += 1
     for b in blocks.values():
         live = b["generated"] - b["equivalent"]
         b["score"] = round(b["killed"] / live, 4) if live else None
+    return {k: blocks[k] for k in BLOCKS if k in blocks}
+
+
+def document(opts: Any, todo: Sequence[tuple[Unit, Mutant]], results: Mapping[tuple[str, int], Mapping[str, str]],
+             proofs: Mapping[tuple[str, int], Any], baseline: Mapping[str, Any], times: Mapping[str, Any]) -> dict:
+    mutants = []
+    for u, m in todo:
+        r = results[(u.name, m.mutsel)]
+        entry = {"unit": u.name, "mutsel": m.mutsel, "module": m.module, "mode": m.mode, "src": m.src,
+                 "mutation": relative(m.command), **{k: v for k, v in r.items() if v}}
+        if not r["by"]:
+            classify(entry, proofs.get((u.name, m.mutsel)))
+        mutants.append(entry)
+    blocks = blocks_of(mutants)
     return {"rtl_digest": rtl_digest(), "seed": opts.seed, "mutants_requested": opts.mutants, "min_per_module": opts.min_per_module,
             "kill_set": "regress CI sweep (tests/test_regress.py seeds, verilator-native, stop at the first failing "
                         "case), then tb/<block>/test_<block>_faults.py (cocotb Verilator, fixed seed) on the fault "
                         "tests' configuration; assertions in the mutant build count as kills",
-            "blocks": {k: blocks[k] for k in BLOCKS if k in blocks}, "baseline": dict(baseline),
+            "blocks": blocks, "baseline": dict(baseline),
             "times": dict(times), "mutants": mutants}
 
 
