@@ -6,6 +6,7 @@ mutant that cannot change anything proven equivalent, its opposite not."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 from pathlib import Path
 
@@ -29,9 +30,12 @@ KILLED = [  # (module, yosys mode, wire): each breaks the trace or the counters 
 def sample() -> tuple[design.Unit, Path, list[design.Mutant]]:
     unit = next(u for u in design.units() if u.name == UNIT)
     work = sim_build_root() / "mutate_sample" / UNIT
-    design.elaborate(unit, work)
-    mutants = design.draw_named(unit, work, KILLED, seed=1)
-    design.netlist(unit, work, mutants, work.parent.parent / "netlists" / unit.block / f"{unit.cfg().tag()}.v")
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work.parent / ".lock", "w") as lock:  # pytest-xdist workers share the sample's files
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        design.elaborate(unit, work)
+        mutants = design.draw_named(unit, work, KILLED, seed=1)
+        design.netlist(unit, work, mutants, work.parent.parent / "netlists" / unit.block / f"{unit.cfg().tag()}.v")
     return unit, work, mutants
 
 

@@ -12,6 +12,7 @@ generate check stops elaboration unless they are the values the netlist was made
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass
@@ -116,14 +117,19 @@ def elaborate(unit: Unit, work: Path, formal: bool = True) -> Path:
     incs = " ".join(f"-I{rtl_root() / d}" for d in unit.dirs)
     sets = " ".join(f"-set {k} {v}" for k, v in unit.params().items())
     il = work / "prep.il"
+    tmp = work / "prep.il.tmp"
     yosys(f"""read_verilog -defer {'-formal' if formal else ''} {incs} {files}
 tee -q -o {work}/params.txt chparam -list {unit.top}
 chparam {sets} {unit.top}
 hierarchy -check -top {unit.top}
 prep
-write_rtlil {il}
+write_rtlil {tmp}
 tee -q -o {work}/modules.txt ls
 """, work, "elaborate")
+    if il.exists() and il.read_bytes() == tmp.read_bytes():
+        tmp.unlink()
+    else:
+        os.replace(tmp, il)  # at once: a reader (a proof) sees the old file or the new one
     return il
 
 
