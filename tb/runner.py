@@ -50,7 +50,9 @@ COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle"]
 # harnesses' guards; without one the build is the plain RTL build.
 MUTANTS_ENV = "ACCELSCOPE_MUTANTS"
 MUTSEL_ENV = "ACCELSCOPE_MUTSEL"
-MUTANT_VERILATOR_ARG = "-Wno-fatal"  # yosys netlists are not lint-clean (UNOPTFLAT, WIDTH); rtl/ is
+# yosys netlists are not lint-clean (UNOPTFLAT, WIDTH; rtl/ is); --assert: the netlist's assert
+# statements (rtl/ assertions, yosys -formal) are checked, a failing one ends the run
+MUTANT_VERILATOR_ARGS = ["-Wno-fatal", "--assert"]
 
 
 def _identity(res: JobResult) -> JobResult:
@@ -292,7 +294,7 @@ def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
     sources = design_sources(block, tag)
     defines = {"ACCELSCOPE_MUTANT": 1} if mutant_netlist(block, tag) else {}
     if defines and sim.engine == "verilator":
-        args.append(MUTANT_VERILATOR_ARG)
+        args += MUTANT_VERILATOR_ARGS
     stamp = _stamp([sim.name, block.toplevel, str(waves), *args, *(f"{k}={v}" for k, v in params.items()),
                     *map(str, sources), *defines])
     if not _stale(bdir, product, [*block.depends(), *sources], stamp):
@@ -328,7 +330,7 @@ def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
     sources = design_sources(block, tag)
     srcs = [str(p) for p in sources] + [str(COMMON / "job_main.v")]
     defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={harness_params(params)}"] + \
-        (["-DACCELSCOPE_MUTANT", *([MUTANT_VERILATOR_ARG] if sim.engine == "verilator" else [])]
+        (["-DACCELSCOPE_MUTANT", *(MUTANT_VERILATOR_ARGS if sim.engine == "verilator" else [])]
          if mutant_netlist(block, tag) else [])
     if sim.engine == "verilator":
         product = bdir / "Vjob_main"
