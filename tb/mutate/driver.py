@@ -202,8 +202,8 @@ def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[
 
 def reprove(opts: Options, label: str) -> dict[str, Any]:
     """Check again every equivalence of run `label` of `out` that an earlier version of the check
-    proved (it assumed an all-zero start), apply the arguments, and recount; the kills and the
-    other proofs stay as recorded."""
+    proved (it assumed an all-zero start) and every survivor the constant-bit check (equiv.no_op)
+    finds, apply the arguments, and recount; the kills and the other proofs stay as recorded."""
     if opts.out is None or not Path(opts.out).exists():
         raise AccelscopeError(f"--reprove {label}: no {opts.out}")
     doc = json.loads(Path(opts.out).read_text()).get("runs", {}).get(label)
@@ -214,10 +214,11 @@ def reprove(opts: Options, label: str) -> dict[str, Any]:
             continue
         p = e.get("proof")
         proof = equiv.Proof(p["status"], p["how"]) if p else None
-        if proof is not None and proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT):
-            proof = equiv.check(Mutant(e["unit"], e["mutsel"], e["module"], e["mode"], e["src"],
-                                       report.absolute(e["mutation"])),
-                                opts.work / e["unit"])
+        m = Mutant(e["unit"], e["mutsel"], e["module"], e["mode"], e["src"], report.absolute(e["mutation"]))
+        if proof is not None and proof.status != "equivalent" and equiv.no_op(m, opts.work / e["unit"]):
+            proof = None  # a check that did not exist when the run was made: prove again
+        if proof is None or (proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT)):
+            proof = equiv.check(m, opts.work / e["unit"])
         report.classify(e, proof)
     doc["blocks"] = report.blocks_of(doc["mutants"])
     report.write(doc, opts.out, label)
