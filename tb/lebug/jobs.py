@@ -46,8 +46,16 @@ def lebug_job(cfg: LebugConfig, fw: Firmware, thresholds: np.ndarray, x: np.ndar
     g = 0 if gaps is None else int(np.sum(gaps))
     reads = R.readback_addrs(cfg)
     timeout = 64 * (n + g) * max(1, fw.num_chains) + 8 * len(reads) + 100_000
-    return Job(writes=list(junk or []) + R.program_records(cfg, fw, thresholds), reads=reads, block=[n],
+    return Job(writes=list(junk or []) + descending(R.program_records(cfg, fw, thresholds)), reads=reads, block=[n],
                files=stimulus_files(cfg, x, eof, gaps, fire), timeout=timeout)
+
+
+def descending(recs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The program's register and memory writes between the first CTRL write (disable) and the last
+    two (clear, enable) in reverse order (they are independent while disabled): the highest chain
+    slot and threshold first, so a write decoded to a lower index as well as its own would be
+    overwritten by the later, correct write in ascending order but not here."""
+    return [recs[0], *reversed(recs[1:-2]), *recs[-2:]]
 
 
 @dataclass

@@ -114,6 +114,8 @@ module lebug_harness #(
     );
 
     // ---- viewer taps: each lane as a signed number (tb/lebug/jobs.py wave_groups) ----
+    // (not in a mutant build, tb/mutate: the netlist names generate scopes differently)
+`ifndef ACCELSCOPE_MUTANT
     /* verilator lint_off UNUSEDSIGNAL */
     genvar l;
     generate
@@ -133,6 +135,7 @@ module lebug_harness #(
         end
     endgenerate
     /* verilator lint_on UNUSEDSIGNAL */
+`endif
 endmodule
 // the inputs beyond harness_ports.vh, tied off by tb/common/job_main.v
 `define HARNESS_TIES , .raw_in_en(1'b0), .raw_in_valid(1'b0), .raw_in_eof(2'b00), .raw_in_data('0)

@@ -1,0 +1,5 @@
+import sys
+
+from tb.mutate.driver import main
+
+sys.exit(main())

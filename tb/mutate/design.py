@@ -1,0 +1,252 @@
+"""Mutants with yosys (MCY's method): elaborate each configuration's design once (`prep`, memories
+kept as $mem cells, hierarchy kept so that instance and memory names stay the RTL's), draw mutants
+per module with `mutate -list` (its coverage weighting spreads them over the module's source lines
+and wires), then build every mutant of the configuration into one netlist with `mutate -ctrl`
+(mutant i active when `mutsel == i`, 0 the original design).
+
+`mutate -ctrl` gives each module holding a mutant, and every parent up to the top, a `mutsel`
+input; the top's is turned into a variable set from the plusarg +MUTSEL (tb.runner passes
+ACCELSCOPE_MUTSEL), and the top takes back its parameter list (the harness overrides them; a
+generate check stops elaboration unless they are the values the netlist was made for).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from pymodel.errors import AccelscopeError
+from tb.runner import rtl_root
+
+MUTSEL_W = 12  # bits of the run-time selector: up to 4095 mutants a configuration
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One configuration's design: the regress case configuration it runs (tb/regress/cases.py
+    configs), its RTL top and the rtl/ modules mutated in it."""
+    block: str  # lebug, systolic, top: the harness and the sweep's cases
+    config: str  # the configuration's name in cases.configs(block)
+    top: str  # the RTL top module
+    dirs: tuple[str, ...]  # rtl/ directories the design reads (common first)
+    modules: tuple[str, ...]  # the rtl/ modules mutated here (file stems)
+
+    @property
+    def name(self) -> str:
+        return f"{self.block}/{self.config}"
+
+    def cfg(self) -> Any:
+        from tb.regress.cases import configs
+
+        return configs(self.block)[self.config]
+
+    def params(self) -> dict[str, int]:
+        """The parameters the harness gives the RTL top (for the top level: those of accel_top)."""
+        p = dict(self.cfg().params())
+        return p
+
+    def files(self) -> list[Path]:
+        return [f for d in self.dirs for f in sorted((rtl_root() / d).glob("*.v"))]
+
+
+def modules_of(d: str) -> tuple[str, ...]:
+    return tuple(p.stem for p in sorted((rtl_root() / d).glob("*.v")))
+
+
+def units() -> list[Unit]:
+    """Every rtl/ module is mutated where its block's sweep runs: LeBug's in both LeBug
+    configurations (the integer build and the fixed-point VSRU-first build select different
+    generate branches), systolic's at K=8, top's in both top configurations; common's APB front
+    end in each block's default configuration."""
+    lb, sy, tp, cm = (modules_of(d) for d in ("lebug", "systolic", "top", "common"))
+    return [
+        Unit("lebug", "int_n8m4", "lebug", ("common", "lebug"), lb + cm),
+        Unit("lebug", "fix_n4m2_vsru", "lebug", ("common", "lebug"), lb),
+        Unit("systolic", "k8", "systolic", ("common", "systolic"), sy + cm),
+        Unit("top", "k8_n8", "accel_top", ("common", "systolic", "lebug", "top"), tp + cm),
+        Unit("top", "k8_eval", "accel_top", ("common", "systolic", "lebug", "top"), tp),
+    ]
+
+
+def rtl_dir_of(module: str) -> str:
+    for d in ("common", "lebug", "systolic", "top"):
+        if (rtl_root() / d / f"{module}.v").exists():
+            return d
+    raise AccelscopeError(f"no rtl/ file for module {module}")
+
+
+@dataclass
+class Mutant:
+    """One mutation: `mutsel` is its selector value in its unit's netlist."""
+    unit: str  # block/config
+    mutsel: int
+    module: str  # the rtl/ module (file stem)
+    mode: str  # yosys mutation mode: inv, const0, const1, cnot0, cnot1
+    src: str  # rtl/<dir>/<file>.v:<line> of the mutated cell or wire
+    command: str  # the `mutate ...` line of `mutate -list` (without -ctrl)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def yosys(script: str, work: Path, name: str, timeout: float | None = None) -> str:
+    """Run a yosys script (written to work/<name>.ys); its log, or one clear error
+    (subprocess.TimeoutExpired past `timeout` seconds, yosys killed)."""
+    work.mkdir(parents=True, exist_ok=True)
+    ys = work / f"{name}.ys"
+    ys.write_text(script)
+    r = subprocess.run(["yosys", "-q", "-l", str(work / f"{name}.log"), "-s", str(ys)], capture_output=True,
+                       text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+    log = (work / f"{name}.log").read_text(errors="replace") if (work / f"{name}.log").exists() else ""
+    if r.returncode != 0:
+        err = next((ln for ln in (r.stderr + log).splitlines() if "ERROR" in ln), r.stderr.strip()[-300:])
+        raise AccelscopeError(f"yosys {ys}: {err}")
+    return log
+
+
+def elaborate(unit: Unit, work: Path, formal: bool = True) -> Path:
+    """prep.il: the unit's design elaborated with its parameters (`prep`: proc, opt, wreduce,
+    memory_collect; hierarchy kept, memories stay $mem_v2 cells); modules.txt its module names.
+    `formal`: read with -formal, so that `assert` under `ifdef FORMAL` become $assert cells (a
+    firing assertion in the mutant netlist is a kill by assertion)."""
+    files = " ".join(str(f) for f in unit.files())
+    incs = " ".join(f"-I{rtl_root() / d}" for d in unit.dirs)
+    sets = " ".join(f"-set {k} {v}" for k, v in unit.params().items())
+    il = work / "prep.il"
+    tmp = work / "prep.il.tmp"
+    yosys(f"""read_verilog -defer {'-formal' if formal else ''} {incs} {files}
+tee -q -o {work}/params.txt chparam -list {unit.top}
+chparam {sets} {unit.top}
+hierarchy -check -top {unit.top}
+prep
+write_rtlil {tmp}
+tee -q -o {work}/modules.txt ls
+""", work, "elaborate")
+    if il.exists() and il.read_bytes() == tmp.read_bytes():
+        tmp.unlink()
+    else:
+        os.replace(tmp, il)  # at once: a reader (a proof) sees the old file or the new one
+    return il
+
+
+def design_modules(work: Path) -> list[str]:
+    """Module names of prep.il (from `ls`): `lebug`, `$paramod$<hash>\\lebug_vvalu`, ..."""
+    text = (work / "modules.txt").read_text()
+    return [ln.strip() for ln in text.splitlines() if ln.startswith("  ") and ln.strip()]
+
+
+def rtl_module(name: str) -> str:
+    """The rtl/ module of a design module name: `$paramod$<hash>\\m`, `$paramod\\m\\P=v`, `m`."""
+    if name.startswith("$paramod$"):
+        return name.rsplit("\\", 1)[1]
+    if name.startswith("$paramod\\"):
+        return name.split("\\")[1]
+    return name.lstrip("\\")
+
+
+def top_params(work: Path) -> list[str]:
+    """The RTL top's parameter names (`chparam -list`)."""
+    lines = (work / "params.txt").read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.startswith("  ") and ln.strip()]
+
+
+SRC = re.compile(r"-src (\S+?):(\d+)\.\d+-\d+\.\d+")
+
+
+def parse_list(path: Path, unit: Unit, module: str, first: int) -> list[Mutant]:
+    """The mutants of one `mutate -list -o` file, numbered from `first`."""
+    out = []
+    root = rtl_root().resolve()
+    for i, line in enumerate(ln for ln in path.read_text().splitlines() if ln.startswith("mutate ")):
+        mode = line.split("-mode ", 1)[1].split()[0]
+        srcs = [(Path(f), int(n)) for f, n in SRC.findall(line) if int(n) > 0]
+        own = [s for s in srcs if s[0].stem == module] or srcs
+        src = f"{own[0][0].resolve().relative_to(root.parent)}:{own[0][1]}" if own else \
+            f"rtl/{rtl_dir_of(module)}/{module}.v (no line: logic yosys made)"
+        out.append(Mutant(unit.name, first + i, module, mode, src, line))
+    return out
+
+
+def draw(unit: Unit, work: Path, counts: Mapping[str, int], seed: int) -> list[Mutant]:
+    """`mutate -list counts[m] -seed seed` on each module m of the unit (every parameter variant
+    of it), in the module order of the unit; mutants numbered 1.. in that order."""
+    names = design_modules(work)
+    cmds, todo = [], []
+    for m in unit.modules:
+        n = counts.get(m, 0)
+        sel = [x for x in names if rtl_module(x) == m]
+        if n <= 0:
+            continue
+        if not sel:
+            raise AccelscopeError(f"{unit.name}: module {m} is not in the elaborated design")
+        out = work / f"list_{m}.txt"
+        cmds.append(f"mutate -list {n} -seed {seed} -o {out} {' '.join(sel)}")
+        todo.append((m, out))
+    yosys(f"read_rtlil {work / 'prep.il'}\n" + "\n".join(cmds) + "\n", work, "list")
+    mutants: list[Mutant] = []
+    for m, out in todo:
+        mutants += parse_list(out, unit, m, len(mutants) + 1)
+    return mutants
+
+
+def draw_named(unit: Unit, work: Path, specs: Sequence[tuple[str, str, str]], seed: int) -> list[Mutant]:
+    """One mutant for each (module, mode, wire): `mutate -list 1 -mode MODE -wire WIRE` on the
+    module's variants, so a named mutant stays the same one while unrelated RTL changes."""
+    names = design_modules(work)
+    cmds = []
+    for i, (m, mode, wire) in enumerate(specs):
+        sel = " ".join(x for x in names if rtl_module(x) == m)
+        cmds.append(f"mutate -list 1 -seed {seed} -mode {mode} -wire {wire} -o {work / f'named_{i}.txt'} {sel}")
+    yosys(f"read_rtlil {work / 'prep.il'}\n" + "\n".join(cmds) + "\n", work, "named")
+    out: list[Mutant] = []
+    for i, (m, mode, wire) in enumerate(specs):
+        got = parse_list(work / f"named_{i}.txt", unit, m, len(out) + 1)
+        if len(got) != 1:
+            raise AccelscopeError(f"{unit.name}: no {mode} mutation of wire {wire} in {m}")
+        out += got
+    return out
+
+
+def netlist(unit: Unit, work: Path, mutants: Sequence[Mutant], out: Path) -> Path:
+    """Every mutant of `mutants` built into one netlist (`mutate -ctrl mutsel W i ...`), written
+    with write_verilog and finished for simulation (finish_top)."""
+    if len(mutants) >= 1 << MUTSEL_W:
+        raise AccelscopeError(f"{unit.name}: {len(mutants)} mutants do not fit a {MUTSEL_W}-bit selector")
+    raw = work / "netlist_raw.v"
+    ctrl = "\n".join(m.command.replace("mutate ", f"mutate -ctrl mutsel {MUTSEL_W} {m.mutsel} ", 1) for m in mutants)
+    yosys(f"read_rtlil {work / 'prep.il'}\n{ctrl}\nopt_clean\nwrite_verilog -noattr {raw}\n", work, "netlist")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = finish_top(raw.read_text(), unit, top_params(work), bool(mutants))
+    if not out.exists() or out.read_text() != text:  # unchanged: the builds stay warm
+        out.write_text(text)
+    return out
+
+
+def finish_top(text: str, unit: Unit, params: Sequence[str], has_mutsel: bool) -> str:
+    """The netlist's RTL top: its parameter list back (values the harness must pass: the unit's),
+    and `mutsel` a variable from +MUTSEL instead of an input port."""
+    head = re.compile(rf"^module {re.escape(unit.top)}\((.*?)\);\n", re.M | re.S)
+    m = head.search(text)
+    if m is None:
+        raise AccelscopeError(f"{unit.name}: no module {unit.top} in the written netlist")
+    ports = [p.strip() for p in m.group(1).replace("\n", " ").split(",") if p.strip() and p.strip() != "mutsel"]
+    values = unit.params()
+    decl = "".join(f"  parameter {p} = {values.get(p, 0)};  // accepted from the harness; the netlist is elaborated "
+                   f"for {unit.config}\n" for p in params)
+    check = " || ".join(f"{p} != {v}" for p, v in values.items() if p in params)
+    guard = (f"  generate if ({check}) begin : g_params\n"
+             f"    mutant_netlist_elaborated_for_other_parameters illegal_parameter();\n  end endgenerate\n") if check else ""
+    sel = ""
+    if has_mutsel:
+        sel = (f"  reg [{MUTSEL_W - 1}:0] mutsel;  // the active mutant, from +MUTSEL (0: none)\n"
+               f"  initial begin\n    if (!$value$plusargs(\"MUTSEL=%d\", mutsel)) mutsel = {MUTSEL_W}'d0;\n  end\n")
+    new_head = f"module {unit.top}({', '.join(ports)});\n{decl}{guard}{sel}"
+    body_start, end = m.end(), text.index("endmodule", m.end())
+    body = text[body_start:end]
+    body = re.sub(rf"^\s*input \[{MUTSEL_W - 1}:0\] mutsel;\n", "", body, flags=re.M)
+    body = re.sub(rf"^\s*wire \[{MUTSEL_W - 1}:0\] mutsel;\n", "", body, flags=re.M)
+    return text[:m.start()] + new_head + body + text[end:]

@@ -1,0 +1,87 @@
+"""`make mutate`'s sample in make test (docs/verification.md, "Mutation"): the LeBug integer
+build's mutant netlist with a few named mutants (yosys `mutate -list 1 -mode M -wire W`, so each
+stays the same mutation while unrelated RTL changes), the original design (MUTSEL=0) passing the
+sweep's first cases, every named mutant killed by them, and the equivalence proof both ways: a
+mutant that cannot change anything proven equivalent, its opposite not."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from pathlib import Path
+
+import pytest
+
+from tb.mutate import design, equiv, killset
+from tb.runner import MUTANTS_ENV, MUTSEL_ENV, sim_build_root
+
+UNIT = "lebug/int_n8m4"
+SEEDS = 24  # the first sweep seeds of the unit's configuration
+KILLED = [  # (module, yosys mode, wire): each breaks the trace or the counters of some early case
+    ("lebug_dp", "const0", "row_valid"),  # no trace row is ever written
+    ("lebug_cond", "const1", "ok"),  # every conditional instruction runs
+    ("lebug_trace_buf", "const0", "wrap"),  # the wrap flag never set
+    ("lebug_input_buffer", "const1", "full"),  # the input buffer always full: every fired vector dropped
+    ("lebug_stage_reg", "inv", "out_valid"),  # a pipeline stage's valid inverted
+]
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[design.Unit, Path, list[design.Mutant]]:
+    unit = next(u for u in design.units() if u.name == UNIT)
+    work = sim_build_root() / "mutate_sample" / UNIT
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work.parent / ".lock", "w") as lock:  # pytest-xdist workers share the sample's files
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        design.elaborate(unit, work)
+        mutants = design.draw_named(unit, work, KILLED, seed=1)
+        design.netlist(unit, work, mutants, work.parent.parent / "netlists" / unit.block / f"{unit.cfg().tag()}.v")
+    return unit, work, mutants
+
+
+def test_mutation_sample(sample: tuple[design.Unit, Path, list[design.Mutant]],
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    unit, work, mutants = sample
+    monkeypatch.setenv(MUTANTS_ENV, str(work.parent.parent / "netlists"))
+    killset.build(unit.block, unit.config, faults=False)
+    seeds = killset.sweep_seeds(unit.block, unit.config)[:SEEDS]
+    monkeypatch.setenv(MUTSEL_ENV, "0")
+    base = killset.run_sweep(unit.block, seeds)
+    assert not base.killed, f"the original design fails {base.what}: {base.error}"
+    for m in mutants[:len(KILLED)]:
+        monkeypatch.setenv(MUTSEL_ENV, str(m.mutsel))
+        k = killset.run_sweep(unit.block, seeds)
+        assert k.killed and k.by == "sweep", f"mutant {m.mutsel} ({m.module} {m.mode} at {m.src}) survived " \
+                                              f"{len(seeds)} cases: {m.command}"
+        print(f"mutant {m.mutsel} {m.module} {m.mode} at {m.src}: killed by {k.what}: {k.error[:80]}")
+
+
+def _constant_compare(work: Path) -> tuple[str, list[str]]:
+    """lebug_cond's first `$eq` cell comparing the condition code with a constant (C_FIRST ..
+    C_NOTLAST), and that constant's bits as yosys's JSON gives them ("0"/"1", LSB first)."""
+    out = work / "lebug_cond.json"
+    design.yosys(f"read_rtlil {work / 'prep.il'}\nhierarchy -top lebug_cond\nwrite_json {out}\n", work, "cond_json")
+    cells = json.loads(out.read_text())["modules"]["lebug_cond"]["cells"]
+    for name, c in sorted(cells.items()):
+        b = c["connections"].get("B", [])
+        if c["type"] == "$eq" and b and all(isinstance(v, str) for v in b):
+            return name, b
+    raise AssertionError("no $eq of the condition code with a constant in lebug_cond")
+
+
+def test_equivalence_proof(sample: tuple[design.Unit, Path, list[design.Mutant]]) -> None:
+    """Forcing a bit of a comparison's constant to the value it already has changes nothing:
+    yosys proves that mutant equivalent; forcing it to the other value changes the comparison:
+    the proof fails (it can)."""
+    unit, work, _ = sample
+    cell, bits = _constant_compare(work)
+    same = [design.Mutant(unit.name, 900 + i, "lebug_cond", f"const{v}", "rtl/lebug/lebug_cond.v",
+                          f"mutate -mode const{v} -module lebug_cond -cell {cell} -port B -portbit {i}")
+            for i, v in enumerate(bits)]
+    other = [design.Mutant(unit.name, 950 + i, "lebug_cond", f"const{1 - int(v)}", "rtl/lebug/lebug_cond.v",
+                           f"mutate -mode const{1 - int(v)} -module lebug_cond -cell {cell} -port B -portbit {i}")
+             for i, v in enumerate(bits)]
+    eq = equiv.check(same[0], work)
+    assert eq.status == "equivalent", (same[0].command, eq)
+    ne = equiv.check(other[0], work)
+    assert ne.status != "equivalent", (other[0].command, ne)
