@@ -57,19 +57,23 @@ def modules_of(d: str) -> tuple[str, ...]:
     return tuple(p.stem for p in sorted((rtl_root() / d).glob("*.v")))
 
 
+UNIT_TOPS = {"lebug": ("lebug", ("common", "lebug")), "systolic": ("systolic", ("common", "systolic")),
+             "top": ("accel_top", ("common", "systolic", "lebug", "top"))}
+
+
 def units() -> list[Unit]:
-    """Every rtl/ module is mutated where its block's sweep runs: LeBug's in both LeBug
-    configurations (the integer build and the fixed-point VSRU-first build select different
-    generate branches), systolic's at K=8, top's in both top configurations; common's APB front
-    end in each block's default configuration."""
-    lb, sy, tp, cm = (modules_of(d) for d in ("lebug", "systolic", "top", "common"))
-    return [
-        Unit("lebug", "int_n8m4", "lebug", ("common", "lebug"), lb + cm),
-        Unit("lebug", "fix_n4m2_vsru", "lebug", ("common", "lebug"), lb),
-        Unit("systolic", "k8", "systolic", ("common", "systolic"), sy + cm),
-        Unit("top", "k8_n8", "accel_top", ("common", "systolic", "lebug", "top"), tp + cm),
-        Unit("top", "k8_eval", "accel_top", ("common", "systolic", "lebug", "top"), tp),
-    ]
+    """Every rtl/ module is mutated where its block's sweep runs, in every configuration of that
+    sweep (tb/regress/cases.py configs: they select different generate branches, and each runs
+    its own seeds of the sweep): LeBug's in both LeBug builds, systolic's at K=8, top's in the five
+    top builds (K=2 to 16); common's APB front end in the configuration of each block whose kill
+    set has the fault tests (killset.FAULT_CONFIGS: the APB protocol errors are theirs)."""
+    from tb.mutate.killset import FAULT_CONFIGS
+    from tb.regress.cases import BLOCKS, configs
+
+    cm = modules_of("common")
+    return [Unit(block, name, UNIT_TOPS[block][0], UNIT_TOPS[block][1],
+                 modules_of(block) + (cm if name == FAULT_CONFIGS[block][0] else ()))
+            for block in BLOCKS for name in sorted(configs(block))]
 
 
 def rtl_dir_of(module: str) -> str:
@@ -157,17 +161,68 @@ def top_params(work: Path) -> list[str]:
 SRC = re.compile(r"-src (\S+?):(\d+)\.\d+-\d+\.\d+")
 
 
-def parse_list(path: Path, unit: Unit, module: str, first: int) -> list[Mutant]:
-    """The mutants of one `mutate -list -o` file, numbered from `first`."""
-    out = []
+CHECK_MACRO = re.compile(r"`(ASSERT|ASSUME|COVER)\(")
+
+
+def checker_lines(path: Path) -> set[int]:
+    """The lines of an rtl/ file that are checker code, not design (docs/verification.md,
+    "Assertions"): `ASSERT/`ASSUME/`COVER calls (to their closing parenthesis) and everything
+    inside `ifdef ASSERT_ON (the shadow state the assertions keep); every line of an include
+    that only checkers read (rtl/common/assert.vh, fifo_check.vh)."""
+    lines = path.read_text().splitlines()
+    if path.suffix == ".vh" and path.parent.name == "common":
+        return set(range(1, len(lines) + 1))
+    out: set[int] = set()
+    depth = 0  # nesting inside `ifdef ASSERT_ON
+    open_parens = 0  # an unfinished checker macro call
+    for n, ln in enumerate(lines, start=1):
+        code = ln.split("//", 1)[0]
+        word = code.strip().split()
+        if depth:
+            out.add(n)
+            if word and word[0].startswith("`if"):
+                depth += 1
+            elif word and word[0] == "`endif":
+                depth -= 1
+            continue
+        if word[:2] == ["`ifdef", "ASSERT_ON"]:
+            depth = 1
+            out.add(n)
+            continue
+        if open_parens or CHECK_MACRO.search(code):
+            out.add(n)
+            part = code[CHECK_MACRO.search(code).start():] if not open_parens else code
+            open_parens += part.count("(") - part.count(")")
+    return out
+
+
+_CHECKERS: dict[Path, set[int]] = {}
+
+
+def is_checker(src: Path, line: int) -> bool:
+    src = src.resolve()
+    if src not in _CHECKERS:
+        _CHECKERS[src] = checker_lines(src) if src.exists() else set()
+    return line in _CHECKERS[src]
+
+
+def parse_list(path: Path, unit: Unit, module: str, first: int, keep: int | None = None) -> list[Mutant]:
+    """The mutants of one `mutate -list -o` file, numbered from `first`: the first `keep` (default
+    all) whose cell or wire is design logic (a mutation of checker code only, every source line of
+    it in checker_lines, is left out: it would change what an assertion checks, not the design)."""
+    out: list[Mutant] = []
     root = rtl_root().resolve()
-    for i, line in enumerate(ln for ln in path.read_text().splitlines() if ln.startswith("mutate ")):
+    for line in (ln for ln in path.read_text().splitlines() if ln.startswith("mutate ")):
+        if keep is not None and len(out) >= keep:
+            break
         mode = line.split("-mode ", 1)[1].split()[0]
         srcs = [(Path(f), int(n)) for f, n in SRC.findall(line) if int(n) > 0]
+        if srcs and all(is_checker(f, n) for f, n in srcs):
+            continue
         own = [s for s in srcs if s[0].stem == module] or srcs
         src = f"{own[0][0].resolve().relative_to(root.parent)}:{own[0][1]}" if own else \
             f"rtl/{rtl_dir_of(module)}/{module}.v (no line: logic yosys made)"
-        out.append(Mutant(unit.name, first + i, module, mode, src, line))
+        out.append(Mutant(unit.name, first + len(out), module, mode, src, line))
     return out
 
 
@@ -184,12 +239,13 @@ def draw(unit: Unit, work: Path, counts: Mapping[str, int], seed: int) -> list[M
         if not sel:
             raise AccelscopeError(f"{unit.name}: module {m} is not in the elaborated design")
         out = work / f"list_{m}.txt"
-        cmds.append(f"mutate -list {n} -seed {seed} -o {out} {' '.join(sel)}")
-        todo.append((m, out))
+        # drawn with room for the checker-code mutations parse_list leaves out
+        cmds.append(f"mutate -list {2 * n + 8} -seed {seed} -o {out} {' '.join(sel)}")
+        todo.append((m, out, n))
     yosys(f"read_rtlil {work / 'prep.il'}\n" + "\n".join(cmds) + "\n", work, "list")
     mutants: list[Mutant] = []
-    for m, out in todo:
-        mutants += parse_list(out, unit, m, len(mutants) + 1)
+    for m, out, n in todo:
+        mutants += parse_list(out, unit, m, len(mutants) + 1, keep=n)
     return mutants
 
 
