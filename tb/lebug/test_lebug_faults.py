@@ -33,6 +33,9 @@ from tb.runner import param_text, regression_env, run_regression, sims_under_tes
 CFG = LebugConfig.parse(os.environ.get("LEBUG_CFG", ""))
 OUTPUTS = ("in_ready", "idle", "prdata", "pready", "pslverr")  # the harness wires of LeBug's outputs
 FAULT_CONFIG = "int_n8m4"  # the one build the fault tests use, per simulator
+# the distribution firmware's bins: as many as the build's filter rows and chains hold (16 on int_n8m4), so
+# the same tests run on any build (make mutate runs them on every LeBug build)
+HIST_BINS = CFG.M * min(CFG.FU_ROWS, CFG.MAX_CHAINS)
 
 
 def reset_values(cfg: LebugConfig, base: int = 0) -> dict[int, int]:
@@ -87,7 +90,7 @@ try:
         """Reset while the player streams (trace rows already written): every register reads
         its reset value, and the same run then matches the emulator bit for bit."""
         tb, rng, _, watch = await _start(dut, 1)
-        fw = build("distribution", CFG)
+        fw = build("distribution", CFG, bins=HIST_BINS)
         thr = default_thresholds(CFG)
         x, eof = random_stream(CFG, rng, 160)
         eof[::5, 0] = 1  # frames of at most 5 vectors: trace rows early in the stream
@@ -140,7 +143,7 @@ try:
         """Access without setup, PSEL dropped, back-to-back transfers and read-only writes on the
         raw bus after a run: only the documented effects (docs/lebug.md), then a run matches."""
         tb, rng, prng, watch = await _start(dut, 3)
-        fw = build("distribution", CFG)
+        fw = build("distribution", CFG, bins=HIST_BINS)
         x, eof = random_stream(CFG, rng, 60)
         await tb.run_and_check("the run before", fw, x, eof)
         await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
