@@ -442,8 +442,8 @@ def run_regression(block: Block, params: Mapping[str, int], tag: str, sim: str, 
         results = run_cocotb(block, params, sim, tag, test_module=test_module or block.test_module,
                              test_filter=test_filter, plusargs=[f"+JOB_DIR={work}"], extra_env=env, test_dir=work,
                              log_file=log)
-    except SystemExit:  # cocotb's runner exits when a test failed: the log says why
-        pass
+    except (SystemExit, RuntimeError):  # cocotb's runner exits when a test failed, raises when the simulator
+        pass                               # exits non-zero (an assertion's $stop, a crash): the log says why
     finally:  # the simulation's output where it went before (pytest shows it with a failure)
         if log.exists():
             sys.stdout.write(log.read_text(errors="replace"))
