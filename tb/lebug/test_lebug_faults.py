@@ -22,7 +22,7 @@ from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
 from pymodel.lebug import regmap as R
 from pymodel.lebug import regs as RDL
 from pymodel.lebug.randfw import random_stream
-from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, protocol_faults, read_regs,
+from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, BashWord, bit_bash, XWatch, assert_regs, protocol_faults, read_regs,
                               reset_during, seed_from)
 from tb.common.harness import Junk, RawStream
 from tb.job import Job
@@ -62,6 +62,18 @@ def threshold_value(cfg: LebugConfig, rng: random.Random) -> int:
     """A THRESH word as it reads back: DATA_W random bits, sign-extended to 32."""
     v = rng.getrandbits(cfg.DATA_W)
     return (v - (1 << cfg.DATA_W) if v >> (cfg.DATA_W - 1) else v) & 0xFFFFFFFF
+
+
+def bash_words(cfg: LebugConfig, base: int = 0) -> list[BashWord]:
+    """Every chain word (MAX_CHAINS of RDL.ENTRY_BITS["CHAIN"] bits, 32 a chunk) and every threshold
+    (DATA_W bits, sign-extended reads: docs/regs/lebug.md)."""
+    bits = RDL.ENTRY_BITS["CHAIN"]
+    chunk_masks = [((1 << bits) - 1) >> (32 * k) & 0xFFFFFFFF for k in range(R.CHAIN_BYTES // 4)]
+    chains = [BashWord(base + R.CHAIN_BASE + R.CHAIN_BYTES * c + 4 * k, m)
+              for c in range(cfg.MAX_CHAINS) for k, m in enumerate(chunk_masks)]
+    thresholds = [BashWord(base + R.THRESH_BASE + 4 * i, (1 << cfg.DATA_W) - 1, cfg.DATA_W)
+                  for i in range(cfg.n_thresholds)]
+    return chains + thresholds
 
 
 def apb_map(cfg: LebugConfig, base: int = 0) -> ApbMap:
@@ -150,6 +162,16 @@ try:
         x, eof = random_stream(CFG, rng, 60)
         await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
         watch.stop("APB protocol errors")
+
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def register_bit_bash(dut: Any) -> None:
+        """Every stored bit of every chain word and threshold, written 0, 1 and alone
+        (tb.common.faults.bit_bash), reads back as written; then a run matches the emulator."""
+        tb, rng, _, watch = await _start(dut, 5)
+        await bit_bash(tb, "lebug", bash_words(CFG))
+        x, eof = random_stream(CFG, rng, 40)
+        await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
+        watch.stop("register bit bash")
 
 except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
     pass

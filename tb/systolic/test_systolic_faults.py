@@ -28,9 +28,9 @@ from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.convjob import conv, pool, put_tensor
 from pymodel.systolic.descriptor import ERR_FLAGS, ERR_NONE, Descriptor
 from pymodel.systolic.job import mismatches
-from pymodel.systolic.model import MEMORIES, run
+from pymodel.systolic.model import MEMORIES, depth_of, run
 from pymodel.systolic.randjob import rand_int8, rand_quant, random_layers
-from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, junk_during_run, protocol_faults,
+from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, BashWord, bit_bash, XWatch, assert_regs, junk_during_run, protocol_faults,
                               read_regs, reset_during, seed_from)
 from tb.common.harness import Junk
 from tb.runner import param_text, regression_env, run_regression, sims_under_test
@@ -49,6 +49,20 @@ def reset_values(cfg: SystolicConfig, base: int = 0) -> dict[int, int]:
     regs = {RDL.ADDR[name]: value for name, value in RDL.RESET.items()}
     regs.update({R.REG_PARAMS0: R.params0(cfg), R.REG_PARAMS1: R.params1(cfg), R.REG_PARAMS2: R.params2(cfg)})
     return {base + a: v for a, v in sorted(regs.items())}
+
+
+def bash_words(cfg: SystolicConfig, base: int = 0) -> list[BashWord]:
+    """Every chunk of the first and the last word of the command memory and of each scratchpad,
+    with the bits the layout stores (pymodel.systolic.regmap: unused bits of a narrow word read 0)."""
+    out = []
+    for name in R.BASE:
+        ch = R.chunks(cfg, name)
+        ones = np.full((1, ch), 0xFFFFFFFF, dtype=np.int64)
+        mask = ones[0] if name == "cmd" else R.words_to_chunks(cfg, name, R.chunks_to_words(cfg, name, ones))[0]
+        depth = cfg.CMD_DEPTH if name == "cmd" else depth_of(cfg, name)
+        for w in sorted({0, depth - 1}):
+            out += [BashWord(base + R.word_addr(cfg, name, w, c), int(mask[c])) for c in range(ch)]
+    return out
 
 
 SNAPSHOT_WORDS = 2  # words of each memory in the protocol-fault snapshot
@@ -154,6 +168,29 @@ try:
         descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
         await tb.run_and_check("the job after", descs, images)
         watch.stop("APB protocol errors")
+
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def register_bit_bash(dut: Any) -> None:
+        """Every stored bit of the first and last word of each memory window, written 0, 1 and alone
+        (tb.common.faults.bit_bash), reads back as written."""
+        tb, _, prng, watch = await _start(dut, 5)
+        await bit_bash(tb, "systolic", bash_words(CFG))
+        # the staging register across idle cycles: the last OUT word's chunks written with 0..3 idle
+        # cycles between them (junk on the idle bus), then read back
+        ch = R.chunks(CFG, "out")
+        addrs = [R.word_addr(CFG, "out", CFG.OUT_DEPTH - 1, c) for c in range(ch)]
+        for gap in range(4):
+            data = [prng.getrandbits(32) for _ in addrs]
+            await tb.raw.start(Junk(prng))
+            for a, v in zip(addrs, data):
+                _, err = await tb.raw.transfer(True, a, v)
+                if err:
+                    raise MismatchError(f"OUT chunk write {a:#x}: PSLVERR")
+                await tb.raw.idle(gap + (a & 4) // 4)  # gap, gap + 1, gap, ...: odd and even distances
+            await tb.raw.stop()
+            assert_regs(f"the last OUT word written with {gap} idle cycles between chunks", addrs, data,
+                        await read_regs(tb, addrs))
+        watch.stop("register bit bash")
 
     @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
     async def out8_flag_errors(dut: Any) -> None:

@@ -29,13 +29,15 @@ from pymodel.top import regs as RDL
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
 from pymodel.top.result import check
-from tb.common.faults import (TEST_TIMEOUT_MS, XWatch, assert_regs, junk_during_run, protocol_faults, read_regs,
+from tb.common.faults import (TEST_TIMEOUT_MS, XWatch, bit_bash, assert_regs, junk_during_run, protocol_faults, read_regs,
                               reset_during, seed_from)
 from tb.common.harness import Junk
 from tb.lebug.test_lebug_faults import apb_map as lebug_map
+from tb.lebug.test_lebug_faults import bash_words as lebug_bash
 from tb.lebug.test_lebug_faults import reset_values as lebug_reset
 from tb.runner import regression_env, run_regression, sims_under_test
 from tb.systolic.test_systolic_faults import apb_map as systolic_map
+from tb.systolic.test_systolic_faults import bash_words as systolic_bash
 from tb.systolic.test_systolic_faults import reset_values as systolic_reset
 from tb.top.jobs import BLOCK, bundle_job
 from tb.top.test_top import CONFIGS, TB, fresh
@@ -110,6 +112,20 @@ async def top_register_faults(tb: TB, rng: random.Random, junk: Junk) -> None:
     expect(case, "CTRL <- 0 (access)", await raw.access(True, tr.REG_CTRL, 0), False)
     expect(case, "CTRL.clear: PENABLE held", await raw.access(True, tr.REG_CTRL, 1), True)
     await raw.idle(2)
+    await raw.stop()
+    await compare(case)
+
+    # PADDR moved between the phases: the access is the top window's without a setup phase there
+    # (the front end sees PSEL only while PADDR selects its window), so a stray access: PSLVERR
+    case = "PADDR moved into the top window after another window's setup"
+    await raw.start(junk)
+    for setup_addr in (tr.SYS_BASE + sy.REG_ID, tr.LEBUG_BASE + lb.REG_ID):
+        expect(case, f"setup at {setup_addr:#x}", await raw.setup(True, setup_addr, 1), False)
+        expect(case, "CTRL.clear in the access phase", await raw.access(True, tr.REG_CTRL, 1), True)
+        await raw.idle(1)
+        expect(case, f"setup at {setup_addr:#x}", await raw.setup(False, setup_addr), False)
+        expect(case, "TAP_ROWS read in the access phase", await raw.access(False, tr.REG_TAP_ROWS), True)
+        await raw.idle(1)
     await raw.stop()
     await compare(case)
 
@@ -218,6 +234,15 @@ try:
         await top_register_faults(tb, prng, junk)  # ends with the tap cleared
         await replay_and_check(tb, bundle, "the replay after")
         watch.stop("APB protocol errors")
+
+    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+    async def register_bit_bash(dut: Any) -> None:
+        """The blocks' bit bashes through the SYS and LEBUG windows (every PWDATA and PRDATA bit
+        through the top's routing, tb.common.faults.bit_bash), then a replay matches."""
+        tb, bundle, _, watch = await _start(dut, 5)
+        await bit_bash(tb, "top", systolic_bash(CFG.sys, tr.SYS_BASE) + lebug_bash(CFG.lebug, tr.LEBUG_BASE))
+        await replay_and_check(tb, bundle, "the replay after")
+        watch.stop("register bit bash")
 
 except ImportError:  # pragma: no cover
     pass
