@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -154,9 +154,16 @@ def run(opts: Options) -> dict[str, Any]:
     survivors = [(u, m) for u, m in todo if not results[(u.name, m.mutsel)]["by"]]
     if opts.equivalence:
         known = _known_proofs(opts)
-        for u, m in tqdm(survivors, desc="equivalence", unit="mutant", disable=not opts.progress, file=sys.stderr):
-            proofs[(u.name, m.mutsel)] = known.get((u.name, report.relative(m.command))) or \
-                equiv.check(m, opts.work / u.name)
+
+        def prove(um: tuple[Unit, Mutant]) -> equiv.Proof:
+            u, m = um
+            return known.get((u.name, report.relative(m.command))) or equiv.check(m, opts.work / u.name)
+
+        # yosys runs as a subprocess: threads keep --jobs proofs going at once
+        with ThreadPoolExecutor(max(1, opts.jobs)) as tex:
+            for (u, m), proof in tqdm(zip(survivors, tex.map(prove, survivors)), total=len(survivors),
+                                      desc="equivalence", unit="mutant", disable=not opts.progress, file=sys.stderr):
+                proofs[(u.name, m.mutsel)] = proof
     t_eq = time.perf_counter() - t4
     doc = report.document(opts, todo, results, proofs, base, {
         "generate_s": round(t_gen, 1), "build_s": round(t_build, 1), "baseline_s": round(t_base, 1),

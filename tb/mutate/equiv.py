@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pymodel.errors import AccelscopeError
 from tb.mutate.design import Mutant, yosys
@@ -53,24 +55,69 @@ def _arg(command: str, flag: str) -> str | None:
     return parts[parts.index(flag) + 1] if flag in parts else None
 
 
+def _cell(m: Mutant, work: Path) -> tuple[dict[str, Any], str, int] | None:
+    """The mutated cell (yosys JSON of the unit's design, design.json, written once), its port and bit."""
+    js = work / "design.json"
+    with _LOCK:  # proofs run in threads (driver): one writes the unit's JSON, the others wait
+        if not js.exists():
+            yosys(f"read_rtlil {work / 'prep.il'}\nwrite_json {js}\n", work, "design_json")
+        modules = _design(js)
+    mod, cell, port, bit = (_arg(m.command, f) for f in ("-module", "-cell", "-port", "-portbit"))
+    if mod is None or cell is None or port is None or bit is None:
+        return None
+    found = modules.get(mod, {}).get("cells", {}).get(cell)
+    return None if found is None else (found, port, int(bit))
+
+
 def no_op(m: Mutant, work: Path) -> bool:
     """The mutation forces a cell input bit to the constant it already is (const0 on a 0 bit,
-    const1 on a 1 bit of a constant operand): the mutated netlist is the original one. Read from
-    the unit's design as yosys's JSON (design.json, written once)."""
+    const1 on a 1 bit of a constant operand): the mutated netlist is the original one."""
     if m.mode not in ("const0", "const1"):
         return False
-    js = work / "design.json"
-    if not js.exists():
-        yosys(f"read_rtlil {work / 'prep.il'}\nwrite_json {js}\n", work, "design_json")
-    mod, cell, port, bit = (_arg(m.command, f) for f in ("-module", "-cell", "-port", "-portbit"))
-    if None in (mod, cell, port, bit):
+    got = _cell(m, work)
+    if got is None:
         return False
-    modules = _design(js)
-    conn = modules.get(mod, {}).get("cells", {}).get(cell, {}).get("connections", {}).get(port)
-    return conn is not None and int(bit) < len(conn) and conn[int(bit)] == m.mode[-1]
+    cell, port, bit = got
+    conn = cell["connections"].get(port)
+    return conn is not None and bit < len(conn) and conn[bit] == m.mode[-1]
+
+
+def _operand_bit(cell: dict[str, Any], port: str, bit: int) -> str | int:
+    """Bit `bit` of operand `port` as the cell extends it ("0"/"1" constant or a signal number)."""
+    conn = cell["connections"][port]
+    if bit < len(conn):
+        return conn[bit]
+    return conn[-1] if int(cell["parameters"].get(f"{port}_SIGNED", "0"), 2) else "0"
+
+
+def masked(m: Mutant, work: Path) -> str | None:
+    """Why the mutated input bit cannot change the cell's output, whatever the mutation does to it
+    (every mode, also conditional ones: only that bit changes), or None: the bit meets a constant 0
+    of the other operand of an `$and` (a 1 of an `$or`), or is below the lowest set bit of the
+    constant an unsigned `$ge`/`$lt` compares it with (A >= c*2^t depends on A's bits from t up)."""
+    got = _cell(m, work)
+    if got is None:
+        return None
+    cell, port, bit = got
+    kind, params = cell["type"], cell["parameters"]
+    if kind in ("$and", "$or") and port in ("A", "B"):
+        other = _operand_bit(cell, "B" if port == "A" else "A", bit)
+        if other == ("0" if kind == "$and" else "1"):
+            return f"the other operand's bit {bit} of this {kind} is the constant {other}"
+    if kind in ("$ge", "$lt") and port == "A" and not int(params.get("A_SIGNED", "0"), 2) and \
+            not int(params.get("B_SIGNED", "0"), 2):
+        b = cell["connections"]["B"]
+        if all(x in ("0", "1") for x in b):
+            value = int("".join(reversed(b)), 2)
+            low = (value & -value).bit_length() - 1 if value else len(cell["connections"]["A"])
+            if bit < low:
+                return (f"this unsigned {kind} compares with the constant {value:#x}, a multiple of 2^{low}: "
+                        f"operand bits below {low} do not change it")
+    return None
 
 
 _DESIGNS: dict[Path, dict] = {}
+_LOCK = threading.Lock()
 
 
 def _design(js: Path) -> dict:
@@ -88,6 +135,9 @@ def check(m: Mutant, work: Path) -> Proof:
     if no_op(m, work):
         return Proof("equivalent", f"the mutation forces a constant bit of {m.module} to the value it has "
                                    f"(yosys JSON of the design), {CURRENT}")
+    why = masked(m, work)
+    if why:
+        return Proof("equivalent", f"the mutated bit cannot reach the output: {why} (yosys JSON of the design)")
     try:
         yosys(_pair(m, work / "prep.il") + f"""miter -equiv -flatten -make_outputs gold gate miter
 hierarchy -top miter

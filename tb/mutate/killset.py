@@ -26,8 +26,9 @@ from tb.runner import MUTANTS_ENV, MUTSEL_ENV, build_dir, sim_build_root
 
 CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}  # tests/test_regress.py's CI sweep
 # the configurations whose kill set has the fault tests (make test runs them on the first of each): both
-# LeBug builds (the fault tests size their histogram to the build), systolic K=8, the K=8 top builds
-FAULT_CONFIGS = {"lebug": ("int_n8m4", "fix_n4m2_vsru"), "systolic": ("k8",), "top": ("k8_n8", "k8_eval")}
+# LeBug builds (the fault tests size their histogram to the build), systolic K=8, every top build
+FAULT_CONFIGS = {"lebug": ("int_n8m4", "fix_n4m2_vsru"), "systolic": ("k8",),
+                 "top": ("k8_n8", "k8_eval", "k2_n2", "k4_eval", "k16_n4")}
 CFG_VARS = {"lebug": "LEBUG_CFG", "systolic": "SYSTOLIC_CFG", "top": "TOP_HW"}  # the fault modules' configuration
 FAULT_SEED = "1"  # the fault tests' seed in the kill set (LEBUG_SEED, SYSTOLIC_SEED, TOP_SEED)
 SEED_VARS = {"lebug": "LEBUG_SEED", "systolic": "SYSTOLIC_SEED", "top": "TOP_SEED"}
