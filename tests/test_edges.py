@@ -11,7 +11,8 @@ from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.edges import burst_limit
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_A_RANGE, ERR_BQ_RANGE, ERR_C_RANGE, ERR_D_RANGE, ERR_NONE, Descriptor
-from pymodel.systolic.edges import ILLEGAL, LIMITS, PAIRS, edge_job, edges, illegal_pair, pairs, refused
+from pymodel.systolic.edges import (ALIASED, ILLEGAL, LIMITS, PAIRS, aliased, aliasing_bits, edge_job, edges, illegal_pair,
+                                    pairs, refused)
 from pymodel.systolic.model import run
 
 CFG = SystolicConfig.for_array(8)
@@ -56,7 +57,19 @@ def test_modes_and_refused_pairs() -> None:
         bad = illegal_pair(CFG, np.random.default_rng(1), p)
         assert p in pairs(bad) and bad.check(CFG) != ERR_NONE
     got = refused(CFG, np.random.default_rng(2))
-    assert len(got) == 11 + len(ILLEGAL) and all(t.check(CFG) != ERR_NONE for t in got)
+    n_alias = sum(len(aliasing_bits(CFG, e)) for e in ALIASED)
+    assert len(got) == 11 + len(ILLEGAL) + n_alias and all(t.check(CFG) != ERR_NONE for t in got)
+
+
+def test_aliased_ranges_by_hand() -> None:
+    """At K=8 (ACT_DEPTH 16384 = 2^14): the A-range alias at bit 20 is a GEMM of m = 2^5 + 1 rows
+    2^15 words apart, ending at L + 2^20 (refused A_RANGE); with its last word's bit 20 dropped it
+    would end at L, legal. Each range check gets bits from its depth's up: A 14..24, BQ 8..10."""
+    d = aliased(CFG, np.random.default_rng(3), ERR_A_RANGE, 20)
+    need, last = d.ranges(CFG)[ERR_A_RANGE]
+    assert (d.m, d.a_stride) == (33, 1 << 15) and need - (1 << 20) == d.a_base <= last
+    assert d.check(CFG) == ERR_A_RANGE
+    assert aliasing_bits(CFG, ERR_A_RANGE) == range(14, 25) and aliasing_bits(CFG, ERR_BQ_RANGE) == range(8, 11)
 
 
 def test_burst_limit_by_hand() -> None:

@@ -239,11 +239,61 @@ def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
     return EdgeJob(descs, images, first, num_desc_past)
 
 
+FIELD_MAX = 0xFFFF  # the 16-bit descriptor fields (m, kd, n, bases, strides)
+ALIASED = (ERR_A_RANGE, ERR_B_RANGE, ERR_C_RANGE, ERR_D_RANGE, ERR_BQ_RANGE)
+
+
+def aliased(cfg: SystolicConfig, rng: np.random.Generator, err: int, bit: int) -> Descriptor:
+    """A GEMM whose region `err` ends exactly 2^bit words past a legal last word (its last word is
+    L + 2^bit with L legal and every other bit of the sum 0): CHECK must refuse it with `err`, so a
+    range sum that loses its bit `bit` (a carry dropped, a truncated adder) would accept it. The
+    earlier checks pass. Bits from log2(depth) up to what the 16-bit fields reach (aliasing_bits)."""
+    K = cfg.K
+    depth = {ERR_A_RANGE: cfg.ACT_DEPTH, ERR_B_RANGE: cfg.WGT_DEPTH, ERR_C_RANGE: cfg.OUT_DEPTH,
+             ERR_D_RANGE: cfg.ACT_DEPTH, ERR_BQ_RANGE: cfg.BQ_DEPTH}[err]
+    low = int(rng.integers(0, depth))  # L
+    if err in (ERR_A_RANGE, ERR_C_RANGE, ERR_D_RANGE):  # base + (m - 1) * stride (one tile each way)
+        stride = min(1 << bit, 1 << 15)
+        m = (1 << bit) // stride + 1
+        d = Descriptor(m=m, kd=K, n=K, a_base=0, a_stride=1, int8=err == ERR_D_RANGE, d_stride=1, c_stride=1)
+        d = replace(d, **{{ERR_A_RANGE: "a_base", ERR_C_RANGE: "c_base", ERR_D_RANGE: "d_base"}[err]: low,
+                          {ERR_A_RANGE: "a_stride", ERR_C_RANGE: "c_stride", ERR_D_RANGE: "d_stride"}[err]: stride})
+    elif err == ERR_B_RANGE:  # base + nt * kt * K - 1, nt * kt * K = 2^bit
+        tiles = (1 << bit) // K
+        nt = min(tiles, (FIELD_MAX + 1) // K // 2)
+        kt = tiles // nt
+        d = Descriptor(m=1, kd=kt * K, n=nt * K, a_stride=kt, b_base=low + 1, c_stride=nt)
+    else:  # BQ: base + nt - 1, nt = 2^bit
+        nt = 1 << bit
+        d = Descriptor(m=1, kd=K, n=nt * K, a_stride=1, int8=True, bq_base=low + 1, d_stride=nt)
+    need, last = d.ranges(cfg)[err]
+    if need != low + (1 << bit) or need <= last or d.check(cfg) != err:
+        raise AssertionError(f"aliased({err}, bit {bit}): {d.describe()} needs {need}, CHECK {d.check(cfg)}")
+    return d
+
+
+def aliasing_bits(cfg: SystolicConfig, err: int) -> range:
+    """The bits `aliased` reaches for check `err`: from the depth's bit up to what m <= ACC_DEPTH
+    with a 2^15 stride (A, C, D), nt * kt * K within the fields and A's depth (B), or nt within
+    the n field and the other checks (BQ) allow."""
+    if err in (ERR_A_RANGE, ERR_C_RANGE, ERR_D_RANGE):
+        depth = cfg.OUT_DEPTH if err == ERR_C_RANGE else cfg.ACT_DEPTH
+        return range(depth.bit_length() - 1, 15 + cfg.ACC_DEPTH.bit_length() - 1)
+    if err == ERR_B_RANGE:
+        nt = (FIELD_MAX + 1) // cfg.K // 2
+        kt = min(nt, cfg.ACT_DEPTH // 2)
+        return range(cfg.WGT_DEPTH.bit_length() - 1, (cfg.K * nt * kt).bit_length())
+    top = min((FIELD_MAX + 1) // cfg.K // 2, cfg.ACT_DEPTH // 2, cfg.WGT_DEPTH // cfg.K // 2)
+    return range(cfg.BQ_DEPTH.bit_length() - 1, top.bit_length())
+
+
 def refused(cfg: SystolicConfig, rng: np.random.Generator) -> list[Descriptor]:
-    """One descriptor one past each limit and one with each refused pair of modes, in random order:
-    each must stop CHECK with its error."""
+    """One descriptor one past each limit, one with each refused pair of modes, and for each range
+    check one aliasing its last word at each reachable bit (`aliased`), in random order: each must
+    stop CHECK with its error."""
     names = [n for n in LIMITS if n != "CMD_LIST"]
     out = [edge_job(cfg, rng, n, True).descriptors[0] for n in names] + [illegal_pair(cfg, rng, p) for p in ILLEGAL]
+    out += [aliased(cfg, rng, err, bit) for err in ALIASED for bit in aliasing_bits(cfg, err)]
     return [out[i] for i in rng.permutation(len(out))]
 
 

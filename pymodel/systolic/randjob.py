@@ -153,6 +153,13 @@ def random_shape(K: int, rng: np.random.Generator, max_dim: int) -> tuple[int, i
     return m, dim(bool(rng.random() < 0.5)), dim(bool(rng.random() < 0.5))
 
 
+def long_gemm(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
+    """One GEMM of ACC_DEPTH rows (at most) over 6 x 6 tiles: at K=8 36,864 RUN cycles, so the
+    cycle, busy and MAC counters carry past bit 15 (the random jobs stay below 2^12 cycles)."""
+    m = min(cfg.ACC_DEPTH, cfg.ACT_DEPTH // 6, cfg.OUT_DEPTH // 6)
+    return random_layers(cfg, rng, 1, 6 * cfg.K, shapes=[(m, 6 * cfg.K, 6 * cfg.K)], edges=True)
+
+
 def random_job(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
     """Constrained random (accelscope regress): 1 job in 4 is a convolution job
     (pymodel.systolic.convjob.random_conv_job: CONV, POOL, or a CONV -> POOL -> GEMM chain);

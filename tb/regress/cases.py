@@ -141,7 +141,7 @@ def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) ->
 def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
     from pymodel.systolic.job import mismatches
     from pymodel.systolic.model import run
-    from pymodel.systolic.randjob import random_job
+    from pymodel.systolic.randjob import long_gemm, random_job
     from tb.runner import run_job
     from tb.systolic.coverage import observe
     from tb.systolic.jobs import BLOCK, apb_waits, decode, streaming_job, systolic_job
@@ -150,6 +150,8 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     if side.random() < 1 / 8:
         return _systolic_edge(cfg, side, engine, cov)
     descs, images = random_job(cfg, rng)
+    if side.random() < 1 / 16:  # a long GEMM instead: the counters carry past bit 15 (below)
+        descs, images = long_gemm(cfg, side)
     if rng.random() < 1 / 4:  # streaming: APB traffic to untouched ACT/OUT words while the run is busy
         st = streaming_job(cfg, descs, images, rng, words=int(rng.integers(1, 5)))
         exp = st.expect(run(cfg, descs, st.images))
