@@ -10,6 +10,11 @@ _UNUSED_STROBE = ("LeBug leaves the APB front end's phase strobes unread (rtl/le
 _K_EQ_N = ("with K == N (one vector a row) tap_adapter's last_part is always 1, so the ternary's B input "
            "(`part + 1`), the mutated one, is never selected")
 
+_COLUMN_MASK = ("wm_nrem only masks the weight columns >= N of a last n-tile (rtl/systolic/systolic.v g_mask); array "
+                "column c only feeds output lane c, never another, and E3 zeroes every output lane >= N for every op "
+                "(docs/systolic.md, pymodel.systolic.model._epilogue): weights reaching those columns change no "
+                "output, counter or memory word")
+
 ARGUMENTS: dict[str, str] = {
     "top/k8_n8 mutate -mode inv -module $paramod$094c54abfa7a61bff6a41a9d90af427530bff5a1\\tap_adapter "
     "-cell $add$rtl/top/tap_adapter.v:53$617 -port A -portbit 0 -src rtl/top/tap_adapter.v:53.62-53.73":
@@ -37,4 +42,8 @@ ARGUMENTS: dict[str, str] = {
     "-src rtl/systolic/systolic.v:536.13-536.21 -src rtl/systolic/systolic.v:536.9-536.46":
     "the mux's A input (the read value before PARAMS0's arm) is 0 or ID = 0x53410001, whose bit 29 (the condition "
     "of this conditional inversion) is 0",
+    "systolic/k8 mutate -mode const1 -module systolic -cell $lt$rtl/systolic/systolic.v:456$773 -port B "
+    "-portbit 0 -src rtl/systolic/systolic.v:456.72-456.86": _COLUMN_MASK,
+    "systolic/k8 mutate -mode const1 -module systolic -cell $procdff$5766 -port Q -portbit 2 -wire wm_nrem "
+    "-wirebit 2 -src rtl/systolic/systolic.v:430.30-430.37 -src rtl/systolic/systolic.v:433.5-448.8": _COLUMN_MASK,
 }

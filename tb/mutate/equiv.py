@@ -90,6 +90,32 @@ def _operand_bit(cell: dict[str, Any], port: str, bit: int) -> str | int:
     return conn[-1] if int(cell["parameters"].get(f"{port}_SIGNED", "0"), 2) else "0"
 
 
+def unread(m: Mutant, work: Path) -> str | None:
+    """Why a mutated output bit of a cell changes nothing, or None: no cell of its module reads that
+    bit and no output port of the module carries it (e.g. the half of a rotator's double-width
+    shift that the rotation drops)."""
+    got = _cell(m, work)
+    mod = _arg(m.command, "-module")
+    if got is None or mod is None:
+        return None
+    cell, port, bit = got
+    if cell.get("port_directions", {}).get(port) != "output" or bit >= len(cell["connections"][port]):
+        return None
+    sig = cell["connections"][port][bit]
+    if isinstance(sig, str):
+        return None
+    module = _design(work / "design.json")[mod]
+    for c in module.get("cells", {}).values():
+        dirs = c.get("port_directions", {})
+        for p, bits in c.get("connections", {}).items():
+            if dirs.get(p) != "output" and sig in bits:
+                return None
+    for p in module.get("ports", {}).values():
+        if p.get("direction") != "input" and sig in p.get("bits", []):
+            return None
+    return "no cell of the module reads that output bit and no port carries it"
+
+
 def masked(m: Mutant, work: Path) -> str | None:
     """Why the mutated input bit cannot change the cell's output, whatever the mutation does to it
     (every mode, also conditional ones: only that bit changes), or None: the bit meets a constant 0
@@ -135,7 +161,7 @@ def check(m: Mutant, work: Path) -> Proof:
     if no_op(m, work):
         return Proof("equivalent", f"the mutation forces a constant bit of {m.module} to the value it has "
                                    f"(yosys JSON of the design), {CURRENT}")
-    why = masked(m, work)
+    why = masked(m, work) or unread(m, work)
     if why:
         return Proof("equivalent", f"the mutated bit cannot reach the output: {why} (yosys JSON of the design)")
     try:
