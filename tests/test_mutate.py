@@ -86,3 +86,38 @@ def test_equivalence_proof(sample: tuple[design.Unit, Path, list[design.Mutant]]
     assert eq.status == "equivalent", (same[0].command, eq)
     ne = equiv.check(other[0], work)
     assert ne.status != "equivalent", (other[0].command, ne)
+
+
+def _mutant(unit: design.Unit, mod: str, cell: str, port: str, bit: int) -> design.Mutant:
+    return design.Mutant(unit.name, 990, mod.split("\\")[-1], "inv", "rtl/lebug",
+                         f"mutate -mode inv -module {mod} -cell {cell} -port {port} -portbit {bit}")
+
+
+def test_masked_and_unread_bits(sample: tuple[design.Unit, Path, list[design.Mutant]]) -> None:
+    """The equivalences read from the design's JSON, both ways: an inverted input bit of an `$and`
+    whose other operand has a constant 0 there is shown equivalent, one meeting a signal is not; an
+    inverted bit of LeBug's rotator shift (lebug_dp `dbl_sh`) in the half the rotation drops is
+    unread, one in the half it keeps is read."""
+    unit, work, _ = sample
+    modules = equiv.design_modules(work)
+    yes = no = None
+    for mod, body in modules.items():
+        for name, c in body.get("cells", {}).items():
+            if c["type"] != "$and":
+                continue
+            a, b = c["connections"]["A"], c["connections"]["B"]
+            for i in range(len(a)):
+                if isinstance(a[i], str):
+                    continue
+                m = _mutant(unit, mod, name, "A", i)
+                if i >= len(b) and yes is None:  # B is zero-extended there (unsigned)
+                    yes = m
+                elif i < len(b) and not isinstance(b[i], str) and no is None:
+                    no = m
+    assert yes is not None and no is not None
+    assert equiv.masked(yes, work) and equiv.masked(no, work) is None, (yes.command, no.command)
+    mod = next(m for m in modules if m.endswith("lebug_dp"))
+    shl = next(n for n, c in modules[mod]["cells"].items() if c["type"] == "$shl" and ":55$" in n)
+    width = len(modules[mod]["cells"][shl]["connections"]["Y"])
+    assert equiv.unread(_mutant(unit, mod, shl, "Y", 0), work)
+    assert equiv.unread(_mutant(unit, mod, shl, "Y", width - 1), work) is None

@@ -55,13 +55,18 @@ def _arg(command: str, flag: str) -> str | None:
     return parts[parts.index(flag) + 1] if flag in parts else None
 
 
-def _cell(m: Mutant, work: Path) -> tuple[dict[str, Any], str, int] | None:
-    """The mutated cell (yosys JSON of the unit's design, design.json, written once), its port and bit."""
+def design_modules(work: Path) -> dict[str, Any]:
+    """The unit's elaborated design (work/prep.il) as yosys's JSON modules (design.json, written once)."""
     js = work / "design.json"
     with _LOCK:  # proofs run in threads (driver): one writes the unit's JSON, the others wait
         if not js.exists():
             yosys(f"read_rtlil {work / 'prep.il'}\nwrite_json {js}\n", work, "design_json")
-        modules = _design(js)
+        return _design(js)
+
+
+def _cell(m: Mutant, work: Path) -> tuple[dict[str, Any], str, int] | None:
+    """The mutated cell (yosys JSON of the unit's design, design.json, written once), its port and bit."""
+    modules = design_modules(work)
     mod, cell, port, bit = (_arg(m.command, f) for f in ("-module", "-cell", "-port", "-portbit"))
     if mod is None or cell is None or port is None or bit is None:
         return None
@@ -104,7 +109,7 @@ def unread(m: Mutant, work: Path) -> str | None:
     sig = cell["connections"][port][bit]
     if isinstance(sig, str):
         return None
-    module = _design(work / "design.json")[mod]
+    module = design_modules(work)[mod]
     for c in module.get("cells", {}).values():
         dirs = c.get("port_directions", {})
         for p, bits in c.get("connections", {}).items():
