@@ -11,6 +11,7 @@ import fcntl
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tb.mutate import design, equiv, killset
@@ -121,3 +122,33 @@ def test_masked_and_unread_bits(sample: tuple[design.Unit, Path, list[design.Mut
     width = len(modules[mod]["cells"][shl]["connections"]["Y"])
     assert equiv.unread(_mutant(unit, mod, shl, "Y", 0), work)
     assert equiv.unread(_mutant(unit, mod, shl, "Y", width - 1), work) is None
+
+
+def test_compare_enumeration(sample: tuple[design.Unit, Path, list[design.Mutant]]) -> None:
+    """A comparison with a constant, every operand value tried: inverting bit 0 of what an `$eq`
+    compares with a constant changes its result for some value (not shown equivalent); inverting a bit
+    below the lowest set bit of the constant an unsigned `$lt`/`$ge` compares with changes it for none
+    (shown equivalent). yosys's cnot1 is the bit XOR its control bit, cnot0 XNOR (passes/sat/mutate.cc)."""
+    unit, work, _ = sample
+    modules = equiv.design_modules(work)
+    eq = lt = None
+    for mod, body in modules.items():
+        for name, c in body.get("cells", {}).items():
+            a, b = c["connections"].get("A", []), c["connections"].get("B", [])
+            if not a or not b or any(isinstance(x, str) for x in a) or len(a) > equiv.ENUM_BITS:
+                continue
+            if not all(x in ("0", "1") for x in b):
+                continue
+            signed = int(c["parameters"].get("A_SIGNED", "0"), 2)
+            if c["type"] == "$eq" and eq is None:
+                eq = _mutant(unit, mod, name, "A", 0)
+            if c["type"] in ("$lt", "$ge") and not signed and b[0] == "0" and "1" in b and lt is None:
+                lt = _mutant(unit, mod, name, "A", 0)
+    assert eq is not None and lt is not None
+    assert equiv.compare_unchanged(eq, work) is None
+    assert equiv.compare_unchanged(lt, work)
+    v = np.arange(4)
+    cnot1 = design.Mutant(unit.name, 0, "x", "cnot1", "", "mutate -mode cnot1 -ctrlbit 1")
+    cnot0 = design.Mutant(unit.name, 0, "x", "cnot0", "", "mutate -mode cnot0 -ctrlbit 1")
+    assert equiv._mutate_bits(cnot1, v, 0).tolist() == [0, 1, 3, 2]  # bit 0 ^= bit 1
+    assert equiv._mutate_bits(cnot0, v, 0).tolist() == [1, 0, 2, 3]  # bit 0 ^= !bit 1

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pymodel.errors import AccelscopeError
 from tb.mutate.design import Mutant, yosys
 
@@ -121,6 +123,61 @@ def unread(m: Mutant, work: Path) -> str | None:
     return "no cell of the module reads that output bit and no port carries it"
 
 
+_COMPARE = {"$eq": np.equal, "$ne": np.not_equal, "$lt": np.less, "$le": np.less_equal, "$gt": np.greater,
+            "$ge": np.greater_equal}
+ENUM_BITS = 16  # compare operands up to this wide are enumerated
+
+
+def _mutate_bits(m: Mutant, v: np.ndarray, bit: int) -> np.ndarray:
+    """yosys mutate's effect on bit `bit` of every value in `v` (ctrlbit: the condition bit of cnot0/1)."""
+    one = np.int64(1) << bit
+    if m.mode == "const0":
+        return v & ~one
+    if m.mode == "const1":
+        return v | one
+    if m.mode == "inv":
+        return v ^ one
+    ctrl = _arg(m.command, "-ctrlbit")
+    if ctrl is None or m.mode not in ("cnot0", "cnot1"):
+        raise ValueError(m.mode)
+    c = (v >> int(ctrl)) & 1
+    return v ^ (((c if m.mode == "cnot1" else 1 - c) & 1) << bit)
+
+
+def compare_unchanged(m: Mutant, work: Path) -> str | None:
+    """Why a mutated input bit of a comparison with a constant cannot change its result, or None:
+    every value of the mutated operand (up to ENUM_BITS wide) compared before and after the mutation."""
+    got = _cell(m, work)
+    if got is None:
+        return None
+    cell, port, bit = got
+    kind = cell["type"]
+    if kind not in _COMPARE or port not in ("A", "B"):
+        return None
+    other = "B" if port == "A" else "A"
+    mine, const = cell["connections"][port], cell["connections"][other]
+    if len(mine) > ENUM_BITS or not all(x in ("0", "1") for x in const):
+        return None
+    params = cell["parameters"]
+    signed = int(params.get("A_SIGNED", "0"), 2) and int(params.get("B_SIGNED", "0"), 2)
+    w = len(mine)
+    v = np.arange(1 << w, dtype=np.int64)
+    k = int("".join(reversed(const)), 2)
+    if signed:
+        k = k - (1 << len(const)) if const[-1] == "1" else k
+
+    def value(x: np.ndarray) -> np.ndarray:
+        return np.where(x >> (w - 1) & 1, x - (1 << w), x) if signed else x
+
+    op = _COMPARE[kind]
+    before = op(value(v), k) if port == "A" else op(k, value(v))
+    after_v = _mutate_bits(m, v, bit) & ((1 << w) - 1)
+    after = op(value(after_v), k) if port == "A" else op(k, value(after_v))
+    if np.array_equal(before, after):
+        return f"this {kind} with the constant {k} gives the same result for all 2^{w} operand values, mutated or not"
+    return None
+
+
 def masked(m: Mutant, work: Path) -> str | None:
     """Why the mutated input bit cannot change the cell's output, whatever the mutation does to it
     (every mode, also conditional ones: only that bit changes), or None: the bit meets a constant 0
@@ -166,7 +223,7 @@ def check(m: Mutant, work: Path) -> Proof:
     if no_op(m, work):
         return Proof("equivalent", f"the mutation forces a constant bit of {m.module} to the value it has "
                                    f"(yosys JSON of the design), {CURRENT}")
-    why = masked(m, work) or unread(m, work)
+    why = masked(m, work) or unread(m, work) or compare_unchanged(m, work)
     if why:
         return Proof("equivalent", f"the mutated bit cannot reach the output: {why} (yosys JSON of the design)")
     try:
