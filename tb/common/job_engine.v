@@ -171,8 +171,8 @@ module job_engine #(
     wire        rd_prev_poll = issued != 32'd0 && rd_a[r_base + issued - 32'd1][31];
     wire        rd_wait   = (rd_cur[31] || rd_prev_poll) && answered != issued;
     wire        reading   = state == S_READ && issued < n_reads && !rd_wait;
-    wire [31:0] rd_ans    = rd_a[r_base + answered];  // the read being answered
-    wire        poll_low  = rd_ans[31] && rsp_rdata < rd_p[r_base + answered] && !rsp_err;  // poll again
+    wire        ans_poll  = rd_a[r_base + answered][31];  // the read being answered is a POLL read
+    wire        poll_low  = ans_poll && rsp_rdata < rd_p[r_base + answered] && !rsp_err;  // poll again
     wire [31:0] cur_addr  = starting ? hdr[4] : (state == S_READ ? {1'b0, rd_cur[30:0]} : prog_a[w_base + issued]);
     wire        addr_ok   = (cur_addr >> ADDR_W) == 32'd0;
 

@@ -209,8 +209,8 @@ def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[
 
 def reprove(opts: Options, label: str) -> dict[str, Any]:
     """Check again every equivalence of run `label` of `out` that an earlier version of the check
-    proved (it assumed an all-zero start) and every survivor the constant-bit check (equiv.no_op)
-    finds, apply the arguments, and recount; the kills and the other proofs stay as recorded."""
+    proved (it assumed an all-zero start) and every survivor the JSON checks (equiv.quick) show
+    equivalent, apply the arguments, and recount; the kills and the other proofs stay as recorded."""
     if opts.out is None or not Path(opts.out).exists():
         raise AccelscopeError(f"--reprove {label}: no {opts.out}")
     doc = json.loads(Path(opts.out).read_text()).get("runs", {}).get(label)
@@ -222,8 +222,8 @@ def reprove(opts: Options, label: str) -> dict[str, Any]:
         p = e.get("proof")
         proof = equiv.Proof(p["status"], p["how"]) if p else None
         m = Mutant(e["unit"], e["mutsel"], e["module"], e["mode"], e["src"], report.absolute(e["mutation"]))
-        if proof is not None and proof.status != "equivalent" and equiv.no_op(m, opts.work / e["unit"]):
-            proof = None  # a check that did not exist when the run was made: prove again
+        if proof is not None and proof.status != "equivalent":
+            proof = equiv.quick(m, opts.work / e["unit"]) or proof  # the JSON checks added since the run
         if proof is None or (proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT)):
             proof = equiv.check(m, opts.work / e["unit"])
         report.classify(e, proof)
