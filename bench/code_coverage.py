@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tb.regress.engine import Options, regress
+from tb.regress.engine import regress
+from tb.regress.options import Options
 
 RESULTS = Path(__file__).resolve().parent / "results" / "code_coverage.json"
 

@@ -30,7 +30,8 @@ WORKERS = (1, 2)
 
 def _run(sim: str, workers: int, seeds: int, out: Path) -> float:
     """Wall seconds of one sweep of every block (builds already made)."""
-    from tb.regress.engine import Options, regress
+    from tb.regress.engine import regress
+    from tb.regress.options import Options
 
     t0 = time.perf_counter()
     res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=seeds, sim=sim, workers=workers, out=out,

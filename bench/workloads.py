@@ -183,13 +183,14 @@ def recording_replays(calls: list[Any]) -> Iterator[None]:
 
 
 def mlp_digits(images: int = 100) -> Workload:
-    from pymodel.deploy.evaluate import layer_outputs, load_model, shaped
+    from pymodel.deploy.evaluate import load_model, shaped
+    from pymodel.deploy.gemm_calls import layer_outputs
     from pymodel.deploy.gemm_calls import eval_config, hist_edges
     from pymodel.deploy.scenario import load_scenario
     from pymodel.net import digits
     from pymodel.net.quant import quantize
     from pymodel.net.steps import GemmStep
-    from pymodel.top.compile import MULT_BITS
+    from pymodel.systolic.model import MULT_BITS
     from tb.runner import SIMULATORS
     from tb.top.deploy import RtlGemm
 

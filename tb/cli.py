@@ -12,6 +12,7 @@ import numpy as np
 
 from pymodel import fileio
 from pymodel.errors import AccelscopeError
+from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims, summary
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
@@ -71,25 +72,6 @@ def sim_choice(name: str, model: bool = True) -> str:
     if name not in choices:
         raise AccelscopeError(f"--sim {name!r}: choose one of: {', '.join(choices)}")
     return name
-
-
-def scenario_sims() -> list[str]:
-    from tb.runner import SIMULATORS
-
-    return [*SIMULATORS, "model"]
-
-
-def rtl_gemm_factory(cfg, sim: str, edges):  # type: ignore[no-untyped-def]
-    from tb.top.deploy import RtlGemm
-
-    return RtlGemm(cfg, sim=sim, edges=edges)
-
-
-def rtl_stream(bundle, batches, sim: str) -> dict:  # type: ignore[no-untyped-def]
-    """pymodel.deploy.evaluate's on-chip RTL: the batches through one programmed chip on `sim`."""
-    from tb.top.stream import stream_results
-
-    return stream_results(bundle, batches, sim, progress=True)
 
 
 def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-def]
@@ -323,21 +305,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(res: dict) -> str:
-    acc = res["accuracy"]
-    lines = [f"{res['model']} ({res['mode']}): float {acc['float']:.2%}, fake-quant {acc['fake_quant']:.2%}, "
-             f"integer {acc['integer']:.2%} on {res['test_images']} test images"]
-    if "rtl" in acc:
-        lines.append(f"RTL ({res['simulator']}): {acc['rtl']:.2%} on {res['rtl_images']} images "
-                     f"(integer model on the same images {acc['integer_on_rtl_images']:.2%}); "
-                     f"logits bit-exact: {res['bit_exact']}")
-        for i, l in enumerate(res["layers"]):
-            lines.append(f"  {l['layer']}: {l['m']}x{l['k']}x{l['n']} {l['cycles']} cycles, "
-                         f"{l['macs']} MACs, utilization {l['utilization']:.3f}, "
-                         f"LeBug histogram {'equals' if l['hist_match'] else 'DIFFERS FROM'} the model")
-    return "\n".join(lines)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -558,7 +525,8 @@ def cmd_prog(args: argparse.Namespace) -> int:
 
 def cmd_regress(args: argparse.Namespace) -> int:
     """Seeded random cases per block, bit-exact against the models, with coverage (tb/regress)."""
-    from tb.regress.engine import Options, regress
+    from tb.regress.engine import regress
+    from tb.regress.options import Options
     from tb.regress.cases import BLOCKS
 
     blocks = list(BLOCKS) if args.block == "all" else [args.block]

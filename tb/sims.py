@@ -115,7 +115,7 @@ def run_mlp_digits(sim: str = "icarus", waves: bool = False) -> int:
     """20 test images of the digits MLP on the RTL: accuracies, PASS when logits are bit-exact."""
     from pymodel.deploy.evaluate import evaluate
     from pymodel.deploy.scenario import load_scenario
-    from tb.cli import rtl_gemm_factory, rtl_stream, scenario_sims, summary
+    from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims, summary
     from tb.runner import TB_DIR
 
     if waves:

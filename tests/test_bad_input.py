@@ -377,11 +377,11 @@ def test_examples_match_the_scenario_schema():
 
 
 def test_report_on_model_results_does_not_claim_rtl(monkeypatch, tmp_path):
-    from pymodel.deploy import report
+    from pymodel.deploy import plots
 
     seen = []
-    monkeypatch.setattr(report, "_savefig", lambda fig, out: seen.append(fig.axes[0].get_title()))
+    monkeypatch.setattr(plots, "_savefig", lambda fig, out: seen.append(fig.axes[0].get_title()))
     cm = np.eye(10, dtype=int).tolist()
-    report.plot_confusion({"confusion": cm, "rtl_images": 0}, tmp_path / "c.png")
-    report.plot_confusion({"confusion": cm, "rtl_images": 10}, tmp_path / "c.png")
+    plots.plot_confusion({"confusion": cm, "rtl_images": 0}, tmp_path / "c.png")
+    plots.plot_confusion({"confusion": cm, "rtl_images": 10}, tmp_path / "c.png")
     assert seen == ["Confusion matrix, integer model on 10 images", "Confusion matrix, 10 images on the RTL"]

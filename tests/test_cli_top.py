@@ -10,7 +10,7 @@ import pytest
 from pymodel.bundle import load_bundle, read_prog
 from tb.cli import main
 from pymodel.net.importers import load_json
-from pymodel.top.compile import compile_network
+from pymodel.top.randbundle import compile_network
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
 from pymodel.top.network import compile_model, default_calibration, integer_logits, read_logits

@@ -13,7 +13,8 @@ from pymodel.deploy.evaluate import evaluate
 from pymodel.deploy.gemm_calls import hist_edges, histogram
 from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
-from tb.cli import main, rtl_gemm_factory, rtl_stream, scenario_sims
+from tb.cli import main
+from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims
 from tb.runner import sims_under_test
 from tb.top.deploy import RtlGemm
 

@@ -26,7 +26,9 @@ import pytest
 
 from tb.cli import main
 from tb.regress import codecov, funcov
-from tb.regress.engine import Options, coverage_model, regress
+from tb.regress.engine import regress
+from tb.regress.options import Options
+from tb.regress.sampling import coverage_model
 
 CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}
 

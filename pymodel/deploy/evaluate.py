@@ -9,7 +9,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from pymodel.deploy.gemm_calls import BINS, CallStats, eval_config, hist_edges, histogram
+from pymodel.deploy.gemm_calls import BINS, CallStats, eval_config, hist_edges, histogram, layer_outputs
 from pymodel.deploy.scenario import Scenario
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
@@ -18,7 +18,7 @@ from pymodel.net.importers import load_json, load_onnx
 from pymodel.net.layers import Network
 from pymodel.net.quant import quantize
 from pymodel.net.steps import GemmStep
-from pymodel.top.compile import MULT_BITS
+from pymodel.systolic.model import MULT_BITS
 
 
 class RtlGemmLike(Protocol):
@@ -143,22 +143,6 @@ def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarra
                   layers=run["layers"], cycles=st.get("cycles"), memory_plan=st["memory_plan"],
                   wall_s=time.perf_counter() - t0)
     return result
-
-
-def layer_outputs(qnet: Any, steps: Sequence[Any], xs: np.ndarray, batch: int | None = None) -> list[np.ndarray]:
-    """The integer model's output values of each of `steps` on the images xs (run `batch` images
-    at a time, as the RTL evaluation runs them; default all at once), flattened."""
-    where = {id(s): i for i, s in enumerate(steps)}
-    outputs: list[list[np.ndarray]] = [[] for _ in steps]
-
-    def keep(_: int, step: Any, act: np.ndarray) -> None:
-        if id(step) in where:
-            outputs[where[id(step)]].append(np.asarray(act, np.int64).ravel())
-
-    step = batch or max(len(xs), 1)
-    for b0 in range(0, len(xs), step):
-        qnet.run(xs[b0:b0 + step], trace=keep)
-    return [np.concatenate(v) for v in outputs]
 
 
 def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs: list[np.ndarray]) -> list[dict[str, Any]]:

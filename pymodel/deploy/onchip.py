@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pymodel.deploy.evaluate import layer_outputs
+from pymodel.deploy.gemm_calls import layer_outputs
 from pymodel.deploy.gemm_calls import histogram
 from pymodel.errors import AccelscopeError
 from pymodel.net.layers import Network

@@ -16,7 +16,7 @@ from pymodel.systolic.descriptor import ERR_GEOM, ERR_NONE, OP_CONV, OP_POOL, De
 from pymodel.systolic.layout import (conv_blk_rows, conv_out_size, conv_weight_matrix, pack_columns, pack_tensor,
                                      pack_weights)
 from pymodel.systolic.model import descriptor_counters, pack_quant
-from pymodel.systolic.randjob import rand_int8, rand_quant
+from pymodel.systolic.randvals import rand_int8, rand_quant
 
 PE_CYCLE_BUDGET = 300_000  # random descriptors: at most this many cycles * K^2 each (test time)
 

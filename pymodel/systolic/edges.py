@@ -122,7 +122,7 @@ def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     pool 5; GEOM)."""
     from pymodel.systolic.convjob import conv, put_tensor
     from pymodel.systolic.layout import conv_out_size
-    from pymodel.systolic.randjob import rand_int8, rand_quant
+    from pymodel.systolic.randvals import rand_int8, rand_quant
 
     jb = JobBuilder(cfg)
     K = cfg.K
@@ -152,7 +152,7 @@ def _pool_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     """One POOL with a kernel or stride of exactly POOL_MAX (one past: 5), or windows ending exactly on
     the input's last row or column (one past: one row or column beyond it)."""
     from pymodel.systolic.convjob import pool, put_tensor
-    from pymodel.systolic.randjob import rand_int8
+    from pymodel.systolic.randvals import rand_int8
 
     jb = JobBuilder(cfg)
     k = [int(v) for v in rng.integers(1, POOL_MAX + 1, size=4)]  # kh, kw, sh, sw

@@ -1,8 +1,7 @@
-"""Bundle parts shared by every compiler path (docs/bundle.md), and `compile_network`, a
-self-contained bundle: a whole network (pymodel/top/network.py) calibrated on one float batch,
-with that batch embedded in the activation image, so that replaying the bundle alone runs it
-(the random bundles of the top-level regressions and `accelscope compile --input`).
-"""
+"""Bundle parts shared by every compiler path (docs/bundle.md): the systolic block's memories,
+images and NUM_DESC record for a descriptor list, and LeBug's firmware and threshold memories
+for a tap program. pymodel/top/network.py compiles whole networks from them, and
+pymodel/deploy/gemm_calls.py the one-descriptor bundles of `accelscope eval`."""
 
 from __future__ import annotations
 
@@ -21,15 +20,6 @@ from pymodel.systolic.descriptor import Descriptor
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 
-MULT_BITS = 24  # the systolic block's requantization multiplier width (docs/systolic.md)
-
-
-@dataclass
-class Compiled:
-    bundle: Bundle
-    qnet: QuantizedNetwork
-    descriptors: list[Descriptor]
-    x_int8: np.ndarray
 
 
 def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int],
@@ -77,19 +67,3 @@ def systolic_bundle_parts(cfg: TopConfig, descriptors: list[Descriptor], images:
     regs = [RegisterWrite("sys.NUM_DESC", tr.SYS_BASE + sy.REG_NUM_DESC,
                           sy.num_desc_value(0, len(descriptors), cfg.sys))]  # FIRST = 0
     return mems, imgs, regs
-
-
-def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firmware = "distribution",
-                    tap_args: dict[str, int] | None = None, tap_name: str | None = None,
-                    source: str | None = None) -> Compiled:
-    """Compile `net` for a batch of len(x) images, calibrated on the float batch `x`, and embed x:
-    the bundle runs x when replayed. `source` (the network's file) prefixes the errors about the
-    network itself."""
-    from pymodel.top.network import compile_model
-
-    x = np.asarray(x, np.float32)
-    compiled = compile_model(net, x, cfg, len(x), tap=tap, tap_args=tap_args, tap_name=tap_name, source=source,
-                             banks=1)  # one embedded batch, nothing streamed
-    batch = compiled.input_batches(x)[0]
-    x_int8 = quantize_tensor(x.reshape(len(x), -1), compiled.input.scale).astype(np.int64)
-    return Compiled(compiled.with_input(batch), compiled.qnet, compiled.descriptors, x_int8)

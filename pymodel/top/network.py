@@ -56,7 +56,8 @@ from pymodel.systolic.layout import (conv_blk_rows, conv_weight_matrix, pack_col
                                      pack_weights, tensor_row_words)
 from pymodel.systolic.model import descriptor_counters, pack_quant, unpack_out8
 from pymodel.top import regmap as tr
-from pymodel.top.compile import MULT_BITS, lebug_memories, systolic_bundle_parts
+from pymodel.systolic.model import MULT_BITS
+from pymodel.top.compile import lebug_memories, systolic_bundle_parts
 from pymodel.top.config import TopConfig
 from pymodel.top.memplan import HOST, ScratchpadPlan, Tensor, plan_scratchpad, plan_static
 

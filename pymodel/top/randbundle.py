@@ -1,11 +1,16 @@
 """A two-layer network from random weights, compiled into a bundle (tests and demos).
 
+`compile_network` makes a self-contained bundle: a whole network (pymodel/top/network.py)
+calibrated on one float batch, with that batch embedded in the activation image, so that
+replaying the bundle alone runs it.
+
 `random_bundle` is the constrained-random top case of `accelscope regress` (tb/regress,
 docs/verification.md "Testplan"): 1..3 layers, random batch, random or library firmware
 on the tap, and (`stress`) a batch large enough to overflow the tap FIFO."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +19,36 @@ from pymodel.bundle import Bundle
 from pymodel.errors import AccelscopeError
 from pymodel.bundle.inputs import InputBatch
 from pymodel.net.layers import Linear, Network, ReLU
-from pymodel.top.compile import compile_network
+from pymodel.lebug import Firmware
+from pymodel.net.quant import QuantizedNetwork
+from pymodel.net.steps import quantize_tensor
+from pymodel.systolic.descriptor import Descriptor
+from pymodel.top.network import compile_model
 from pymodel.top.config import TopConfig
+
+
+@dataclass
+class Compiled:
+    bundle: Bundle
+    qnet: QuantizedNetwork
+    descriptors: list[Descriptor]
+    x_int8: np.ndarray
+
+
+def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firmware = "distribution",
+                    tap_args: dict[str, int] | None = None, tap_name: str | None = None,
+                    source: str | None = None) -> Compiled:
+    """Compile `net` for one batch of len(x) images, calibrated on the float batch `x` itself, and
+    embed x: the bundle runs x when replayed (the random bundles below, the top-level tests).
+    `accelscope compile --input` embeds a batch too, but calibrates on the network's calibration
+    set (compile_model, then CompiledNetwork.with_input). `source` (the network's file) prefixes
+    the errors about the network itself."""
+    x = np.asarray(x, np.float32)
+    compiled = compile_model(net, x, cfg, len(x), tap=tap, tap_args=tap_args, tap_name=tap_name, source=source,
+                             banks=1)  # one embedded batch, nothing streamed
+    batch = compiled.input_batches(x)[0]
+    x_int8 = quantize_tensor(x.reshape(len(x), -1), compiled.input.scale).astype(np.int64)
+    return Compiled(compiled.with_input(batch), compiled.qnet, compiled.descriptors, x_int8)
 
 
 def random_network(rng: np.random.Generator, sizes: tuple[int, int, int]) -> Network:

@@ -18,39 +18,12 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable
 
 from pymodel.errors import AccelscopeError
 from tb.regress import codecov, funcov
 from tb.regress.cases import BLOCKS, ENGINES, CaseResult, build, rerun_command, run_chunk
-
-
-def coverage_model(block: str):  # type: ignore[no-untyped-def]
-    if block == "lebug":
-        from tb.lebug.coverage import Model
-    elif block == "systolic":
-        from tb.systolic.coverage import Model
-    else:
-        from tb.top.coverage import Model
-    return Model()
-
-
-@dataclass
-class Options:
-    blocks: list[str]
-    seeds: int
-    sim: str = "verilator"
-    first_seed: int = 1
-    out: Path = Path("regress_out")
-    workers: int | None = None  # None: one per core (LocalCluster); 0: in this process, no Dask
-    scheduler: str | None = None  # an existing Dask scheduler's address
-    chunk: int | None = None  # seeds per task (default: about 4 tasks per worker and block, at most 50)
-    coverage: bool = False  # code coverage (the verilator-native --coverage builds)
-    coverage_every: int = 1  # code coverage of one seed in N (cases.measured: runs of 4); the others run on the plain builds
-    progress: bool = True
-    on_progress: Callable[[int, int, object], None] | None = field(default=None, repr=False)  # (done, total, client)
+from tb.regress.options import Options
+from tb.regress.report import write_outputs
 
 
 def _chunks(seeds: list[int], size: int) -> list[list[int]]:
@@ -147,8 +120,6 @@ def regress(opts: Options) -> dict:
     """Run the sweep and write the outputs in opts.out; returns results.json's content."""
     from tqdm import tqdm
 
-    from tb.regress.report import write_outputs
-
     for b in opts.blocks:
         if b not in BLOCKS:
             raise AccelscopeError(f"--block {b!r}: choose one of {', '.join(BLOCKS)}, all")
@@ -193,22 +164,4 @@ def regress(opts: Options) -> dict:
     return write_outputs(opts, results, {"build_s": round(t_build, 2), "run_s": round(t_run, 2)}, retries)
 
 
-def sample_functional(blocks: Iterable[str], results: list[CaseResult]) -> dict[str, list[tuple[int, float]]]:
-    """Sample every passing case into fresh models, in seed order; returns the coverage curve
-    (cases so far, % of all bins) per block."""
-    curves: dict[str, list[tuple[int, float]]] = {}
-    for b in blocks:
-        model = coverage_model(b)
-        rs = [r for r in results if r.block == b]
-        curve = []
-        step = max(1, len(rs) // 200)
-        for i, r in enumerate(rs, start=1):
-            if r.ok and r.sample:
-                model.sample(r.sample)
-            if i % step == 0 or i == len(rs):
-                curve.append((i, funcov.totals(b)["all"]))
-        curves[b] = curve
-    return curves
-
-
-__all__ = ["Options", "regress", "sample_functional", "rerun_command"]
+__all__ = ["Options", "regress", "rerun_command"]

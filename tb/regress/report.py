@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pymodel import fileio
 from tb.regress import codecov, funcov
 from tb.regress.cases import COV_RUN, CaseResult, rerun_command
-
-if TYPE_CHECKING:
-    from tb.regress.engine import Options
+from tb.regress.options import Options
+from tb.regress.sampling import sample_functional
 
 GATES = {"points": 100.0, "crosses": 75.0, "line": 90.0, "branch": 90.0, "toggle": 90.0}
 
@@ -42,7 +40,7 @@ def _plot(curves: dict[str, list[tuple[int, float]]], path: Path) -> None:
     plt.close(fig)
 
 
-def _code_coverage(opts: "Options") -> dict | None:
+def _code_coverage(opts: Options) -> dict | None:
     if not opts.coverage:
         return None
     from tb.runner import rtl_root
@@ -66,9 +64,7 @@ def _code_coverage(opts: "Options") -> dict | None:
                       for name, fc in files.items()}}
 
 
-def write_outputs(opts: "Options", results: list[CaseResult], timings: dict, retries: dict) -> dict:
-    from tb.regress.engine import sample_functional
-
+def write_outputs(opts: Options, results: list[CaseResult], timings: dict, retries: dict) -> dict:
     out = opts.out
     curves = sample_functional(opts.blocks, results)
     funcov.export(out / "functional_coverage.yml")

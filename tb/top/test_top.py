@@ -97,7 +97,7 @@ try:
         import numpy as np
 
         from pymodel.net.layers import Linear, Network
-        from pymodel.top.compile import compile_network
+        from pymodel.top.randbundle import compile_network
 
         f_in = 20
         w = np.zeros((8, f_in), np.float32)
