@@ -17,6 +17,7 @@ import os
 import random
 from typing import Any
 
+import cocotb
 import pytest
 
 from pymodel.bitfields import pack
@@ -164,63 +165,58 @@ async def top_register_faults(tb: TB, rng: random.Random, junk: Junk) -> None:
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
-try:
-    import cocotb
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def reset_mid_prog_replay(dut: Any) -> None:
+    """After a replay (tap counters, LeBug trace, systolic done and counters all set), reset while
+    the next replay's PROG records are being written: every register of the chip reads its
+    reset value, and the whole replay then matches the model bit for bit."""
+    tb, bundle, prng, watch = await _start(dut, 1)
+    await replay_and_check(tb, bundle, "the replay before")
+    n_writes = len(bundle.records())
+    at = prng.randrange(n_writes // 4, 3 * n_writes // 4)
+    job = dut.u_job
+    n = await reset_during(tb, bundle_job(bundle, "apb"),
+                           lambda: int(job.state.value) == S_WRITE and int(job.issued.value) >= at)
+    tb.log.info("reset after %d cycles, at PROG record %d of %d", n, at, n_writes)
+    outs = {name: int(getattr(dut, name).value) for name in ("busy", "done")}
+    if any(outs.values()):
+        raise MismatchError(f"outputs right after reset {outs}; documented: 0")
+    want = reset_values(CFG)
+    assert_regs("accel_top after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
+    await replay_and_check(tb, bundle, "the replay after the reset")
+    watch.stop("reset mid-PROG-replay")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def reset_mid_prog_replay(dut: Any) -> None:
-        """After a replay (tap counters, LeBug trace, systolic done and counters all set), reset while
-        the next replay's PROG records are being written: every register of the chip reads its
-        reset value, and the whole replay then matches the model bit for bit."""
-        tb, bundle, prng, watch = await _start(dut, 1)
-        await replay_and_check(tb, bundle, "the replay before")
-        n_writes = len(bundle.records())
-        at = prng.randrange(n_writes // 4, 3 * n_writes // 4)
-        job = dut.u_job
-        n = await reset_during(tb, bundle_job(bundle, "apb"),
-                               lambda: int(job.state.value) == S_WRITE and int(job.issued.value) >= at)
-        tb.log.info("reset after %d cycles, at PROG record %d of %d", n, at, n_writes)
-        outs = {name: int(getattr(dut, name).value) for name in ("busy", "done")}
-        if any(outs.values()):
-            raise MismatchError(f"outputs right after reset {outs}; documented: 0")
-        want = reset_values(CFG)
-        assert_regs("accel_top after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
-        await replay_and_check(tb, bundle, "the replay after the reset")
-        watch.stop("reset mid-PROG-replay")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def x_on_idle_inputs(dut: Any) -> None:
+    """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the chip
+    idle and through the RUN phase of a replay: no output goes X (PRDATA: in read access
+    phases) and the replay matches the model."""
+    tb, bundle, prng, watch = await _start(dut, 2)
+    junk = Junk(prng)
+    await tb.raw.start(junk)
+    await tb.raw.idle(50)
+    await tb.raw.stop()
+    held = cocotb.start_soon(junk_during_run(tb, junk))
+    await replay_and_check(tb, bundle, "the replay")
+    cycles = await held
+    tb.log.info("%s on the idle APB for %d RUN cycles", "X" if junk.use_x else "garbage", cycles)
+    if cycles < 10:
+        raise AssertionError(f"the bus carried junk for only {cycles} RUN cycles")
+    watch.stop("X on idle inputs")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def x_on_idle_inputs(dut: Any) -> None:
-        """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the chip
-        idle and through the RUN phase of a replay: no output goes X (PRDATA: in read access
-        phases) and the replay matches the model."""
-        tb, bundle, prng, watch = await _start(dut, 2)
-        junk = Junk(prng)
-        await tb.raw.start(junk)
-        await tb.raw.idle(50)
-        await tb.raw.stop()
-        held = cocotb.start_soon(junk_during_run(tb, junk))
-        await replay_and_check(tb, bundle, "the replay")
-        cycles = await held
-        tb.log.info("%s on the idle APB for %d RUN cycles", "X" if junk.use_x else "garbage", cycles)
-        if cycles < 10:
-            raise AssertionError(f"the bus carried junk for only {cycles} RUN cycles")
-        watch.stop("X on idle inputs")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def apb_protocol_errors(dut: Any) -> None:
+    """The protocol errors through the systolic and LeBug windows and on the top registers, after
+    a replay: only the documented effects (docs/top.md), then the replay matches again."""
+    tb, bundle, prng, watch = await _start(dut, 3)
+    await replay_and_check(tb, bundle, "the replay before")
+    junk = Junk(prng)
+    await protocol_faults(tb, systolic_map(CFG.sys, tr.SYS_BASE), prng, junk)
+    await protocol_faults(tb, lebug_map(CFG.lebug, tr.LEBUG_BASE), prng, junk)
+    await top_register_faults(tb, prng, junk)  # ends with the tap cleared
+    await replay_and_check(tb, bundle, "the replay after")
+    watch.stop("APB protocol errors")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def apb_protocol_errors(dut: Any) -> None:
-        """The protocol errors through the systolic and LeBug windows and on the top registers, after
-        a replay: only the documented effects (docs/top.md), then the replay matches again."""
-        tb, bundle, prng, watch = await _start(dut, 3)
-        await replay_and_check(tb, bundle, "the replay before")
-        junk = Junk(prng)
-        await protocol_faults(tb, systolic_map(CFG.sys, tr.SYS_BASE), prng, junk)
-        await protocol_faults(tb, lebug_map(CFG.lebug, tr.LEBUG_BASE), prng, junk)
-        await top_register_faults(tb, prng, junk)  # ends with the tap cleared
-        await replay_and_check(tb, bundle, "the replay after")
-        watch.stop("APB protocol errors")
-
-except ImportError:  # pragma: no cover
-    pass
 
 
 # --------------------------------------------------------------------------
