@@ -119,7 +119,7 @@ mutate: bootstrap
 
 # Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --skip-make-test".
 bench: bootstrap
-	@$(PY) bench/run_all.py $(BENCH_ARGS)
+	@$(PY) -m bench.run_all $(BENCH_ARGS)
 
 waves:
 	@command -v gtkwave >/dev/null 2>&1 || { \

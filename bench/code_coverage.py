@@ -2,7 +2,7 @@
 make test: `accelscope regress --coverage` on every block, checked and summarised into
 bench/results/code_coverage.json.
 
-    .venv/bin/python bench/code_coverage.py [--seeds 20]
+    .venv/bin/python -m bench.code_coverage [--seeds 20]
 """
 
 from __future__ import annotations

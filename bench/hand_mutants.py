@@ -5,7 +5,7 @@ the directed fault tests for the APB protocol. Each must be killed (a failing ca
 assertion or a failed build). Writes
 bench/results/hand_mutants.json (docs/verification.md, "Mutation").
 
-    .venv/bin/python bench/hand_mutants.py [--seeds N] [--only NAME]
+    .venv/bin/python -m bench.hand_mutants [--seeds N] [--only NAME]
 """
 
 from __future__ import annotations

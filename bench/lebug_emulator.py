@@ -1,6 +1,6 @@
 """Throughput of the LeBug numpy emulator: 10^6 vectors of N=8 through library firmware.
 
-Usage: .venv/bin/python bench/lebug_emulator.py [--vectors 1000000] [--runs 5]
+Usage: .venv/bin/python -m bench.lebug_emulator [--vectors 1000000] [--runs 5]
 Writes bench/results/lebug_emulator.json.
 
 Firmware: distribution (16 bins), lane_stats, frame_correlation and loopback. lane_stats
@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import repeat, write  # noqa: E402
-from pymodel.lebug import LebugConfig, build, emulate  # noqa: E402
+from bench.common import repeat, write
+from pymodel.lebug import LebugConfig, build, emulate
 
 
 def main() -> None:

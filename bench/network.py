@@ -1,6 +1,6 @@
 """The whole network on chip against the host in the loop (docs/performance.md, "Whole network").
 
-Usage: .venv/bin/python bench/network.py [--images 360] [--runs 3] [--sim verilator]
+Usage: .venv/bin/python -m bench.network [--images 360] [--runs 3] [--sim verilator]
 
 For the example digits CNN and MLP at K=8 (`examples/digits_*.onnx`, quantized on the
 digits training split), `--images` test images through each flow on cocotb + `--sim`:
@@ -38,8 +38,7 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
+from bench.common import spread, write
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("cnn", "mlp")

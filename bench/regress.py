@@ -1,6 +1,6 @@
 """Regression throughput of `accelscope regress` (docs/performance.md, "Regression throughput").
 
-Usage: .venv/bin/python bench/regress.py [--seeds 60] [--runs 3] [--nightly DIR]
+Usage: .venv/bin/python -m bench.regress [--seeds 60] [--runs 3] [--nightly DIR]
 
 For each simulator (`verilator`: the verilator-native binary; `icarus`: plain vvp) and for
 1 and 2 Dask workers (a LocalCluster, started inside each timed run), `--seeds` cases of
@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
+from bench.common import spread, write
 
 SIMS = ("verilator", "icarus")
 WORKERS = (1, 2)

@@ -1,6 +1,6 @@
 """Simulated cycles per wall-second of every simulator on the three workloads, and the ratios.
 
-Usage: .venv/bin/python bench/sim_paths.py [--runs 5] [--quick]
+Usage: .venv/bin/python -m bench.sim_paths [--runs 5] [--quick]
            [--workloads lebug_distribution gemm_128 mlp_digits_100]
            [--sims icarus verilator verilator-native icarus-plain]
 Writes bench/results/sim_paths.json (--quick: sim_paths_quick.json).
@@ -31,10 +31,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
-from pymodel.errors import AccelscopeError  # noqa: E402
-from bench.workloads import QUICK, SIMS, WORKLOADS, Sample, Workload, availability, differences  # noqa: E402
+from bench.common import spread, write
+from pymodel.errors import AccelscopeError
+from bench.workloads import QUICK, SIMS, WORKLOADS, Sample, Workload, availability, differences
 
 LONG = ("lebug_distribution", "gemm_128")  # the workloads the targets apply to
 # name: (faster simulator, baseline simulator, kind, target, what)

@@ -1,7 +1,7 @@
 """MAC utilization of the systolic array on square GEMMs at K=8: the model's cycle count,
 confirmed on the RTL.
 
-Usage: .venv/bin/python bench/systolic_util.py [--sizes 64 128] [--large] [--array 8] [--sim icarus]
+Usage: .venv/bin/python -m bench.systolic_util [--sizes 64 128] [--large] [--array 8] [--sim icarus]
 Writes bench/results/systolic_util.json. Default sizes 64 and 128 (what `make bench`
 runs); --large adds 256 (about half a minute more on Icarus). utilization = MACs /
 (K * K * cycles), cycles = the CYCLES counter from start to done. The cycle count is
@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import write  # noqa: E402
+from bench.common import write
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pymodel.errors import AccelscopeError
+from tb.machine import machine
 from tb.runner import TB_DIR, sim_build_root
 
 ROOT = TB_DIR.parent
@@ -314,12 +315,7 @@ def versions() -> dict[str, str]:
 
 
 def payload(results: dict[str, dict[str, Run]]) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    try:
-        from bench.common import machine
-        mach: dict[str, Any] = machine()
-    except ImportError:
-        mach = {}
+    mach = machine()
     by_name = {p.name: p for p in PROOFS}
     proofs = {}
     for name, r in results.items():

@@ -6,7 +6,8 @@
   carries a `# lazy-import: <why>` comment (an optional dependency, or a heavy import on a
   cold path);
 - the layers: pymodel imports nothing of tb or bench, tb nothing of bench; inside pymodel, the
-  shared modules (pymodel/*.py) come first, then the blocks, then `top`, then `deploy` (LAYERS).
+  shared modules first, then the blocks (net, lebug, systolic), then accel_top's (bundle, top,
+  schemas), then deploy (LAYERS): a module imports its own layer and those before it.
 
 `python -m tb.imports` prints every finding and exits 1 when there is one; tests/test_imports.py
 runs the same check on the tree and on planted violations. `--stats` prints the counts instead
@@ -24,13 +25,13 @@ ROOTS = ("pymodel", "tb", "bench", "tests")
 MARKER = "lazy-import:"
 # Top-level packages that may not import the ones named: the outer layers
 FORBIDDEN = {"pymodel": ("tb", "bench"), "tb": ("bench",)}
-# pymodel's layers, lowest first: a module may import its own layer and those before it.
-# "" is pymodel's own shared modules (errors, params, bitfields, fileio, compare, schemas).
+# pymodel's layers, lowest first: a module may import its own layer and those before it. Each
+# name is a package or module right under pymodel/ ("" is pymodel/__init__.py itself).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("",),
-    ("net", "lebug", "systolic", "bundle"),
-    ("top",),
-    ("deploy",),
+    ("", "errors", "params", "bitfields", "fileio", "compare"),  # shared: no block of their own
+    ("net", "lebug", "systolic"),  # the network front end and the two blocks
+    ("bundle", "top", "schemas"),  # accel_top: its configuration, compilers and the bundle format
+    ("deploy",),  # evaluations and reports on top of everything
 )
 
 
@@ -169,17 +170,16 @@ def cycles(graph: Graph) -> list[list[str]]:
 
 
 def _layer(module: str) -> int | None:
+    """The index in LAYERS of a pymodel module (None: not pymodel, or not placed)."""
     parts = module.split(".")
     if parts[0] != "pymodel":
         return None
-    sub = parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in _PACKAGES) else ""
-    for i, layer in enumerate(LAYERS):
-        if sub in layer:
-            return i
-    return None
+    name = parts[1] if len(parts) > 1 else ""
+    return next((i for i, layer in enumerate(LAYERS) if name in layer), None)
 
 
-_PACKAGES = {p for layer in LAYERS for p in layer if p}
+def _layer_names() -> str:
+    return " < ".join("/".join(x or "pymodel" for x in layer) for layer in LAYERS)
 
 
 def violations(graph: Graph) -> list[str]:
@@ -195,16 +195,16 @@ def violations(graph: Graph) -> list[str]:
             out.append(f"{where}: {imp.src} imports {imp.dst}: {top_src} may not import {top_dst}")
         ls, ld = _layer(imp.src), _layer(imp.dst)
         if ls is not None and ld is not None and ld > ls:
-            out.append(f"{where}: {imp.src} imports {imp.dst}, a later layer of pymodel "
-                       f"(order: {' < '.join('/'.join(x or 'pymodel/*.py' for x in lay) for lay in LAYERS)})")
-    for path in unknown_packages(graph):
-        out.append(f"{path}: pymodel package not placed in a layer (tb/imports.py LAYERS)")
+            out.append(f"{where}: {imp.src} imports {imp.dst}, a later layer of pymodel (order: {_layer_names()})")
+    for name in unplaced(graph):
+        out.append(f"{name}: not placed in a layer of pymodel (tb/imports.py LAYERS)")
     return out
 
 
-def unknown_packages(graph: Graph) -> list[str]:
-    found = {m.split(".")[1] for m in graph.modules if m.startswith("pymodel.") and m.count(".") >= 2}
-    return sorted(f"pymodel/{p}" for p in found - _PACKAGES)
+def unplaced(graph: Graph) -> list[str]:
+    """pymodel modules and packages that no layer names."""
+    return sorted({".".join(m.split(".")[:2]) for m in graph.modules
+                   if m.split(".")[0] == "pymodel" and _layer(m) is None})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -398,9 +398,8 @@ def run_cocotb(block: Block, params: Mapping[str, int], sim: str, tag: str, *, t
     runner = get_runner(s.engine)
     if log_file is not None:
         logging.getLogger(type(runner).__qualname__).setLevel(logging.ERROR)
-    root = str(TB_DIR.parent)
-    if root not in sys.path:  # the runner passes sys.path as the simulator's PYTHONPATH
-        sys.path.insert(0, root)
+    # cocotb's runner gives the simulator this process's sys.path as PYTHONPATH: it imports tb
+    # from where this process did (a checkout on sys.path, or the installed package)
     tdir = test_dir or bdir
     tdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:

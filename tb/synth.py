@@ -41,6 +41,7 @@ from typing import Any, Mapping
 
 from pymodel.errors import AccelscopeError
 from tb.lebug.jobs import BLOCK as LEBUG
+from tb.machine import machine
 from tb.runner import TB_DIR, Block, rtl_root, sim_build_root
 from tb.systolic.jobs import BLOCK as SYSTOLIC
 from tb.top.jobs import BLOCK as TOP
@@ -292,13 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         if name != "definition":
             print(f"{name}: {v:.1%} of the systolic array's gates (K=8)")
     if args.only is None:
-        sys.path.insert(0, str(TB_DIR.parent))
-        try:
-            from bench.common import machine
-            mach: dict[str, Any] = machine()
-        except ImportError:
-            mach = {}
-        payload = {"name": "synth", "machine": mach, "yosys": version,
+        payload = {"name": "synth", "machine": machine(), "yosys": version,
                    "flow": "synth -flatten -run begin:fine; check -assert; opt -fast -full; techmap; opt -fast; "
                            "abc -fast; opt -fast; check -assert (memories kept as $mem_v2 cells)",
                    "blocks": results,

@@ -12,7 +12,7 @@ from pymodel.lebug import LebugConfig, build, emulate
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
 from tb.runner import sims_under_test
 from tb.sims import run_lebug_test
-from fuzz_targets import object_npy  # tests/ is on sys.path (pytest prepends it)
+from tests.fuzz_targets import object_npy
 
 
 def run(capsys, *argv):

@@ -16,7 +16,7 @@ import math
 import os
 
 import pytest
-from fuzz_targets import SEED, TARGETS, Bytes, Case, Json, Lines, Npy, Npz, Onnx, check, run_cli, snapshot
+from tests.fuzz_targets import SEED, TARGETS, Bytes, Case, Json, Lines, Npy, Npz, Onnx, check, run_cli, snapshot
 from hypothesis import HealthCheck, example, given, seed, settings
 
 EXAMPLES = int(os.environ.get("ACCELSCOPE_FUZZ_EXAMPLES", "25"))

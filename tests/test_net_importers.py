@@ -14,7 +14,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.net.float_model import forward
 from pymodel.net.importers import export_onnx, from_torch, load_json, load_onnx, save_json
 from pymodel.net.layers import Network
-from test_net_layers import bn_cnn  # tests/ is on sys.path (rootdir-less test modules)
+from tests.test_net_layers import bn_cnn
 
 
 def same_network(a: Network, b: Network) -> None:

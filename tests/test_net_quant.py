@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_net_layers import bn_cnn  # tests/ is on sys.path (rootdir-less test modules)
+from tests.test_net_layers import bn_cnn
 
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits

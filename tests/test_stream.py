@@ -19,7 +19,7 @@ from pymodel.top.config import TopConfig
 from pymodel.top.network import compile_model, default_calibration, integer_logits, run_on_model
 from pymodel.top.stream import layer_histograms, stream_expected
 from tb.cli import main
-from test_network_compile import onnx_cnn  # tests/ is on sys.path (pytest's rootdir-relative import)
+from tests.test_network_compile import onnx_cnn
 
 EX = Path("examples").resolve()
 IMAGES = 120  # >= 100 digits test images, 15 batches of 8

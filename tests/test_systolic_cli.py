@@ -12,7 +12,7 @@ from pymodel.systolic.scenarios import reference_gemm
 from tb.cli import main
 from tb.runner import sims_under_test
 from tb.sims import run_gemm_test
-from fuzz_targets import object_npy  # tests/ is on sys.path (pytest prepends it)
+from tests.fuzz_targets import object_npy
 
 
 def run(capsys, *argv):
