@@ -12,10 +12,8 @@ Exit status 1 if any target failed. docs/verification.md ("Fuzzing") describes t
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import traceback
-from pathlib import Path
 
 from bench.common import write
 from tests.fuzz_targets import SEED, STATS, TARGETS

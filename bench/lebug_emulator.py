@@ -12,8 +12,6 @@ the figures stay comparable.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 

@@ -30,7 +30,6 @@ integer model's. Writes bench/results/network.json; nothing is asserted on time.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -39,6 +38,23 @@ from typing import Any
 import numpy as np
 
 from bench.common import spread, write
+from pymodel.bundle import load_bundle
+from pymodel.deploy.gemm_calls import eval_config
+from pymodel.net import digits
+from pymodel.net.importers import load_onnx
+from pymodel.top.config import TopConfig
+from pymodel.top.network import (
+    compile_model,
+    default_calibration,
+    host_logits,
+    input_batches,
+    integer_logits,
+    network_cost,
+    network_efficiency,
+)
+from tb.cli import main as accelscope
+from tb.top.deploy import RtlGemm
+from tb.top.stream import run_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("cnn", "mlp")
@@ -47,13 +63,8 @@ APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v; an idle
 
 def on_chip(kind: str, x: np.ndarray, want: np.ndarray, labels: np.ndarray, sim: str, runs: int, work: Path,
             options: tuple[str, ...] = ()) -> dict[str, Any]:
-    from pymodel.bundle import load_bundle
-    from pymodel.top.network import host_logits, input_batches, network_cost, network_efficiency
-    from tb.cli import main
-    from tb.top.stream import run_stream
-
     b = work / f"{kind}_bundle{''.join(options)}"
-    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *options]) != 0:
+    if accelscope(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *options]) != 0:
         raise SystemExit(f"bench/network.py: compile of digits_{kind}.onnx failed")
     bundle = load_bundle(b)
     batches = input_batches(bundle, x)
@@ -87,9 +98,6 @@ def on_chip(kind: str, x: np.ndarray, want: np.ndarray, labels: np.ndarray, sim:
 
 def host_in_the_loop(kind: str, qnet: Any, x: np.ndarray, want: np.ndarray, sim: str, min_per_img: float
                      ) -> dict[str, Any]:
-    from pymodel.deploy.gemm_calls import eval_config
-    from tb.top.deploy import RtlGemm
-
     rtl = RtlGemm(eval_config(8), sim=sim, mode="apb")
     last = qnet.gemms[-1]
     parts: list[np.ndarray] = []
@@ -114,11 +122,6 @@ def host_in_the_loop(kind: str, qnet: Any, x: np.ndarray, want: np.ndarray, sim:
 
 def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
-
-    from pymodel.net import digits
-    from pymodel.net.importers import load_onnx
-    from pymodel.top.config import TopConfig
-    from pymodel.top.network import compile_model, default_calibration, integer_logits
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=360, help="digits test images (default: the whole split, 360)")

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import spread, write
+from tb.regress.cases import BLOCKS, build
+from tb.regress.engine import regress
+from tb.regress.options import Options
 
 SIMS = ("verilator", "icarus")
 WORKERS = (1, 2)
@@ -29,9 +31,6 @@ WORKERS = (1, 2)
 
 def _run(sim: str, workers: int, seeds: int, out: Path) -> float:
     """Wall seconds of one sweep of every block (builds already made)."""
-    from tb.regress.engine import regress
-    from tb.regress.options import Options
-
     t0 = time.perf_counter()
     res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=seeds, sim=sim, workers=workers, out=out,
                           progress=False))
@@ -43,8 +42,6 @@ def _run(sim: str, workers: int, seeds: int, out: Path) -> float:
 
 def throughput(seeds: int, runs: int) -> dict[str, Any]:
     from tqdm import tqdm
-
-    from tb.regress.cases import BLOCKS, build
 
     out: dict[str, Any] = {}
     for sim in SIMS:

@@ -27,13 +27,11 @@ Wall-time figures are reported, never asserted: they depend on the machine and i
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
 from bench.common import spread, write
-from pymodel.errors import AccelscopeError
 from bench.workloads import QUICK, SIMS, WORKLOADS, Sample, Workload, availability, differences
+from pymodel.errors import AccelscopeError
 
 LONG = ("lebug_distribution", "gemm_128")  # the workloads the targets apply to
 # name: (faster simulator, baseline simulator, kind, target, what)

@@ -16,19 +16,17 @@ measures simulator speed).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
 from bench.common import write
+from pymodel.systolic.scenarios import gemm
+from tb.runner import BASELINES, SIMULATORS
+from tb.systolic.jobs import gemm_on_rtl
 
 
 def main() -> None:
     from tqdm import tqdm
-
-    from pymodel.systolic.scenarios import gemm
-    from tb.runner import SIMULATORS, BASELINES
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
@@ -40,8 +38,6 @@ def main() -> None:
         args.sizes.append(256)
     rtl = args.sim != "model"
     if rtl:
-        from tb.systolic.jobs import gemm_on_rtl
-
         gemm_on_rtl(np.ones((1, 1), np.int64), np.ones((1, 1), np.int64), K=args.array, sim=args.sim)  # build once
     rng = np.random.default_rng(0)
     rows = []

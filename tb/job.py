@@ -14,9 +14,9 @@ may be the start write itself) and the round's reads are APB transfers while it 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 

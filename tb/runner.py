@@ -27,10 +27,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from pymodel.errors import AccelscopeError
 from tb.job import Job, JobResult, read_result, write_job
@@ -481,7 +482,7 @@ class _RoundWatch:
         while not self.stop.wait(0.25):
             self._poll()
 
-    def __enter__(self) -> "_RoundWatch":
+    def __enter__(self) -> _RoundWatch:
         if self.thread is not None:
             self.thread.start()
         return self

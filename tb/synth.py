@@ -34,12 +34,15 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from pymodel.deploy.gemm_calls import EVAL_BUILD, eval_config
 from pymodel.errors import AccelscopeError
+from pymodel.lebug.config import LebugConfig
 from tb.lebug.jobs import BLOCK as LEBUG
 from tb.machine import machine
 from tb.runner import TB_DIR, Block, rtl_root, sim_build_root
@@ -74,9 +77,6 @@ class Run:
 def runs() -> list[Run]:
     """lebug at its defaults (the int32 build: N=8, DATA_W=32) and as the evaluation build has it,
     the systolic block and accel_top of the evaluation build (K=8)."""
-    from pymodel.deploy.gemm_calls import EVAL_BUILD, eval_config
-    from pymodel.lebug.config import LebugConfig
-
     ev = eval_config(8)
     sys_params = {k: v for k, v in ev.sys.params().items() if k != "APB_ADDR_W"}
     lb = ev.lebug

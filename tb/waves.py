@@ -7,9 +7,9 @@ phase (where the data flows), not on programming or read-back."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from pymodel.errors import AccelscopeError
 from tb.job import CLK_NS, JobResult

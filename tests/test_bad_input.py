@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from pymodel import fileio
-from pymodel.net.importers import export_onnx, load_json
+from pymodel.deploy import plots
+from pymodel.net.importers import export_onnx, load_json, save_json
 from pymodel.net.layers import BatchNorm2d, Linear, Network, ReLU
+from pymodel.schemas import SCENARIO_SCHEMA, dump, validate
 from tb.cli import main
 
 EX = Path("examples").resolve()
@@ -208,7 +210,6 @@ def _bn_after_relu(d, g):
     net = load_json(MLP)
     l0 = net.layers[0]
     n = l0.weight.shape[0]
-    from pymodel.net.importers import save_json
 
     bn = BatchNorm2d(np.ones(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
                      np.ones(n, np.float32))
@@ -364,21 +365,15 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 
 @pytest.mark.parametrize("which,doc", [("scenario", "docs/deploy.md"), ("manifest", "docs/bundle.md")])
 def test_docs_quote_the_schema(which, doc):
-    from pymodel.schemas import dump
-
     assert "```json\n" + dump(which) + "\n```" in Path(doc).read_text()
 
 
 def test_examples_match_the_scenario_schema():
-    from pymodel.schemas import SCENARIO_SCHEMA, validate
-
     for f in EX.glob("*_scenario.json"):
         validate(json.loads(f.read_text()), SCENARIO_SCHEMA, str(f))
 
 
 def test_report_on_model_results_does_not_claim_rtl(monkeypatch, tmp_path):
-    from pymodel.deploy import plots
-
     seen = []
     monkeypatch.setattr(plots, "_savefig", lambda fig, out: seen.append(fig.axes[0].get_title()))
     cm = np.eye(10, dtype=int).tolist()

@@ -8,11 +8,21 @@ import shutil
 import numpy as np
 import pytest
 
-from pymodel.bundle import (Bundle, MemorySpec, Region, RegisterWrite, chunks_to_lanes, lanes_to_chunks,
-                            load_bundle, read_prog, words_to_chunks)
+from pymodel.bundle import (
+    Bundle,
+    MemorySpec,
+    Region,
+    RegisterWrite,
+    chunks_to_lanes,
+    lanes_to_chunks,
+    load_bundle,
+    read_prog,
+    words_to_chunks,
+)
 from pymodel.bundle.hexio import format_image, parse_image
-from pymodel.top.config import TopConfig
 from pymodel.errors import AccelscopeError
+from pymodel.top.config import TopConfig
+from tb.cli import main
 
 
 def make_bundle(seed: int = 0) -> Bundle:
@@ -169,8 +179,6 @@ def test_copy_is_still_valid(bundle_dir, tmp_path):
 
 
 def test_cli_prog_rewrite_and_check(bundle_dir, capsys):
-    from tb.cli import main
-
     (bundle_dir / "prog" / "0PROG_A").unlink()
     (bundle_dir / "prog" / "0PROG_D").write_text("junk\n")
     assert main(["prog", str(bundle_dir)]) == 0
@@ -194,8 +202,6 @@ def test_checksums_cover_every_file(bundle_dir):
 def test_prog_rewrites_checksums_after_a_hand_edit(bundle_dir, capsys):
     """Editing an image: its checksum rejects it (prog too) until its key is deleted; then prog
     regenerates the records and writes every checksum again."""
-    from tb.cli import main
-
     lines = (bundle_dir / "act.hex").read_text().splitlines()
     lines[0] = "0123456789abcdef"
     (bundle_dir / "act.hex").write_text("\n".join(lines) + "\n")

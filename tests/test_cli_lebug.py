@@ -7,9 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tb.cli import main
-from pymodel.lebug import LebugConfig, build, emulate
+import tb.lebug.jobs as jobs
+from pymodel.lebug import LebugConfig, build, emulate, encode_firmware
+from pymodel.lebug.fwtext import load_firmware_file
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
+from tb.cli import main
+from tb.job import JobResult
 from tb.runner import sims_under_test
 from tb.sims import run_lebug_test
 from tests.fuzz_targets import object_npy
@@ -99,9 +102,6 @@ def test_sim_list_and_unknown(capsys):
 
 def test_sim_reports_fail_on_hardware_mismatch(monkeypatch, capsys):
     """The PASS/FAIL comparison is real: a corrupted hardware result fails."""
-    import tb.lebug.jobs as jobs
-    from tb.job import JobResult
-
     def fake(cfg, fw, thr, x, eof, sim, waves=False, work=None):
         res = emulate(cfg, fw, x, eof, thr)
         mem = res.tb_mem.copy()
@@ -148,9 +148,6 @@ def test_make_sim_distribution_prints_seed_blocks(capsys, sim):
 def test_firmware_file_round_trip_through_the_cli(tmp_path, capsys):
     """--disassemble prints a library program in the text format; --firmware-file compiles that
     file back to the same words, and the run gives the library program's trace."""
-    from pymodel.lebug import encode_firmware
-    from pymodel.lebug.fwtext import load_firmware_file
-
     code, text, err = run(capsys, "lebug", "distribution", "--arg", "bins=8", "--disassemble")
     assert code == 0, err
     fw_file = tmp_path / "dist.fw"

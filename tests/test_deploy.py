@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tb.top.deploy as rg
 from pymodel.deploy.evaluate import evaluate
 from pymodel.deploy.gemm_calls import hist_edges, histogram
 from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
 from tb.cli import main
-from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims
 from tb.runner import sims_under_test
 from tb.top.deploy import RtlGemm
+from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims
 
 EX = Path("examples")
 
@@ -79,8 +80,6 @@ def test_rtl_eval_bit_exact(name, samples, mode, tmp_path, sim):
 
 def test_rtl_gemm_refuses_wrong_results(monkeypatch):
     """The RTL GEMM compares with gemm_int: a corrupted hardware result is an error."""
-    import tb.top.deploy as rg
-
     real = rg.replay
 
     def corrupt(*a, **k):

@@ -14,6 +14,7 @@ import pytest
 
 from tb import formal
 
+
 @pytest.fixture(scope="module")
 def env() -> dict[str, str]:
     e = formal.tool_env()

@@ -10,11 +10,11 @@ import os
 import numpy as np
 import pytest
 
+from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import run
-from pymodel.errors import AccelscopeError
 from tb.job import Job
 from tb.runner import run_job
 from tb.systolic.jobs import BLOCK, image_files, spad_block

@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import (LIBRARY, Compiler, LebugConfig, accept_schedule, build, default_thresholds, emulate, to_raw,
-                           to_real, wrap)
+from pymodel.lebug import (
+    LIBRARY,
+    Compiler,
+    LebugConfig,
+    accept_schedule,
+    build,
+    default_thresholds,
+    emulate,
+    to_raw,
+    to_real,
+    wrap,
+)
 from pymodel.lebug.emulator import plan
 from pymodel.lebug.randfw import random_firmware, random_stream
 from pymodel.lebug.seed_vectors import SEED_EXAMPLES

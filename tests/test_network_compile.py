@@ -15,15 +15,26 @@ from pymodel.bundle.inputs import load_input, write_batches
 from pymodel.compare import first_mismatch
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
-from pymodel.net.importers import load_onnx
-from pymodel.net.steps import GemmStep, HostMaxPool
+from pymodel.net.importers import load_onnx, save_json
+from pymodel.net.layers import BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_POOL
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
-from pymodel.top.network import (compile_model, default_calibration, embed_input, int8_edges, integer_logits,
-                                 network_cost, run_on_model)
+from pymodel.top.model import expected
+from pymodel.top.network import (
+    compile_model,
+    default_calibration,
+    embed_input,
+    host_logits,
+    int8_edges,
+    integer_logits,
+    network_cost,
+    read_logits,
+    run_on_model,
+)
 from tb.cli import main
+from tb.runner import sims_under_test
 
 EX = Path("examples").resolve()
 IMAGES = 120  # >= 100 digits test images
@@ -140,8 +151,6 @@ def test_three_channel_two_convs_padded_batch(tmp_path):
 
 def _topology(kind: str, rng: np.random.Generator):
     """(network, input shape, K, B): shapes no test above covers."""
-    from pymodel.net.layers import BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU
-
     n = rng.normal
     if kind == "fully_conv":  # the last layer a CONV: int32 pixels in OUT, logits (B, 3, 3, 3)
         return Network((Conv2d(n(size=(5, 2, 3, 3)), n(size=5), 1, 1), ReLU(),
@@ -279,8 +288,6 @@ def test_int8_logits_bit_exact(kind, batch):
 def test_host_logits_dequantize_per_class():
     """eval's predictions are taken on logits * scale[c] (the integer model's float output), which
     is not the argmax of the raw int32 logits: on the digits MLP they differ on some test images."""
-    from pymodel.top.network import host_logits
-
     net = load_onnx(EX / "digits_mlp.onnx")
     c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
     x = digits.inputs("mlp")
@@ -311,8 +318,6 @@ def test_cost_from_the_model():
              "bytes > WIN_BYTES=128 (packed)"),
 ])
 def test_unsupported_geometry(layers, msg):
-    from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU
-
     rng = np.random.default_rng(0)
     if layers == "pool5":
         shape = (1, 10, 10)
@@ -361,8 +366,6 @@ def test_cli_compile_input_embeds_one_batch(tmp_path, capsys):
                  str(tmp_path / "x.npy"), "--batch", "8"]) == 0
     b = load_bundle(tmp_path / "b")
     assert b.extra["network"]["input"]["embedded"] == 5 and b.extra["network"]["batch"] == 8
-    from pymodel.top.model import expected
-    from pymodel.top.network import read_logits
 
     net = load_onnx(EX / "digits_mlp.onnx")
     c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
@@ -370,9 +373,6 @@ def test_cli_compile_input_embeds_one_batch(tmp_path, capsys):
 
 
 def _big_conv_model(d: Path) -> list[str]:
-    from pymodel.net.importers import save_json
-    from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU
-
     rng = np.random.default_rng(0)
     net = Network((Conv2d(rng.normal(size=(8, 1, 3, 3)), np.zeros(8), 1, 1), ReLU(), MaxPool2d(2), Flatten(),
                    Linear(rng.normal(size=(10, 8 * 32 * 32)) * 0.01, np.zeros(10))), (1, 64, 64))
@@ -423,8 +423,6 @@ def _npy(d: Path, name: str, arr) -> Path:
 
 
 def _rtl_sims() -> list[str]:
-    from tb.runner import sims_under_test
-
     return sims_under_test(native=True)
 
 

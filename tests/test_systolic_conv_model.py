@@ -17,16 +17,31 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import pymodel.systolic.model as model
 from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import (CHECK_ORDER, ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE,
-                                         ERR_C_RANGE, ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE,
-                                         GEOMETRY, OP_CONV, OP_GEMM, OP_POOL, Descriptor)
-from pymodel.systolic.layout import (conv_layout, extents, pack_tensor, pool_layout, unpack_rows,
-                                     unpack_tensor)
-from pymodel.systolic.model import (POOL_DRAIN, Counters, conv_blocks, descriptor_counters, run)
+from pymodel.systolic.descriptor import (
+    CHECK_ORDER,
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    ERR_SHAPE,
+    GEOMETRY,
+    OP_CONV,
+    OP_GEMM,
+    OP_POOL,
+    Descriptor,
+)
+from pymodel.systolic.layout import conv_layout, extents, pack_tensor, pool_layout, unpack_rows, unpack_tensor
+from pymodel.systolic.model import POOL_DRAIN, Counters, conv_blocks, descriptor_counters, run
 from pymodel.top.config import TopConfig
 from pymodel.top.model import written_words
 
@@ -452,8 +467,6 @@ def test_fused_pool_equals_conv_then_pool(K):
 def test_fused_pool_check_can_fail(monkeypatch):
     """The comparison with the reference sees a wrong pooling: the model patched to take the window's
     minimum, or its top-left pixel, fails it."""
-    import pymodel.systolic.model as model
-
     rng = _rng(6)
     for _ in range(50):  # a case whose pooled values vary (not all saturated or 0)
         cfg, d, images, exp, stream, counters = random_conv_case(8, rng, C=3, pool=2)

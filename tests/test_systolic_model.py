@@ -13,13 +13,34 @@ from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE, FLAG_INT8, FLAG_OUT8,
-                                         Descriptor)
-from pymodel.systolic.layout import (extents, from_hex, gemm_layout, pack_rows, pack_weights, to_hex,
-                                     unpack_rows)
-from pymodel.systolic.model import (descriptor_counters, full_memories, pack_out8, pack_quant, requantize, run,
-                                    unpack_out8, unpack_quant, wrap32)
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    ERR_SHAPE,
+    FLAG_INT8,
+    FLAG_OUT8,
+    Descriptor,
+)
+from pymodel.systolic.layout import extents, from_hex, gemm_layout, pack_rows, pack_weights, to_hex, unpack_rows
+from pymodel.systolic.model import (
+    descriptor_counters,
+    full_memories,
+    pack_out8,
+    pack_quant,
+    quant_params,
+    requantize,
+    run,
+    unpack_out8,
+    unpack_quant,
+    wrap32,
+)
 from pymodel.systolic.randjob import chained_layers, extreme_layers, random_layers
 from pymodel.systolic.scenarios import reference_gemm
 
@@ -348,8 +369,6 @@ def test_for_array_fits_300_cubed(K):
 
 
 def test_quant_params_approximate_the_scale():
-    from pymodel.systolic.model import quant_params
-
     scales = np.array([1.0, 0.5, 1e-3, 3.7e-6, 123.0, 2.0 ** -31])
     mult, shift = quant_params(scales)
     assert (mult < 1 << 24).all() and (shift >= 0).all() and (shift <= 31).all()

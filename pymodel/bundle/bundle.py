@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from pymodel import fileio
 from pymodel.bundle.hexio import chunks_for, format_image, read_image
 from pymodel.errors import AccelscopeError
+from pymodel.schemas import manifest_schema, validate
+from pymodel.top.config import TopConfig
 
 SCHEMA = "accelscope-bundle/1"
 MANIFEST = "manifest.json"
@@ -324,7 +327,6 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         got = meta.get("schema") if isinstance(meta, dict) else None
         raise AccelscopeError(f"{MANIFEST}: unknown schema {got!r} (expected {SCHEMA!r})")
-    from pymodel.schemas import manifest_schema, validate
 
     validate(meta, manifest_schema(), MANIFEST)  # types, ranges, allowed keys at every level
     regions = [Region(_need(r, "name", str, f"{MANIFEST} map[{i}]"), _need(r, "base", int, f"{MANIFEST} map[{i}]"),
@@ -342,7 +344,6 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     _validate_layout(regions, memories, registers, MANIFEST)
     _validate_files(memories, MANIFEST)
     hardware = _need(meta, "hardware", dict, MANIFEST)
-    from pymodel.top.config import TopConfig
 
     TopConfig.from_hardware(hardware, MANIFEST)  # cross-field: a buildable accel_top (e.g. K and N divide)
     sums = meta.get(SHA256, {})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pymodel import fileio
 from pymodel.errors import AccelscopeError
 
 
@@ -84,8 +85,6 @@ def format_image(chunks: np.ndarray, width: int) -> str:
 
 
 def write_image(path: Path, chunks: np.ndarray, width: int) -> None:
-    from pymodel import fileio
-
     fileio.write_text(path, format_image(chunks, width))
 
 

@@ -5,11 +5,13 @@ images; results.json."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
 from pymodel.deploy.gemm_calls import BINS, CallStats, eval_config, hist_edges, histogram, layer_outputs
+from pymodel.deploy.onchip import onchip_rtl
 from pymodel.deploy.scenario import Scenario
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
@@ -19,6 +21,7 @@ from pymodel.net.layers import Network
 from pymodel.net.quant import quantize
 from pymodel.net.steps import GemmStep
 from pymodel.systolic.model import MULT_BITS
+from pymodel.top.network import integer_logits
 
 
 class RtlGemmLike(Protocol):
@@ -126,9 +129,6 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
 def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarray, int_logits: np.ndarray,
             acc: dict[str, float], result: dict[str, Any], rtl_stream: Any, t0: float) -> dict[str, Any]:
     """The RTL part with the whole network on chip (pymodel.deploy.onchip)."""
-    from pymodel.deploy.onchip import onchip_rtl
-    from pymodel.top.network import integer_logits
-
     run = onchip_rtl(net, qnet, eval_config(sc.array, sc.lebug), sc.simulator, xs, integer_logits(qnet, xs),
                      rtl_stream)
     # the RTL's int32 logits equal the integer model's bit for bit (onchip_rtl raises otherwise), so the

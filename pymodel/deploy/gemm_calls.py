@@ -5,8 +5,9 @@ per-call statistics. tb/top/deploy.py runs these bundles on the RTL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pymodel import fileio
 from pymodel.deploy.plots import plot_confusion, plot_histogram, plot_layers
 from pymodel.deploy.stream_report import write_stream_report

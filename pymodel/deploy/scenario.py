@@ -3,9 +3,9 @@ simulator, number of samples (docs/deploy.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from pymodel.errors import AccelscopeError
 from pymodel.fileio import read_json

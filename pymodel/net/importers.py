@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from pymodel import fileio
 from pymodel.errors import AccelscopeError
-from pymodel.net.layers import (SUPPORTED, BatchNorm2d, Conv2d, Dropout, Flatten, Layer, Linear, MaxPool2d, Network,
-                                ReLU, Softmax, where)
+from pymodel.net.layers import (
+    SUPPORTED,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Layer,
+    Linear,
+    MaxPool2d,
+    Network,
+    ReLU,
+    Softmax,
+    fold,
+    where,
+)
 
 FORMAT = "accelscope-net"
 VERSION = 1
@@ -121,8 +135,6 @@ def load_json(path: str | Path) -> Network:
 
 
 def _network(layers: tuple[Layer, ...], input_shape: Any, source: str) -> Network:
-    from pymodel.net.layers import fold
-
     try:
         net = Network(layers, tuple(input_shape))
         fold(net)  # BatchNorm placement is checked here, so its error names the file

@@ -16,8 +16,9 @@ Rounding everywhere is round-half-up: floor(v + 0.5).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -25,8 +26,21 @@ from pymodel.errors import AccelscopeError
 from pymodel.net.float_model import check_input, forward, maxpool2d, softmax
 from pymodel.net.intops import MAX_SHIFT, MULT_BITS, GemmFn
 from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU, Softmax, fold, where
-from pymodel.net.steps import (Dequantize, GemmStep, HostFlatten, HostMaxPool, HostRelu, HostSoftmax, Im2col,
-                               Quantize, Step, channel_shape, dynamic_scale, execute, quantize_tensor)
+from pymodel.net.steps import (
+    Dequantize,
+    GemmStep,
+    HostFlatten,
+    HostMaxPool,
+    HostRelu,
+    HostSoftmax,
+    Im2col,
+    Quantize,
+    Step,
+    channel_shape,
+    dynamic_scale,
+    execute,
+    quantize_tensor,
+)
 
 Mode = Literal["full_int8", "hybrid"]
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1

@@ -10,9 +10,10 @@ between GEMMs is a host step. Integer results therefore depend only on the GEMM 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, ClassVar, Union
+from typing import ClassVar, Union
 
 import numpy as np
 

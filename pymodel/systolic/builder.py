@@ -18,7 +18,7 @@ class JobBuilder:
         self.cfg = cfg
         self.descriptors: list[Descriptor] = []
         self._parts: dict[str, list[np.ndarray]] = {n: [] for n in MEMORIES}
-        self._size: dict[str, int] = {n: 0 for n in MEMORIES}
+        self._size: dict[str, int] = dict.fromkeys(MEMORIES, 0)
 
     def put(self, name: str, words: np.ndarray) -> int:
         """Append words to a scratchpad image; returns the base word address."""

@@ -13,8 +13,14 @@ import numpy as np
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig, ceil_div
 from pymodel.systolic.descriptor import ERR_GEOM, ERR_NONE, OP_CONV, OP_POOL, Descriptor
-from pymodel.systolic.layout import (conv_blk_rows, conv_out_size, conv_weight_matrix, pack_columns, pack_tensor,
-                                     pack_weights)
+from pymodel.systolic.layout import (
+    conv_blk_rows,
+    conv_out_size,
+    conv_weight_matrix,
+    pack_columns,
+    pack_tensor,
+    pack_weights,
+)
 from pymodel.systolic.model import descriptor_counters, pack_quant
 from pymodel.systolic.randvals import rand_int8, rand_quant
 

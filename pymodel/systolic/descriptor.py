@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Sequence
 
 from pymodel.bitfields import pack, unpack, used_bits
 from pymodel.errors import AccelscopeError
@@ -241,7 +241,7 @@ class Descriptor:
         return [(word >> 32 * i) & 0xFFFFFFFF for i in range(WORDS)]
 
     @classmethod
-    def decode(cls, words: Sequence[int], where: str = "descriptor") -> "Descriptor":
+    def decode(cls, words: Sequence[int], where: str = "descriptor") -> Descriptor:
         """Inverse of encode(); rejects wrong counts, non-32-bit words, reserved bits and geometry on a
         GEMM descriptor. op=3 decodes (the hardware reports FLAGS)."""
         if len(words) != WORDS:

@@ -14,12 +14,29 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.convjob import conv, pool, put_tensor
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    OP_CONV,
+    OP_POOL,
+    POOL_MAX,
+    Descriptor,
+)
+from pymodel.systolic.layout import conv_out_size
 from pymodel.systolic.model import depth_of
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_GEOM, ERR_NONE, OP_CONV, OP_GEMM, OP_POOL, POOL_MAX,
-                                         Descriptor)
+from pymodel.systolic.randjob import random_layers
+from pymodel.systolic.randvals import rand_int8, rand_quant
 
 SIDES = ("last_legal", "one_past")
 DEPTH_LIMITS = {ERR_ACC_DEPTH: "ACC_DEPTH", ERR_A_RANGE: "A_RANGE", ERR_B_RANGE: "B_RANGE",
@@ -105,8 +122,6 @@ def relocate(cfg: SystolicConfig, d: Descriptor, images: dict[str, np.ndarray], 
 def _one_gemm(cfg: SystolicConfig, rng: np.random.Generator, err: int,
               m: int | None = None) -> tuple[Descriptor, dict[str, np.ndarray]]:
     """A random legal GEMM to which check `err` applies (the flags drawn until it does)."""
-    from pymodel.systolic.randjob import random_layers
-
     K = cfg.K
     for _ in range(200):
         shape = (m or int(rng.integers(1, 2 * K + 3)), int(rng.integers(1, 2 * K + 3)), int(rng.integers(1, 2 * K + 3)))
@@ -120,10 +135,6 @@ def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     """One CONV on a window limit: a row of exactly WIN_BYTES bytes (packed, one channel), a block
     needing exactly WIN_ROWS window rows, or a fused pool of 4 (one past: WIN_BYTES + 1, WIN_ROWS + 1,
     pool 5; GEOM)."""
-    from pymodel.systolic.convjob import conv, put_tensor
-    from pymodel.systolic.layout import conv_out_size
-    from pymodel.systolic.randvals import rand_int8, rand_quant
-
     jb = JobBuilder(cfg)
     K = cfg.K
     n = int(rng.integers(1, K + 2))
@@ -151,9 +162,6 @@ def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
 def _pool_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bool) -> JobBuilder:
     """One POOL with a kernel or stride of exactly POOL_MAX (one past: 5), or windows ending exactly on
     the input's last row or column (one past: one row or column beyond it)."""
-    from pymodel.systolic.convjob import pool, put_tensor
-    from pymodel.systolic.randvals import rand_int8
-
     jb = JobBuilder(cfg)
     k = [int(v) for v in rng.integers(1, POOL_MAX + 1, size=4)]  # kh, kw, sh, sw
     oh, ow = int(rng.integers(1, 4)), int(rng.integers(1, 4))
@@ -180,15 +188,11 @@ def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     K = cfg.K
     err = next((e for e, name in DEPTH_LIMITS.items() if name == limit), None)
     if limit == "CMD_LIST":
-        from pymodel.systolic.randjob import random_layers
-
         count = int(rng.integers(1, 4))
         descs, images = random_layers(cfg, rng, count, 2 * K + 2)
         first = cfg.CMD_DEPTH - count
         past_value = None
         if past:
-            from pymodel.systolic import regmap as R
-
             past_value = R.num_desc_value(first + 1, count, None)
         return EdgeJob(descs, images, first, past_value)
     if err == ERR_ACC_DEPTH:
@@ -231,8 +235,6 @@ def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
             images[mem] = grown
     first, num_desc_past = 0, None
     if rng.random() < 1 / 3:
-        from pymodel.systolic import regmap as R
-
         first = cfg.CMD_DEPTH - len(descs)
         if rng.random() < 0.5:
             num_desc_past = R.num_desc_value(first + 1, len(descs), None)
@@ -274,8 +276,6 @@ def pairs(d: Descriptor) -> list[str]:
 def illegal_pair(cfg: SystolicConfig, rng: np.random.Generator, pair: str | None = None) -> Descriptor:
     """A descriptor legal but for one refused pair of modes (ILLEGAL), its other fields random:
     CHECK answers FLAGS or GEOM."""
-    from pymodel.systolic.descriptor import ERR_FLAGS
-
     pair = pair or list(ILLEGAL)[int(rng.integers(len(ILLEGAL)))]
     K = cfg.K
     c = int(rng.integers(1, K + 2))

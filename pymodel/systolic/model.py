@@ -13,13 +13,14 @@ performance counter in closed form.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from pymodel.systolic import regs
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_NONE, OP_CONV, OP_GEMM, OP_POOL, OPS, Descriptor
 

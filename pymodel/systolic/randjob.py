@@ -9,11 +9,22 @@ from __future__ import annotations
 import numpy as np
 
 from pymodel.systolic.builder import JobBuilder
-from pymodel.systolic.convjob import malformed_geometry, random_conv_job
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_SHAPE, FLAGS_BITS, RSVD_SHIFT,
-                                         Descriptor)
+from pymodel.systolic.convjob import malformed_geometry, random_conv_job
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_SHAPE,
+    FLAGS_BITS,
+    RSVD_SHIFT,
+    Descriptor,
+)
 from pymodel.systolic.randvals import rand_int8, rand_quant
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1

@@ -7,7 +7,7 @@ top chunk is written (lower chunks wait in a staging register).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

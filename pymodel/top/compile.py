@@ -5,21 +5,15 @@ pymodel/deploy/gemm_calls.py the one-descriptor bundles of `accelscope eval`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from pymodel.bundle import Bundle, MemorySpec, RegisterWrite, lanes_to_chunks
+from pymodel.bundle import MemorySpec, RegisterWrite, lanes_to_chunks
 from pymodel.lebug import Firmware, build, default_thresholds, encode_firmware
 from pymodel.lebug import regmap as lb
-from pymodel.net.layers import Network
-from pymodel.net.quant import QuantizedNetwork
-from pymodel.net.steps import quantize_tensor
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
-
 
 
 def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int],

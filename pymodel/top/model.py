@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pymodel.bitfields import unpack
 from pymodel.bundle import Bundle, chunks_to_lanes
 from pymodel.compare import MismatchError, assert_equal
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import EmulationResult, Firmware, decode_firmware, emulate
-from pymodel.bitfields import unpack
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import RunResult, run
@@ -85,7 +85,7 @@ class TopExpected:
     thresholds: np.ndarray
     maxfill: int | None = None  # TAP_MAXFILL, once the tap model has the rows' arrival cycles (with_tap)
 
-    def with_tap(self, log: TapLog, what: str = "tap") -> "TopExpected":
+    def with_tap(self, log: TapLog, what: str = "tap") -> TopExpected:
         """The run's expectation given when its rows reached the tap (the harness's tap log): the tap
         model's stored and dropped rows must be the RTL's (MismatchError naming the first row that
         differs), and LeBug sees only the stored rows."""

@@ -35,31 +35,49 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from pymodel.bundle import Bundle, MemorySpec
-from pymodel.bundle.hexio import format_image
+from pymodel.bundle.hexio import format_image, lanes_to_chunks
 from pymodel.bundle.inputs import InputBatch
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import Firmware
+from pymodel.net import digits
 from pymodel.net.layers import MaxPool2d, Network, fold, where
 from pymodel.net.quant import QuantizedNetwork, quantize
-from pymodel.net.steps import (Dequantize, GemmStep, HostFlatten, HostMaxPool, HostRelu, HostSoftmax, Quantize,
-                               channel_shape, quantize_tensor)
+from pymodel.net.steps import (
+    Dequantize,
+    GemmStep,
+    HostFlatten,
+    HostMaxPool,
+    HostRelu,
+    HostSoftmax,
+    Quantize,
+    channel_shape,
+    quantize_tensor,
+)
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.config import ceil_div
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, POOL_MAX, Descriptor
-from pymodel.systolic.layout import (conv_blk_rows, conv_weight_matrix, pack_columns, pack_rows, pack_tensor,
-                                     pack_weights, tensor_row_words)
-from pymodel.systolic.model import descriptor_counters, pack_quant, unpack_out8
+from pymodel.systolic.layout import (
+    conv_blk_rows,
+    conv_weight_matrix,
+    pack_columns,
+    pack_rows,
+    pack_tensor,
+    pack_weights,
+    tensor_row_words,
+)
+from pymodel.systolic.model import MULT_BITS, descriptor_counters, pack_quant, unpack_out8
 from pymodel.top import regmap as tr
-from pymodel.systolic.model import MULT_BITS
 from pymodel.top.compile import lebug_memories, systolic_bundle_parts
 from pymodel.top.config import TopConfig
 from pymodel.top.memplan import HOST, ScratchpadPlan, Tensor, plan_scratchpad, plan_static
+from pymodel.top.model import descriptors_of, expected
 
 PACKED, TILED, FEATURES = "packed", "tiled", "features"  # activation layouts (docs/systolic.md)
 HIST_BINS = 16  # the default distribution firmware's bins on the tap
@@ -351,7 +369,7 @@ class CompiledNetwork:
     def with_input(self, batch: InputBatch) -> Bundle:
         return embed_input(self.bundle, batch)
 
-    def cost(self) -> "NetworkCost":
+    def cost(self) -> NetworkCost:
         return network_cost(self.bundle)
 
 
@@ -365,8 +383,6 @@ def int8_edges(bins: int = HIST_BINS) -> np.ndarray:
 def default_calibration(network: Network) -> np.ndarray | None:
     """The digits training split (scikit-learn's bundled set, no download) shaped for the network,
     if its input is the digits' (64,) or (1, 8, 8); else None."""
-    from pymodel.net import digits
-
     if tuple(network.input_shape) not in ((64,), (1, 8, 8)):
         return None
     x = digits.load().x_train
@@ -624,8 +640,6 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
     """Quantize a float batch with the network's input scale (the host's one step), lay it out as
     the first layer reads it and split it into batches of the bundle's B images; the last one is
     padded with zero images."""
-    from pymodel.bundle.hexio import lanes_to_chunks
-
     net = network_meta(bundle)
     inp = net["input"]
     shape, B = tuple(inp["shape"]), int(net["batch"])
@@ -759,8 +773,6 @@ def host_logits(bundle: Bundle, logits: np.ndarray) -> np.ndarray:
 def run_on_model(bundle: Bundle, batch: InputBatch) -> tuple[np.ndarray, Any]:
     """One batch through the top-level model (systolic model, tap, LeBug emulator,
     pymodel.top.model.expected): (the batch's logits, the TopExpected)."""
-    from pymodel.top.model import expected
-
     exp = expected(embed_input(bundle, batch))
     return read_logits(bundle, exp.systolic.mems["out"], batch.images, batch_bank(bundle, batch)), exp
 
@@ -810,8 +822,6 @@ class NetworkCost:
 def network_cost(bundle: Bundle) -> NetworkCost:
     """Cycles, MACs, stream rows per batch, and the APB words to program once, to write each
     batch's input and to read its logits (docs/bundle.md, "Cost")."""
-    from pymodel.top.model import descriptors_of
-
     cfg = TopConfig.from_hardware(bundle.hardware)
     K = cfg.sys.K
     net = network_meta(bundle)

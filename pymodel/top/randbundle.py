@@ -16,15 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from pymodel.bundle import Bundle
-from pymodel.errors import AccelscopeError
 from pymodel.bundle.inputs import InputBatch
-from pymodel.net.layers import Linear, Network, ReLU
+from pymodel.errors import AccelscopeError
 from pymodel.lebug import Firmware
+from pymodel.lebug.randfw import random_firmware
+from pymodel.net.layers import Linear, Network, ReLU
 from pymodel.net.quant import QuantizedNetwork
 from pymodel.net.steps import quantize_tensor
 from pymodel.systolic.descriptor import Descriptor
-from pymodel.top.network import compile_model
 from pymodel.top.config import TopConfig
+from pymodel.top.network import compile_model, input_batches
+from pymodel.top.tapmodel import tap_intake
 
 
 @dataclass
@@ -90,8 +92,6 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
     on the tap either random legal firmware (2 in 3) or the distribution histogram.
     `stress`: batch 600..1000, layers 6..10 tiles wide and a 3-chain tap firmware, so the accelerator
     outruns LeBug and the tap FIFO fills and drops rows."""
-    from pymodel.lebug.randfw import random_firmware
-
     if stress:  # 6..10 tiles of K a layer: the array's bursts of rows outrun LeBug at any K
         K = cfg.sys.K
         sizes = [int(rng.integers(4, 12)), int(rng.integers(6 * K, 10 * K)), int(rng.integers(6 * K, 10 * K))]
@@ -116,9 +116,6 @@ def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
     `slow`: the firmware has MAX_CHAINS chains, so LeBug is as slow as the build allows, and the layers
     read one K-tile and are 3..6 tiles wide, so the array's rows come in bursts: LeBug falls behind (its
     backlog crosses batches, and a shallow tap FIFO drops rows)."""
-    from pymodel.lebug.randfw import random_firmware
-    from pymodel.top.network import compile_model, input_batches
-
     K = cfg.sys.K
     if slow:  # one K-tile of input, wide layers: the array's bursts of rows outrun LeBug
         sizes = [int(rng.integers(2, K + 1))] + [int(rng.integers(3 * K, 6 * K)) for _ in range(int(rng.integers(1, 4)))]
@@ -145,8 +142,6 @@ def tap_edge_rows(cfg: TopConfig, chains: int, past: bool) -> int | None:
     """Rows arriving on consecutive cycles that fill the tap FIFO to exactly TAP_DEPTH without a drop
     (`past`: that drop exactly one), LeBug at `chains` chains (the tap model); None beyond ACC_DEPTH
     rows (one GEMM's most)."""
-    from pymodel.top.tapmodel import tap_intake
-
     want = (int(past), cfg.TAP_DEPTH)
     for rows in range(cfg.TAP_DEPTH, cfg.sys.ACC_DEPTH + 1):
         got = tap_intake(np.arange(rows), cfg.TAP_DEPTH, cfg.vectors_per_row, cfg.lebug.IB_DEPTH, chains)
@@ -166,8 +161,6 @@ def tap_edge_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, past: b
     """A one-layer network on one K-tile (a GEMM whose rows leave the array on consecutive cycles) with
     a batch that fills the tap FIFO to exactly TAP_DEPTH rows without a drop, or (`past`) drops exactly
     one row, under random firmware of 2..MAX_CHAINS chains (tap_edge_rows gives the batch)."""
-    from pymodel.lebug.randfw import random_firmware
-
     K, lb = cfg.sys.K, cfg.lebug
     fw = random_firmware(lb, rng, cond2=0.5, min_chains=2)
     rows = tap_edge_rows(cfg, fw.num_chains, past)

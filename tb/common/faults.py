@@ -15,8 +15,9 @@ docs/verification.md, "Faults"):
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ class XWatch:
         self.first_idle: str | None = None
         self._task: Any = None
 
-    def start(self) -> "XWatch":
+    def start(self) -> XWatch:
         import cocotb
 
         self._task = cocotb.start_soon(self._run())

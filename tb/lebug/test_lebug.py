@@ -17,10 +17,10 @@ import pytest
 
 from pymodel.compare import assert_equal, assert_same_counters
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import (LIBRARY, EmulationResult, Firmware, LebugConfig, build,
-                           default_thresholds, emulate)
+from pymodel.lebug import LIBRARY, EmulationResult, Firmware, LebugConfig, build, default_thresholds, emulate
 from pymodel.lebug import regmap as R
 from pymodel.lebug.randfw import random_firmware, random_stream
+from pymodel.lebug.seed_vectors import SEED_EXAMPLES
 from tb.common.harness import HarnessTB
 from tb.job import Job
 from tb.lebug.jobs import BLOCK, LebugRun, decode, lebug_job
@@ -147,8 +147,6 @@ async def apb_errors(dut: Any) -> None:
 @cocotb.test()
 async def seed_examples(dut: Any) -> None:
     """The seed's printed loopback, minicache and distribution examples, to the digit."""
-    from pymodel.lebug.seed_vectors import SEED_EXAMPLES
-
     tb = TB(dut, CFG)
     await tb.reset()
     for ex in SEED_EXAMPLES:

@@ -23,8 +23,16 @@ from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
 from pymodel.lebug import regmap as R
 from pymodel.lebug import regs as RDL
 from pymodel.lebug.randfw import random_stream
-from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, protocol_faults, read_regs,
-                              reset_during, seed_from)
+from tb.common.faults import (
+    TEST_TIMEOUT_MS,
+    ApbMap,
+    XWatch,
+    assert_regs,
+    protocol_faults,
+    read_regs,
+    reset_during,
+    seed_from,
+)
 from tb.common.harness import Junk, RawStream
 from tb.job import Job
 from tb.lebug.jobs import BLOCK, decode, lebug_job

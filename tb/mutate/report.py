@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from tb.mutate.arguments import ARGUMENTS
 from tb.mutate.design import Mutant, Unit, rtl_dir_of

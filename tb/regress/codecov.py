@@ -77,8 +77,8 @@ def _fields(key: str) -> dict[str, str]:
 @dataclass
 class FileCoverage:
     path: str  # relative to the rtl/ root's parent when possible
-    points: dict[str, int] = field(default_factory=lambda: {t: 0 for t in TYPES})
-    hit: dict[str, int] = field(default_factory=lambda: {t: 0 for t in TYPES})
+    points: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    hit: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
     holes: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in TYPES})
 
     def pct(self, t: str) -> float | None:

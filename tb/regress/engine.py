@@ -20,10 +20,12 @@ import sys
 import time
 
 from pymodel.errors import AccelscopeError
-from tb.regress import codecov, funcov
+from pymodel.fileio import check_out_dir
+from tb.regress import codecov
 from tb.regress.cases import BLOCKS, ENGINES, CaseResult, build, rerun_command, run_chunk
 from tb.regress.options import Options
 from tb.regress.report import write_outputs
+from tb.runner import sim_build_root
 
 
 def _chunks(seeds: list[int], size: int) -> list[list[int]]:
@@ -38,8 +40,6 @@ def _tasks(opts: Options, n_workers: int) -> list[tuple[str, list[int]]]:
 
 def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar,  # type: ignore[no-untyped-def]
             cov: dict[str, int]) -> list[CaseResult]:
-    from tb.runner import sim_build_root
-
     out: list[CaseResult] = []
     root = str(sim_build_root())
     for block, seeds in tasks:
@@ -61,8 +61,6 @@ def _lost_worker_tasks(keys: list[str], dask_scheduler=None) -> list[str]:  # ty
 
 def _dask(opts: Options, bar, retries: dict, cov: dict[str, int]) -> list[CaseResult]:  # type: ignore[no-untyped-def]
     from dask.distributed import Client, LocalCluster, as_completed
-
-    from tb.runner import sim_build_root
 
     cluster = None
     if opts.scheduler:
@@ -133,7 +131,6 @@ def regress(opts: Options) -> dict:
         if opts.sim != "verilator":
             raise AccelscopeError("--coverage: code coverage comes from Verilator; use --sim verilator")
         codecov.check_tools()
-    from pymodel.fileio import check_out_dir
 
     check_out_dir(opts.out)
     opts.out.mkdir(exist_ok=True)

@@ -3,9 +3,9 @@ tb/regress/engine.py runs them, tb/regress/report.py writes their outputs)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass

@@ -15,6 +15,7 @@ from tb.regress import codecov, funcov
 from tb.regress.cases import COV_RUN, CaseResult, rerun_command
 from tb.regress.options import Options
 from tb.regress.sampling import sample_functional
+from tb.runner import rtl_root
 
 GATES = {"points": 100.0, "crosses": 75.0, "line": 90.0, "branch": 90.0, "toggle": 90.0}
 
@@ -43,7 +44,6 @@ def _plot(curves: dict[str, list[tuple[int, float]]], path: Path) -> None:
 def _code_coverage(opts: Options) -> dict | None:
     if not opts.coverage:
         return None
-    from tb.runner import rtl_root
 
     d = opts.out / "code_coverage"
     merged = d / "merged.dat"  # written by the engine from the workers' counts

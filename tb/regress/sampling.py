@@ -3,7 +3,7 @@ into a fresh model of its block (tb/<block>/coverage.py), and the coverage curve
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from tb.lebug import coverage as lebug_coverage
 from tb.regress import funcov

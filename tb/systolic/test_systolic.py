@@ -11,8 +11,9 @@ SYSTOLIC_SEED=<seed> make test (or pytest -k ...).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
 import cocotb
 import numpy as np
@@ -20,11 +21,12 @@ import pytest
 
 from pymodel.compare import MismatchError, assert_equal
 from pymodel.systolic import regmap as R
+from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_A_RANGE, ERR_FLAGS, ERR_SHAPE, Descriptor
 from pymodel.systolic.job import HardwareResult, mismatches
 from pymodel.systolic.model import RunResult, run, unpack_out8
-from pymodel.systolic.randjob import chained_layers, extreme_layers, rand_int8, random_layers
+from pymodel.systolic.randjob import chained_layers, extreme_layers, rand_int8, rand_quant, random_layers
 from tb.common.harness import HarnessTB
 from tb.job import Job, JobResult
 from tb.runner import param_text, regression_env, run_regression, sims_under_test
@@ -136,9 +138,6 @@ async def out8(dut: Any) -> None:
     d fields point at junk ACT words, which must stay), with and without ACC, partial n-tiles, next
     to int32 and INT8 layers; an int8 layer feeding an OUT8 logits layer through ACT; the OUT8 words
     read over APB are the int8 rows' bytes, low chunk first, the chunks above them 0."""
-    from pymodel.systolic.builder import JobBuilder
-    from pymodel.systolic.randjob import rand_quant
-
     tb, rng = await _start(dut, 6)
     K = CFG.K
     jb = JobBuilder(CFG)
@@ -196,9 +195,6 @@ async def descriptor_errors(dut: Any) -> None:
 @cocotb.test()
 async def apb_data_path(dut: Any) -> None:
     """Scratchpads written over APB (low chunk first), results read back over APB; PSLVERR cases."""
-    from pymodel.systolic.builder import JobBuilder
-    from pymodel.systolic.randjob import rand_quant
-
     tb, rng = await _start(dut, 5)
     K = CFG.K
     assert await tb.apb.read(R.REG_ID) == R.ID_VALUE

@@ -26,18 +26,33 @@ import cocotb
 import numpy as np
 import pytest
 
+from pymodel.compare import MismatchError
+from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig, ceil_div
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE, OP_CONV,
-                                         RSVD_SHIFT, Descriptor)
 from pymodel.systolic.convjob import conv, out_shape, pool, put_tensor, random_conv, random_pool
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    ERR_SHAPE,
+    OP_CONV,
+    RSVD_SHIFT,
+    Descriptor,
+)
+from pymodel.systolic.job import mismatches
 from pymodel.systolic.layout import conv_blk_rows
-from pymodel.systolic.model import stream_order
+from pymodel.systolic.model import run, stream_order
 from pymodel.systolic.randjob import rand_int8, rand_quant
-from tb.runner import param_text, regression_env, run_regression, sims_under_test
-from tb.systolic.jobs import BLOCK
+from tb.runner import param_text, regression_env, rtl_files, rtl_root, run_regression, sims_under_test, verilator_env
+from tb.systolic.jobs import BLOCK, decode, systolic_job
 
 CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
 
@@ -46,6 +61,7 @@ CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
 from tb.systolic.test_systolic import TB, _seed
+
 
 async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator]:
     """Log the seed, reset, and return the TB and this test's random generator."""
@@ -432,11 +448,6 @@ async def raw_second_descriptor(tb: TB, first: Descriptor, words: list[int], ima
     cleared]; everything compared as run_and_check does."""
     from dataclasses import replace as dc_replace
 
-    from pymodel.compare import MismatchError
-    from pymodel.systolic.job import mismatches
-    from pymodel.systolic.model import run
-    from tb.systolic.jobs import decode, systolic_job
-
     plain = list(words)
     plain[6] = plain[7] = 0
     descs = [first, Descriptor.decode(plain)]
@@ -483,9 +494,6 @@ def test_window_parameters_stop_elaboration(tmp_path, sim: str, param: str, valu
     """Illegal WIN_ROWS / WIN_BYTES stop elaboration with the rule's name (as tests/test_rtl_params.py
     does for the other parameters); SystolicConfig rejects the same values."""
     import subprocess
-
-    from pymodel.errors import AccelscopeError
-    from tb.runner import rtl_files, rtl_root, verilator_env
 
     with pytest.raises(AccelscopeError):
         replace(SystolicConfig(), **{param: value})

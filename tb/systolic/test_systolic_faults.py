@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 from typing import Any
 
 import cocotb
@@ -22,17 +23,24 @@ import pytest
 from pymodel.compare import MismatchError
 from pymodel.systolic import regmap as R
 from pymodel.systolic import regs as RDL
-from dataclasses import replace
-
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.convjob import conv, pool, put_tensor
-from pymodel.systolic.descriptor import ERR_FLAGS, ERR_NONE, Descriptor
+from pymodel.systolic.descriptor import ERR_FLAGS, ERR_NONE
 from pymodel.systolic.job import mismatches
 from pymodel.systolic.model import MEMORIES, run
 from pymodel.systolic.randjob import rand_int8, rand_quant, random_layers
-from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, XWatch, assert_regs, junk_during_run, protocol_faults,
-                              read_regs, reset_during, seed_from)
+from tb.common.faults import (
+    TEST_TIMEOUT_MS,
+    ApbMap,
+    XWatch,
+    assert_regs,
+    junk_during_run,
+    protocol_faults,
+    read_regs,
+    reset_during,
+    seed_from,
+)
 from tb.common.harness import Junk
 from tb.runner import param_text, regression_env, run_regression, sims_under_test
 from tb.systolic.jobs import BLOCK, systolic_job

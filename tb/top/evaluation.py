@@ -5,7 +5,8 @@ scenario may name, and the evaluation's summary lines."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

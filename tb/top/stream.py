@@ -24,9 +24,10 @@ RUN and READ phases; the program's writes are separated from what the batches co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,9 +41,18 @@ from pymodel.systolic import regmap as sy
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import (batch_bank, embed_input, host_logits, input_banks, logit_chunks,
-                                 network_efficiency, network_meta, read_logits, start_records)
-from pymodel.top.stream import StreamExpected, stream_expected
+from pymodel.top.network import (
+    batch_bank,
+    embed_input,
+    host_logits,
+    input_banks,
+    logit_chunks,
+    network_efficiency,
+    network_meta,
+    read_logits,
+    start_records,
+)
+from pymodel.top.stream import StreamExpected, layer_histograms, stream_expected
 from pymodel.top.tapmodel import Intake, TapLog, tap_intake
 from pymodel.top.taprate import check_tap_rate, tap_rate
 from tb.job import Job, JobResult
@@ -342,8 +352,6 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     summarize: logits (bit-exact with the model, or the run raises), accuracy against `labels`,
     cycles and APB words per batch and per image, the memory plan, the per-layer LeBug
     histograms of the run (summed over batches) next to the model's."""
-    from pymodel.top.stream import layer_histograms
-
     res_fill = 0
     rate = tap_rate(bundle)
     check_tap_rate(rate, str(bundle.path))

@@ -21,10 +21,12 @@ from pymodel.compare import MismatchError, assert_equal
 from pymodel.deploy.gemm_calls import eval_config
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
+from pymodel.net.layers import Linear, Network
 from pymodel.systolic import regmap as sy
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import TopExpected, expected
+from pymodel.top.randbundle import compile_network, random_two_layer
 from pymodel.top.result import HwResult, check
 from tb.common.harness import HarnessTB
 from tb.job import Job
@@ -75,8 +77,6 @@ def fresh(path: Path) -> Path:
 async def two_layer_both_loads(dut: Any) -> None:
     """A two-layer network from random weights, distribution on the tap: APB replay and backdoor
     load each equal the model, and each other."""
-    from pymodel.top.randbundle import random_two_layer
-
     seed = int(os.environ.get("TOP_SEED", cocotb.RANDOM_SEED % (1 << 32)))
     dut._log.info("seed %d (rerun with TOP_SEED=%d)", seed, seed)
     tb = TB(dut, CFG)
@@ -93,9 +93,6 @@ async def tap_saturates_narrow_lanes(dut: Any) -> None:
     """int32 results beyond LeBug's lanes: with DATA_W < 32 the tap saturates them (loopback firmware
     records what LeBug saw), with 32-bit lanes they pass unchanged; both equal the model."""
     import numpy as np
-
-    from pymodel.net.layers import Linear, Network
-    from pymodel.top.randbundle import compile_network
 
     f_in = 20
     w = np.zeros((8, f_in), np.float32)
@@ -140,8 +137,6 @@ async def unmapped_access(dut: Any) -> None:
 @cocotb.test()
 async def corrupted_records_rejected(dut: Any) -> None:
     """A bundle with a corrupted PROG line is rejected before any APB write."""
-    from pymodel.top.randbundle import random_two_layer
-
     tb = TB(dut, CFG)
     bundle = random_two_layer(CFG, 5, fresh(tb.dir / "bad_bundle"))
     assert bundle.path is not None

@@ -29,9 +29,18 @@ from pymodel.top import regmap as tr
 from pymodel.top import regs as RDL
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
+from pymodel.top.randbundle import random_two_layer
 from pymodel.top.result import check
-from tb.common.faults import (TEST_TIMEOUT_MS, XWatch, assert_regs, junk_during_run, protocol_faults, read_regs,
-                              reset_during, seed_from)
+from tb.common.faults import (
+    TEST_TIMEOUT_MS,
+    XWatch,
+    assert_regs,
+    junk_during_run,
+    protocol_faults,
+    read_regs,
+    reset_during,
+    seed_from,
+)
 from tb.common.harness import Junk
 from tb.lebug.test_lebug_faults import apb_map as lebug_map
 from tb.lebug.test_lebug_faults import reset_values as lebug_reset
@@ -64,8 +73,6 @@ def reset_values(cfg: TopConfig) -> dict[int, int]:
 async def _start(dut: Any, salt: int) -> tuple[TB, Bundle, random.Random, XWatch]:
     """Log the seed, reset, start the X watch; the TB, a random two-layer bundle (distribution
     on the tap), a Python generator and the watch."""
-    from pymodel.top.randbundle import random_two_layer
-
     seed = seed_from(os.environ.get("TOP_SEED"))
     dut._log.info("seed %d (rerun with TOP_SEED=%d)", seed, seed)
     tb = TB(dut, CFG)
@@ -148,7 +155,7 @@ async def top_register_faults(tb: TB, rng: random.Random, junk: Junk) -> None:
                                 f"PSLVERR {want_err}")
     await raw.idle(2)
     await raw.stop()
-    regs.update({a: 0 for a in tr.TAP_REGS.values()})
+    regs.update(dict.fromkeys(tr.TAP_REGS.values(), 0))
     await compare(case)
 
     case = "writes to read-only registers"
