@@ -34,7 +34,7 @@ def main() -> None:
                          ("loopback", {})]:
         fw = build(name, cfg, **kwargs)
         res = emulate(cfg, fw, x, eof)
-        t = repeat(lambda: emulate(cfg, fw, x, eof), args.runs)
+        t = repeat(lambda fw=fw: emulate(cfg, fw, x, eof), args.runs)
         results[name] = {**t, "engine": res.method, "chains": fw.num_chains,
                          "vectors_per_s_median": args.vectors / t["median_s"],
                          "vectors_per_s_min": args.vectors / t["max_s"],

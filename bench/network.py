@@ -22,9 +22,10 @@ Per inference: cycles from the first input write to the last logit read (the pro
 excluded on chip; the host's numpy steps count 0 cycles in the old flow, and its output
 reads are counted at APB's 2 cycles a transfer), APB words (host-accelerator traffic).
 Network efficiency: the sum over GEMM and CONV layers of M*ceil(KD/K)*ceil(N/K), for the real
-images (the zero images padding a last batch are overhead), over those cycles. Images per second: images over the simulation's wall time (median and spread over
-`--runs` runs; the on-chip flow only, the old flow once). Every run's logits must equal the
-integer model's. Writes bench/results/network.json; nothing is asserted on time.
+images (the zero images padding a last batch are overhead), over those cycles. Images per
+second: images over the simulation's wall time (median and spread over `--runs` runs; the
+on-chip flow only, the old flow once). Every run's logits must equal the integer model's.
+Writes bench/results/network.json; nothing is asserted on time.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
                 row[x] = d["cycles_per_s"] if d["available"] else {"available": False, "reason": d["reason"]}
             lines.append(f"{r['name']:24s} {r['sim_cycles']:>8,}  " + "  ".join(cells))
             summary["cycles_per_s"][key] = row
-        for key, r in sp["workloads"].items():
+        for r in sp["workloads"].values():
             for x, d in r["sims"].items():
                 if not d["available"]:
                     lines.append(f"  {r['name']} {SIM_LABELS[x]}: not available: {d['reason']}")
@@ -137,7 +137,8 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
         summary["network"] = {}
         for kind, m in nw["models"].items():
             c, c8, h = m["on_chip"]["logits_only"], m["on_chip_lebug_m8"]["logits_only"], m["host_in_the_loop"]
-            lines.append(f"  {kind}: on chip {c['cycles_per_inference']:.1f} cycles, {c['apb_words_per_inference']:.1f} "
+            lines.append(f"  {kind}: on chip {c['cycles_per_inference']:.1f} cycles, "
+                         f"{c['apb_words_per_inference']:.1f} "
                          f"APB words, efficiency {c['efficiency']:.3f} (LeBug M=8 {c8['efficiency']:.3f}), "
                          f"{fmt_spread(c['images_per_s'])} images/s; host in the loop "
                          f"{h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "

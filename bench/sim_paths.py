@@ -146,7 +146,7 @@ def main() -> None:
         "ratio_definitions": {k: {"faster": v[0], "baseline": v[1], "kind": v[2], "target": v[3], "what": v[4]}
                               for k, v in RATIOS.items()},
         "workloads": results})
-    for key, r in results.items():
+    for r in results.values():
         cells = [f"{s} {d['cycles_per_s']['median']:,.0f}" if d["available"] else f"{s} n/a"
                  for s, d in r["sims"].items()]
         ratios = [f"{k} {v['median']:.2f}" for k, v in r["ratios"].items()]

@@ -23,7 +23,8 @@ def parse_params(cfg: T, text: str | None, label: str) -> T:
         key, sep, val = item.partition("=")
         key = key.strip()
         if not sep or key not in known:
-            raise AccelscopeError(f"{label}: bad item {item!r}; expected KEY=INT with KEY in {', '.join(sorted(known))}")
+            raise AccelscopeError(f"{label}: bad item {item!r}; expected KEY=INT with KEY in "
+                                  f"{', '.join(sorted(known))}")
         try:
             updates[key] = int(val, 0)
         except ValueError:

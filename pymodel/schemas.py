@@ -67,7 +67,8 @@ def manifest_schema() -> dict[str, Any]:
                 "kind": {"enum": ["memory", "registers"]}}, ["name", "base", "size", "kind"])},
             "memories": {"type": "array", "items": _obj({
                 "name": name, "base": NAT, "width": {"type": "integer", "minimum": 1, "maximum": 1024},
-                "depth": NAT, "capacity": {"type": "integer", "minimum": 1}, "stride": {"type": "integer", "minimum": 4},
+                "depth": NAT, "capacity": {"type": "integer", "minimum": 1},
+                "stride": {"type": "integer", "minimum": 4},
                 "file": {"type": "string", "pattern": r"^[^./\\][^/\\]*$",
                          "x-error": "must be a plain name in the bundle (non-empty, no '/', not starting with '.')"},
             }, ["name", "base", "width", "depth", "capacity", "stride", "file"])},

@@ -349,7 +349,8 @@ def load_network(path: str):  # type: ignore[no-untyped-def]
         return load_json(path)
     if suffix in TORCH_SUFFIXES:
         raise AccelscopeError(f"{path}: a torch file holds serialized Python objects, which accelscope never loads; "
-                              f"convert the module with pymodel.net.importers.from_torch (then save_json or export_onnx)")
+                              f"convert the module with pymodel.net.importers.from_torch (then "
+                              "save_json or export_onnx)")
     raise AccelscopeError(f"{path}: expected an .onnx or .json (+npz) model (docs/net.md)")
 
 

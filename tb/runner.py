@@ -406,7 +406,8 @@ def run_cocotb(block: Block, params: Mapping[str, int], sim: str, tag: str, *, t
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_SH)  # no rebuild while this runs
         return runner.test(test_module=test_module, hdl_toplevel=block.toplevel, test_filter=test_filter,
-                           build_dir=bdir, test_dir=tdir, waves=waves, extra_env=dict(extra_env or {}), hdl_toplevel_lang="verilog",
+                           build_dir=bdir, test_dir=tdir, waves=waves, extra_env=dict(extra_env or {}),
+                           hdl_toplevel_lang="verilog",
                            plusargs=[*plusargs, *mutsel_plusargs()], log_file=log_file, parameters=dict(params))
 
 
@@ -523,7 +524,8 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
         exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
         with open(log, "w") as f, _RoundWatch(log, progress):
             cov = [f"+verilator+coverage+file+{Path(coverage).resolve()}"] if coverage is not None else []
-            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov, *mutsel_plusargs()], stdout=f, stderr=subprocess.STDOUT, cwd=work,
+            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov, *mutsel_plusargs()], stdout=f,
+                                stderr=subprocess.STDOUT, cwd=work,
                                 stdin=subprocess.DEVNULL).returncode
         ok = rc == 0
     wall = time.perf_counter() - t0

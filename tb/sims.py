@@ -123,7 +123,7 @@ def run_mlp_digits(sim: str = "icarus", waves: bool = False) -> int:
                  simulator=sim)
     res = evaluate(sc, rtl_gemm=rtl_gemm_factory, rtl_stream=rtl_stream)
     print(summary(res))
-    ok = bool(res["bit_exact"]) and all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
+    ok = bool(res["bit_exact"]) and all(lay["hist_match"] and lay["tap_drops"] == 0 for lay in res["layers"])
     print("PASS: RTL logits equal the integer model bit for bit" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -216,7 +216,8 @@ def synthesize(run: Run, root: Path) -> tuple[dict[str, Any], list[str]]:
 
 def yosys_version() -> str:
     if shutil.which("yosys") is None:
-        raise AccelscopeError("yosys not found; install with: sudo apt-get install yosys (make synth does this as root)")
+        raise AccelscopeError("yosys not found; install with: sudo apt-get install yosys "
+                              "(make synth does this as root)")
     r = subprocess.run(["yosys", "-V"], capture_output=True, text=True)
     return r.stdout.strip()
 

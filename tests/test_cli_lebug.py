@@ -129,7 +129,8 @@ def test_lebug_cli_on_rtl(tmp_path, capsys, sim):
     assert code == 0, err
     assert "matches the model bit for bit" in out
     cfg = LebugConfig()
-    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), emulate(cfg, build("frame_correlation", cfg), x, eof).trace)
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"),
+                                  emulate(cfg, build("frame_correlation", cfg), x, eof).trace)
 
 
 @pytest.mark.parametrize("sim", sims_under_test())
@@ -161,7 +162,7 @@ def test_firmware_file_round_trip_through_the_cli(tmp_path, capsys):
     rng = np.random.default_rng(5)
     x = rng.integers(-2, 9, size=(12, 8))
     np.save(tmp_path / "x.npy", x)
-    code, out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
+    code, _out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
                          "--out", str(tmp_path / "o.npy"))
     assert code == 0, err
     want = emulate(cfg, build("distribution", cfg, bins=8), x).trace
@@ -172,7 +173,7 @@ def test_firmware_file_error_names_file_and_line(tmp_path, capsys):
     fw_file = tmp_path / "bad.fw"
     fw_file.write_text("# two VVALU ops in one chain\nbegin_chain\nvv_add 0\nvv_sub 1\nend_chain\n")
     np.save(tmp_path / "x.npy", np.zeros((2, 8), np.int64))
-    code, out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
+    code, _out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
                          "--out", str(tmp_path / "o.npy"))
     assert code == 2 and err.startswith(f"accelscope: error: {fw_file}:4:") and err.count("\n") == 1, err
     assert not (tmp_path / "o.npy").exists()

@@ -76,7 +76,8 @@ def test_distribution_is_a_histogram(cfg):
     bins = cfg.M * cfg.FU_ROWS
     res = emulate(cfg, build("distribution", cfg, bins=bins), x, eof)
     real = to_real(x, cfg)
-    want = [np.array([np.sum((real[f] > b) & (real[f] <= b + 1)) for b in range(bins)]) for f in closed_frames(eof[:, 0])]
+    want = [np.array([np.sum((real[f] > b) & (real[f] <= b + 1)) for b in range(bins)])
+            for f in closed_frames(eof[:, 0])]
     got = to_real(res.rows.reshape(-1, bins), cfg)
     np.testing.assert_array_equal(got, np.array(want))
 

@@ -187,7 +187,7 @@ def test_from_torch_with_a_stand_in(monkeypatch, x):
     monkeypatch.setitem(sys.modules, "torch", torch)
     nn = torch.nn
     net = bn_cnn()
-    c, b1, _, d, p, _, lin, b2, _, lin2, _ = net.layers
+    c, b1, _, _d, _p, _, lin, b2, _, lin2, _ = net.layers
     conv = nn.Conv2d(weight=c.weight, bias=c.bias, stride=c.stride, padding=c.padding, groups=1, dilation=(1, 1),
                      padding_mode="zeros", out_channels=4)
 

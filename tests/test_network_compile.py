@@ -108,7 +108,7 @@ def test_examples_bit_exact(model, batch, fuse):
     assert_same(model, integer_logits(c.qnet, x), got)
     want_ops = [OP_GEMM, OP_GEMM] if "mlp" in model else [OP_CONV, OP_GEMM] if fuse else [OP_CONV, OP_POOL, OP_GEMM]
     assert [d.op for d in c.descriptors] == want_ops
-    assert [d.pool for d in c.descriptors][0] == (2 if fuse and "cnn" in model else 0)
+    assert next(d.pool for d in c.descriptors) == (2 if fuse and "cnn" in model else 0)
 
 
 def test_onnx_helper_cnn_bit_exact(tmp_path):
@@ -127,7 +127,8 @@ def test_onnx_helper_cnn_bit_exact(tmp_path):
     c, got = compiled_and_logits(net, default_calibration(net), x, 8)
     assert_same("onnx.helper CNN, fused pooling", want, got)
     conv, gemm2 = c.descriptors
-    assert (conv.op, conv.out_h, conv.out_w, conv.blk_rows, conv.pool, conv.out_rows) == (OP_CONV, 4, 4, 4, 2, 8 * 2 * 2)
+    assert ((conv.op, conv.out_h, conv.out_w, conv.blk_rows, conv.pool, conv.out_rows)
+            == (OP_CONV, 4, 4, 4, 2, 8 * 2 * 2))
     assert (gemm2.kd, gemm2.a_stride, gemm2.a_base) == (gemm.kd, gemm.a_stride, conv.d_base)  # reads the pooled tensor
     assert [lay.label for lay in c.layers] == ["layer 0 (Conv2d) + layer 2 (MaxPool2d)", "layer 4 (Linear)"]
 
@@ -243,7 +244,7 @@ def test_tap_histograms_per_layer():
     net = load_onnx(EX / "digits_cnn.onnx")
     c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
     x = digits.inputs("cnn")[:8]
-    logits, exp = run_on_model(c.bundle, c.input_batches(x)[0])
+    _logits, exp = run_on_model(c.bundle, c.input_batches(x)[0])
     eof = exp.systolic.eof
     assert list(np.flatnonzero(eof[:, 0])) == list(np.cumsum([d.out_rows * d.nt(8) for d in c.descriptors]) - 1)
     assert list(np.flatnonzero(eof[:, 1])) == [len(eof) - 1]

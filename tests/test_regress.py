@@ -24,9 +24,8 @@ from pathlib import Path
 
 import pytest
 
-import pymodel.lebug as lebug_pkg
 from tb.cli import main
-from tb.regress import codecov, funcov
+from tb.regress import cases, codecov, funcov
 from tb.regress.cases import COV_RUN, measured, worker_build_root
 from tb.regress.engine import regress
 from tb.regress.options import Options
@@ -68,7 +67,8 @@ def test_ci_sweep(block: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
         if s["ok"]:
             model.sample(s["sample"])
     assert funcov.totals(block) == t
-    assert {i.name: i.holes for i in funcov.summary(block)} == {k: v["holes"] for k, v in d["functional"]["items"].items()}
+    assert ({i.name: i.holes for i in funcov.summary(block)}
+            == {k: v["holes"] for k, v in d["functional"]["items"].items()})
     for name, it in d["functional"]["items"].items():
         holes = f"- `{name}`: {', '.join(it['holes'])}"
         assert (holes in report) == bool(it["holes"])
@@ -88,7 +88,7 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """A model that is wrong by one in one trace word: every case fails, each with its seed and
     a command that reruns exactly that case (and fails the same way until the model is fixed)."""
-    real = lebug_pkg.emulate
+    real = cases.emulate  # the model the LeBug cases compare with
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         res = real(*args, **kwargs)
@@ -96,7 +96,7 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
         res.tb_mem[0, 0] += 1
         return res
 
-    monkeypatch.setattr(lebug_pkg, "emulate", broken)
+    monkeypatch.setattr(cases, "emulate", broken)
     out = tmp_path / "broken"
     rc = main(["regress", "--block", "lebug", "--first-seed", "40", "--seeds", "3", "--out", str(out), "--workers",
                "0", "--quiet"])
@@ -108,7 +108,8 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     stdout = capsys.readouterr().out
     for f in fails:
         assert "trace buffer" in f["error"]
-        assert f["rerun"] == f"accelscope regress --block lebug --sim verilator --first-seed {f['seed']} --seeds 1 --workers 0"
+        assert f["rerun"] == (f"accelscope regress --block lebug --sim verilator --first-seed {f['seed']} "
+                              "--seeds 1 --workers 0")
         assert f"**lebug seed {f['seed']}**" in report and f"`{f['rerun']}`" in report
         assert f"rerun: {f['rerun']}" in stdout
     # the rerun command runs exactly that case: it fails while the model is broken ...
@@ -117,7 +118,7 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     again = json.loads((tmp_path / "rerun" / "results.json").read_text())
     assert [c["seed"] for c in again["cases"]] == [41] and again["cases"][0]["error"] == fails[1]["error"]
     # ... and passes with the real model
-    monkeypatch.setattr(lebug_pkg, "emulate", real)
+    monkeypatch.setattr(cases, "emulate", real)
     assert main(argv) == 0
 
 

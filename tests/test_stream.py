@@ -202,7 +202,8 @@ def test_stream_one_bank_not_overlapped(tmp_path: Path, capsys: pytest.CaptureFi
     assert one["logits"] == two["logits"] and one["histograms"]["match"] and two["histograms"]["match"]
     assert not one["cycles"]["overlap"] and two["cycles"]["overlap"]
     assert len(one["layers"]) == 3 and len(two["layers"]) == 2  # CONV, POOL, GEMM vs CONV+pool, GEMM
-    assert len(one["cycles"]["rounds"]) == 5 and all(r == one["cycles"]["rounds"][1] for r in one["cycles"]["rounds"][1:])
+    rounds = one["cycles"]["rounds"]
+    assert len(rounds) == 5 and all(r == rounds[1] for r in rounds[1:])
     assert two["cycles"]["inference"] < one["cycles"]["inference"]
 
 
@@ -350,5 +351,5 @@ def test_slow_tap_overlapped_polls_lebug_rows(k4_bundle: Path, monkeypatch: pyte
         return real_job(*a, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(st, "Job", no_polls)
-    with pytest.raises(AccelscopeError, match="LeBug ROWS poll returned|LeBug trace rows"):
+    with pytest.raises(AccelscopeError, match=r"LeBug ROWS poll returned|LeBug trace rows"):
         st.run_stream(bundle, batches, "verilator-native", overlap=True)

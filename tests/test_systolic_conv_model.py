@@ -73,7 +73,7 @@ def ref_requant(y: int, mult: int, shift: int) -> int:
 def ref_conv_pad(x, w, sh, sw, pt, pl, oh_n, ow_n):
     """C[b, oh, ow, n] = sum X[b, oh*sh - pt + ky, ow*sw - pl + kx, c] * W[ky, kx, c, n], X = 0 outside:
     np.pad with enough zeros below / right for every window, then one strided slice per tap."""
-    B, H, W, C = x.shape
+    B, H, W, _C = x.shape
     kh, kw, _, n = w.shape
     bot = max(0, (oh_n - 1) * sh + kh - pt - H)
     right = max(0, (ow_n - 1) * sw + kw - pl - W)
@@ -104,7 +104,7 @@ def ref_conv_loops(x, w, sh, sw, pt, pl, oh_n, ow_n):
 
 
 def ref_pool(x, kh, kw, sh, sw, oh_n, ow_n):
-    B, H, W, C = x.shape
+    B, _H, _W, C = x.shape
     out = np.zeros((B, oh_n, ow_n, C), np.int64)
     for b in range(B):
         for oh in range(oh_n):
@@ -186,7 +186,7 @@ def conv_counters_ref(K, B, H, W, P, kh, sh, pt, out_h, out_w, blk_rows, kd, n):
     KT, NT, RW = cdiv(kd, K), cdiv(n, K), cdiv(W * P, K)
     cycles, busy, stalls = 3 + K, 0, 0
     last = None
-    for b in range(B):
+    for _b in range(B):
         for oh0 in range(0, out_h, blk_rows):
             R_ = min(blk_rows, out_h - oh0)
             S = (R_ - 1) * sh + kh
@@ -220,7 +220,8 @@ def ref_fused_pool(vals, B, out_h, out_w, p):
         for ph in range(PH):
             for pw in range(PW):
                 for j in range(v.shape[3]):
-                    out[b, ph, pw, j] = max(int(v[b, ph * p + dy, pw * p + dx, j]) for dy in range(p) for dx in range(p))
+                    out[b, ph, pw, j] = max(int(v[b, ph * p + dy, pw * p + dx, j])
+                                            for dy in range(p) for dx in range(p))
     return out.reshape(B * PH * PW, -1)
 
 
@@ -766,7 +767,7 @@ def test_written_words_cover_conv_and_pool_outputs():
         ww = written_words(4, ds)
         want = sorted(d.d_base + q * d.d_stride + t for q in range(d.rows) for t in range(cdiv(d.n, 4)))
         assert sorted(ww["act"].tolist()) == want and ww["out"].size == 0
-        res = run(cfg, ds, {k: v for k, v in im.items()})
+        res = run(cfg, ds, dict(im.items()))
         before = np.zeros_like(res.mems["act"])
         before[: len(im["act"])] = im["act"]
         changed = np.flatnonzero((res.mems["act"] != before).any(axis=1))
@@ -1014,7 +1015,7 @@ def test_descriptor_round_trip_every_field():
 
 def test_decode_rejects_geometry_on_gemm_only():
     geom_words = [1 | 1 << 16, 1, 0, 0, 0, 0, 1 << 24, 0]  # m=n=kd=1, tiled=1 on a GEMM
-    with pytest.raises(AccelscopeError, match="geometry fields .* GEMM.*tiled=1"):
+    with pytest.raises(AccelscopeError, match=r"geometry fields .* GEMM.*tiled=1"):
         Descriptor.decode(geom_words, "cmd.hex line 2")
     conv = list(geom_words)
     conv[1] |= OP_CONV << 20

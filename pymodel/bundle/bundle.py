@@ -9,6 +9,7 @@ rules: docs/bundle.md.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -96,7 +97,8 @@ class Bundle:
         out += [(r.addr, r.value & 0xFFFFFFFF) for r in self.registers]
         return out
 
-    def images_from_records(self, records: list[tuple[int, int]], where: str = "records") -> tuple[dict[str, np.ndarray], dict[int, int]]:
+    def images_from_records(self, records: list[tuple[int, int]], where: str = "records"
+                            ) -> tuple[dict[str, np.ndarray], dict[int, int]]:
         """Rebuild images (unwritten words stay 0) and register values from APB writes."""
         images = {m.name: np.zeros((m.depth, m.chunks), dtype=np.uint32) for m in self.memories}
         regs: dict[int, int] = {}
@@ -275,7 +277,7 @@ def _validate_layout(regions: list[Region], memories: list[MemorySpec], register
             raise AccelscopeError(f"{where}: map region {r.name}: base must be 4-aligned, size > 0, "
                                   f"kind memory/registers")
     ordered = sorted(regions, key=lambda r: r.base)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in itertools.pairwise(ordered):
         if a.base + a.size > b.base:
             raise AccelscopeError(f"{where}: map regions {a.name} and {b.name} overlap")
     by_name = {r.name: r for r in regions}
@@ -285,7 +287,7 @@ def _validate_layout(regions: list[Region], memories: list[MemorySpec], register
             raise AccelscopeError(f"{where}: memory {m.name} is listed twice")
         seen.add(m.name)
     mem_sorted = sorted(memories, key=lambda m: m.base)
-    for a, b in zip(mem_sorted, mem_sorted[1:]):
+    for a, b in itertools.pairwise(mem_sorted):
         if a.end() > b.base:
             raise AccelscopeError(f"{where}: memories {a.name} and {b.name} overlap")
     for m in memories:

@@ -98,7 +98,8 @@ def parse_image(text: str, width: int, where: str) -> np.ndarray:
         if not line:
             continue
         if len(line) != digits or any(ch not in "0123456789abcdefABCDEF" for ch in line):
-            raise AccelscopeError(f"{where}:{lineno}: bad hex word {line[:40]!r} (expected exactly {digits} hex digits)")
+            raise AccelscopeError(f"{where}:{lineno}: bad hex word {line[:40]!r} "
+                                  f"(expected exactly {digits} hex digits)")
         value = int(line, 16)
         if value >> width:
             raise AccelscopeError(f"{where}:{lineno}: value {line} does not fit {width} bits")

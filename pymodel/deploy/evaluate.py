@@ -145,7 +145,8 @@ def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarra
     return result
 
 
-def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs: list[np.ndarray]) -> list[dict[str, Any]]:
+def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike,
+                outputs: list[np.ndarray]) -> list[dict[str, Any]]:
     """Per accelerator layer: cycles, MACs, utilization, scratchpad bytes, LeBug histogram vs model."""
     nl = len(layers)
     table = []
@@ -169,7 +170,8 @@ def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs:
             "im2col": step.layout is not None, "calls": sum(c.chunks for c in calls),
             "cycles": cycles, "busy": sum(c.busy for c in calls), "macs": macs,
             "utilization": macs / (K * K * cycles) if cycles else 0.0,
-            "scratchpad_bytes": {k: max(c.scratchpad_bytes.get(k, 0) for c in calls) for k in calls[0].scratchpad_bytes},
+            "scratchpad_bytes": {k: max(c.scratchpad_bytes.get(k, 0) for c in calls)
+                                 for k in calls[0].scratchpad_bytes},
             "stream_rows": sum(c.stream_rows for c in calls), "tap_drops": sum(c.tap_drops for c in calls),
             "tap_max_fill": max(c.tap_max_fill for c in calls),
             "hist_edges": edges.tolist(), "hist_hw": hw_act.tolist(), "hist_model": model_hist.tolist(),

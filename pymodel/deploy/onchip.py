@@ -22,7 +22,8 @@ from pymodel.systolic.model import descriptor_counters
 from pymodel.top.config import TopConfig
 from pymodel.top.network import compile_quantized, input_batches, pool_layer_names
 
-ONCHIP_BATCH = 8  # images a run: a batch's rows fit the tap FIFO (pymodel.top.taprate decides overlap from LeBug's pace)
+# images a run: a batch's rows fit the tap FIFO (pymodel.top.taprate decides overlap from LeBug's pace)
+ONCHIP_BATCH = 8
 RtlStream = Callable[[Any, list, str], dict]  # (bundle, input batches, simulator) -> tb.top.stream.stream_results
 
 

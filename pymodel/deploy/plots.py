@@ -25,12 +25,13 @@ def _plt() -> Any:
 def plot_layers(res: dict[str, Any], out: Path) -> None:
     plt = _plt()
     layers = res["layers"]
-    names = [f"{i}: {l['layer'].split('(')[-1].rstrip(')')}\n{l['m']}x{l['k']}x{l['n']}" for i, l in enumerate(layers)]
+    names = [f"{i}: {lay['layer'].split('(')[-1].rstrip(')')}\n{lay['m']}x{lay['k']}x{lay['n']}" for i,
+             lay in enumerate(layers)]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
-    a.bar(names, [l["cycles"] for l in layers], color="tab:blue")
+    a.bar(names, [lay["cycles"] for lay in layers], color="tab:blue")
     a.set_ylabel("cycles (RTL)")
     a.set_title("Per-layer cycles")
-    b.bar(names, [l["utilization"] for l in layers], color="tab:green")
+    b.bar(names, [lay["utilization"] for lay in layers], color="tab:green")
     b.set_ylim(0, 1)
     b.set_ylabel("MACs / (K*K*cycles)")
     b.set_title(f"MAC utilization, {res['array']}x{res['array']} array")

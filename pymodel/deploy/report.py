@@ -39,7 +39,8 @@ def write_report(results: Path, out_dir: Path) -> Path:
     acc = res["accuracy"]
     lines = [f"# {res['model']}: evaluation report", "",
              f"Scenario `{res['scenario']}`; quantization `{res['mode']}`; {res['array']}x{res['array']} systolic "
-             f"array; simulator `{res['simulator']}`; {res['rtl_images']} of {res['test_images']} test images on the RTL.",
+             f"array; simulator `{res['simulator']}`; {res['rtl_images']} of {res['test_images']} test images "
+             "on the RTL.",
              "", "## Accuracy", "", "| model | images | accuracy |", "|---|---|---|",
              f"| float | {res['test_images']} | {acc['float']:.2%} |",
              f"| fake-quantized | {res['test_images']} | {acc['fake_quant']:.2%} |",
@@ -52,12 +53,15 @@ def write_report(results: Path, out_dir: Path) -> Path:
     if res["layers"]:
         plot_layers(res, img / "layers.png")
         lines += ["## Per-layer performance", "",
-                  "| # | layer | M x K x N | out | RTL calls | cycles | MACs | utilization | scratchpad bytes (act/wgt/bias+quant/out) |",
+                  "| # | layer | M x K x N | out | RTL calls | cycles | MACs | utilization | scratchpad bytes "
+                  "(act/wgt/bias+quant/out) |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        for i, l in enumerate(res["layers"]):
-            sp = l["scratchpad_bytes"]
-            lines.append(f"| {i} | {l['layer']}{' (im2col)' if l['im2col'] else ''} | {l['m']} x {l['k']} x {l['n']} | "
-                         f"{l['out']} | {l['calls']} | {l['cycles']} | {l['macs']} | {l['utilization']:.3f} | "
+        for i, lay in enumerate(res["layers"]):
+            sp = lay["scratchpad_bytes"]
+            lines.append(f"| {i} | {lay['layer']}{' (im2col)' if lay['im2col'] else ''} | "
+                         f"{lay['m']} x {lay['k']} x {lay['n']} | "
+                         f"{lay['out']} | {lay['calls']} | {lay['cycles']} | {lay['macs']} | "
+                         f"{lay['utilization']:.3f} | "
                          f"{sp.get('sys_act', 0)} / {sp.get('sys_wgt', 0)} / "
                          f"{sp.get('sys_bias', 0) + sp.get('sys_quant', 0)} / {sp.get('sys_out', 0)} |")
         lines += ["", "![per-layer cycles and utilization](img/layers.png)", ""]
@@ -66,10 +70,10 @@ def write_report(results: Path, out_dir: Path) -> Path:
                   "(trace buffer, with the zero lanes of partial n-tiles removed) beside the integer model's. "
                   f"LeBug build `{res.get('lebug', 'int32')}`" + (" (values saturated to int16: an int32 layer's bins "
                   "cover at most -32768..32766)." if res.get("lebug") == "int16" else "."), ""]
-        for i, l in enumerate(res["layers"]):
-            plot_histogram(l, img / f"hist_{i}.png")
-            lines += [f"### {l['layer']}: {'equal' if l['hist_match'] else 'DIFFERENT'}", "",
-                      f"![histogram of {l['layer']}](img/hist_{i}.png)", ""]
+        for i, lay in enumerate(res["layers"]):
+            plot_histogram(lay, img / f"hist_{i}.png")
+            lines += [f"### {lay['layer']}: {'equal' if lay['hist_match'] else 'DIFFERENT'}", "",
+                      f"![histogram of {lay['layer']}](img/hist_{i}.png)", ""]
     plot_confusion(res, img / "confusion.png")
     lines += ["## Confusion matrix", "", "![confusion matrix](img/confusion.png)", ""]
     fileio.write_text(out_dir / "report.md", "\n".join(lines) + "\n")

@@ -394,7 +394,8 @@ def _check_inputs(cfg: LebugConfig, x: np.ndarray, eof: np.ndarray | None,
         raise AccelscopeError(f"EOF: expected an ({x.shape[0]}, 2) array of 0/1, got shape {eof.shape}")
     thr = default_thresholds(cfg) if thresholds is None else np.asarray(thresholds)
     if thr.shape != (cfg.n_thresholds,) or not np.issubdtype(thr.dtype, np.integer):
-        raise AccelscopeError(f"thresholds: expected {cfg.n_thresholds} raw integers (FU_ROWS*M+1), got {thr.shape} {thr.dtype}")
+        raise AccelscopeError(f"thresholds: expected {cfg.n_thresholds} raw integers (FU_ROWS*M+1), got {thr.shape} "
+                              f"{thr.dtype}")
     if fw.num_chains > cfg.MAX_CHAINS:
         raise AccelscopeError(f"firmware has {fw.num_chains} chains; MAX_CHAINS={cfg.MAX_CHAINS}")
     return x, eof.astype(np.int64), wrap(thr, cfg.DATA_W)

@@ -8,7 +8,7 @@ shared between networks without being changed behind anyone's back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -182,7 +182,7 @@ class Softmax:
         return shape
 
 
-Layer = Union[Linear, Conv2d, BatchNorm2d, ReLU, Flatten, MaxPool2d, Dropout, Softmax]
+Layer = Linear | Conv2d | BatchNorm2d | ReLU | Flatten | MaxPool2d | Dropout | Softmax
 LAYER_TYPES: dict[str, type] = {t.kind: t for t in (Linear, ReLU, Conv2d, Flatten, BatchNorm2d, MaxPool2d,
                                                     Dropout, Softmax)}
 SUPPORTED = ", ".join(LAYER_TYPES)

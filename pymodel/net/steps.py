@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -154,7 +154,7 @@ class HostSoftmax:
     on_accelerator: ClassVar[bool] = False
 
 
-Step = Union[GemmStep, Quantize, Dequantize, HostRelu, HostMaxPool, HostFlatten, HostSoftmax]
+Step = GemmStep | Quantize | Dequantize | HostRelu | HostMaxPool | HostFlatten | HostSoftmax
 
 
 def channel_shape(ndim: int) -> tuple[int, ...]:

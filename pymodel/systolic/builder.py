@@ -25,7 +25,8 @@ class JobBuilder:
         words = np.asarray(words, dtype=np.int64).reshape(-1, self.cfg.K)
         base = self._size[name]
         if base + len(words) > depth_of(self.cfg, name):
-            raise AccelscopeError(f"{name} scratchpad full: {base + len(words)} words > depth {depth_of(self.cfg, name)}")
+            raise AccelscopeError(f"{name} scratchpad full: {base + len(words)} words > depth "
+                                  f"{depth_of(self.cfg, name)}")
         self._parts[name].append(words)
         self._size[name] += len(words)
         return base

@@ -54,7 +54,8 @@ def geometry_limits(cfg: SystolicConfig, d: Descriptor) -> dict[str, tuple[int, 
         out["WIN_ROWS"] = (d.window_rows(d.blk_rows), cfg.WIN_ROWS)
     if d.op == OP_POOL:
         out["POOL_KERNEL"] = (max(d.kh, d.kw, d.stride_h, d.stride_w), POOL_MAX)
-        out["POOL_WINDOW"] = (max((d.out_h - 1) * d.stride_h + d.kh - d.in_h, (d.out_w - 1) * d.stride_w + d.kw - d.in_w), 0)
+        out["POOL_WINDOW"] = (max((d.out_h - 1) * d.stride_h + d.kh - d.in_h,
+                                  (d.out_w - 1) * d.stride_w + d.kw - d.in_w), 0)
     if d.pool:
         out["FUSED_POOL"] = (d.pool, 4)
     return out

@@ -477,7 +477,8 @@ def quant_params(scale: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """
     scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
     if np.any(~np.isfinite(scale)) or np.any(scale < 0) or np.any(scale >= 1 << MULT_BITS):
-        raise AccelscopeError(f"requant scale must be finite and in [0, 2^{MULT_BITS}), got {scale.min()}..{scale.max()}")
+        raise AccelscopeError(f"requant scale must be finite and in [0, 2^{MULT_BITS}), got "
+                              f"{scale.min()}..{scale.max()}")
     s = np.arange(32)
     fits = np.floor(scale[:, None] * np.exp2(s)[None, :] + 0.5) < (1 << MULT_BITS)  # (n, 32), monotone in s
     shift = np.maximum(fits.sum(axis=1) - 1, 0).astype(np.int64)

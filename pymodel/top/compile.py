@@ -30,7 +30,8 @@ def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int]
         # the hardware read the whole memory): the last edge repeated gives them empty bins (T, T]
         thr = np.concatenate([thr, np.full(cfg.lebug.n_thresholds - len(thr), thr[-1])])
     words = np.array(encode_firmware(fw, cfg.lebug), dtype=np.uint64)
-    chains = np.stack([(words & np.uint64(0xFFFFFFFF)).astype(np.uint32), (words >> np.uint64(32)).astype(np.uint32)], 1)
+    chains = np.stack([(words & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+                       (words >> np.uint64(32)).astype(np.uint32)], 1)
     mems = [MemorySpec("lebug_chains", tr.LEBUG_BASE + lb.CHAIN_BASE, 64, len(words), cfg.lebug.MAX_CHAINS, 8,
                        "lebug_chains.hex"),
             MemorySpec("lebug_thresh", tr.LEBUG_BASE + lb.THRESH_BASE, 32, len(thr), cfg.lebug.n_thresholds, 4,

@@ -33,8 +33,9 @@ def lebug_lanes(K: int, build: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class TopConfig:
-    sys: SystolicConfig = SystolicConfig()
-    lebug: LebugConfig = LebugConfig()
+    # one shared default instance each: safe, the configs are frozen
+    sys: SystolicConfig = SystolicConfig()  # noqa: RUF009
+    lebug: LebugConfig = LebugConfig()  # noqa: RUF009
     TAP_DEPTH: int = 1024
 
     def __post_init__(self) -> None:

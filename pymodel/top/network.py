@@ -18,7 +18,8 @@ becomes one descriptor (docs/systolic.md, "Convolution and pooling"):
   Dropout, Softmax                       removed by fold / left to the host
 
 Every layer but the last writes int8 into ACT, the next layer's input; the last writes
-the logits into OUT (int32, or int8 with `logits="int8"`: descriptor flag OUT8). Activations share ACT by liveness (pymodel/top/memplan.py).
+the logits into OUT (int32, or int8 with `logits="int8"`: descriptor flag OUT8). Activations share ACT by liveness
+(pymodel/top/memplan.py).
 The bundle holds weights, bias and requantization words, the descriptors of a B-image
 batch, the memory plan and the tap firmware; each batch's input is a separate directory
 (`input_batches`, pymodel/bundle/inputs.py) written before `start`. The host keeps only
@@ -837,7 +838,6 @@ def network_cost(bundle: Bundle) -> NetworkCost:
                        "cycles": c.cycles, "macs": c.macs, "stream_rows": c.rows, "pad_lanes": pad})
     act = next((m for m in bundle.memories if m.name == "sys_act"), None)
     program = len(bundle.records()) - (act.depth * act.chunks if act is not None else 0)
-    o = net["output"]
     return NetworkCost(int(net["batch"]), K, totals["cycles"], totals["busy"], totals["macs"], totals["rows"],
                        program, int(net["input"]["words"]) * cfg.sys.act_chunks, len(bank_start_records(bundle, 0)),
                        len(logit_chunks(bundle)), tuple(layers), min_cycles(descs, K))

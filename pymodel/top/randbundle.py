@@ -104,7 +104,8 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
     net = random_mlp(rng, sizes)
     x = rng.normal(0, 1, (batch, sizes[0])).astype(np.float32)
     args = distribution_args(cfg) if tap == "distribution" else {}
-    compiled = compile_network(net, x, cfg, tap, args, tap_name=None if isinstance(tap, str) else "random")  # type: ignore[arg-type]
+    compiled = compile_network(net, x, cfg, tap, args,  # type: ignore[arg-type]
+                               tap_name=None if isinstance(tap, str) else "random")
     compiled.bundle.write(out)
     return compiled.bundle
 
@@ -118,7 +119,8 @@ def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
     backlog crosses batches, and a shallow tap FIFO drops rows)."""
     K = cfg.sys.K
     if slow:  # one K-tile of input, wide layers: the array's bursts of rows outrun LeBug
-        sizes = [int(rng.integers(2, K + 1))] + [int(rng.integers(3 * K, 6 * K)) for _ in range(int(rng.integers(1, 4)))]
+        sizes = [int(rng.integers(2, K + 1))] + [int(rng.integers(3 * K, 6 * K))
+                                                 for _ in range(int(rng.integers(1, 4)))]
         batch = int(rng.integers(4, 9))
     else:
         sizes = [int(rng.integers(2, 40))] + [int(rng.integers(2, 30)) for _ in range(int(rng.integers(1, 4)))]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
@@ -26,7 +26,7 @@ class ApbError(Exception):
 class HostPort(BusDriver):
     """Single APB transfers through the harness's host port (<prefix>_valid, _ready, ...)."""
 
-    _signals = ["valid", "ready", "write", "addr", "wdata", "rsp", "rdata", "err"]
+    _signals: ClassVar[list[str]] = ["valid", "ready", "write", "addr", "wdata", "rsp", "rdata", "err"]
 
     def __init__(self, entity: Any, name: str, clock: Any, **kwargs: Any) -> None:
         super().__init__(entity, name, clock, **kwargs)
@@ -123,7 +123,7 @@ class RawApb(BusDriver):
     values there, samples the answer at the falling edge and returns after the next rising
     edge (the one at which the DUT took the values)."""
 
-    _signals = ["en", "psel", "penable", "pwrite", "paddr", "pwdata"]
+    _signals: ClassVar[list[str]] = ["en", "psel", "penable", "pwrite", "paddr", "pwdata"]
 
     def __init__(self, entity: Any, name: str, clock: Any, **kwargs: Any) -> None:
         super().__init__(entity, name, clock, **kwargs)
@@ -220,7 +220,7 @@ class RawStream(BusDriver):
     data in every cycle without a vector. Falling-edge discipline: the DUT's registered
     in_ready is sampled mid-cycle and the vector is driven for the rising edge that ends it."""
 
-    _signals = ["en", "valid", "eof", "data"]
+    _signals: ClassVar[list[str]] = ["en", "valid", "eof", "data"]
 
     def __init__(self, entity: Any, name: str, clock: Any, width: int, **kwargs: Any) -> None:
         super().__init__(entity, name, clock, **kwargs)

@@ -293,7 +293,8 @@ def finish_top(text: str, unit: Unit, params: Sequence[str], has_mutsel: bool) -
                    f"for {unit.config}\n" for p in params)
     check = " || ".join(f"{p} != {v}" for p, v in values.items() if p in params)
     guard = (f"  generate if ({check}) begin : g_params\n"
-             f"    mutant_netlist_elaborated_for_other_parameters illegal_parameter();\n  end endgenerate\n") if check else ""
+             "    mutant_netlist_elaborated_for_other_parameters illegal_parameter();\n"
+             "  end endgenerate\n") if check else ""
     sel = ""
     if has_mutsel:
         sel = (f"  reg [{MUTSEL_W - 1}:0] mutsel;  // the active mutant, from +MUTSEL (0: none)\n"

@@ -144,7 +144,8 @@ def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) ->
     case = edge_case(cfg, side) if side.random() < 1 / 8 else random_case(cfg, rng)
     exp = emulate(cfg, case.fw, case.x, case.eof, case.thresholds, push_cycles=case.push_cycles())
     job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire, case.junk)
-    hw = run_job(lebug_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: lebug_jobs.decode(cfg, r), coverage=cov)
+    hw = run_job(lebug_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: lebug_jobs.decode(cfg, r),
+                 coverage=cov)
     assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
     assert_same_counters("status", exp.status.as_dict(), hw.status)
     return ("fire" if case.fire else "stream"), lebug_coverage.observe(cfg, case, exp), hw.result.job_cycles
@@ -162,7 +163,8 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
         def dec_st(res):  # type: ignore[no-untyped-def]
             return st.decode(cfg, res), st.problems(cfg, res), apb_waits(res.dir)
 
-        hw, problems, waits = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), st.job, engine, decode=dec_st, coverage=cov)
+        hw, problems, waits = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), st.job, engine, decode=dec_st,
+                                      coverage=cov)
         problems = mismatches(exp, hw) + problems
         if problems:
             raise MismatchError("; ".join(problems))
@@ -220,7 +222,8 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
               timeout=run_timeout(cfg, ej.descriptors, len(writes) + len(reads)) + 1000 * len(tails))
     n_rb = len(R.READBACK_REGS)
     hw, res = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine,
-                      decode=lambda r: (systolic_jobs.decode(cfg, job, replace(r, reads=r.reads[:n_rb])), r), coverage=cov)
+                      decode=lambda r: (systolic_jobs.decode(cfg, job, replace(r, reads=r.reads[:n_rb])), r),
+                      coverage=cov)
     problems = mismatches(exp, hw)
     for i, t in enumerate(tails, start=1):
         want = run(cfg, [t], ej.images)
@@ -242,7 +245,8 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
     if ej.num_desc_past is not None:  # NUM_DESC ending one past CMD: PSLVERR
         with tempfile.TemporaryDirectory(prefix="num_desc_") as tmp:
             try:
-                run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), Job(writes=[(R.REG_NUM_DESC, ej.num_desc_past)], run=False),
+                run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), Job(writes=[(R.REG_NUM_DESC, ej.num_desc_past)],
+                                                                          run=False),
                         engine, work=Path(tmp))
                 got = (0, 0)
             except AccelscopeError:
@@ -345,7 +349,8 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
     below each region (where writable) and reads it back: no PSLVERR, the systolic scratchpads'
     words as written. Then one job reads every ID and PARAMS register (bundle runs never read them)."""
     pairs = [(region, access) for region in REGIONS for access in ACCESS]
-    firsts = {region: ACCESS[int(rng.integers(len(ACCESS)))] for region in REGIONS}  # one access of each: the first word
+    # one access of each: the first word
+    firsts = {region: ACCESS[int(rng.integers(len(ACCESS)))] for region in REGIONS}
     hit = []
     work = Path(tempfile.mkdtemp(prefix="unmapped_"))
     try:
@@ -370,8 +375,9 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
         # the mapped word just below each region: written (where writable) and read back, no PSLVERR
         below = last_legal_words(cfg)
         writes = {a: int(rng.integers(0, 1 << 32)) for a, rw in below.values() if rw}
-        res = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), Job(writes=list(writes.items()), reads=[a for a, _ in below.values()],
-                                                          run=False), engine, work=work,
+        res = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(),
+                      Job(writes=list(writes.items()), reads=[a for a, _ in below.values()], run=False), engine,
+                      work=work,
                       coverage=cov and cov.with_name(f"{cov.stem}_last.dat"))
         got = dict(zip([a for a, _ in below.values()], res.reads.tolist()))
         exact = {a: v for a, v in writes.items() if a < tr.LEBUG_BASE}  # systolic memories keep all 32 bits
@@ -383,7 +389,8 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
         addrs = [list(ids)[i] for i in rng.permutation(len(ids)).tolist()]
         res = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), Job(reads=addrs, run=False), engine, work=work,
                       coverage=cov and cov.with_name(f"{cov.stem}_ids.dat"))
-        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}" for a, v in zip(addrs, res.reads) if ids[a] != v]
+        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}"
+               for a, v in zip(addrs, res.reads) if ids[a] != v]
         if bad:
             raise MismatchError("identification registers: " + "; ".join(bad))
     finally:
@@ -414,7 +421,8 @@ def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | Non
             tap_edge_bundle(cfg, rng, Path(tmp) / "bundle", past=edge)
         bundle, exp = prepare(Path(tmp) / "bundle", cfg)
         job = bundle_job(bundle, mode)
-        hw = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: top_jobs.decode(cfg, exp.written(), res),
+        hw = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine,
+                     decode=lambda res: top_jobs.decode(cfg, exp.written(), res),
                      coverage=cov)
     tap = hw.tap
     # the tap model predicts which rows a full FIFO drops from the rows' arrival cycles (the harness's

@@ -97,7 +97,7 @@ def summarize(dat: Path, root: Path) -> tuple[dict[str, FileCoverage], dict[str,
         merged[(f.get("f", "?"), typ, f.get("l", "0"), f.get("n", ""), f.get("o", ""))] += n
     files: dict[str, FileCoverage] = {}
     root = root.resolve()
-    for (fname, typ, line, col, obj), n in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1],
+    for (fname, typ, line, _col, obj), n in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1],
                                                                                   int(kv[0][2] or 0), kv[0][4])):
         p = Path(fname)
         try:

@@ -19,6 +19,7 @@ class Options:
     scheduler: str | None = None  # an existing Dask scheduler's address
     chunk: int | None = None  # seeds per task (default: about 4 tasks per worker and block, at most 50)
     coverage: bool = False  # code coverage (the verilator-native --coverage builds)
-    coverage_every: int = 1  # code coverage of one seed in N (cases.measured: runs of 4); the others run on the plain builds
+    # code coverage of one seed in N (cases.measured: runs of 4); the others run on the plain builds
+    coverage_every: int = 1
     progress: bool = True
     on_progress: Callable[[int, int, object], None] | None = field(default=None, repr=False)  # (done, total, client)

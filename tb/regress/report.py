@@ -87,7 +87,8 @@ def write_outputs(opts: Options, results: list[CaseResult], timings: dict, retri
             "curve": curves[b],
         }
     res = {"command": "accelscope regress", "blocks": blocks, "sim": opts.sim, "first_seed": opts.first_seed,
-           "seeds": opts.seeds, "coverage_every": opts.coverage_every, "workers": opts.workers, "dask": retries, "scheduler": opts.scheduler, "timings": timings,
+           "seeds": opts.seeds, "coverage_every": opts.coverage_every, "workers": opts.workers, "dask": retries,
+           "scheduler": opts.scheduler, "timings": timings,
            "code_coverage": code, "passed": all(r.ok for r in results),
            "cases": [r.as_json(opts.sim) for r in results]}
     fileio.write_text(out / "results.json", json.dumps(res, indent=1))
@@ -117,7 +118,8 @@ def markdown(res: dict) -> str:
     L = [f"# accelscope regress: {', '.join(res['blocks'])}", "",
          f"Seeds {res['first_seed']}..{res['first_seed'] + res['seeds'] - 1} per block on `--sim {res['sim']}` "
          f"(build {res['timings']['build_s']} s, run {res['timings']['run_s']} s). " + _dask_line(res.get("dask")), "",
-         "| block | configurations | cases | passed | failed | s/case | functional (all bins) | coverpoints | crosses |",
+         "| block | configurations | cases | passed | failed | s/case | functional (all bins) | coverpoints "
+         "| crosses |",
          "|---|---|---|---|---|---|---|---|---|"]
     for b, d in res["blocks"].items():
         t = d["functional"]["totals"]

@@ -122,7 +122,7 @@ async def chained(dut: Any) -> None:
     for layers in (4, 6):
         dims = [int(v) for v in rng.integers(1, 3 * K + 2, size=layers)]
         descs, images = chained_layers(CFG, rng, int(rng.integers(1, 2 * K + 3)), dims)
-        exp, hw = await tb.run_and_check(f"chain {dims}", descs, images)
+        _exp, hw = await tb.run_and_check(f"chain {dims}", descs, images)
         assert hw.eof[:, 0].sum() == len(descs) and hw.eof[-1, 1] == 1 and hw.eof[:, 1].sum() == 1
 
 @cocotb.test()
@@ -189,7 +189,7 @@ async def descriptor_errors(dut: Any) -> None:
     for bad, code in ((Descriptor(m=0, kd=1, n=1), ERR_SHAPE),
                       (Descriptor(m=1, kd=1, n=1, reserved_flags=0x400), ERR_FLAGS),
                       (Descriptor(m=2, kd=1, n=1, a_base=CFG.ACT_DEPTH - 1, a_stride=1), ERR_A_RANGE)):
-        exp, hw = await tb.run_and_check(f"error {code}", ok + [bad], images)
+        _exp, hw = await tb.run_and_check(f"error {code}", ok + [bad], images)
         assert hw.status["error"] == 1 and hw.status["err_code"] == code and hw.status["cur_desc"] == 1
 
 @cocotb.test()

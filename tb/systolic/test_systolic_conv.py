@@ -53,6 +53,7 @@ from pymodel.systolic.model import run, stream_order
 from pymodel.systolic.randjob import rand_int8, rand_quant
 from tb.runner import param_text, regression_env, rtl_files, rtl_root, run_regression, sims_under_test, verilator_env
 from tb.systolic.jobs import BLOCK, decode, systolic_job
+from tb.systolic.test_systolic import TB, _seed
 
 CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
 
@@ -60,7 +61,6 @@ CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
-from tb.systolic.test_systolic import TB, _seed
 
 
 async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator]:
@@ -219,7 +219,7 @@ async def conv_pool_gemm_chain(dut: Any) -> None:
     p = jb.descriptors[-1]
     flat = p.out_h * p.out_w * dstride  # words of one image
     jb.layer(dst, flat, b, rand_int8(rng, (flat * K, 10)), bias=rng.integers(-999, 999, 10))
-    exp, hw = await check(tb, "conv -> conv -> pool -> gemm", jb)
+    _exp, hw = await check(tb, "conv -> conv -> pool -> gemm", jb)
     assert hw.eof[:, 0].sum() == 4 and hw.eof[-1, 1] == 1 and hw.eof[:, 1].sum() == 1
 
 def pooled_rows(d: Descriptor, exp: Any, hw: Any, first: int) -> dict[tuple[int, int], tuple]:
@@ -323,7 +323,7 @@ async def conv_fused_pool(dut: Any) -> None:
         s1 = out_shape(jb.descriptors[-1])
     flat = s1[1] * s1[2] * dstride
     jb.layer(dst, flat, b, rand_int8(rng, (flat * K, 7)), bias=rng.integers(-999, 999, 7))
-    exp, hw = await check(tb, "conv(pool 2) -> conv -> gemm", jb)
+    _exp, hw = await check(tb, "conv(pool 2) -> conv -> gemm", jb)
     assert hw.eof[:, 0].sum() == len(jb.descriptors) and hw.eof[-1, 1] == 1
 
 @cocotb.test()
@@ -431,7 +431,7 @@ async def geometry_errors(dut: Any) -> None:
         assert bad.check(CFG) == code, f"{name}: the model says {bad.check(CFG)}, the case {code}"
         if code == ERR_NONE and bad.op == OP_CONV and not bad.pool:
             continue  # legal here (this window cannot hold an ACC_DEPTH error); nothing to provoke
-        exp, hw = await tb.run_and_check(f"CHECK {name}", [first, bad, after], images)
+        _exp, hw = await tb.run_and_check(f"CHECK {name}", [first, bad, after], images)
         want = {"error": 1, "err_code": code, "cur_desc": 1} if code else {"error": 0, "cur_desc": 2}
         got = {k: hw.status[k] for k in want}
         assert got == want, f"{name}: status {hw.status}"
@@ -440,7 +440,7 @@ async def geometry_errors(dut: Any) -> None:
     words[6], words[7] = (int(v) for v in rng.integers(1, 1 << 32, size=2))
     await raw_second_descriptor(tb, cv, words, images)
     # the good CONV and POOL themselves, then a failing one
-    exp, hw = await tb.run_and_check("CONV, POOL, then GEOM", [cv, pl, replace(cv, kh=0)], images)
+    _exp, hw = await tb.run_and_check("CONV, POOL, then GEOM", [cv, pl, replace(cv, kh=0)], images)
     assert hw.status["err_code"] == ERR_GEOM and hw.status["cur_desc"] == 2
 
 async def raw_second_descriptor(tb: TB, first: Descriptor, words: list[int], images: dict[str, np.ndarray]) -> None:

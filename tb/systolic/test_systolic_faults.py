@@ -1,6 +1,7 @@
 """Faults in simulation on rtl/systolic (docs/verification.md, "Faults"): reset in the middle
 of a GEMM, X (Icarus) or garbage (Verilator) on the APB inputs whenever PSEL is low,
-malformed APB on the raw bus, and the OUT8 flag where CHECK must refuse it (FLAGS). cocotb tests on the K=8 regression build
+malformed APB on the raw bus, and the OUT8 flag where CHECK must refuse it (FLAGS). cocotb tests on the K=8 regression
+build
 (tb/systolic/test_systolic.py), plus the pytest runner for both simulators.
 
 Every test watches every output of the block (prdata, pready, pslverr, out_valid, out_eof,
@@ -189,7 +190,7 @@ async def out8_flag_errors(dut: Any) -> None:
     images = jb.images()
     for name, d in bad:
         assert d.check(CFG) == ERR_FLAGS, (name, d.check(CFG))
-        exp, hw = await tb.run_and_check(name, [ok, d], images)
+        _exp, hw = await tb.run_and_check(name, [ok, d], images)
         assert hw.status == {"done": 1, "busy": 0, "error": 1, "err_code": ERR_FLAGS, "cur_desc": 1}, \
             (name, hw.status)
     await tb.run_and_check("the legal list after", [ok, pool_d, fused, cv], images)

@@ -42,8 +42,8 @@ def summary(res: dict[str, Any]) -> str:
         lines.append(f"RTL ({res['simulator']}): {acc['rtl']:.2%} on {res['rtl_images']} images "
                      f"(integer model on the same images {acc['integer_on_rtl_images']:.2%}); "
                      f"logits bit-exact: {res['bit_exact']}")
-        for l in res["layers"]:
-            lines.append(f"  {l['layer']}: {l['m']}x{l['k']}x{l['n']} {l['cycles']} cycles, "
-                         f"{l['macs']} MACs, utilization {l['utilization']:.3f}, "
-                         f"LeBug histogram {'equals' if l['hist_match'] else 'DIFFERS FROM'} the model")
+        for lay in res["layers"]:
+            lines.append(f"  {lay['layer']}: {lay['m']}x{lay['k']}x{lay['n']} {lay['cycles']} cycles, "
+                         f"{lay['macs']} MACs, utilization {lay['utilization']:.3f}, "
+                         f"LeBug histogram {'equals' if lay['hist_match'] else 'DIFFERS FROM'} the model")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ RUN and READ phases; the program's writes are separated from what the batches co
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,7 @@ def stream_overlap(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Se
     keeps up so the tap cannot drop (pymodel.top.taprate), and two batches' trace rows fit the trace
     buffer (when they are read back batch by batch)."""
     banks = [batch_bank(bundle, b) for b in batches]
-    return (len(input_banks(bundle)) > 1 and all(a != b for a, b in zip(banks, banks[1:]))
+    return (len(input_banks(bundle)) > 1 and all(a != b for a, b in itertools.pairwise(banks))
             and tap_rate(bundle).overlap_ok and trace_fits(TopConfig.from_hardware(bundle.hardware), rows_after))
 
 
@@ -143,7 +144,7 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
     check_mode(mode, "stream:")
     banks = [batch_bank(bundle, b) for b in batches]
-    alternate = all(a != b for a, b in zip(banks, banks[1:]))  # the next batch never goes where one runs
+    alternate = all(a != b for a, b in itertools.pairwise(banks))  # the next batch never goes where one runs
     cfg = TopConfig.from_hardware(bundle.hardware)
     if overlap is None:
         overlap = stream_overlap(bundle, batches, rows_after)
