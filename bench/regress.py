@@ -24,8 +24,9 @@ from bench.common import spread, write
 from tb.regress.cases import BLOCKS, build
 from tb.regress.engine import regress
 from tb.regress.options import Options
+from tb.runner import NATIVE_SIMS
 
-SIMS = ("verilator", "icarus")
+SIMS = tuple(NATIVE_SIMS)  # verilator-native, icarus-plain
 WORKERS = (1, 2)
 
 

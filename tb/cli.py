@@ -46,7 +46,7 @@ from tb.lebug.jobs import run_lebug
 from tb.regress.cases import BLOCKS
 from tb.regress.engine import regress
 from tb.regress.options import Options
-from tb.runner import SIMULATORS, check_simulator
+from tb.runner import NATIVE_SIMS, SIMULATORS, check_simulator
 from tb.sims import registry, run_lebug_test
 from tb.systolic.jobs import gemm_on_rtl
 from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims, summary
@@ -621,8 +621,9 @@ def build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--block", choices=["lebug", "systolic", "top", "all"], default="all")
     rg.add_argument("--seeds", type=int, default=100, help="random cases per block (default 100)")
     rg.add_argument("--first-seed", type=int, default=1, help="seeds are FIRST..FIRST+N-1 (default 1)")
-    rg.add_argument("--sim", choices=["verilator", "icarus"], default="verilator",
-                    help="verilator (the verilator-native binary) or icarus (plain vvp); no Python in the loop")
+    rg.add_argument("--sim", default="verilator-native",
+                    help=f"{' or '.join(NATIVE_SIMS)} (tb.runner's registry: no Python in the loop; "
+                         "default verilator-native)")
     rg.add_argument("--out", default="regress_out", help="directory for results.json, report.md, coverage.png")
     rg.add_argument("--workers", type=int, help="Dask LocalCluster workers (default: one per core; 0: no Dask)")
     rg.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786) instead")

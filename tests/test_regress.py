@@ -79,7 +79,7 @@ def test_ci_sweep(block: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_icarus_sweep(tmp_path: Path) -> None:
     """The same cases on plain Icarus (vvp on the same harness)."""
-    res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=4, sim="icarus", out=tmp_path, workers=0,
+    res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=4, sim="icarus-plain", out=tmp_path, workers=0,
                           progress=False))
     assert res["passed"] and all(d["passed"] == 4 for d in res["blocks"].values())
 
@@ -108,7 +108,7 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     stdout = capsys.readouterr().out
     for f in fails:
         assert "trace buffer" in f["error"]
-        assert f["rerun"] == (f"accelscope regress --block lebug --sim verilator --first-seed {f['seed']} "
+        assert f["rerun"] == (f"accelscope regress --block lebug --sim verilator-native --first-seed {f['seed']} "
                               "--seeds 1 --workers 0")
         assert f"**lebug seed {f['seed']}**" in report and f"`{f['rerun']}`" in report
         assert f"rerun: {f['rerun']}" in stdout
@@ -259,3 +259,15 @@ def test_debian_verilator_never_builds() -> None:
     assert Path(shutil.which("verilator", path=env["PATH"]) or "").resolve() == \
         (verilator_root() / "bin" / "verilator").resolve()
     assert env["VERILATOR_ROOT"] == str(verilator_root())
+
+
+@pytest.mark.parametrize("old,new", [("verilator", "verilator-native"), ("icarus", "icarus-plain")])
+def test_old_simulator_names_are_one_error_line(old: str, new: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """regress takes tb.runner's names; the names it took before are refused with one line that
+    names the registry's, before anything is built or written."""
+    rc = main(["regress", "--sim", old, "--seeds", "1", "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and err.startswith(f"accelscope: error: --sim {old}: ")
+    assert "verilator-native" in err and "icarus-plain" in err and f"--sim {new}" in err
+    assert not (tmp_path / "o").exists()

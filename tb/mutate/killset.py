@@ -71,7 +71,7 @@ def build(block: str, config: str, faults: bool) -> None:
 
 def run_sweep(block: str, seeds: list[int]) -> Kill:
     for s in seeds:
-        r = run_case(block, s, "verilator")
+        r = run_case(block, s, "verilator-native")
         if not r.ok:
             by = "assertion" if ASSERTION.search(r.error) else "sweep"
             return Kill(by, f"{block} seed {s} ({r.kind or 'case'})", r.error[:240])

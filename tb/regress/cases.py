@@ -5,9 +5,9 @@ A case is a plain function of (block, seed, simulator): its configuration is
 `configs(block)[seed % len]`, its random generator `default_rng([seed, SALT[block]])`,
 so `accelscope regress --block B --first-seed S --seeds 1` reruns exactly case S.
 The jobs are the regressions' own (tb/<block>/jobs.py) on the job engine with no Python
-in the loop: `--sim verilator` runs the verilator-native binary, `--sim icarus` plain
-Icarus (vvp) on the same tb/common/job_main.v around the same harness; every path gives
-identical results (tests/test_cross_sim.py).
+in the loop, on the simulators of tb.runner.NATIVE_SIMS: `verilator-native` (the Verilator
+binary) or `icarus-plain` (plain Icarus, vvp), the same tb/common/job_main.v around the same
+harness; every path gives identical results (tests/test_cross_sim.py).
 
 `run_chunk` is what a Dask worker (or the serial loop) runs: a few seeds, each a
 `CaseResult` (picklable, no arrays), and with code coverage one merged coverage.dat.
@@ -65,7 +65,6 @@ from tb.top.jobs import bundle_job, prepare
 from tb.top.stream import run_stream
 
 BLOCKS = ("lebug", "systolic", "top")
-ENGINES = {"verilator": "verilator-native", "icarus": "icarus-plain"}  # --sim -> tb.runner simulator
 SALT = {"lebug": 0x1EB, "systolic": 0x5A5, "top": 0x70F}
 
 
@@ -106,7 +105,7 @@ def config_of(block: str, seed: int) -> tuple[str, Any]:
 def build(block: str, sim: str, coverage: bool = False) -> list[Path]:
     """Every configuration's build for `sim` (a --sim name), made before any case runs."""
     b = block_of(block)
-    return [ensure_built(b, cfg.params(), ENGINES[sim], cfg.tag(), coverage=coverage)
+    return [ensure_built(b, cfg.params(), sim, cfg.tag(), coverage=coverage)
             for cfg in configs(block).values()]
 
 
@@ -485,8 +484,8 @@ def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseRe
     res = CaseResult(block, seed, name, code_cov=cov is not None)
     t0 = time.perf_counter()
     try:
-        res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]),
-                                                          ENGINES[sim], cov)
+        res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]), sim,
+                                                          cov)
         res.ok = True
     except (MismatchError, AccelscopeError) as e:
         res.error = " ".join(str(e).split())[:400]

@@ -12,7 +12,7 @@ from pathlib import Path
 class Options:
     blocks: list[str]
     seeds: int
-    sim: str = "verilator"
+    sim: str = "verilator-native"  # one of tb.runner.NATIVE_SIMS
     first_seed: int = 1
     out: Path = Path("regress_out")
     workers: int | None = None  # None: one per core (LocalCluster); 0: in this process, no Dask
