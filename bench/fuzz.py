@@ -1,4 +1,4 @@
-"""Long fuzzing run (issue 13): the properties of tests/fuzz_targets.py (the ones `make test`
+"""Long fuzzing run of the CLI's bad-input properties: the properties of tests/fuzz_targets.py (the ones `make test`
 runs with a few examples, tests/test_fuzz.py) on many more inputs per target.
 
 Usage: .venv/bin/python -m bench.fuzz [--examples 2000] [--targets bundle npy ...] [--seed N]

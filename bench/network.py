@@ -5,7 +5,7 @@ Usage: .venv/bin/python -m bench.network [--images 360] [--runs 3] [--sim verila
 For the example digits CNN and MLP at K=8 (`examples/digits_*.onnx`, quantized on the
 digits training split), `--images` test images through each flow on cocotb + `--sim`:
 
-- on chip (issue 14): `accelscope compile` (batch 8: pooling fused into the CONV, two banks),
+- on chip (the whole network in one bundle): `accelscope compile` (batch 8: pooling fused into the CONV, two banks),
   the bundle programmed once, then the batches streamed through it, batch i+1's input and
   batch i-1's logits over APB while batch i runs (tb/top/stream.py). Measured twice: reading
   only the logits (what an inference costs), and with the debug read-back (LeBug trace rows

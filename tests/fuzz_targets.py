@@ -1,7 +1,7 @@
-"""Property-based fuzzing of the accelscope CLI (issue 13; docs/verification.md, "Fuzzing").
+"""Property-based fuzzing of the accelscope CLI (docs/verification.md, "Fuzzing").
 
-One module for tests/test_fuzz_*.py (bounded example counts, fixed seed, part of `make
-test`) and bench/fuzz.py (long runs, counts in bench/results/fuzz.json): the strategies,
+One module for tests/test_fuzz.py (its test_fuzz_* tests: bounded example counts, fixed
+seed, part of `make test`) and bench/fuzz.py (long runs, counts in bench/results/fuzz.json): the strategies,
 the targets and the property live here only.
 
 Every target starts from valid inputs built by the project's own tools (a bundle written by

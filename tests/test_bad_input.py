@@ -1,4 +1,4 @@
-"""Issue 13: every malformed input gives one line `accelscope: error: ...` on stderr naming the
+"""Bad input: every malformed input gives one line `accelscope: error: ...` on stderr naming the
 file (and line or key), exit 2, no traceback, and nothing half-written."""
 
 from __future__ import annotations

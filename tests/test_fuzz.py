@@ -1,4 +1,4 @@
-"""Issue 13, item 4: property-based fuzzing of every CLI input format (strategies, targets and the
+"""Property-based fuzzing of every CLI input format (strategies, targets and the
 property: tests/fuzz_targets.py; the long run: bench/fuzz.py). Each corrupted input must give
 exit 0 with a correct result or exit 2 with one `accelscope: error:` line naming the file, never
 a traceback, never a changed or half-written file on failure.

@@ -264,7 +264,7 @@ def test_emulate_rejects_bad_inputs():
 def test_fixed_point_conversion():
     cfg = LebugConfig(DATA_W=16, FRAC_W=8)
     assert to_raw(np.array([1.0, -0.5, 0.001953125, 127.99, -128.0]), cfg).tolist() == [256, -128, 1, 32765, -32768]
-    for bad in (1000.0, -1000.0, np.inf, np.nan):  # rejected, never saturated (issue 13)
+    for bad in (1000.0, -1000.0, np.inf, np.nan):  # rejected, never saturated (bad input is an error)
         with pytest.raises(AccelscopeError):
             to_raw(np.array([bad]), cfg)
     with pytest.raises(AccelscopeError, match="not an integer"):

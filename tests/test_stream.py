@@ -157,7 +157,8 @@ def test_stream_on_rtl(tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: 
     want_min = 8 * ((64 * 2 + 16 * 2) if model.endswith(".onnx") else (16 * 2 * 2 + 8 * 2))
     assert ev["cost"]["min_cycles"] == want_min
     assert ev["efficiency"] == want_min * 15 / cyc["inference"]
-    if model.endswith(".onnx"):  # issue 14's target, on deterministic cycle counts (equal on every simulator)
+    # the on-chip efficiency target (0.85), on deterministic cycle counts (equal on every simulator)
+    if model.endswith(".onnx"):
         assert ev["efficiency"] >= 0.85, ev["efficiency"]
 
     assert main(["report", str(tmp_path / "ev.json"), "--out", str(tmp_path / "rep")]) == 0
@@ -212,7 +213,7 @@ def test_stream_mlp_native(tmp_path: Path, options: tuple[str, ...]) -> None:
     """The digits MLP (two GEMMs, features layout) streamed on verilator-native: every digits test
     image, logits equal to the integer model's. With int8 logits (4 a 32-bit read) in batches of
     24 (15 of them, no padding) the host's APB traffic (16 input words, 3 logit reads an image)
-    about fits in the array's time, and the network efficiency reaches issue 14's 0.85
+    about fits in the array's time, and the network efficiency reaches the on-chip target of 0.85
     (deterministic cycle counts)."""
     b = tmp_path / "b"
     assert main(["compile", str(EX / "digits_mlp.onnx"), "--out", str(b), *options]) == 0
@@ -230,7 +231,7 @@ def test_stream_mlp_native(tmp_path: Path, options: tuple[str, ...]) -> None:
     assert ev["batch"] == B and w["input_per_batch"] == 16 * B and w["logits_per_batch"] == (3 if int8 else 10) * B
     # shape-limited cycles, from the layer shapes: 64 -> 32 (8 k-tiles x 4 n-tiles), 32 -> 10 (4 x 2)
     assert ev["cost"]["min_cycles"] == B * (8 * 4 + 4 * 2)
-    if int8:  # issue 14's efficiency counts the input and logit traffic, not eval's debug read-back
+    if int8:  # the network efficiency counts the input and logit traffic, not eval's debug read-back
 
         bundle = load_bundle(b)
         batches = input_batches(bundle, x)

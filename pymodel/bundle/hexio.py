@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from pymodel import fileio
 from pymodel.errors import AccelscopeError
 
 
@@ -82,10 +81,6 @@ def format_image(chunks: np.ndarray, width: int) -> str:
         text = "".join(f"{row[c]:08x}" for c in reversed(range(n_chunks)))
         lines.append(text[-digits:])
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def write_image(path: Path, chunks: np.ndarray, width: int) -> None:
-    fileio.write_text(path, format_image(chunks, width))
 
 
 def parse_image(text: str, width: int, where: str) -> np.ndarray:

@@ -23,7 +23,6 @@ FLAG_BIAS = 1 << (_D["bias"][0] - _FLAGS_LSB)
 FLAG_RELU = 1 << (_D["relu"][0] - _FLAGS_LSB)
 FLAG_INT8 = 1 << (_D["int8"][0] - _FLAGS_LSB)
 FLAG_OUT8 = 1 << (_D["out8"][0] - _FLAGS_LSB)  # above op and pool: INT8 result to OUT at c, not ACT at d
-FLAGS_DEFINED = FLAG_ACC | FLAG_BIAS | FLAG_RELU | FLAG_INT8 | FLAG_OUT8
 _OP_SHIFT = _D["op"][0] - _FLAGS_LSB  # the op field sits in the FLAGS group, between INT8 and pool
 _POOL_SHIFT = _D["pool"][0] - _FLAGS_LSB  # then the fused-pool field (CONV), then OUT8, then flags_rsvd
 _RSVD_SHIFT = _D["flags_rsvd"][0] - _FLAGS_LSB

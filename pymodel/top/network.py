@@ -844,7 +844,7 @@ def network_cost(bundle: Bundle) -> NetworkCost:
 
 
 def network_efficiency(bundle: Bundle, images: int, cycles: int) -> float:
-    """Issue 14's network efficiency of `images` real images run in `cycles`: their shape-limited
+    """The network efficiency of `images` real images run in `cycles`: their shape-limited
     cycles (min_cycles a batch over B, times the images: the zero images that pad the last batch
     count as overhead) over every cycle spent (docs/performance.md, "Whole network on chip")."""
     cost = network_cost(bundle)
@@ -854,5 +854,5 @@ def network_efficiency(bundle: Bundle, images: int, cycles: int) -> float:
 def min_cycles(descs: Sequence[Descriptor], K: int) -> int:
     """Shape-limited cycles of a descriptor list: M*ceil(KD/K)*ceil(N/K) over the GEMM and CONV
     descriptors (M: their rows; POOL, draining and data movement count as overhead), the
-    numerator of issue 14's network efficiency (docs/performance.md, "Whole network on chip")."""
+    numerator of the network efficiency (docs/performance.md, "Whole network on chip")."""
     return sum(d.rows * d.kt(K) * d.nt(K) for d in descs if d.op != OP_POOL)

@@ -383,7 +383,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     if cycles is not None:
         res["cycles"] = cycles
         res["cycles_per_image"] = cycles["inference"] / images
-        # issue 14's network efficiency: the images' shape-limited cycles over every cycle of the batches
+        # the network efficiency (docs/performance.md): the images' shape-limited cycles over every cycle of the batches
         # (program excluded)
         res["efficiency"] = network_efficiency(bundle, images, cycles["inference"])
         if debug:
