@@ -20,11 +20,12 @@ from pymodel.deploy.evaluate import check_model, evaluate
 from pymodel.deploy.report import write_report
 from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import LebugConfig, build, default_thresholds, emulate, to_raw, to_real
+from pymodel.lebug import Firmware, LebugConfig, build, default_thresholds, emulate, to_raw, to_real
 from pymodel.lebug.fwtext import disassemble, load_firmware_file
 from pymodel.lebug.regmap import trace_from_mem
 from pymodel.net import digits
 from pymodel.net.importers import load_json, load_onnx
+from pymodel.net.layers import Network
 from pymodel.systolic.config import MAX_DEPTH
 from pymodel.systolic.scenarios import gemm
 from pymodel.top.config import TopConfig
@@ -111,7 +112,7 @@ def sim_choice(name: str, model: bool = True) -> str:
     return name
 
 
-def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-def]
+def lebug_firmware(args: argparse.Namespace, cfg: LebugConfig) -> tuple[Firmware, str]:
     """The firmware to run: a library program (with --arg) or --firmware-file."""
     if args.firmware_file:
         if args.firmware or args.arg:
@@ -162,10 +163,10 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     trace = exp.trace
     if sim != "model":
         hw = run_lebug(cfg, fw, thr, raw, eof, sim)
-        bad = first_mismatch(exp.tb_mem, hw.tb_mem)
+        mismatch = first_mismatch(exp.tb_mem, hw.tb_mem)
         bad_status = {k: (v, hw.status.get(k)) for k, v in exp.status.as_dict().items() if hw.status.get(k) != v}
-        if bad or bad_status:
-            raise AccelscopeError(f"RTL disagrees with the model: trace {bad or 'equal'}; "
+        if mismatch or bad_status:
+            raise AccelscopeError(f"RTL disagrees with the model: trace {mismatch or 'equal'}; "
                                   f"status (expected, actual) {bad_status or 'equal'}")
         trace = trace_from_mem(hw.tb_mem, hw.status["rows"])
         print(f"RTL ({sim}) matches the model bit for bit; cycles {hw.result.cycles()}")
@@ -340,7 +341,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 TORCH_SUFFIXES = (".pt", ".pth", ".pkl", ".ckpt")
 
 
-def load_network(path: str):  # type: ignore[no-untyped-def]
+def load_network(path: str) -> Network:
     """A model file by its suffix: ONNX or JSON (+ npz beside it, docs/net.md)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".onnx":
@@ -369,6 +370,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     lcfg = LebugConfig.parse(args.lebug_config, LebugConfig(N=args.array, M=min(4, args.array)))
     cfg = TopConfig(TopConfig.for_array(args.array).sys, lcfg, args.tap_depth)
     shape = tuple(net.input_shape)
+    calib: np.ndarray | None
     if args.calib:
         calib = float_batch(args.calib, "--calib", shape)
     else:
@@ -381,7 +383,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if x is not None and len(x) > batch:
         raise AccelscopeError(f"--input {args.input}: {len(x)} images, more than --batch {batch} (a bundle embeds "
                               f"one batch; write the others with `accelscope inputs`)")
-    tap: object = args.tap
+    tap: str | Firmware = args.tap
     tap_name = args.tap
     if args.tap_file:
         if args.tap_arg:
@@ -389,7 +391,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         tap, tap_name = load_firmware_file(args.tap_file, cfg.lebug), Path(args.tap_file).name
     source = args.network + (f" (calibrated on --calib {args.calib})" if args.calib else "")
     tap_args = parse_kv_ints(args.tap_arg, "--tap-arg")
-    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,  # type: ignore[arg-type]
+    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,
                              tap_name=tap_name, source=source, fuse_pool=not args.no_fuse_pool, banks=args.banks,
                              logits=args.logits)
     bundle = compiled.bundle

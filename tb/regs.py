@@ -78,9 +78,12 @@ class Layout:
 
     @property
     def reset(self) -> int | None:
-        if any(f.reset is None for f in self.fields):
-            return None
-        return sum(f.reset << f.lsb for f in self.fields)  # type: ignore[operator]
+        total = 0
+        for f in self.fields:
+            if f.reset is None:
+                return None
+            total += f.reset << f.lsb
+        return total
 
 
 @dataclass
@@ -115,7 +118,10 @@ def _fields(reg: RegNode, m: Model) -> list[Field_]:
         if enum is not None:
             ename = _enum_name(enum)
             m.enums.setdefault(ename, [(e.name, e.value, e.rdl_desc or "") for e in enum])
-        out.append(Field_(f.inst_name, f.lsb, f.width, f.get_property("reset"), ename))
+        reset = f.get_property("reset")
+        if reset is not None and not isinstance(reset, int):
+            raise AccelscopeError(f"{f.inst_name}: reset must be a literal integer, not a reference")
+        out.append(Field_(f.inst_name, f.lsb, f.width, reset, ename))
     return out
 
 
@@ -210,7 +216,7 @@ ADDR: dict[str, int] = {{
 {regs}
 }}
 # one past the last register
-REGS_END = {max(r.addr for r in m.regs) + 4 if m.regs else 0:#x}
+REGS_END = {max(r.addr or 0 for r in m.regs) + 4 if m.regs else 0:#x}
 # register -> reset value (registers whose every field has one)
 RESET: dict[str, int] = {{
 {resets}
@@ -278,7 +284,7 @@ def generate(root: Path, out: Path, only: tuple[Description, ...] = DESCRIPTIONS
     from peakrdl_cheader.exporter import CHeaderExporter
     from peakrdl_markdown import MarkdownExporter
 
-    written = []
+    written: list[Path] = []
     for d in only:
         top = compile_description(root, d)
         model = collect(top)

@@ -500,7 +500,9 @@ class _RoundWatch:
 
 
 def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: str, *, waves: bool = False,
-            work: Path | None = None, decode: Callable[[JobResult], T] = _identity, coverage: Path | None = None,
+            work: Path | None = None,
+            decode: Callable[[JobResult], T] = _identity,  # type: ignore[assignment]  # no decode: T is JobResult
+            coverage: Path | None = None,
             progress: Callable[[int], None] | None = None) -> T:
     """Write the job, run it once through the block's harness on `sim`, and return
     decode(result), read while the job's files exist. The job directory is `work` (kept) or a

@@ -9,6 +9,8 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -30,7 +32,7 @@ from tb.waves import dump_file, write_view
 BANNER = lebug_scenarios.BANNER
 
 
-def waves_dir(test: str):
+def waves_dir(test: str) -> Path:
     return sim_build_root() / "waves" / test
 
 
@@ -129,8 +131,7 @@ def run_mlp_digits(sim: str = "icarus", waves: bool = False) -> int:
 
 
 def registry() -> dict[str, Callable[[str, bool], int]]:
-    reg: dict[str, Callable[[str, bool], int]] = {
-        name: (lambda sim, waves, n=name: run_lebug_test(n, sim, waves)) for name in LIBRARY}
+    reg: dict[str, Callable[[str, bool], int]] = {name: partial(run_lebug_test, name) for name in LIBRARY}
     reg["gemm"] = lambda sim, waves: run_gemm_test(sim, waves)
     reg["mlp_digits"] = run_mlp_digits
     return reg

@@ -7,7 +7,7 @@ phase (where the data flows), not on programming or read-back."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,7 @@ def dump_file(sim: str, build_dir: Path, work: Path, toplevel: str) -> Path:
     return f
 
 
-def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: dict[str, Sequence[Trace]],
+def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: Mapping[str, Sequence[Trace]],
                result: JobResult, margin_cycles: int = 20) -> Path:
     """Copy the FST into `out` and write waves.gtkw and zoom.tcl beside it; returns the FST."""
     out.mkdir(parents=True, exist_ok=True)

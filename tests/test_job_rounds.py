@@ -30,7 +30,7 @@ def _gemm_job(writes: list, reads: list, rounds: list, wgt: np.ndarray, bias: np
     images = {"wgt": wgt, "bias": bias, **({"out": out} if out is not None else {})}
     ext = {k: len(v) for k, v in images.items()}
     return Job(writes=writes, reads=reads, rounds=rounds, block=spad_block(ext, {}),
-               files=image_files(CFG, images, ext), **kw)  # type: ignore[arg-type]
+               files=image_files(CFG, images, ext), **kw)  # type: ignore[arg-type]  # kw: Job's own fields
 
 @pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
 def test_rounds_stream_batches(sim: str) -> None:

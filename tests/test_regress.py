@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     a command that reruns exactly that case (and fails the same way until the model is fixed)."""
     real = cases.emulate  # the model the LeBug cases compare with
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args: Any, **kwargs: Any) -> Any:
         res = real(*args, **kwargs)
         res.tb_mem = res.tb_mem.copy()
         res.tb_mem[0, 0] += 1
@@ -146,7 +147,7 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
     procs: list[subprocess.Popen] = []
     killed: dict = {}
 
-    def kill_one(done: int, total: int, client) -> None:  # type: ignore[no-untyped-def]
+    def kill_one(done: int, total: int, client: Any) -> None:
         if killed or client is None:
             return
         busy = [w for w, keys in client.processing().items() if keys]

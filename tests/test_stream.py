@@ -349,7 +349,7 @@ def test_slow_tap_overlapped_polls_lebug_rows(k4_bundle: Path, monkeypatch: pyte
 
     def no_polls(*a: object, **kw: object) -> object:
         kw.pop("polls", None)
-        return real_job(*a, **kw)  # type: ignore[arg-type]
+        return real_job(*a, **kw)  # type: ignore[arg-type]  # a stand-in passing Job's arguments through
 
     monkeypatch.setattr(st, "Job", no_polls)
     with pytest.raises(AccelscopeError, match=r"LeBug ROWS poll returned|LeBug trace rows"):

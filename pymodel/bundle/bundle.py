@@ -272,9 +272,9 @@ def _need(obj: dict[str, Any], key: str, typ: type | tuple[type, ...], where: st
 
 def _validate_layout(regions: list[Region], memories: list[MemorySpec], registers: list[RegisterWrite],
                      where: str) -> None:
-    for r in regions:
-        if r.base % 4 or r.size <= 0 or r.kind not in ("memory", "registers"):
-            raise AccelscopeError(f"{where}: map region {r.name}: base must be 4-aligned, size > 0, "
+    for g in regions:
+        if g.base % 4 or g.size <= 0 or g.kind not in ("memory", "registers"):
+            raise AccelscopeError(f"{where}: map region {g.name}: base must be 4-aligned, size > 0, "
                                   f"kind memory/registers")
     ordered = sorted(regions, key=lambda r: r.base)
     for a, b in itertools.pairwise(ordered):
@@ -287,9 +287,9 @@ def _validate_layout(regions: list[Region], memories: list[MemorySpec], register
             raise AccelscopeError(f"{where}: memory {m.name} is listed twice")
         seen.add(m.name)
     mem_sorted = sorted(memories, key=lambda m: m.base)
-    for a, b in itertools.pairwise(mem_sorted):
-        if a.end() > b.base:
-            raise AccelscopeError(f"{where}: memories {a.name} and {b.name} overlap")
+    for m1, m2 in itertools.pairwise(mem_sorted):
+        if m1.end() > m2.base:
+            raise AccelscopeError(f"{where}: memories {m1.name} and {m2.name} overlap")
     for m in memories:
         w = f"{where}: memory {m.name}"
         if m.base % 4:

@@ -85,7 +85,7 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     except AccelscopeError as err:  # e.g. a scale the hardware's multiplier cannot express
         raise AccelscopeError(f"{sc.model}: {err}") from None
     acc = {
-        "float": float(np.mean(forward(net, x_test).argmax(1) == y)),
+        "float": float(np.mean(np.asarray(forward(net, x_test)).argmax(1) == y)),
         "fake_quant": float(np.mean(qnet.fake(x_test).argmax(1) == y)),
         "integer": float(np.mean(qnet.run(x_test).argmax(1) == y)),
     }

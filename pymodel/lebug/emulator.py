@@ -71,7 +71,7 @@ def _fru(ch: Chain, x: np.ndarray, thr: np.ndarray, cfg: LebugConfig) -> np.ndar
     # one vectorized pass per bin (M is small); bin j = T[base+j] < x <= T[base+j+1]
     bins = [((x > thr[base + j]) & (x <= thr[base + j + 1])).view(np.uint8) for j in range(cfg.M)]
     if ch.mred == "N":
-        cnt = np.sum(bins, axis=0, dtype=np.int64)
+        cnt = np.asarray(np.sum(bins, axis=0, dtype=np.int64))
     else:
         cnt = np.zeros(x.shape, dtype=np.int64)
         for j, b in enumerate(bins):
@@ -282,6 +282,7 @@ class _Vectorized:
                 s = _affine_scan(np.ones(T, dtype=np.int64), np.where(act[:, None], sign * o, 0), cfg)
             return s  # the minicache is written every slot: r_t = S_t
         else:  # accumulator in cache[a]: r = g ? y OP S : y, S <- r where the write holds
+            assert ch.alu_op is not None  # an accumulating chain has its ALU op (the compiler checks)
             w = self.flags.holds(ch.cache_cond)
             lo = np.int64(-(1 << (cfg.DATA_W - 1)))
             if ch.alu_op == "max":

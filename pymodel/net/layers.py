@@ -142,7 +142,8 @@ class MaxPool2d:
     """Max pooling without padding, floor mode."""
 
     kernel: tuple[int, int]
-    stride: tuple[int, int] | None = None  # None: same as kernel
+    # None: same as kernel; __post_init__ always stores a tuple, which is what readers see
+    stride: tuple[int, int] = None  # type: ignore[assignment]  # the None default means "the kernel"
     kind: ClassVar[str] = "MaxPool2d"
 
     def __post_init__(self) -> None:

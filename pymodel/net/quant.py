@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -108,7 +108,7 @@ def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(q.T), s_w
 
 
-def quantize_bias(b: np.ndarray, s_x: float, s_w: np.ndarray) -> np.ndarray:
+def quantize_bias(b: np.ndarray, s_x: float | np.floating[Any], s_w: np.ndarray) -> np.ndarray:
     """bias_q[n] = round(b[n] / (s_x * s_w[n])), saturated to int32."""
     q = round_half_up(np.asarray(b, np.float64) / (np.float64(s_x) * s_w.astype(np.float64)))
     return np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 from pymodel.bitfields import pack, unpack, used_bits
 from pymodel.errors import AccelscopeError
@@ -262,7 +263,8 @@ class Descriptor:
         if f["op"] == OP_GEMM and any(f[g] for g in GEOMETRY):
             raise AccelscopeError(f"{where}: geometry fields (words 6 and 7) must be 0 on a GEMM descriptor, got "
                                   f"{', '.join(f'{g}={f[g]}' for g in GEOMETRY if f[g])}")
-        return cls(**{name: f[name] for name in _INTS}, **{name: bool(f[name]) for name in _BOOLS})
+        fields: dict[str, Any] = {**{name: f[name] for name in _INTS}, **{name: bool(f[name]) for name in _BOOLS}}
+        return cls(**fields)
 
     # CHECK ------------------------------------------------------------------
     def fused_pool_error(self) -> str | None:

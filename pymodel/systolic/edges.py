@@ -10,6 +10,7 @@ generated it); `edge_job` makes a job on a chosen limit and side.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,8 @@ def relocate(cfg: SystolicConfig, d: Descriptor, images: dict[str, np.ndarray], 
         keep = min(span, depth - new)
         grown[new:new + keep] = words[:keep]
         out[m] = grown
-    return replace(d, **{field: new}), out
+    change: dict[str, Any] = {field: new}
+    return replace(d, **change), out
 
 
 def _one_gemm(cfg: SystolicConfig, rng: np.random.Generator, err: int,
@@ -285,12 +287,13 @@ def illegal_pair(cfg: SystolicConfig, rng: np.random.Generator, pair: str | None
     conv_d = Descriptor(m=1, kd=9, n=c, a_stride=1, d_stride=-(-c // K), int8=True, op=OP_CONV, in_h=4, in_w=4,
                         cin=1, kh=3, kw=3, stride_h=1, stride_w=1, pad_t=1, pad_l=1, out_h=4, out_w=4, blk_rows=2)
     gemm_d = Descriptor(m=int(rng.integers(1, 2 * K)), kd=c, n=c, a_stride=1, c_stride=1)
-    base, change = {
+    modes: dict[str, tuple[Descriptor, dict[str, Any]]] = {
         "POOL+ACC": (pool_d, dict(acc=True)), "POOL+BIAS": (pool_d, dict(bias=True)),
         "POOL+RELU": (pool_d, dict(relu=True)), "POOL+OUT8": (pool_d, dict(out8=True)),
         "POOL+FUSED_POOL": (pool_d, dict(pool=2)), "GEMM+FUSED_POOL": (gemm_d, dict(pool=int(rng.integers(2, 5)))),
         "OUT8+FUSED_POOL": (conv_d, dict(pool=2, out8=True)),
-    }[pair]
+    }
+    base, change = modes[pair]
     assert base.check(cfg) == ERR_NONE, base.describe()
     bad = replace(base, **change)
     want = ERR_FLAGS if ILLEGAL[pair] == "FLAGS" else ERR_GEOM

@@ -178,7 +178,8 @@ def gemm_layout(cfg: SystolicConfig, a: np.ndarray, b: np.ndarray, bias: np.ndar
         "act": pack_rows(a, K),
         "wgt": pack_weights(b, K),
         "bias": pack_columns(bias if bias is not None else np.zeros(n, np.int64), K),
-        "quant": pack_columns(pack_quant(mult, shift) if int8 else np.zeros(n, np.int64), K),
+        "quant": pack_columns(pack_quant(mult, shift)  # type: ignore[arg-type]  # int8: both given
+                              if int8 else np.zeros(n, np.int64), K),
     }
     d_base = m * kt
     if int8:
@@ -263,7 +264,8 @@ def conv_layout(cfg: SystolicConfig, x: np.ndarray, w: np.ndarray, *, stride: tu
     images: dict[str, np.ndarray] = {
         "wgt": pack_weights(bmat, K),
         "bias": pack_columns(bias if bias is not None else np.zeros(n, np.int64), K),
-        "quant": pack_columns(pack_quant(mult, shift) if int8 else np.zeros(n, np.int64), K),
+        "quant": pack_columns(pack_quant(mult, shift)  # type: ignore[arg-type]  # int8: both given
+                              if int8 else np.zeros(n, np.int64), K),
         "out": np.zeros((0 if int8 else rows * nt, K), np.int64),
     }
     d_base = len(act)

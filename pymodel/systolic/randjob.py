@@ -39,7 +39,8 @@ def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max
     jb = JobBuilder(cfg)
     shapes = list(shapes or [])
     while len(shapes) < count:
-        shapes.append(tuple(int(v) for v in rng.integers(1, max_dim + 1, size=3)))
+        m, kd, n = (int(v) for v in rng.integers(1, max_dim + 1, size=3))
+        shapes.append((m, kd, n))
     for m, kd, n in shapes:
         a = rand_int8(rng, (m, kd))
         a_base, a_stride = jb.put_matrix(a, pad=int(rng.integers(0, 2)))

@@ -108,7 +108,8 @@ def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray
     """Word addresses the descriptors write: int8 results in ACT, int32 and OUT8 results in OUT (GEMM:
     M rows, CONV and POOL: m*out_h*out_w pixel rows, a fused-pool CONV's pooled pixels; NT words a row,
     POOL CT)."""
-    act, out = [], []
+    act: list[np.ndarray] = []
+    out: list[np.ndarray] = []
     for d in descriptors:
         m = np.arange(d.out_rows)[:, None]
         nt = np.arange(d.nt(K))[None, :]

@@ -270,7 +270,7 @@ def layer_weights(layer: NetLayer, src: Activation, K: int) -> np.ndarray:
 
 def _kd(layer: NetLayer, src: Activation, K: int) -> int:
     if layer.op == OP_POOL:
-        kh, kw = layer.step.kernel  # type: ignore[union-attr]
+        kh, kw = layer.step.kernel  # type: ignore[union-attr]  # a POOL layer's step is a HostMaxPool
         return kh * kw
     if layer.op == OP_GEMM:
         return src.image_words(K) * K if layer.flatten else src.shape[0]
@@ -285,7 +285,8 @@ def make_descriptor(cfg: TopConfig, layer: NetLayer, src: Activation, batch: int
     naming the layer if a field or the geometry is out of the hardware's range."""
     K = cfg.sys.K
     s = layer.step
-    common = dict(m=batch, a_base=a_base, a_stride=src.image_words(K) if layer.op == OP_GEMM else src.row_words(K))
+    common: dict[str, Any] = dict(m=batch, a_base=a_base,
+                                  a_stride=src.image_words(K) if layer.op == OP_GEMM else src.row_words(K))
     try:
         if layer.op == OP_POOL:
             assert isinstance(s, HostMaxPool)
@@ -439,7 +440,8 @@ def compile_quantized(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, *, poo
     act_plan, last = plan["sys_act"], layers[-1]
     assert isinstance(last.step, GemmStep)
     spec = InputSpec(act_plan.base_of("input"), acts[0].words(K, batch), acts[0].layout, tuple(qnet.input_shape),
-                     acts[0].row_words(K), float(qnet.steps[0].scale))  # type: ignore[union-attr]
+                     acts[0].row_words(K),
+                     float(qnet.steps[0].scale))  # type: ignore[union-attr, arg-type]  # steps[0] is the input's Quantize
     output = {"memory": "sys_out", "base": plan["sys_out"].base_of("logits"), "stride": ceil_div(last.step.n, K),
               "rows": out_rows(last, batch), "cols": last.step.n, "shape": list(last.out_shape),
               "banks": [plan["sys_out"].base_of(bank_name("logits", b)) for b in range(banks)],
@@ -549,11 +551,12 @@ def plan_memories(cfg: TopConfig, layers: Sequence[NetLayer], acts: Sequence[Act
 
     def tiles(lay: NetLayer) -> tuple[int, int]:
         kd = _kd(lay, acts[lay.src], K)
-        return ceil_div(kd, K), ceil_div(lay.step.n, K)  # type: ignore[union-attr]
+        return ceil_div(kd, K), ceil_div(lay.step.n, K)  # type: ignore[union-attr]  # called on GEMM/CONV layers
 
     wgt = [(f"{g.name}.weight", g.label, tiles(g)[0] * tiles(g)[1] * K) for g in gemms]
     bq = [(f"{g.name}.bias_quant", g.label, tiles(g)[1]) for g in gemms]
     last = layers[-1]
+    assert isinstance(last.step, GemmStep)  # the network ends in a Linear (lower checks)
     logits = out_rows(last, batch) * tiles(last)[1]
     act_b, wide = K, 4 * K  # bytes a word: K int8 lanes, K 32-bit lanes
     plan = {
@@ -651,7 +654,7 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
     layout = inp["layout"]
     act = Activation("input", "host", shape if layout != FEATURES else (int(np.prod(shape)),), layout)
     mem, prog, banks = act_memory(bundle), program_id(bundle), input_banks(bundle)
-    out = []
+    out: list[InputBatch] = []
     for b0 in range(0, len(q), B):
         part = q[b0:b0 + B]
         full = np.zeros((B,) + part.shape[1:], np.int64)

@@ -57,8 +57,8 @@ def random_network(rng: np.random.Generator, sizes: tuple[int, int, int]) -> Net
     f_in, hidden, f_out = sizes
     w1 = rng.normal(0, 1 / np.sqrt(f_in), (hidden, f_in)).astype(np.float32)
     w2 = rng.normal(0, 1 / np.sqrt(hidden), (f_out, hidden)).astype(np.float32)
-    return Network([Linear(w1, rng.normal(0, 0.1, hidden).astype(np.float32)), ReLU(),
-                    Linear(w2, rng.normal(0, 0.1, f_out).astype(np.float32))], (f_in,))
+    return Network((Linear(w1, rng.normal(0, 0.1, hidden).astype(np.float32)), ReLU(),
+                    Linear(w2, rng.normal(0, 0.1, f_out).astype(np.float32))), (f_in,))
 
 
 def distribution_args(cfg: TopConfig) -> dict[str, int]:
@@ -84,7 +84,7 @@ def random_mlp(rng: np.random.Generator, sizes: list[int]) -> Network:
         layers.append(Linear(w, rng.normal(0, 0.1, sizes[i]).astype(np.float32)))
         if i < len(sizes) - 1:
             layers.append(ReLU())
-    return Network(layers, (sizes[0],))
+    return Network(tuple(layers), (sizes[0],))
 
 
 def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: bool = False) -> Bundle:
@@ -96,7 +96,7 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
         K = cfg.sys.K
         sizes = [int(rng.integers(4, 12)), int(rng.integers(6 * K, 10 * K)), int(rng.integers(6 * K, 10 * K))]
         batch = int(rng.integers(600, 1001))
-        tap: object = random_firmware(cfg.lebug, rng, min_chains=3, max_chains=3)
+        tap: str | Firmware = random_firmware(cfg.lebug, rng, min_chains=3, max_chains=3)
     else:
         sizes = [int(rng.integers(2, 40))] + [int(rng.integers(2, 30)) for _ in range(int(rng.integers(1, 4)))]
         batch = int(rng.integers(1, 13))
@@ -104,7 +104,7 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
     net = random_mlp(rng, sizes)
     x = rng.normal(0, 1, (batch, sizes[0])).astype(np.float32)
     args = distribution_args(cfg) if tap == "distribution" else {}
-    compiled = compile_network(net, x, cfg, tap, args,  # type: ignore[arg-type]
+    compiled = compile_network(net, x, cfg, tap, args,
                                tap_name=None if isinstance(tap, str) else "random")
     compiled.bundle.write(out)
     return compiled.bundle
@@ -129,11 +129,11 @@ def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
     n_batches = int(rng.integers(2, 7))
     calib = rng.normal(0, 1, (32, sizes[0])).astype(np.float32)
     if slow:
-        tap: object = random_firmware(cfg.lebug, rng, min_chains=cfg.lebug.MAX_CHAINS, cond2=0.5)
+        tap: str | Firmware = random_firmware(cfg.lebug, rng, min_chains=cfg.lebug.MAX_CHAINS, cond2=0.5)
     else:
         tap = random_firmware(cfg.lebug, rng, cond2=0.5) if rng.random() < 1 / 2 else "distribution"
     args = distribution_args(cfg) if tap == "distribution" else {}
-    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=args,  # type: ignore[arg-type]
+    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=args,
                              tap_name=None if isinstance(tap, str) else "random")
     compiled.bundle.write(out)
     x = rng.normal(0, 1, (batch * n_batches - int(rng.integers(0, batch)), sizes[0])).astype(np.float32)

@@ -91,7 +91,8 @@ class TapRate:
     @property
     def one_at_a_time_ok(self) -> bool:
         """No drop can happen when each batch waits for the tap and LeBug to drain."""
-        return self.fill_bound(False) <= self.tap_depth  # type: ignore[operator]
+        bound = self.fill_bound(False)  # without overlap it is always a number
+        return bound is not None and bound <= self.tap_depth
 
     @property
     def overlap_ok(self) -> bool:

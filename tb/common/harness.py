@@ -278,7 +278,7 @@ class HarnessTB:
         import cocotb
 
         self.dut = dut
-        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))  # the job directory (+JOB_DIR)
+        self.dir = Path(str(cocotb.plusargs.get("JOB_DIR", ".")))  # the job directory (+JOB_DIR)
         self.log = dut._log
         Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start()
         self.apb = HostPort(dut, "host", dut.clk)

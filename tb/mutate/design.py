@@ -189,7 +189,8 @@ def checker_lines(path: Path) -> set[int]:
             continue
         if open_parens or CHECK_MACRO.search(code):
             out.add(n)
-            part = code[CHECK_MACRO.search(code).start():] if not open_parens else code
+            found = CHECK_MACRO.search(code)
+            part = code[found.start():] if found is not None and not open_parens else code
             open_parens += part.count("(") - part.count(")")
     return out
 

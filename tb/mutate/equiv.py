@@ -63,7 +63,7 @@ def no_op(m: Mutant, work: Path) -> bool:
     if not js.exists():
         yosys(f"read_rtlil {work / 'prep.il'}\nwrite_json {js}\n", work, "design_json")
     mod, cell, port, bit = (_arg(m.command, f) for f in ("-module", "-cell", "-port", "-portbit"))
-    if None in (mod, cell, port, bit):
+    if mod is None or cell is None or port is None or bit is None:
         return False
     modules = _design(js)
     conn = modules.get(mod, {}).get("cells", {}).get(cell, {}).get("connections", {}).get(port)

@@ -50,7 +50,7 @@ from pymodel.top.config import TopConfig
 from pymodel.top.randbundle import random_bundle, random_stream, tap_edge_bundle, tap_edge_possible
 from pymodel.top.result import check
 from pymodel.top.tapmodel import batch_backlog
-from tb.job import OUT_WORDS, Job, _words
+from tb.job import OUT_WORDS, Job, JobResult, _words
 from tb.lebug import coverage as lebug_coverage
 from tb.lebug import jobs as lebug_jobs
 from tb.lebug.jobs import lebug_job
@@ -159,7 +159,7 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
         st = streaming_job(cfg, descs, images, rng, words=int(rng.integers(1, 5)))
         exp = st.expect(run(cfg, descs, st.images))
 
-        def dec_st(res):  # type: ignore[no-untyped-def]
+        def dec_st(res: JobResult) -> tuple[Any, list[str], int]:
             return st.decode(cfg, res), st.problems(cfg, res), apb_waits(res.dir)
 
         hw, problems, waits = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), st.job, engine, decode=dec_st,
@@ -178,7 +178,7 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     n_std = len(job.reads)
     job = replace(job, reads=[*job.reads, *(a for _, a, _ in extra)])
 
-    def dec(res):  # type: ignore[no-untyped-def]
+    def dec(res: JobResult) -> tuple[Any, np.ndarray]:
         tail = res.reads[n_std:]
         return systolic_jobs.decode(cfg, job, replace(res, reads=res.reads[:n_std])), tail
 
@@ -374,13 +374,13 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
         # the mapped word just below each region: written (where writable) and read back, no PSLVERR
         below = last_legal_words(cfg)
         writes = {a: int(rng.integers(0, 1 << 32)) for a, rw in below.values() if rw}
-        res = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(),
+        res: JobResult = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(),
                       Job(writes=list(writes.items()), reads=[a for a, _ in below.values()], run=False), engine,
                       work=work,
                       coverage=cov and cov.with_name(f"{cov.stem}_last.dat"))
-        got = dict(zip([a for a, _ in below.values()], res.reads.tolist()))
+        back = dict(zip([a for a, _ in below.values()], res.reads.tolist()))
         exact = {a: v for a, v in writes.items() if a < tr.LEBUG_BASE}  # systolic memories keep all 32 bits
-        bad = [f"{a:#08x}: wrote {v:#010x}, read {got[a]:#010x}" for a, v in exact.items() if got[a] != v]
+        bad = [f"{a:#08x}: wrote {v:#010x}, read {back[a]:#010x}" for a, v in exact.items() if back[a] != v]
         if bad:
             raise MismatchError("the last word below an unmapped region: " + "; ".join(bad))
         # and the identification registers of the three maps, read back in random order
@@ -388,8 +388,8 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
         addrs = [list(ids)[i] for i in rng.permutation(len(ids)).tolist()]
         res = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), Job(reads=addrs, run=False), engine, work=work,
                       coverage=cov and cov.with_name(f"{cov.stem}_ids.dat"))
-        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}"
-               for a, v in zip(addrs, res.reads) if ids[a] != v]
+        reads: list[int] = res.reads.tolist()
+        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}" for a, v in zip(addrs, reads) if ids[a] != v]
         if bad:
             raise MismatchError("identification registers: " + "; ".join(bad))
     finally:

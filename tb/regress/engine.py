@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import time
+from typing import Any
 
 from pymodel.errors import AccelscopeError
 from pymodel.fileio import check_out_dir
@@ -38,7 +39,7 @@ def _tasks(opts: Options, n_workers: int) -> list[tuple[str, list[int]]]:
     return [(b, c) for b in opts.blocks for c in _chunks(seeds, size)]
 
 
-def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar,  # type: ignore[no-untyped-def]
+def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar: Any,
             cov: dict[str, int]) -> list[CaseResult]:
     out: list[CaseResult] = []
     root = str(sim_build_root())
@@ -54,12 +55,12 @@ def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar,  # type: ign
     return out
 
 
-def _lost_worker_tasks(keys: list[str], dask_scheduler=None) -> list[str]:  # type: ignore[no-untyped-def]
+def _lost_worker_tasks(keys: list[str], dask_scheduler: Any = None) -> list[str]:
     """On the scheduler: the tasks that were running on a worker that died (and ran again elsewhere)."""
     return [k for k in keys if (ts := dask_scheduler.tasks.get(k)) is not None and ts.suspicious > 0]
 
 
-def _dask(opts: Options, bar, retries: dict, cov: dict[str, int]) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+def _dask(opts: Options, bar: Any, retries: dict[str, int], cov: dict[str, int]) -> list[CaseResult]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None

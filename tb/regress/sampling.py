@@ -3,7 +3,7 @@ into a fresh model of its block (tb/<block>/coverage.py), and the coverage curve
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tb.lebug import coverage as lebug_coverage
 from tb.regress import funcov
@@ -11,10 +11,12 @@ from tb.regress.cases import CaseResult
 from tb.systolic import coverage as systolic_coverage
 from tb.top import coverage as top_coverage
 
-MODELS = {"lebug": lebug_coverage.Model, "systolic": systolic_coverage.Model, "top": top_coverage.Model}
+CoverageModel = lebug_coverage.Model | systolic_coverage.Model | top_coverage.Model
+MODELS: dict[str, Callable[[], CoverageModel]] = {
+    "lebug": lebug_coverage.Model, "systolic": systolic_coverage.Model, "top": top_coverage.Model}
 
 
-def coverage_model(block: str) -> lebug_coverage.Model | systolic_coverage.Model | top_coverage.Model:
+def coverage_model(block: str) -> CoverageModel:
     """A fresh coverage model of `block` (its items reset in cocotb-coverage's database)."""
     return MODELS[block]()
 

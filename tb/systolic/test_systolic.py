@@ -261,8 +261,8 @@ async def apb_data_path(dut: Any) -> None:
     for name, w in free.items():
         for c, v in enumerate(before[name]):
             await tb.apb.write(R.word_addr(CFG, name, w, c), v)
-    for addr, data in R.descriptor_records(CFG, [big]):
-        await tb.apb.write(addr, data)
+    for rec_addr, rec_data in R.descriptor_records(CFG, [big]):
+        await tb.apb.write(rec_addr, rec_data)
     await tb.apb.write(R.REG_CTRL, R.CTRL_START)
     assert (await tb.read_status())["busy"] == 1
     got = [await tb.apb.read(R.word_addr(CFG, "out", free["out"], c)) for c in range(R.chunks(CFG, "out"))]

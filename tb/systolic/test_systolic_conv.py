@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import cocotb
@@ -61,6 +62,12 @@ CFG = SystolicConfig.parse(os.environ.get("SYSTOLIC_CFG", ""))
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
+
+
+def with_field(d: Descriptor, field: str, value: int) -> Descriptor:
+    """d with one field (named at run time) set to value."""
+    change: dict[str, Any] = {field: value}
+    return replace(d, **change)
 
 
 async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator]:
@@ -348,7 +355,7 @@ async def geometry_errors(dut: Any) -> None:
     act, p3 = CFG.ACT_DEPTH, ceil_div(3, K) * K
     cases: list[tuple[str, Descriptor, int]] = []
     for f in ("in_h", "in_w", "cin", "kh", "kw", "stride_h", "stride_w", "out_h", "out_w", "blk_rows"):
-        cases.append((f"conv {f}=0", replace(cv, **{f: 0}), ERR_GEOM))
+        cases.append((f"conv {f}=0", with_field(cv, f, 0), ERR_GEOM))
     # the widest block the window allows with kh=1, stride 1 (ACC_DEPTH needs blk_rows*out_w > ACC_DEPTH)
     blk = min(31, CFG.WIN_ROWS)
     tall = (CFG.WIN_ROWS - 2) // 7 + 2  # blk_rows with (blk_rows-1)*7 + kh(2) > WIN_ROWS
@@ -382,9 +389,9 @@ async def geometry_errors(dut: Any) -> None:
          ERR_ACC_DEPTH if blk * 255 > CFG.ACC_DEPTH else ERR_A_RANGE),
     ]
     for f in ("in_h", "in_w", "cin", "kh", "kw", "stride_h", "stride_w", "out_h", "out_w"):
-        cases.append((f"pool {f}=0", replace(pl, **{f: 0}), ERR_GEOM))
+        cases.append((f"pool {f}=0", with_field(pl, f, 0), ERR_GEOM))
     for f in ("kh", "kw", "stride_h", "stride_w"):
-        cases.append((f"pool {f}=5", replace(pl, **{f: 5}), ERR_GEOM))
+        cases.append((f"pool {f}=5", with_field(pl, f, 5), ERR_GEOM))
     cases += [
         ("pool pad_t", replace(pl, pad_t=1), ERR_GEOM),
         ("pool pad_l", replace(pl, pad_l=1), ERR_GEOM),
@@ -490,7 +497,7 @@ def test_systolic_conv(config: str, sim: str) -> None:
     ("WIN_BYTES", 96, "systolic_WIN_BYTES_must_be_a_power_of_2_in_K_to_1024"),
     ("WIN_BYTES", 2048, "systolic_WIN_BYTES_must_be_a_power_of_2_in_K_to_1024"),
 ])
-def test_window_parameters_stop_elaboration(tmp_path, sim: str, param: str, value: int, rule: str) -> None:
+def test_window_parameters_stop_elaboration(tmp_path: Path, sim: str, param: str, value: int, rule: str) -> None:
     """Illegal WIN_ROWS / WIN_BYTES stop elaboration with the rule's name (as tests/test_rtl_params.py
     does for the other parameters); SystolicConfig rejects the same values."""
     import subprocess

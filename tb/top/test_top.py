@@ -98,7 +98,7 @@ async def tap_saturates_narrow_lanes(dut: Any) -> None:
     w = np.zeros((8, f_in), np.float32)
     w[0], w[1], w[2, 0], w[3, ::2], w[3, 1::2] = 1.0, -1.0, 1.0, 1.0, -1.0  # +-20*127*127, 127*127, ~0
     w[4:] = np.linspace(-1, 1, 4 * f_in, dtype=np.float32).reshape(4, f_in)
-    net = Network([Linear(w, np.zeros(8, np.float32))], (f_in,))
+    net = Network((Linear(w, np.zeros(8, np.float32)),), (f_in,))
     x = np.stack([np.ones(f_in), np.full(f_in, 0.5), -np.ones(f_in), np.linspace(-1, 1, f_in)]).astype(np.float32)
     tb = TB(dut, CFG)
     bundle = compile_network(net, x, CFG, "loopback").bundle
