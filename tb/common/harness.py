@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb.types import Logic, LogicArray
@@ -72,8 +73,6 @@ class HostPort(BusDriver):
 
 def four_state() -> bool:
     """True on a 4-state simulator (Icarus: X can be driven and seen); False on Verilator."""
-    import cocotb
-
     return not cocotb.SIM_NAME.lower().startswith("verilator")
 
 
@@ -275,8 +274,6 @@ class HarnessTB:
     EXTRA_TIES = ("raw_in_en", "raw_in_valid", "raw_in_eof", "raw_in_data")
 
     def __init__(self, dut: Any) -> None:
-        import cocotb
-
         self.dut = dut
         self.dir = Path(str(cocotb.plusargs.get("JOB_DIR", ".")))  # the job directory (+JOB_DIR)
         self.log = dut._log

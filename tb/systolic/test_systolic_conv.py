@@ -19,6 +19,7 @@ build with a small window (K=4, WIN_ROWS=4, WIN_BYTES=4: one word a window row).
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -453,8 +454,6 @@ async def geometry_errors(dut: Any) -> None:
 async def raw_second_descriptor(tb: TB, first: Descriptor, words: list[int], images: dict[str, np.ndarray]) -> None:
     """Run [first, <raw descriptor words>]; the model runs [first, the same words with words 6 and 7
     cleared]; everything compared as run_and_check does."""
-    from dataclasses import replace as dc_replace
-
     plain = list(words)
     plain[6] = plain[7] = 0
     descs = [first, Descriptor.decode(plain)]
@@ -463,7 +462,7 @@ async def raw_second_descriptor(tb: TB, first: Descriptor, words: list[int], ima
     cmd1 = R.word_addr(CFG, "cmd", 1, 0)
     writes = [(a, words[(a - cmd1) // 4] if cmd1 <= a < cmd1 + 4 * len(words) else d) for a, d in job.writes]
     assert writes != list(job.writes)
-    job = dc_replace(job, writes=writes)
+    job = replace(job, writes=writes)
     hw = decode(CFG, job, await tb.run_raw(job))
     problems = mismatches(exp, hw)
     if problems:
@@ -500,8 +499,6 @@ def test_systolic_conv(config: str, sim: str) -> None:
 def test_window_parameters_stop_elaboration(tmp_path: Path, sim: str, param: str, value: int, rule: str) -> None:
     """Illegal WIN_ROWS / WIN_BYTES stop elaboration with the rule's name (as tests/test_rtl_params.py
     does for the other parameters); SystolicConfig rejects the same values."""
-    import subprocess
-
     with pytest.raises(AccelscopeError):
         replace(SystolicConfig(), **{param: value})
     files = [str(p) for p in rtl_files(("common", "systolic"))]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cocotb
+import numpy as np
 import pytest
 
 from pymodel.bundle import Bundle, load_bundle, read_prog
@@ -92,8 +93,6 @@ async def two_layer_both_loads(dut: Any) -> None:
 async def tap_saturates_narrow_lanes(dut: Any) -> None:
     """int32 results beyond LeBug's lanes: with DATA_W < 32 the tap saturates them (loopback firmware
     records what LeBug saw), with 32-bit lanes they pass unchanged; both equal the model."""
-    import numpy as np
-
     f_in = 20
     w = np.zeros((8, f_in), np.float32)
     w[0], w[1], w[2, 0], w[3, ::2], w[3, 1::2] = 1.0, -1.0, 1.0, 1.0, -1.0  # +-20*127*127, 127*127, ~0
