@@ -35,7 +35,7 @@ all: help
 help:
 	@echo "make sim TEST=<name> [SIM=icarus|verilator|verilator-native] [WAVES=1]  run one registered simulation (make sim TEST=list)"
 	@echo "make test [SIM=icarus|verilator]           pytest: Python tests and every cocotb regression (both simulators by default)"
-	@echo "make lint                                  Verilator 5.048 -Wall on rtl/ and the harnesses (warnings are errors)"
+	@echo "make lint                                  ruff, mypy, the import layers; Verilator 5.048 -Wall on rtl/ and the harnesses"
 	@echo "make synth                                 yosys on lebug, systolic (K=8), accel_top: checks -> bench/results/synth.json"
 	@echo "make formal                                SymbiYosys proofs of the RTL assertions, each with its seeded bug -> bench/results/formal.json"
 	@echo "make regs                                  regenerate every file made from rtl/<block>/<block>.rdl (Verilog, Python, C, docs)"
@@ -70,7 +70,7 @@ $(STAMP): pyproject.toml | tools
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "accelscope: installing Python dependencies into $(VENV)"
 	@$(PY) -m pip install -q --upgrade pip "setuptools>=64" wheel > $(VENV)/pip.log 2>&1
-	@$(PY) -m pip install -q -e . >> $(VENV)/pip.log 2>&1 || { tail -20 $(VENV)/pip.log; \
+	@$(PY) -m pip install -q -e . --group dev >> $(VENV)/pip.log 2>&1 || { tail -20 $(VENV)/pip.log; \
 	  echo "accelscope: pip install failed (needs PyPI); log: $(VENV)/pip.log"; exit 1; }
 	@touch $(STAMP)
 
@@ -98,7 +98,12 @@ formal: bootstrap
 regs: bootstrap
 	@$(PY) -m tb.regs
 
+# ruff (style, unused code, import order) and mypy (pyproject.toml configures both), the import
+# layers (tests/test_imports.py, docs/architecture.md), then Verilator's lint of rtl/ and tb/.
 lint: bootstrap
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
+	@$(PY) -m pytest -q -p no:xdist tests/test_imports.py
 	@$(PY) -m tb.lint
 
 # yosys (Debian's): no latch, check -assert, every scratchpad kept as a memory (docs/performance.md)
@@ -119,7 +124,7 @@ mutate: bootstrap
 
 # Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --skip-make-test".
 bench: bootstrap
-	@$(PY) bench/run_all.py $(BENCH_ARGS)
+	@$(PY) -m bench.run_all $(BENCH_ARGS)
 
 waves:
 	@command -v gtkwave >/dev/null 2>&1 || { \

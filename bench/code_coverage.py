@@ -2,7 +2,7 @@
 make test: `accelscope regress --coverage` on every block, checked and summarised into
 bench/results/code_coverage.json.
 
-    .venv/bin/python bench/code_coverage.py [--seeds 20]
+    .venv/bin/python -m bench.code_coverage [--seeds 20]
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tb.regress.engine import Options, regress
+from tb.regress.engine import regress
+from tb.regress.options import Options
 
 RESULTS = Path(__file__).resolve().parent / "results" / "code_coverage.json"
 

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from tb.machine import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def machine() -> dict[str, Any]:
-    """The machine, and its load when the result was written (other processes skew wall times)."""
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(), "loadavg_1_5_15min": load}
 
 
 def repeat(fn: Callable[[], Any], runs: int) -> dict[str, float]:

@@ -1,7 +1,7 @@
-"""Long fuzzing run (issue 13): the properties of tests/fuzz_targets.py (the ones `make test`
+"""Long fuzzing run of the CLI's bad-input properties: the properties of tests/fuzz_targets.py (the ones `make test`
 runs with a few examples, tests/test_fuzz.py) on many more inputs per target.
 
-Usage: .venv/bin/python bench/fuzz.py [--examples 2000] [--targets bundle npy ...] [--seed N]
+Usage: .venv/bin/python -m bench.fuzz [--examples 2000] [--targets bundle npy ...] [--seed N]
 
 Writes bench/results/fuzz.json: per target the inputs tried (every input hypothesis ran,
 shrinking included), per command the runs, exits 0 and 2, simulator stubs reached, and
@@ -12,15 +12,11 @@ Exit status 1 if any target failed. docs/verification.md ("Fuzzing") describes t
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import traceback
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from bench.common import write  # noqa: E402
-from fuzz_targets import SEED, STATS, TARGETS  # noqa: E402
+from bench.common import write
+from tests.fuzz_targets import SEED, STATS, TARGETS
 
 
 def fuzz(name: str, examples: int, seed: int) -> dict:

@@ -5,7 +5,7 @@ the directed fault tests for the APB protocol. Each must be killed (a failing ca
 assertion or a failed build). Writes
 bench/results/hand_mutants.json (docs/verification.md, "Mutation").
 
-    .venv/bin/python bench/hand_mutants.py [--seeds N] [--only NAME]
+    .venv/bin/python -m bench.hand_mutants [--seeds N] [--only NAME]
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ MUTANTS: dict[str, tuple[str, str, str, tuple[str, ...], str]] = {
         "assign full  = (cnt == CNT_FULL - CNT_ONE);", ("lebug",),
         "the input buffer reports full one vector early (drops where it should not)"),
     "trace_wrap_one_row_early": (
-        "rtl/lebug/lebug_trace_buf.v", "if (rows >= DEPTH32) wrap <= 1'b1;", "if (rows >= DEPTH32 - 32'd1) wrap <= 1'b1;",
+        "rtl/lebug/lebug_trace_buf.v", "if (rows >= DEPTH32) wrap <= 1'b1;",
+                                 "if (rows >= DEPTH32 - 32'd1) wrap <= 1'b1;",
         ("lebug",), "STATUS.wrap is set by the TB_DEPTH-th row instead of the one after it"),
     "apb_stray_access_accepted": (
         "rtl/common/apb_frontend.v", "assign pslverr = (access & err & ~hold) | stray;",
@@ -119,7 +120,8 @@ def main() -> int:
     names = args.only or list(MUTANTS)
     results = [run_mutant(n, args.seeds, args.keep) for n in tqdm(names, unit="mutant")]
     for r in results:
-        print(f"{r['name']:<32} {'KILLED' if r.get('killed') else 'SURVIVED'}  {'; '.join(r.get('by', [])) or r.get('error', '')}")
+        print(f"{r['name']:<32} {'KILLED' if r.get('killed') else 'SURVIVED'}  "
+              f"{'; '.join(r.get('by', [])) or r.get('error', '')}")
     out = ROOT / "bench" / "results" / "hand_mutants.json"
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"mutants": results, "killed": sum(bool(r.get("killed")) for r in results),

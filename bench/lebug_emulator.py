@@ -1,6 +1,6 @@
 """Throughput of the LeBug numpy emulator: 10^6 vectors of N=8 through library firmware.
 
-Usage: .venv/bin/python bench/lebug_emulator.py [--vectors 1000000] [--runs 5]
+Usage: .venv/bin/python -m bench.lebug_emulator [--vectors 1000000] [--runs 5]
 Writes bench/results/lebug_emulator.json.
 
 Firmware: distribution (16 bins), lane_stats, frame_correlation and loopback. lane_stats
@@ -12,14 +12,11 @@ the figures stay comparable.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import repeat, write  # noqa: E402
-from pymodel.lebug import LebugConfig, build, emulate  # noqa: E402
+from bench.common import repeat, write
+from pymodel.lebug import LebugConfig, build, emulate
 
 
 def main() -> None:
@@ -37,7 +34,7 @@ def main() -> None:
                          ("loopback", {})]:
         fw = build(name, cfg, **kwargs)
         res = emulate(cfg, fw, x, eof)
-        t = repeat(lambda: emulate(cfg, fw, x, eof), args.runs)
+        t = repeat(lambda fw=fw: emulate(cfg, fw, x, eof), args.runs)
         results[name] = {**t, "engine": res.method, "chains": fw.num_chains,
                          "vectors_per_s_median": args.vectors / t["median_s"],
                          "vectors_per_s_min": args.vectors / t["max_s"],

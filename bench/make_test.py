@@ -1,7 +1,7 @@
 """Wall time of `make test`: the whole suite (Python unit tests and every cocotb regression,
 each on both cocotb simulators, icarus and verilator).
 
-Usage: .venv/bin/python bench/make_test.py [--runs 1] [--jobs 2] [--fresh]
+Usage: .venv/bin/python -m bench.make_test [--runs 1] [--jobs 2] [--fresh]
 Writes bench/results/make_test.json (--fresh: make_test_fresh.json). Runs `make -s test
 JOBS=<jobs>` pinned to the first <jobs> CPUs (taskset, when there are more) so the figure
 is "on 2 cores" by default.
@@ -21,13 +21,11 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
+from bench.common import spread, write
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 600

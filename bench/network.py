@@ -1,11 +1,11 @@
 """The whole network on chip against the host in the loop (docs/performance.md, "Whole network").
 
-Usage: .venv/bin/python bench/network.py [--images 360] [--runs 3] [--sim verilator]
+Usage: .venv/bin/python -m bench.network [--images 360] [--runs 3] [--sim verilator]
 
 For the example digits CNN and MLP at K=8 (`examples/digits_*.onnx`, quantized on the
 digits training split), `--images` test images through each flow on cocotb + `--sim`:
 
-- on chip (issue 14): `accelscope compile` (batch 8: pooling fused into the CONV, two banks),
+- on chip (the whole network in one bundle): `accelscope compile` (batch 8: pooling fused into the CONV, two banks),
   the bundle programmed once, then the batches streamed through it, batch i+1's input and
   batch i-1's logits over APB while batch i runs (tb/top/stream.py). Measured twice: reading
   only the logits (what an inference costs), and with the debug read-back (LeBug trace rows
@@ -22,15 +22,15 @@ Per inference: cycles from the first input write to the last logit read (the pro
 excluded on chip; the host's numpy steps count 0 cycles in the old flow, and its output
 reads are counted at APB's 2 cycles a transfer), APB words (host-accelerator traffic).
 Network efficiency: the sum over GEMM and CONV layers of M*ceil(KD/K)*ceil(N/K), for the real
-images (the zero images padding a last batch are overhead), over those cycles. Images per second: images over the simulation's wall time (median and spread over
-`--runs` runs; the on-chip flow only, the old flow once). Every run's logits must equal the
-integer model's. Writes bench/results/network.json; nothing is asserted on time.
+images (the zero images padding a last batch are overhead), over those cycles. Images per
+second: images over the simulation's wall time (median and spread over `--runs` runs; the
+on-chip flow only, the old flow once). Every run's logits must equal the integer model's.
+Writes bench/results/network.json; nothing is asserted on time.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,8 +38,24 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
+from bench.common import spread, write
+from pymodel.bundle import load_bundle
+from pymodel.deploy.gemm_calls import eval_config
+from pymodel.net import digits
+from pymodel.net.importers import load_onnx
+from pymodel.top.config import TopConfig
+from pymodel.top.network import (
+    compile_model,
+    default_calibration,
+    host_logits,
+    input_batches,
+    integer_logits,
+    network_cost,
+    network_efficiency,
+)
+from tb.cli import main as accelscope
+from tb.top.deploy import RtlGemm
+from tb.top.stream import run_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("cnn", "mlp")
@@ -48,13 +64,8 @@ APB_CYCLES = 2  # an APB transfer: setup + access (tb/common/apb_host.v; an idle
 
 def on_chip(kind: str, x: np.ndarray, want: np.ndarray, labels: np.ndarray, sim: str, runs: int, work: Path,
             options: tuple[str, ...] = ()) -> dict[str, Any]:
-    from pymodel.bundle import load_bundle
-    from pymodel.top.network import host_logits, input_batches, network_cost, network_efficiency
-    from tb.cli import main
-    from tb.top.stream import run_stream
-
     b = work / f"{kind}_bundle{''.join(options)}"
-    if main(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *options]) != 0:
+    if accelscope(["compile", str(ROOT / "examples" / f"digits_{kind}.onnx"), "--out", str(b), *options]) != 0:
         raise SystemExit(f"bench/network.py: compile of digits_{kind}.onnx failed")
     bundle = load_bundle(b)
     batches = input_batches(bundle, x)
@@ -88,9 +99,6 @@ def on_chip(kind: str, x: np.ndarray, want: np.ndarray, labels: np.ndarray, sim:
 
 def host_in_the_loop(kind: str, qnet: Any, x: np.ndarray, want: np.ndarray, sim: str, min_per_img: float
                      ) -> dict[str, Any]:
-    from pymodel.deploy.gemm_calls import eval_config
-    from tb.top.deploy import RtlGemm
-
     rtl = RtlGemm(eval_config(8), sim=sim, mode="apb")
     last = qnet.gemms[-1]
     parts: list[np.ndarray] = []
@@ -115,11 +123,6 @@ def host_in_the_loop(kind: str, qnet: Any, x: np.ndarray, want: np.ndarray, sim:
 
 def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
-
-    from pymodel.net import digits
-    from pymodel.net.importers import load_onnx
-    from pymodel.top.config import TopConfig
-    from pymodel.top.network import compile_model, default_calibration, integer_logits
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=360, help="digits test images (default: the whole split, 360)")

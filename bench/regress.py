@@ -1,6 +1,6 @@
 """Regression throughput of `accelscope regress` (docs/performance.md, "Regression throughput").
 
-Usage: .venv/bin/python bench/regress.py [--seeds 60] [--runs 3] [--nightly DIR]
+Usage: .venv/bin/python -m bench.regress [--seeds 60] [--runs 3] [--nightly DIR]
 
 For each simulator (`verilator`: the verilator-native binary; `icarus`: plain vvp) and for
 1 and 2 Dask workers (a LocalCluster, started inside each timed run), `--seeds` cases of
@@ -15,23 +15,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
+from bench.common import spread, write
+from tb.regress.cases import BLOCKS, build
+from tb.regress.engine import regress
+from tb.regress.options import Options
+from tb.runner import NATIVE_SIMS
 
-SIMS = ("verilator", "icarus")
+SIMS = tuple(NATIVE_SIMS)  # verilator-native, icarus-plain
 WORKERS = (1, 2)
 
 
 def _run(sim: str, workers: int, seeds: int, out: Path) -> float:
     """Wall seconds of one sweep of every block (builds already made)."""
-    from tb.regress.engine import Options, regress
-
     t0 = time.perf_counter()
     res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=seeds, sim=sim, workers=workers, out=out,
                           progress=False))
@@ -43,8 +43,6 @@ def _run(sim: str, workers: int, seeds: int, out: Path) -> float:
 
 def throughput(seeds: int, runs: int) -> dict[str, Any]:
     from tqdm import tqdm
-
-    from tb.regress.cases import BLOCKS, build
 
     out: dict[str, Any] = {}
     for sim in SIMS:

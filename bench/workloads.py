@@ -24,15 +24,34 @@ every result array, register value and the per-phase cycle counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
 from pymodel.compare import first_mismatch
+from pymodel.deploy.evaluate import load_model, shaped
+from pymodel.deploy.gemm_calls import eval_config, hist_edges, layer_outputs
+from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
+from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
+from pymodel.net import digits
+from pymodel.net.quant import quantize
+from pymodel.net.steps import GemmStep
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.job import mismatches
+from pymodel.systolic.layout import gemm_layout, unpack_rows
+from pymodel.systolic.model import MULT_BITS
+from pymodel.systolic.model import run as model_run
+from pymodel.systolic.scenarios import reference_gemm
+from tb.lebug.jobs import run_lebug
+from tb.runner import SIMULATORS, check_simulator
+from tb.systolic.jobs import run_systolic
+from tb.top import deploy
+from tb.top.deploy import RtlGemm
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMS = ("icarus", "verilator", "verilator-native", "icarus-plain")
@@ -54,8 +73,6 @@ class Workload:
 
 def availability(sim: str) -> str:
     """"" when `sim` can run here, else the reason (one line)."""
-    from tb.runner import check_simulator
-
     try:
         check_simulator(sim, baselines=True)
     except AccelscopeError as e:
@@ -94,9 +111,6 @@ def job_outputs(prefix: str, job: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 
 def lebug_distribution(vectors: int = 10_000) -> Workload:
-    from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
-    from tb.lebug.jobs import run_lebug
-
     cfg = LebugConfig(N=8, M=4, DATA_W=32)
     fw = build("distribution", cfg, bins=16)
     thr = fw.thresholds if fw.thresholds is not None else default_thresholds(cfg)
@@ -128,13 +142,6 @@ def lebug_distribution(vectors: int = 10_000) -> Workload:
 # --------------------------------------------------------------------------
 
 def gemm(size: int = 128, K: int = 8) -> Workload:
-    from pymodel.systolic.config import SystolicConfig
-    from pymodel.systolic.job import mismatches
-    from pymodel.systolic.layout import gemm_layout, unpack_rows
-    from pymodel.systolic.model import run as model_run
-    from pymodel.systolic.scenarios import reference_gemm
-    from tb.systolic.jobs import run_systolic
-
     cfg = SystolicConfig.for_array(K)
     rng = np.random.default_rng(128)
     a = rng.integers(-128, 128, size=(size, size))
@@ -166,8 +173,6 @@ def gemm(size: int = 128, K: int = 8) -> Workload:
 @contextmanager
 def recording_replays(calls: list[Any]) -> Iterator[None]:
     """Keep the HwResult (and its tb.job.JobResult) of every replay RtlGemm makes."""
-    from tb.top import deploy
-
     real = deploy.replay
 
     def replay(*args: Any, **kwargs: Any) -> Any:
@@ -183,16 +188,6 @@ def recording_replays(calls: list[Any]) -> Iterator[None]:
 
 
 def mlp_digits(images: int = 100) -> Workload:
-    from pymodel.deploy.evaluate import layer_outputs, load_model, shaped
-    from pymodel.deploy.gemm_calls import eval_config, hist_edges
-    from pymodel.deploy.scenario import load_scenario
-    from pymodel.net import digits
-    from pymodel.net.quant import quantize
-    from pymodel.net.steps import GemmStep
-    from pymodel.top.compile import MULT_BITS
-    from tb.runner import SIMULATORS
-    from tb.top.deploy import RtlGemm
-
     sc = load_scenario(ROOT / "examples" / "digits_mlp_scenario.json", [*SIMULATORS, "model"])
     net = load_model(sc)
     data = digits.load()

@@ -4,7 +4,7 @@ into pymodel/<block>/regs.py from rtl/<block>/<block>.rdl)."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

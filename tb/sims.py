@@ -7,32 +7,37 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
 from pymodel.compare import first_mismatch
+from pymodel.deploy.evaluate import evaluate
+from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import LIBRARY
 from pymodel.lebug import scenarios as lebug_scenarios
 from pymodel.lebug.emulator import emulate
 from pymodel.lebug.regmap import trace_from_mem
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
-from tb.runner import build_dir, check_simulator, sim_build_root
+from tb.lebug import jobs as lebug_jobs
+from tb.runner import TB_DIR, build_dir, check_simulator, sim_build_root
+from tb.systolic import jobs as systolic_jobs
+from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims, summary
+from tb.waves import dump_file, write_view
 
 BANNER = lebug_scenarios.BANNER
 
 
-def waves_dir(test: str):
+def waves_dir(test: str) -> Path:
     return sim_build_root() / "waves" / test
 
 
 def run_lebug_test(name: str, sim: str = "icarus", waves: bool = False, firmware_file: str | None = None) -> int:
     """Print the seed's three blocks for one library firmware (or a firmware file); 0 on PASS."""
-    from tb.lebug.jobs import BLOCK, run_lebug, wave_groups
-    from tb.waves import dump_file, write_view
-
     check_simulator(sim)
     sc = lebug_scenarios.scenario(name, firmware_file=firmware_file)
     if sc.seed is not None:
@@ -47,7 +52,7 @@ def run_lebug_test(name: str, sim: str = "icarus", waves: bool = False, firmware
     print(f"{BANNER} Emulation results {BANNER}")
     print(lebug_scenarios.fmt(lebug_scenarios.shown(sc, exp.trace)))
     work = waves_dir(name) if waves else None
-    hw = run_lebug(sc.cfg, sc.firmware, sc.thresholds, sc.raw, sc.eof, sim, waves=waves, work=work)
+    hw = lebug_jobs.run_lebug(sc.cfg, sc.firmware, sc.thresholds, sc.raw, sc.eof, sim, waves=waves, work=work)
     hw_trace = trace_from_mem(hw.tb_mem, hw.status["rows"])
     print(f"{BANNER} Hardware results {BANNER}")
     print(lebug_scenarios.fmt(lebug_scenarios.shown(sc, hw_trace)))
@@ -61,8 +66,9 @@ def run_lebug_test(name: str, sim: str = "icarus", waves: bool = False, firmware
             problems.append(str(e))
     print(f"status: {hw.status}; cycles {hw.result.cycles()}")
     if work is not None:
-        fst = dump_file(sim, build_dir(BLOCK, sc.cfg.tag(), sim, True), work, BLOCK.toplevel)
-        write_view(work, fst, sim, BLOCK.toplevel, wave_groups(sc.cfg), hw.result)
+        block = lebug_jobs.BLOCK
+        fst = dump_file(sim, build_dir(block, sc.cfg.tag(), sim, True), work, block.toplevel)
+        write_view(work, fst, sim, block.toplevel, lebug_jobs.wave_groups(sc.cfg), hw.result)
         print(f"waves: {work / 'waves.fst'} (open with: make waves TEST={name})")
     if problems:
         print("FAIL: " + "; ".join(problems))
@@ -73,9 +79,6 @@ def run_lebug_test(name: str, sim: str = "icarus", waves: bool = False, firmware
 
 def run_gemm_test(sim: str = "icarus", waves: bool = False, seed: int | None = None) -> int:
     """A random GEMM on the K=8 array; prints shape, cycles, utilization, PASS/FAIL. 0 on PASS."""
-    from tb.systolic.jobs import BLOCK, gemm_on_rtl, wave_groups
-    from tb.waves import dump_file, write_view
-
     check_simulator(sim)
     seed = seed if seed is not None else int(os.environ.get("SYSTOLIC_SEED", random.randrange(1 << 31)))
     rng = np.random.default_rng(seed)
@@ -90,7 +93,7 @@ def run_gemm_test(sim: str = "icarus", waves: bool = False, seed: int | None = N
           f"{', ReLU' if relu else ''}; int8 operands, int32 output; {K}x{K} array; simulator {sim}")
     work = waves_dir("gemm") if waves else None
     try:
-        res = gemm_on_rtl(a, b, bias, relu, K=K, sim=sim, waves=waves, work=work)
+        res = systolic_jobs.gemm_on_rtl(a, b, bias, relu, K=K, sim=sim, waves=waves, work=work)
     except AccelscopeError as e:
         print(f"FAIL: {e}")
         return 1
@@ -101,8 +104,9 @@ def run_gemm_test(sim: str = "icarus", waves: bool = False, seed: int | None = N
     print(f"MACs: {res.macs}; MAC utilization = MACs / (K*K*cycles) = {res.macs / (K * K * hw.counters['cycles']):.4f}")
     print(f"RTL wall time: {hw.wall_s:.2f} s")
     if work is not None and hw.job is not None:
-        fst = dump_file(sim, build_dir(BLOCK, res.cfg.tag(), sim, True), work, BLOCK.toplevel)
-        write_view(work, fst, sim, BLOCK.toplevel, wave_groups(res.cfg), hw.job)
+        block = systolic_jobs.BLOCK
+        fst = dump_file(sim, build_dir(block, res.cfg.tag(), sim, True), work, block.toplevel)
+        write_view(work, fst, sim, block.toplevel, systolic_jobs.wave_groups(res.cfg), hw.job)
         print(f"waves: {work / 'waves.fst'} (open with: make waves TEST=gemm)")
     if res.problems:
         print("FAIL: " + "; ".join(res.problems))
@@ -113,11 +117,6 @@ def run_gemm_test(sim: str = "icarus", waves: bool = False, seed: int | None = N
 
 def run_mlp_digits(sim: str = "icarus", waves: bool = False) -> int:
     """20 test images of the digits MLP on the RTL: accuracies, PASS when logits are bit-exact."""
-    from pymodel.deploy.evaluate import evaluate
-    from pymodel.deploy.scenario import load_scenario
-    from tb.cli import rtl_gemm_factory, rtl_stream, scenario_sims, summary
-    from tb.runner import TB_DIR
-
     if waves:
         raise AccelscopeError("mlp_digits: --waves is not available (evaluation runs); use TEST=gemm")
     check_simulator(sim)
@@ -126,14 +125,13 @@ def run_mlp_digits(sim: str = "icarus", waves: bool = False) -> int:
                  simulator=sim)
     res = evaluate(sc, rtl_gemm=rtl_gemm_factory, rtl_stream=rtl_stream)
     print(summary(res))
-    ok = bool(res["bit_exact"]) and all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"])
+    ok = bool(res["bit_exact"]) and all(lay["hist_match"] and lay["tap_drops"] == 0 for lay in res["layers"])
     print("PASS: RTL logits equal the integer model bit for bit" if ok else "FAIL")
     return 0 if ok else 1
 
 
 def registry() -> dict[str, Callable[[str, bool], int]]:
-    reg: dict[str, Callable[[str, bool], int]] = {
-        name: (lambda sim, waves, n=name: run_lebug_test(n, sim, waves)) for name in LIBRARY}
+    reg: dict[str, Callable[[str, bool], int]] = {name: partial(run_lebug_test, name) for name in LIBRARY}
     reg["gemm"] = lambda sim, waves: run_gemm_test(sim, waves)
     reg["mlp_digits"] = run_mlp_digits
     return reg

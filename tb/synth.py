@@ -34,13 +34,17 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from pymodel.deploy.gemm_calls import EVAL_BUILD, eval_config
 from pymodel.errors import AccelscopeError
+from pymodel.lebug.config import LebugConfig
 from tb.lebug.jobs import BLOCK as LEBUG
+from tb.machine import machine
 from tb.runner import TB_DIR, Block, rtl_root, sim_build_root
 from tb.systolic.jobs import BLOCK as SYSTOLIC
 from tb.top.jobs import BLOCK as TOP
@@ -73,9 +77,6 @@ class Run:
 def runs() -> list[Run]:
     """lebug at its defaults (the int32 build: N=8, DATA_W=32) and as the evaluation build has it,
     the systolic block and accel_top of the evaluation build (K=8)."""
-    from pymodel.deploy.gemm_calls import EVAL_BUILD, eval_config
-    from pymodel.lebug.config import LebugConfig
-
     ev = eval_config(8)
     sys_params = {k: v for k, v in ev.sys.params().items() if k != "APB_ADDR_W"}
     lb = ev.lebug
@@ -215,7 +216,8 @@ def synthesize(run: Run, root: Path) -> tuple[dict[str, Any], list[str]]:
 
 def yosys_version() -> str:
     if shutil.which("yosys") is None:
-        raise AccelscopeError("yosys not found; install with: sudo apt-get install yosys (make synth does this as root)")
+        raise AccelscopeError("yosys not found; install with: sudo apt-get install yosys "
+                              "(make synth does this as root)")
     r = subprocess.run(["yosys", "-V"], capture_output=True, text=True)
     return r.stdout.strip()
 
@@ -292,13 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         if name != "definition":
             print(f"{name}: {v:.1%} of the systolic array's gates (K=8)")
     if args.only is None:
-        sys.path.insert(0, str(TB_DIR.parent))
-        try:
-            from bench.common import machine
-            mach: dict[str, Any] = machine()
-        except ImportError:
-            mach = {}
-        payload = {"name": "synth", "machine": mach, "yosys": version,
+        payload = {"name": "synth", "machine": machine(), "yosys": version,
                    "flow": "synth -flatten -run begin:fine; check -assert; opt -fast -full; techmap; opt -fast; "
                            "abc -fast; opt -fast; check -assert (memories kept as $mem_v2 cells)",
                    "blocks": results,

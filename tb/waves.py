@@ -7,9 +7,9 @@ phase (where the data flows), not on programming or read-back."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from pymodel.errors import AccelscopeError
 from tb.job import CLK_NS, JobResult
@@ -41,7 +41,7 @@ def dump_file(sim: str, build_dir: Path, work: Path, toplevel: str) -> Path:
     return f
 
 
-def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: dict[str, Sequence[Trace]],
+def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: Mapping[str, Sequence[Trace]],
                result: JobResult, margin_cycles: int = 20) -> Path:
     """Copy the FST into `out` and write waves.gtkw and zoom.tcl beside it; returns the FST."""
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
-"""Property-based fuzzing of the accelscope CLI (issue 13; docs/verification.md, "Fuzzing").
+"""Property-based fuzzing of the accelscope CLI (docs/verification.md, "Fuzzing").
 
-One module for tests/test_fuzz_*.py (bounded example counts, fixed seed, part of `make
-test`) and bench/fuzz.py (long runs, counts in bench/results/fuzz.json): the strategies,
+One module for tests/test_fuzz.py (its test_fuzz_* tests: bounded example counts, fixed
+seed, part of `make test`) and bench/fuzz.py (long runs, counts in bench/results/fuzz.json): the strategies,
 the targets and the property live here only.
 
 Every target starts from valid inputs built by the project's own tools (a bundle written by
@@ -38,16 +38,30 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import traceback
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
+
+import tb.lebug.jobs
+import tb.runner
+import tb.sims
+import tb.systolic.jobs
+import tb.top.jobs
+from pymodel.bundle import load_bundle, read_prog
+from pymodel.bundle.bundle import PROG_FILES
+from pymodel.lebug import LebugConfig, build, encode_firmware
+from pymodel.lebug.fwtext import SIGNATURES, THRESHOLD_DIRECTIVES, compile_text, disassemble, load_firmware_file
+from pymodel.net.importers import export_onnx, load_json
+from tb.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 MLP_JSON = REPO / "examples" / "digits_mlp.json"
@@ -83,19 +97,14 @@ class Run:
 
 @contextlib.contextmanager
 def no_simulator():
-    """Every path to an HDL simulator (tb.runner.run_job and the modules that imported it, and
+    """Every path to an HDL simulator (tb.runner.run_job in every tb module that imported it, and
     the simulator checks) replaced: a command that would simulate raises SimulatorReached."""
-    import tb.lebug.jobs
-    import tb.runner
-    import tb.sims
-    import tb.systolic.jobs
-    import tb.top.jobs
-
     def stop(*_: Any, **__: Any) -> None:
         raise SimulatorReached
 
-    patches = [(m, "run_job", stop) for m in (tb.runner, tb.top.jobs, tb.lebug.jobs, tb.systolic.jobs)]
-    patches += [(m, "check_simulator", lambda *a, **k: None) for m in (tb.runner, tb.sims)]
+    real = {"run_job": (tb.runner.run_job, stop), "check_simulator": (tb.runner.check_simulator, lambda *a, **k: None)}
+    modules = [m for name, m in sorted(sys.modules.items()) if name == "tb" or name.startswith("tb.")]
+    patches = [(m, name, fake) for m in modules for name, (fn, fake) in real.items() if getattr(m, name, None) is fn]
     saved = [(m, name, getattr(m, name)) for m, name, _ in patches]
     try:
         for m, name, fn in patches:
@@ -108,8 +117,6 @@ def no_simulator():
 
 def run_cli(argv: list[str]) -> Run:
     """`accelscope ARGV` in this process: exit code, stdout, stderr (warnings included)."""
-    from tb.cli import main
-
     argv = [str(a) for a in argv]
     out, err = io.StringIO(), io.StringIO()
     run = Run(argv, None, "", "")
@@ -556,8 +563,10 @@ def line_corruptions(texts: st.SearchStrategy[str]) -> st.SearchStrategy[Lines]:
 HEX_TEXTS = st.one_of(
     st.text("0123456789abcdefABCDEF", max_size=70),
     st.text(max_size=12),
-    st.sampled_from(["@0000", "// comment", "# comment", "0x1f", "zz", "xxxxxxxx", "ｆｆ", "\x00", "-1", "1_0",
-                     "ffffffff", "fffffffff", "00000000", " 0000000", "0000000 ", "0000 0000", "1" * 64, "f" * 65]),
+    st.sampled_from(["@0000", "// comment", "# comment", "0x1f", "zz", "xxxxxxxx",
+                     "ｆｆ",  # noqa: RUF001 - full-width "ff" on purpose: looks like hex, is not
+                     "\x00", "-1", "1_0", "ffffffff", "fffffffff", "00000000", " 0000000", "0000000 ", "0000 0000",
+                     "1" * 64, "f" * 65]),
 )
 
 WEIRD = st.one_of(
@@ -632,8 +641,6 @@ def onnx_corruptions() -> st.SearchStrategy[Onnx]:
 
 def firmware_lines() -> st.SearchStrategy[str]:
     """Instruction lines in the text format, mostly plausible, with bad names and values."""
-    from pymodel.lebug.fwtext import SIGNATURES, THRESHOLD_DIRECTIVES
-
     names = st.sampled_from([*SIGNATURES, *THRESHOLD_DIRECTIVES, "cp.vv_add", "foo", "begin", "v_commit(", "#", "9x"])
     args = st.one_of(st.integers(-5, 70).map(str), st.integers().map(str),
                      st.sampled_from(["N", "M", "first", "last", "notfirst", "notlast", "none", "-", "x=1",
@@ -651,7 +658,7 @@ def firmware_lines() -> st.SearchStrategy[str]:
 # valid inputs (built once per process with the project's own tools)
 # --------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_dir() -> Path:
     d = Path(tempfile.mkdtemp(prefix="accelscope-fuzz-"))
     atexit.register(shutil.rmtree, d, True)
@@ -664,7 +671,7 @@ def _ok(argv: list[Any]) -> Run:
     return run
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_bundle() -> Path:
     """`accelscope compile` of the example MLP on a 4-image batch."""
     d = base_dir() / "base_bundle"
@@ -679,22 +686,20 @@ def bundle_files() -> list[str]:
     return sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_onnx() -> bytes:
     """The example MLP exported by pymodel.net.importers.export_onnx."""
-    from pymodel.net.importers import export_onnx, load_json
-
     return export_onnx(load_json(MLP_JSON), base_dir() / "base.onnx").read_bytes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_scenario() -> bytes:
     doc = json.loads(SCENARIO.read_text())
     doc["model"]["path"] = "m.onnx"  # relative to the scenario, as in examples/
     return json.dumps(doc, indent=2).encode()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_eval() -> dict[str, Any]:
     """results.json of the uncorrupted scenario (--sim model)."""
     with workdir() as d:
@@ -707,12 +712,9 @@ def base_eval() -> dict[str, Any]:
 FIRMWARE = ("distribution", "lane_stats", "vector_change", "minicache")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_firmware(name: str) -> bytes:
     """A library program in the text format (the disassembler's output)."""
-    from pymodel.lebug import LebugConfig, build
-    from pymodel.lebug.fwtext import disassemble
-
     cfg = LebugConfig()
     return disassemble(build(name, cfg), cfg).encode()
 
@@ -723,7 +725,7 @@ def _npy(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_arrays() -> dict[str, bytes]:
     """Valid .npy inputs: LeBug stream, eof bits and thresholds; GEMM A, B and bias; compile batch."""
     rng = np.random.default_rng(7)
@@ -737,7 +739,7 @@ def base_arrays() -> dict[str, bytes]:
             "cx.npy": _npy((rng.random((3, 64)) * 16).astype(np.float32))}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_network() -> dict[str, bytes]:
     return {"net.json": MLP_JSON.read_bytes().replace(b'"digits_mlp.npz"', b'"net.npz"'),
             "net.npz": MLP_JSON.with_suffix(".npz").read_bytes()}
@@ -795,9 +797,6 @@ def _edit_sums(b: Path, fn: Callable[[dict], None]) -> None:
 
 
 def check_bundle(case: Case) -> None:
-    from pymodel.bundle import load_bundle, read_prog
-    from pymodel.bundle.bundle import PROG_FILES
-
     tried("bundle")
     base = base_bundle()
     with workdir() as d:
@@ -901,10 +900,6 @@ def firmware_cases() -> st.SearchStrategy[Case]:
 
 
 def check_firmware(case: Case) -> None:
-    from pymodel.bundle import load_bundle
-    from pymodel.lebug import LebugConfig, encode_firmware
-    from pymodel.lebug.fwtext import compile_text, disassemble, load_firmware_file
-
     base = {"fw.txt": base_firmware(case.file), "x.npy": base_arrays()["x.npy"]}
     with corrupted_inputs("firmware", base, "fw.txt", case.corruption) as d:
         f = d / "fw.txt"
@@ -958,8 +953,6 @@ def _int_matrix(path: Path) -> np.ndarray | None:
 
 
 def check_npy(case: Case) -> None:
-    from pymodel.bundle import load_bundle
-
     with corrupted_inputs("npy", base_arrays(), case.file, case.corruption) as d:
         names = {case.file}
         if case.file in ("x.npy", "eof.npy", "thr.npy"):
@@ -998,8 +991,6 @@ def network_cases() -> st.SearchStrategy[Case]:
 
 
 def check_network(case: Case) -> None:
-    from pymodel.bundle import load_bundle
-
     with corrupted_inputs("network", base_network(), case.file, case.corruption) as d:
         run = run_checked("network", d, ["compile", d / "net.json", "--out", d / "c", "--batch", "3"],
                           {"net.json", "net.npz"}, ("c",))

@@ -1,4 +1,4 @@
-"""Issue 13: every malformed input gives one line `accelscope: error: ...` on stderr naming the
+"""Bad input: every malformed input gives one line `accelscope: error: ...` on stderr naming the
 file (and line or key), exit 2, no traceback, and nothing half-written."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from pymodel import fileio
-from pymodel.net.importers import export_onnx, load_json
+from pymodel.deploy import plots
+from pymodel.net.importers import export_onnx, load_json, save_json
 from pymodel.net.layers import BatchNorm2d, Linear, Network, ReLU
+from pymodel.schemas import SCENARIO_SCHEMA, dump, validate
 from tb.cli import main
 
 EX = Path("examples").resolve()
@@ -208,7 +210,6 @@ def _bn_after_relu(d, g):
     net = load_json(MLP)
     l0 = net.layers[0]
     n = l0.weight.shape[0]
-    from pymodel.net.importers import save_json
 
     bn = BatchNorm2d(np.ones(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
                      np.ones(n, np.float32))
@@ -227,8 +228,10 @@ CASES = [
     ("prog-check-0PROG_D-is-dir", _prog_d_dir(True), r"prog/0PROG_D: is a directory"),
     ("prog-0PROG_D-is-dir", _prog_d_dir(False), r"prog/0PROG_D: is a directory"),
     ("hardware-empty", _hardware(lambda h: {}), r"manifest\.json hardware: missing field 'systolic'"),
-    ("hardware-tap-depth-1", _hardware(lambda h: {**h, "tap_depth": 1}), r"manifest\.json hardware\.tap_depth: 1 must be >= 2"),
-    ("hardware-unknown-key", _hardware(lambda h: {**h, "clock": 1}), r"manifest\.json hardware: unknown keys \['clock'\]"),
+    ("hardware-tap-depth-1", _hardware(lambda h: {**h, "tap_depth": 1}),
+     r"manifest\.json hardware\.tap_depth: 1 must be >= 2"),
+    ("hardware-unknown-key", _hardware(lambda h: {**h, "clock": 1}),
+     r"manifest\.json hardware: unknown keys \['clock'\]"),
     ("hardware-lebug-data-w", _hardware(lambda h: {**h, "lebug": {**h["lebug"], "DATA_W": 40}}),
      r"manifest\.json: hardware: LeBug config: DATA_W=40 must be in 8\.\.32"),
     ("hardware-systolic-string", _hardware(lambda h: {**h, "systolic": {**h["systolic"], "K": "8"}}),
@@ -247,8 +250,10 @@ CASES = [
     ("npz-named-npy", _npz_as_npy, r"--input: .*x\.npy: an \.npz archive"),
     ("lebug-out-no-dir", _lebug_out_missing_dir, r"--out .*nonexistent/x\.npy: directory .* does not exist"),
     ("eval-out-no-dir", _eval_out_missing_dir, r"--out .*nonexistent/r\.json: directory .* does not exist"),
-    ("scenario-quantization-string", _scenario(quantization="mode"), r"s\.json quantization: expected a JSON object, got '(mode|hybrid)'"),
-    ("scenario-quantization-hybrid-string", _scenario(quantization="hybrid"), r"s\.json quantization: expected a JSON object, got '(mode|hybrid)'"),
+    ("scenario-quantization-string", _scenario(quantization="mode"),
+     r"s\.json quantization: expected a JSON object, got '(mode|hybrid)'"),
+    ("scenario-quantization-hybrid-string", _scenario(quantization="hybrid"),
+     r"s\.json quantization: expected a JSON object, got '(mode|hybrid)'"),
     ("scenario-hardware-int", _scenario(hardware=4), r"s\.json hardware: expected a JSON object, got 4"),
     ("scenario-hardware-unknown-key", _scenario(hardware={"array": 8, "clock": 100}),
      r"s\.json hardware: unknown keys \['clock'\]"),
@@ -257,7 +262,8 @@ CASES = [
     ("eval-samples-neg", _eval_samples(-1), r"--samples -1: must be >= 1"),
     ("compile-batch-0", _compile_batch(0), r"--batch 0: must be >= 1"),
     ("compile-batch-neg", _compile_batch(-1), r"--batch -1: must be >= 1"),
-    ("compile-torch-file", _compile_torch, r"m\.pt: a torch file holds serialized Python objects, which accelscope never loads"),
+    ("compile-torch-file", _compile_torch,
+     r"m\.pt: a torch file holds serialized Python objects, which accelscope never loads"),
     ("compile-no-calibration", _compile_no_calib, r"m\.onnx: input shape \(32,\) is not the digits'.*--calib"),
     ("onnx-12-outputs", _onnx_eval([lin(16, 64), ReLU(), lin(12, 16)], (64,)), r"m\.onnx: output shape \(12,\)"),
     ("onnx-input-not-64", _onnx_eval([lin(16, 32), ReLU(), lin(10, 16)], (32,)), r"m\.onnx: input shape \(32,\)"),
@@ -364,24 +370,18 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 
 @pytest.mark.parametrize("which,doc", [("scenario", "docs/deploy.md"), ("manifest", "docs/bundle.md")])
 def test_docs_quote_the_schema(which, doc):
-    from pymodel.schemas import dump
-
     assert "```json\n" + dump(which) + "\n```" in Path(doc).read_text()
 
 
 def test_examples_match_the_scenario_schema():
-    from pymodel.schemas import SCENARIO_SCHEMA, validate
-
     for f in EX.glob("*_scenario.json"):
         validate(json.loads(f.read_text()), SCENARIO_SCHEMA, str(f))
 
 
 def test_report_on_model_results_does_not_claim_rtl(monkeypatch, tmp_path):
-    from pymodel.deploy import report
-
     seen = []
-    monkeypatch.setattr(report, "_savefig", lambda fig, out: seen.append(fig.axes[0].get_title()))
+    monkeypatch.setattr(plots, "_savefig", lambda fig, out: seen.append(fig.axes[0].get_title()))
     cm = np.eye(10, dtype=int).tolist()
-    report.plot_confusion({"confusion": cm, "rtl_images": 0}, tmp_path / "c.png")
-    report.plot_confusion({"confusion": cm, "rtl_images": 10}, tmp_path / "c.png")
+    plots.plot_confusion({"confusion": cm, "rtl_images": 0}, tmp_path / "c.png")
+    plots.plot_confusion({"confusion": cm, "rtl_images": 10}, tmp_path / "c.png")
     assert seen == ["Confusion matrix, integer model on 10 images", "Confusion matrix, 10 images on the RTL"]

@@ -8,11 +8,21 @@ import shutil
 import numpy as np
 import pytest
 
-from pymodel.bundle import (Bundle, MemorySpec, Region, RegisterWrite, chunks_to_lanes, lanes_to_chunks,
-                            load_bundle, read_prog, words_to_chunks)
+from pymodel.bundle import (
+    Bundle,
+    MemorySpec,
+    Region,
+    RegisterWrite,
+    chunks_to_lanes,
+    lanes_to_chunks,
+    load_bundle,
+    read_prog,
+    words_to_chunks,
+)
 from pymodel.bundle.hexio import format_image, parse_image
-from pymodel.top.config import TopConfig
 from pymodel.errors import AccelscopeError
+from pymodel.top.config import TopConfig
+from tb.cli import main
 
 
 def make_bundle(seed: int = 0) -> Bundle:
@@ -91,6 +101,15 @@ def edit_manifest(d, fn):
     (d / "manifest.json").write_text(json.dumps(meta))
 
 
+def edit_prog(d, name, fn):
+    """Rewrite the bundle's prog/<name> file: its text through fn."""
+    (d / "prog" / name).write_text(fn((d / "prog" / name).read_text()))
+
+
+def drop_first(text):
+    return "".join(text.splitlines(True)[1:])
+
+
 @pytest.mark.parametrize("mutate,msg", [
     (lambda d: (d / "act.hex").write_text((d / "act.hex").read_text().replace("\n", "\nzz\n", 1)),
      r"act.hex:2: bad hex word 'zz'"),
@@ -112,22 +131,22 @@ def edit_manifest(d, fn):
     (lambda d: edit_manifest(d, lambda m: m["memories"][0].update(file="../act.hex")),
      r"must be a plain name"),
     (lambda d: (d / "manifest.json").write_text("{\n  oops"), r"manifest.json:2: not valid JSON"),
-    (lambda d: (d / "prog" / "0PROG_D").write_text((d / "prog" / "0PROG_D").read_text() + "00000000\n"),
+    (lambda d: edit_prog(d, "0PROG_D", lambda t: t + "00000000\n"),
      r"prog/0PROG_D: 51 records but prog/0PROG_A has 50"),
-    (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "0001008", 1)),
+    (lambda d: edit_prog(d, "0PROG_A", lambda t: t.replace("00010008", "0001008", 1)),
      r"prog/0PROG_A:3: bad record '0001008'"),
-    (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "0001000a", 1)),
+    (lambda d: edit_prog(d, "0PROG_A", lambda t: t.replace("00010008", "0001000a", 1)),
      r"prog/0PROG_A:3: misaligned address 0x0001000a"),
     # well-formed records that disagree with the images: the checksum catches them first ...
-    (lambda d: (d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "00050000", 1)),
+    (lambda d: edit_prog(d, "0PROG_A", lambda t: t.replace("00010008", "00050000", 1)),
      r"prog/0PROG_A: checksum mismatch \(manifest.json says sha256 [0-9a-f]{16}\.\.\., the file has [0-9a-f]{16}"),
-    (lambda d: (d / "prog" / "0PROG_D").write_text("12345678\n" + "".join((d / "prog" / "0PROG_D").read_text().splitlines(True)[1:])),
+    (lambda d: edit_prog(d, "0PROG_D", lambda t: "12345678\n" + drop_first(t)),
      r"prog/0PROG_D: checksum mismatch"),
     # ... and, where the manifest gives no checksum (a hand-made bundle), the comparison with the images
-    (lambda d: ((d / "prog" / "0PROG_A").write_text((d / "prog" / "0PROG_A").read_text().replace("00010008", "00050000", 1)),
+    (lambda d: (edit_prog(d, "0PROG_A", lambda t: t.replace("00010008", "00050000", 1)),
                 edit_manifest(d, lambda m: m.pop("sha256"))),
      r"prog/0PROG_A:3: address 0x00050000 is outside the bundle's map"),
-    (lambda d: ((d / "prog" / "0PROG_D").write_text("12345678\n" + "".join((d / "prog" / "0PROG_D").read_text().splitlines(True)[1:])),
+    (lambda d: (edit_prog(d, "0PROG_D", lambda t: "12345678\n" + drop_first(t)),
                 edit_manifest(d, lambda m: m["sha256"].pop("prog/0PROG_D"))),
      r"prog/0PROG_A:1: record \(0x00010000, 0x12345678\) differs from the images"),
     (lambda d: edit_manifest(d, lambda m: m["sha256"].update({"extra.hex": "0" * 64})),
@@ -169,8 +188,6 @@ def test_copy_is_still_valid(bundle_dir, tmp_path):
 
 
 def test_cli_prog_rewrite_and_check(bundle_dir, capsys):
-    from tb.cli import main
-
     (bundle_dir / "prog" / "0PROG_A").unlink()
     (bundle_dir / "prog" / "0PROG_D").write_text("junk\n")
     assert main(["prog", str(bundle_dir)]) == 0
@@ -194,8 +211,6 @@ def test_checksums_cover_every_file(bundle_dir):
 def test_prog_rewrites_checksums_after_a_hand_edit(bundle_dir, capsys):
     """Editing an image: its checksum rejects it (prog too) until its key is deleted; then prog
     regenerates the records and writes every checksum again."""
-    from tb.cli import main
-
     lines = (bundle_dir / "act.hex").read_text().splitlines()
     lines[0] = "0123456789abcdef"
     (bundle_dir / "act.hex").write_text("\n".join(lines) + "\n")

@@ -7,12 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tb.cli import main
-from pymodel.lebug import LebugConfig, build, emulate
+import tb.lebug.jobs as jobs
+from pymodel.lebug import LebugConfig, build, emulate, encode_firmware
+from pymodel.lebug.fwtext import load_firmware_file
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
+from tb.cli import main
+from tb.job import JobResult
 from tb.runner import sims_under_test
 from tb.sims import run_lebug_test
-from fuzz_targets import object_npy  # tests/ is on sys.path (pytest prepends it)
+from tests.fuzz_targets import object_npy
 
 
 def run(capsys, *argv):
@@ -99,9 +102,6 @@ def test_sim_list_and_unknown(capsys):
 
 def test_sim_reports_fail_on_hardware_mismatch(monkeypatch, capsys):
     """The PASS/FAIL comparison is real: a corrupted hardware result fails."""
-    import tb.lebug.jobs as jobs
-    from tb.job import JobResult
-
     def fake(cfg, fw, thr, x, eof, sim, waves=False, work=None):
         res = emulate(cfg, fw, x, eof, thr)
         mem = res.tb_mem.copy()
@@ -129,7 +129,8 @@ def test_lebug_cli_on_rtl(tmp_path, capsys, sim):
     assert code == 0, err
     assert "matches the model bit for bit" in out
     cfg = LebugConfig()
-    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), emulate(cfg, build("frame_correlation", cfg), x, eof).trace)
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"),
+                                  emulate(cfg, build("frame_correlation", cfg), x, eof).trace)
 
 
 @pytest.mark.parametrize("sim", sims_under_test())
@@ -148,9 +149,6 @@ def test_make_sim_distribution_prints_seed_blocks(capsys, sim):
 def test_firmware_file_round_trip_through_the_cli(tmp_path, capsys):
     """--disassemble prints a library program in the text format; --firmware-file compiles that
     file back to the same words, and the run gives the library program's trace."""
-    from pymodel.lebug import encode_firmware
-    from pymodel.lebug.fwtext import load_firmware_file
-
     code, text, err = run(capsys, "lebug", "distribution", "--arg", "bins=8", "--disassemble")
     assert code == 0, err
     fw_file = tmp_path / "dist.fw"
@@ -164,7 +162,7 @@ def test_firmware_file_round_trip_through_the_cli(tmp_path, capsys):
     rng = np.random.default_rng(5)
     x = rng.integers(-2, 9, size=(12, 8))
     np.save(tmp_path / "x.npy", x)
-    code, out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
+    code, _out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
                          "--out", str(tmp_path / "o.npy"))
     assert code == 0, err
     want = emulate(cfg, build("distribution", cfg, bins=8), x).trace
@@ -175,7 +173,7 @@ def test_firmware_file_error_names_file_and_line(tmp_path, capsys):
     fw_file = tmp_path / "bad.fw"
     fw_file.write_text("# two VVALU ops in one chain\nbegin_chain\nvv_add 0\nvv_sub 1\nend_chain\n")
     np.save(tmp_path / "x.npy", np.zeros((2, 8), np.int64))
-    code, out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
+    code, _out, err = run(capsys, "lebug", "--firmware-file", str(fw_file), "--input", str(tmp_path / "x.npy"),
                          "--out", str(tmp_path / "o.npy"))
     assert code == 2 and err.startswith(f"accelscope: error: {fw_file}:4:") and err.count("\n") == 1, err
     assert not (tmp_path / "o.npy").exists()

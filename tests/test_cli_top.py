@@ -7,13 +7,16 @@ import json
 import numpy as np
 import pytest
 
+import tb.top.jobs
 from pymodel.bundle import load_bundle, read_prog
-from tb.cli import main
+from pymodel.lebug import LebugConfig, encode_firmware
+from pymodel.lebug.fwtext import load_firmware_file
 from pymodel.net.importers import load_json
-from pymodel.top.compile import compile_network
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
 from pymodel.top.network import compile_model, default_calibration, integer_logits, read_logits
+from pymodel.top.randbundle import compile_network
+from tb.cli import main
 from tb.runner import sims_under_test
 
 MLP = "examples/digits_mlp.json"
@@ -111,9 +114,6 @@ def test_replay_on_rtl(mlp_bundle, capsys, sim):
 
 def test_compile_with_a_tap_firmware_file(tmp_path, capsys):
     """--tap-file: the tap runs firmware written in the text format; the bundle carries its words."""
-    from pymodel.lebug import LebugConfig, encode_firmware
-    from pymodel.lebug.fwtext import load_firmware_file
-
     fw_file = tmp_path / "tap.fw"
     fw_file.write_text("begin_chain\n  v_reduce\n  v_commit 1\nend_chain\n")
     assert main(["compile", MLP, "--out", str(tmp_path / "b"), "--tap-file", str(fw_file)]) == 0
@@ -133,8 +133,6 @@ def test_compile_with_a_tap_firmware_file(tmp_path, capsys):
 def test_replay_rejects_a_flipped_byte_by_checksum(mlp_bundle, capsys, monkeypatch):
     """One flipped byte in prog/0PROG_D (still a well-formed record): the manifest's checksum names
     the file, exit 2, one line, before any simulator starts and with nothing written."""
-    import tb.top.jobs
-
     path, _ = mlp_bundle
     started = []
     monkeypatch.setattr(tb.top.jobs, "run_job", lambda *a, **k: started.append(a))

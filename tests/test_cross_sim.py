@@ -8,8 +8,17 @@ import numpy as np
 
 from pymodel.compare import assert_equal, assert_same_counters
 from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.job import mismatches, same_hardware
+from pymodel.systolic.model import run
+from pymodel.systolic.randjob import random_layers
+from pymodel.top.config import TopConfig
+from pymodel.top.randbundle import random_two_layer
+from pymodel.top.result import same
 from tb.lebug.jobs import run_lebug
 from tb.runner import sims_under_test
+from tb.systolic.jobs import run_systolic
+from tb.top.jobs import replay
 
 SEED = 20261130
 
@@ -40,12 +49,6 @@ def test_lebug_same_on_every_simulator():
 
 
 def test_systolic_same_on_every_simulator():
-    from pymodel.systolic.config import SystolicConfig
-    from pymodel.systolic.job import mismatches, same_hardware
-    from pymodel.systolic.model import run
-    from pymodel.systolic.randjob import random_layers
-    from tb.systolic.jobs import run_systolic
-
     print(f"seed {SEED}")
     cfg = SystolicConfig.for_array(8)
     descs, images = random_layers(cfg, np.random.default_rng(SEED), 3, 30)
@@ -59,11 +62,6 @@ def test_systolic_same_on_every_simulator():
 
 
 def test_top_bundle_same_on_every_simulator_and_load_mode(tmp_path):
-    from pymodel.top.config import TopConfig
-    from pymodel.top.randbundle import random_two_layer
-    from pymodel.top.result import same
-    from tb.top.jobs import replay
-
     print(f"seed {SEED}")
     cfg = TopConfig.for_array(8)
     random_two_layer(cfg, SEED, tmp_path / "b")

@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tb.top.deploy as rg
 from pymodel.deploy.evaluate import evaluate
 from pymodel.deploy.gemm_calls import hist_edges, histogram
 from pymodel.deploy.scenario import load_scenario
 from pymodel.errors import AccelscopeError
-from tb.cli import main, rtl_gemm_factory, rtl_stream, scenario_sims
+from tb.cli import main
 from tb.runner import sims_under_test
 from tb.top.deploy import RtlGemm
+from tb.top.evaluation import rtl_gemm_factory, rtl_stream, scenario_sims
 
 EX = Path("examples")
 
@@ -59,13 +61,13 @@ def test_rtl_eval_bit_exact(name, samples, mode, tmp_path, sim):
     res = evaluate(sc, progress=False, rtl_gemm=rtl_gemm_factory, rtl_stream=rtl_stream)
     assert res["bit_exact"] is True and res["rtl_images"] == samples
     assert res["flow"] == ("on_chip" if mode == "full_int8" else "host_in_the_loop")
-    ops = [l.get("op", "GEMM") for l in res["layers"]]
+    ops = [lay.get("op", "GEMM") for lay in res["layers"]]
     # the CNN's MaxPool2d(2) is fused into its CONV on chip; the host-in-the-loop flow has no POOL step
     assert ops == (["CONV", "GEMM"] if name == "digits_cnn" else ["GEMM", "GEMM"])
     if name == "digits_cnn":
         assert res["layers"][0]["layer"] == "layer 0 (Conv2d) + layer 2 (MaxPool2d)"
-    assert all(l["hist_match"] and l["tap_drops"] == 0 for l in res["layers"]), \
-        [(l["layer"], l["hist_hw"], l["hist_model"]) for l in res["layers"] if not l["hist_match"]]
+    assert all(lay["hist_match"] and lay["tap_drops"] == 0 for lay in res["layers"]), \
+        [(lay["layer"], lay["hist_hw"], lay["hist_model"]) for lay in res["layers"] if not lay["hist_match"]]
     assert sum(sum(row) for row in res["confusion"]) == samples
     (tmp_path / "r.json").write_text(json.dumps(res))
     assert main(["report", str(tmp_path / "r.json"), "--out", str(tmp_path / "rep")]) == 0
@@ -78,8 +80,6 @@ def test_rtl_eval_bit_exact(name, samples, mode, tmp_path, sim):
 
 def test_rtl_gemm_refuses_wrong_results(monkeypatch):
     """The RTL GEMM compares with gemm_int: a corrupted hardware result is an error."""
-    import tb.top.deploy as rg
-
     real = rg.replay
 
     def corrupt(*a, **k):

@@ -11,8 +11,19 @@ from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.edges import burst_limit
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_A_RANGE, ERR_BQ_RANGE, ERR_C_RANGE, ERR_D_RANGE, ERR_NONE, Descriptor
-from pymodel.systolic.edges import (ALIASED, ILLEGAL, LIMITS, PAIRS, aliased, aliasing_bits, edge_job, edges, illegal_pair,
-                                    pairs, refused)
+from pymodel.systolic.edges import (
+    ALIASED,
+    ILLEGAL,
+    LIMITS,
+    PAIRS,
+    aliased,
+    aliasing_bits,
+    edge_job,
+    edges,
+    illegal_pair,
+    pairs,
+    refused,
+)
 from pymodel.systolic.model import run
 
 CFG = SystolicConfig.for_array(8)

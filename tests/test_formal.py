@@ -14,6 +14,7 @@ import pytest
 
 from tb import formal
 
+
 @pytest.fixture(scope="module")
 def env() -> dict[str, str]:
     e = formal.tool_env()
@@ -39,6 +40,7 @@ def test_seeded_bugs_are_one_line_changes() -> None:
     root = formal.ROOT
     for p in formal.PROOFS:
         text = (root / p.bug.file).read_text()
-        assert text.count(p.bug.old) == 1, f"{p.name}: {p.bug.old!r} occurs {text.count(p.bug.old)} times in {p.bug.file}"
+        assert text.count(p.bug.old) == 1, \
+            f"{p.name}: {p.bug.old!r} occurs {text.count(p.bug.old)} times in {p.bug.file}"
         assert p.bug.old != p.bug.new and "\n" not in p.bug.old + p.bug.new, p.name
         assert p.sby.exists(), p.sby

@@ -1,4 +1,4 @@
-"""Issue 13, item 4: property-based fuzzing of every CLI input format (strategies, targets and the
+"""Property-based fuzzing of every CLI input format (strategies, targets and the
 property: tests/fuzz_targets.py; the long run: bench/fuzz.py). Each corrupted input must give
 exit 0 with a correct result or exit 2 with one `accelscope: error:` line naming the file, never
 a traceback, never a changed or half-written file on failure.
@@ -16,8 +16,10 @@ import math
 import os
 
 import pytest
-from fuzz_targets import SEED, TARGETS, Bytes, Case, Json, Lines, Npy, Npz, Onnx, check, run_cli, snapshot
 from hypothesis import HealthCheck, example, given, seed, settings
+
+import tb.cli
+from tests.fuzz_targets import SEED, TARGETS, Bytes, Case, Json, Lines, Npy, Npz, Onnx, check, run_cli, snapshot
 
 EXAMPLES = int(os.environ.get("ACCELSCOPE_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=False,
@@ -104,8 +106,6 @@ test_fuzz_network = fuzz_test(
 def test_fuzz_property_can_fail(tmp_path, monkeypatch):
     """The property reports a traceback, an error line naming another file, and a file written
     by a failing command; the CLI escapes a newline inside an error."""
-    import tb.cli
-
     def boom(args):
         raise KeyError("x")
 

@@ -10,11 +10,11 @@ import os
 import numpy as np
 import pytest
 
+from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import run
-from pymodel.errors import AccelscopeError
 from tb.job import Job
 from tb.runner import run_job
 from tb.systolic.jobs import BLOCK, image_files, spad_block
@@ -30,7 +30,7 @@ def _gemm_job(writes: list, reads: list, rounds: list, wgt: np.ndarray, bias: np
     images = {"wgt": wgt, "bias": bias, **({"out": out} if out is not None else {})}
     ext = {k: len(v) for k, v in images.items()}
     return Job(writes=writes, reads=reads, rounds=rounds, block=spad_block(ext, {}),
-               files=image_files(CFG, images, ext), **kw)  # type: ignore[arg-type]
+               files=image_files(CFG, images, ext), **kw)  # type: ignore[arg-type]  # kw: Job's own fields
 
 @pytest.mark.parametrize("sim", ["verilator-native", "icarus-plain"])
 def test_rounds_stream_batches(sim: str) -> None:

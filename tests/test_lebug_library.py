@@ -13,6 +13,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.lebug import LIBRARY, Compiler, LebugConfig, build, default_thresholds, emulate
 from pymodel.lebug.firmware import ORIGIN
 from pymodel.lebug.regmap import trace_from_mem
+from tb.lebug.jobs import run_lebug
 from tb.runner import sims_under_test
 
 C4 = LebugConfig(N=4, M=2, DATA_W=16)  # thresholds memory: 0, 1, 2, ..., 8
@@ -123,7 +124,6 @@ def run(backend, name, x, eof=None, cfg=C4, **kwargs):
     fw = build(name, cfg, **kwargs)
     if backend == "model":
         return emulate(cfg, fw, x, eof)
-    from tb.lebug.jobs import run_lebug
 
     thr = fw.thresholds if fw.thresholds is not None else default_thresholds(cfg)
     hw = run_lebug(cfg, fw, thr, x, eof, backend)

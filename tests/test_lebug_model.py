@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import (LIBRARY, Compiler, LebugConfig, accept_schedule, build, default_thresholds, emulate, to_raw,
-                           to_real, wrap)
+from pymodel.lebug import (
+    LIBRARY,
+    Compiler,
+    LebugConfig,
+    accept_schedule,
+    build,
+    default_thresholds,
+    emulate,
+    to_raw,
+    to_real,
+    wrap,
+)
 from pymodel.lebug.emulator import plan
 from pymodel.lebug.randfw import random_firmware, random_stream
 from pymodel.lebug.seed_vectors import SEED_EXAMPLES
@@ -66,7 +76,8 @@ def test_distribution_is_a_histogram(cfg):
     bins = cfg.M * cfg.FU_ROWS
     res = emulate(cfg, build("distribution", cfg, bins=bins), x, eof)
     real = to_real(x, cfg)
-    want = [np.array([np.sum((real[f] > b) & (real[f] <= b + 1)) for b in range(bins)]) for f in closed_frames(eof[:, 0])]
+    want = [np.array([np.sum((real[f] > b) & (real[f] <= b + 1)) for b in range(bins)])
+            for f in closed_frames(eof[:, 0])]
     got = to_real(res.rows.reshape(-1, bins), cfg)
     np.testing.assert_array_equal(got, np.array(want))
 
@@ -253,7 +264,7 @@ def test_emulate_rejects_bad_inputs():
 def test_fixed_point_conversion():
     cfg = LebugConfig(DATA_W=16, FRAC_W=8)
     assert to_raw(np.array([1.0, -0.5, 0.001953125, 127.99, -128.0]), cfg).tolist() == [256, -128, 1, 32765, -32768]
-    for bad in (1000.0, -1000.0, np.inf, np.nan):  # rejected, never saturated (issue 13)
+    for bad in (1000.0, -1000.0, np.inf, np.nan):  # rejected, never saturated (bad input is an error)
         with pytest.raises(AccelscopeError):
             to_raw(np.array([bad]), cfg)
     with pytest.raises(AccelscopeError, match="not an integer"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -110,7 +111,7 @@ def test_two_banks_and_fused_pool_plan():
         assert tensors[name]["live"] == [-1, 1] and tensors[name]["words"] == 8 * 8  # 8 images x 8 rows x 1 word
     assert tensors[conv]["producer"] == "layer 0 (Conv2d) + layer 2 (MaxPool2d)" and tensors[conv]["words"] == 8 * 16
     spans = sorted((tensors[n]["base"], tensors[n]["end"]) for n in ("input", "input.bank1", conv))
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # disjoint: all three live at once
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # disjoint: all three live at once
     assert plan["scratchpads"]["sys_act"]["peak_bytes"] == (64 + 64 + 128) * 8
     assert [tensors[n]["words"] for n in ("logits", "logits.bank1")] == [8 * 2, 8 * 2]  # 8 rows x 2 n-tiles
     assert plan["scratchpads"]["sys_cmd"]["words"] == 4  # 2 descriptors a bank

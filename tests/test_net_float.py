@@ -9,7 +9,7 @@ from pymodel.net.float_model import conv2d, im2col, maxpool2d
 
 
 def direct_conv(x, w, b, stride, pad):
-    n, c, h, wd = x.shape
+    n, _c, h, wd = x.shape
     oc, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
     oh = (h + 2 * pad[0] - kh) // stride[0] + 1

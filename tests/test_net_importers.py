@@ -14,7 +14,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.net.float_model import forward
 from pymodel.net.importers import export_onnx, from_torch, load_json, load_onnx, save_json
 from pymodel.net.layers import Network
-from test_net_layers import bn_cnn  # tests/ is on sys.path (rootdir-less test modules)
+from tests.test_net_layers import bn_cnn
 
 
 def same_network(a: Network, b: Network) -> None:
@@ -187,7 +187,7 @@ def test_from_torch_with_a_stand_in(monkeypatch, x):
     monkeypatch.setitem(sys.modules, "torch", torch)
     nn = torch.nn
     net = bn_cnn()
-    c, b1, _, d, p, _, lin, b2, _, lin2, _ = net.layers
+    c, b1, _, _d, _p, _, lin, b2, _, lin2, _ = net.layers
     conv = nn.Conv2d(weight=c.weight, bias=c.bias, stride=c.stride, padding=c.padding, groups=1, dilation=(1, 1),
                      padding_mode="zeros", out_channels=4)
 

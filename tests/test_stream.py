@@ -13,13 +13,27 @@ import pytest
 
 from pymodel.bundle import load_bundle
 from pymodel.compare import first_mismatch
+from pymodel.errors import AccelscopeError
 from pymodel.net import digits
 from pymodel.net.importers import load_onnx
 from pymodel.top.config import TopConfig
-from pymodel.top.network import compile_model, default_calibration, integer_logits, run_on_model
+from pymodel.top.network import (
+    compile_model,
+    default_calibration,
+    input_batches,
+    integer_logits,
+    network_efficiency,
+    run_on_model,
+    start_records,
+)
 from pymodel.top.stream import layer_histograms, stream_expected
+from pymodel.top.taprate import tap_rate
 from tb.cli import main
-from test_network_compile import onnx_cnn  # tests/ is on sys.path (pytest's rootdir-relative import)
+from tb.runner import run_job, sims_under_test
+from tb.top import stream as st
+from tb.top.jobs import BLOCK
+from tb.top.stream import run_stream, stream_job
+from tests.test_network_compile import onnx_cnn
 
 EX = Path("examples").resolve()
 IMAGES = 120  # >= 100 digits test images, 15 batches of 8
@@ -31,8 +45,6 @@ def assert_same(what: str, expected: np.ndarray, actual: np.ndarray) -> None:
 
 
 def _rtl_sims() -> list[str]:
-    from tb.runner import sims_under_test
-
     return sims_under_test(native=True)
 
 
@@ -55,7 +67,6 @@ def test_stream_model_equals_batch_by_batch(cnn_bundle: Path) -> None:
     LeBug trace rows are the single-batch runs' rows one after the other (the distribution firmware
     restarts at every eof), 2 rows a layer a batch."""
     bundle = load_bundle(cnn_bundle)
-    from pymodel.top.network import input_batches
 
     batches = input_batches(bundle, digits.inputs("cnn")[:20])  # 3 batches, the last with 4 images
     exp = stream_expected(bundle, batches)
@@ -83,9 +94,6 @@ def test_stream_job_rounds_and_banks(cnn_bundle: Path) -> None:
     program alone; batch 0's input, batch 0's start, batch 1's input; then per round a start, the next
     input and the logits before; a last round of reads. Batches that do not alternate between the
     banks cannot overlap: by default they run one after the other, asked to overlap they are an error."""
-    from pymodel.top.network import input_batches, start_records
-    from tb.top.stream import stream_job
-
     bundle = load_bundle(cnn_bundle)
     batches = input_batches(bundle, digits.inputs("cnn")[:24])  # 3 batches, banks 0, 1, 0
     assert [b.base for b in batches] == [bundle.extra["network"]["input"]["banks"][i % 2] for i in range(3)]
@@ -149,7 +157,8 @@ def test_stream_on_rtl(tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: 
     want_min = 8 * ((64 * 2 + 16 * 2) if model.endswith(".onnx") else (16 * 2 * 2 + 8 * 2))
     assert ev["cost"]["min_cycles"] == want_min
     assert ev["efficiency"] == want_min * 15 / cyc["inference"]
-    if model.endswith(".onnx"):  # issue 14's target, on deterministic cycle counts (equal on every simulator)
+    # the on-chip efficiency target (0.85), on deterministic cycle counts (equal on every simulator)
+    if model.endswith(".onnx"):
         assert ev["efficiency"] >= 0.85, ev["efficiency"]
 
     assert main(["report", str(tmp_path / "ev.json"), "--out", str(tmp_path / "rep")]) == 0
@@ -194,7 +203,8 @@ def test_stream_one_bank_not_overlapped(tmp_path: Path, capsys: pytest.CaptureFi
     assert one["logits"] == two["logits"] and one["histograms"]["match"] and two["histograms"]["match"]
     assert not one["cycles"]["overlap"] and two["cycles"]["overlap"]
     assert len(one["layers"]) == 3 and len(two["layers"]) == 2  # CONV, POOL, GEMM vs CONV+pool, GEMM
-    assert len(one["cycles"]["rounds"]) == 5 and all(r == one["cycles"]["rounds"][1] for r in one["cycles"]["rounds"][1:])
+    rounds = one["cycles"]["rounds"]
+    assert len(rounds) == 5 and all(r == rounds[1] for r in rounds[1:])
     assert two["cycles"]["inference"] < one["cycles"]["inference"]
 
 
@@ -203,7 +213,7 @@ def test_stream_mlp_native(tmp_path: Path, options: tuple[str, ...]) -> None:
     """The digits MLP (two GEMMs, features layout) streamed on verilator-native: every digits test
     image, logits equal to the integer model's. With int8 logits (4 a 32-bit read) in batches of
     24 (15 of them, no padding) the host's APB traffic (16 input words, 3 logit reads an image)
-    about fits in the array's time, and the network efficiency reaches issue 14's 0.85
+    about fits in the array's time, and the network efficiency reaches the on-chip target of 0.85
     (deterministic cycle counts)."""
     b = tmp_path / "b"
     assert main(["compile", str(EX / "digits_mlp.onnx"), "--out", str(b), *options]) == 0
@@ -221,9 +231,7 @@ def test_stream_mlp_native(tmp_path: Path, options: tuple[str, ...]) -> None:
     assert ev["batch"] == B and w["input_per_batch"] == 16 * B and w["logits_per_batch"] == (3 if int8 else 10) * B
     # shape-limited cycles, from the layer shapes: 64 -> 32 (8 k-tiles x 4 n-tiles), 32 -> 10 (4 x 2)
     assert ev["cost"]["min_cycles"] == B * (8 * 4 + 4 * 2)
-    if int8:  # issue 14's efficiency counts the input and logit traffic, not eval's debug read-back
-        from pymodel.top.network import input_batches, network_efficiency
-        from tb.top.stream import run_stream
+    if int8:  # the network efficiency counts the input and logit traffic, not eval's debug read-back
 
         bundle = load_bundle(b)
         batches = input_batches(bundle, x)
@@ -291,11 +299,6 @@ def test_stream_model_lebug_m8(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_stream_progress(cnn_bundle: Path, sim: str) -> None:
     """run_job reports the rounds done while a stream runs (the job engine's JOB_ROUND lines),
     ending at the number of rounds: what the eval/replay progress bar shows."""
-    from pymodel.top.network import input_batches
-    from tb.runner import run_job
-    from tb.top.jobs import BLOCK
-    from tb.top.stream import stream_job
-
     bundle = load_bundle(cnn_bundle)
     batches = input_batches(bundle, digits.inputs("cnn")[:24])
     seen: list[int] = []
@@ -324,8 +327,6 @@ def test_slow_tap_eval_runs_one_batch_at_a_time(k4_bundle: Path, sim: str, tmp_p
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """`eval` reads the tap rate and streams such a bundle one batch at a time, bit-exact on every
     simulator (the trace rows of each batch are final when read)."""
-    from pymodel.top.taprate import tap_rate
-
     rate = tap_rate(load_bundle(k4_bundle))
     assert (rate.stream_rows, rate.cycles_per_row, rate.lebug_cycles, rate.array_cycles) == (88, 16, 1408, 1250)
     assert not rate.keeps_up and rate.one_at_a_time_ok
@@ -339,10 +340,6 @@ def test_slow_tap_eval_runs_one_batch_at_a_time(k4_bundle: Path, sim: str, tmp_p
 def test_slow_tap_overlapped_polls_lebug_rows(k4_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forced to overlap, the same stream stays exact because each round polls LeBug's ROWS before
     reading a batch's trace rows; the stream's race shows as soon as the poll is taken out."""
-    from pymodel.errors import AccelscopeError
-    from pymodel.top.network import input_batches
-    from tb.top import stream as st
-
     bundle = load_bundle(k4_bundle)
     batches = input_batches(bundle, digits.inputs("mlp")[:48])
     r = st.run_stream(bundle, batches, "verilator-native", overlap=True)
@@ -352,8 +349,8 @@ def test_slow_tap_overlapped_polls_lebug_rows(k4_bundle: Path, monkeypatch: pyte
 
     def no_polls(*a: object, **kw: object) -> object:
         kw.pop("polls", None)
-        return real_job(*a, **kw)  # type: ignore[arg-type]
+        return real_job(*a, **kw)  # type: ignore[arg-type]  # a stand-in passing Job's arguments through
 
     monkeypatch.setattr(st, "Job", no_polls)
-    with pytest.raises(AccelscopeError, match="LeBug ROWS poll returned|LeBug trace rows"):
+    with pytest.raises(AccelscopeError, match=r"LeBug ROWS poll returned|LeBug trace rows"):
         st.run_stream(bundle, batches, "verilator-native", overlap=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pymodel.deploy.gemm_calls import eval_config
 from tb import synth
 
 
@@ -33,8 +34,6 @@ RAM = ("u_act.mem", "rtl/top/accel_top.v:1|rtl/systolic/systolic_ram.v:18.17-18.
 
 
 def test_runs_use_the_block_registry_and_the_evaluation_build():
-    from pymodel.deploy.gemm_calls import eval_config
-
     runs = {r.name: r for r in synth.runs()}
     assert set(runs) == {"lebug_int32", "lebug_int16", "systolic", "accel_top"}
     top = runs["accel_top"]

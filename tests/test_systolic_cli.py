@@ -8,11 +8,14 @@ import re
 import numpy as np
 import pytest
 
+import tb.systolic.jobs as jobs
+from pymodel.systolic.job import HardwareResult
+from pymodel.systolic.model import run as model_run
 from pymodel.systolic.scenarios import reference_gemm
 from tb.cli import main
 from tb.runner import sims_under_test
 from tb.sims import run_gemm_test
-from fuzz_targets import object_npy  # tests/ is on sys.path (pytest prepends it)
+from tests.fuzz_targets import object_npy
 
 
 def run(capsys, *argv):
@@ -123,10 +126,6 @@ def test_make_sim_gemm(capsys, monkeypatch):
 
 def test_sim_gemm_reports_fail_on_hardware_mismatch(monkeypatch, capsys):
     """The PASS/FAIL comparison is real: a corrupted hardware result fails."""
-    import tb.systolic.jobs as jobs
-    from pymodel.systolic.job import HardwareResult
-    from pymodel.systolic.model import run as model_run
-
     def fake(cfg, descs, images, sim, waves=False, work=None):
         exp = model_run(cfg, descs, images)
         stream = exp.stream.copy()

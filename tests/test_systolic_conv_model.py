@@ -17,16 +17,31 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import pymodel.systolic.model as model
 from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import (CHECK_ORDER, ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE,
-                                         ERR_C_RANGE, ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE,
-                                         GEOMETRY, OP_CONV, OP_GEMM, OP_POOL, Descriptor)
-from pymodel.systolic.layout import (conv_layout, extents, pack_tensor, pool_layout, unpack_rows,
-                                     unpack_tensor)
-from pymodel.systolic.model import (POOL_DRAIN, Counters, conv_blocks, descriptor_counters, run)
+from pymodel.systolic.descriptor import (
+    CHECK_ORDER,
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    ERR_SHAPE,
+    GEOMETRY,
+    OP_CONV,
+    OP_GEMM,
+    OP_POOL,
+    Descriptor,
+)
+from pymodel.systolic.layout import conv_layout, extents, pack_tensor, pool_layout, unpack_rows, unpack_tensor
+from pymodel.systolic.model import POOL_DRAIN, Counters, conv_blocks, descriptor_counters, run
 from pymodel.top.config import TopConfig
 from pymodel.top.model import written_words
 
@@ -58,7 +73,7 @@ def ref_requant(y: int, mult: int, shift: int) -> int:
 def ref_conv_pad(x, w, sh, sw, pt, pl, oh_n, ow_n):
     """C[b, oh, ow, n] = sum X[b, oh*sh - pt + ky, ow*sw - pl + kx, c] * W[ky, kx, c, n], X = 0 outside:
     np.pad with enough zeros below / right for every window, then one strided slice per tap."""
-    B, H, W, C = x.shape
+    B, H, W, _C = x.shape
     kh, kw, _, n = w.shape
     bot = max(0, (oh_n - 1) * sh + kh - pt - H)
     right = max(0, (ow_n - 1) * sw + kw - pl - W)
@@ -89,7 +104,7 @@ def ref_conv_loops(x, w, sh, sw, pt, pl, oh_n, ow_n):
 
 
 def ref_pool(x, kh, kw, sh, sw, oh_n, ow_n):
-    B, H, W, C = x.shape
+    B, _H, _W, C = x.shape
     out = np.zeros((B, oh_n, ow_n, C), np.int64)
     for b in range(B):
         for oh in range(oh_n):
@@ -171,7 +186,7 @@ def conv_counters_ref(K, B, H, W, P, kh, sh, pt, out_h, out_w, blk_rows, kd, n):
     KT, NT, RW = cdiv(kd, K), cdiv(n, K), cdiv(W * P, K)
     cycles, busy, stalls = 3 + K, 0, 0
     last = None
-    for b in range(B):
+    for _b in range(B):
         for oh0 in range(0, out_h, blk_rows):
             R_ = min(blk_rows, out_h - oh0)
             S = (R_ - 1) * sh + kh
@@ -205,7 +220,8 @@ def ref_fused_pool(vals, B, out_h, out_w, p):
         for ph in range(PH):
             for pw in range(PW):
                 for j in range(v.shape[3]):
-                    out[b, ph, pw, j] = max(int(v[b, ph * p + dy, pw * p + dx, j]) for dy in range(p) for dx in range(p))
+                    out[b, ph, pw, j] = max(int(v[b, ph * p + dy, pw * p + dx, j])
+                                            for dy in range(p) for dx in range(p))
     return out.reshape(B * PH * PW, -1)
 
 
@@ -452,8 +468,6 @@ def test_fused_pool_equals_conv_then_pool(K):
 def test_fused_pool_check_can_fail(monkeypatch):
     """The comparison with the reference sees a wrong pooling: the model patched to take the window's
     minimum, or its top-left pixel, fails it."""
-    import pymodel.systolic.model as model
-
     rng = _rng(6)
     for _ in range(50):  # a case whose pooled values vary (not all saturated or 0)
         cfg, d, images, exp, stream, counters = random_conv_case(8, rng, C=3, pool=2)
@@ -753,7 +767,7 @@ def test_written_words_cover_conv_and_pool_outputs():
         ww = written_words(4, ds)
         want = sorted(d.d_base + q * d.d_stride + t for q in range(d.rows) for t in range(cdiv(d.n, 4)))
         assert sorted(ww["act"].tolist()) == want and ww["out"].size == 0
-        res = run(cfg, ds, {k: v for k, v in im.items()})
+        res = run(cfg, ds, dict(im.items()))
         before = np.zeros_like(res.mems["act"])
         before[: len(im["act"])] = im["act"]
         changed = np.flatnonzero((res.mems["act"] != before).any(axis=1))
@@ -1001,7 +1015,7 @@ def test_descriptor_round_trip_every_field():
 
 def test_decode_rejects_geometry_on_gemm_only():
     geom_words = [1 | 1 << 16, 1, 0, 0, 0, 0, 1 << 24, 0]  # m=n=kd=1, tiled=1 on a GEMM
-    with pytest.raises(AccelscopeError, match="geometry fields .* GEMM.*tiled=1"):
+    with pytest.raises(AccelscopeError, match=r"geometry fields .* GEMM.*tiled=1"):
         Descriptor.decode(geom_words, "cmd.hex line 2")
     conv = list(geom_words)
     conv[1] |= OP_CONV << 20

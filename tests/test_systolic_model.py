@@ -13,13 +13,34 @@ from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_NONE, ERR_SHAPE, FLAG_INT8, FLAG_OUT8,
-                                         Descriptor)
-from pymodel.systolic.layout import (extents, from_hex, gemm_layout, pack_rows, pack_weights, to_hex,
-                                     unpack_rows)
-from pymodel.systolic.model import (descriptor_counters, full_memories, pack_out8, pack_quant, requantize, run,
-                                    unpack_out8, unpack_quant, wrap32)
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    ERR_SHAPE,
+    FLAG_INT8,
+    FLAG_OUT8,
+    Descriptor,
+)
+from pymodel.systolic.layout import extents, from_hex, gemm_layout, pack_rows, pack_weights, to_hex, unpack_rows
+from pymodel.systolic.model import (
+    descriptor_counters,
+    full_memories,
+    pack_out8,
+    pack_quant,
+    quant_params,
+    requantize,
+    run,
+    unpack_out8,
+    unpack_quant,
+    wrap32,
+)
 from pymodel.systolic.randjob import chained_layers, extreme_layers, random_layers
 from pymodel.systolic.scenarios import reference_gemm
 
@@ -41,7 +62,7 @@ def test_model_equals_numpy_gemm_random_shapes_up_to_300(K):
         b = rng.integers(-128, 128, size=(kd, n)).astype(np.int8)
         bias = rng.integers(-(1 << 31), 1 << 31, size=n) if rng.random() < 0.7 else None
         relu = bool(rng.random() < 0.5)
-        c, res, descs = _gemm_via_model(cfg, a, b, bias, relu)
+        c, res, _descs = _gemm_via_model(cfg, a, b, bias, relu)
         want = a.astype(np.int64) @ b
         if bias is not None:
             want = want + bias
@@ -137,7 +158,7 @@ def test_chained_layers_equal_layer_by_layer_numpy():
     res = run(cfg, descs, images)
     # recompute independently from the images: layer by layer
     x = unpack_rows(images["act"], descs[0].a_base, descs[0].a_stride, 13, 20, 8)
-    for i, d in enumerate(descs):
+    for _i, d in enumerate(descs):
         w = unpack_rows(images["wgt"], d.b_base, 1, d.nt(8) * d.kt(8) * 8, 8, 8)
         bmat = w.reshape(d.nt(8), d.kt(8) * 8, 8).transpose(1, 0, 2).reshape(d.kt(8) * 8, -1)[: d.kd, : d.n]
         bias = images["bias"][d.bq_base:d.bq_base + d.nt(8)].ravel()[: d.n]
@@ -342,14 +363,12 @@ def test_config_errors(text, msg):
 @pytest.mark.parametrize("K", [2, 4, 8, 16])
 def test_for_array_fits_300_cubed(K):
     cfg = SystolicConfig.for_array(K)
-    descs, images = gemm_layout(cfg, np.zeros((300, 300), np.int64), np.zeros((300, 300), np.int64),
+    descs, _images = gemm_layout(cfg, np.zeros((300, 300), np.int64), np.zeros((300, 300), np.int64),
                                 np.zeros(300, np.int64), relu=True)
     assert len(descs) == 1 and descs[0].check(cfg) == ERR_NONE
 
 
 def test_quant_params_approximate_the_scale():
-    from pymodel.systolic.model import quant_params
-
     scales = np.array([1.0, 0.5, 1e-3, 3.7e-6, 123.0, 2.0 ** -31])
     mult, shift = quant_params(scales)
     assert (mult < 1 << 24).all() and (shift >= 0).all() and (shift <= 31).all()
@@ -377,7 +396,9 @@ def _ref_out8_lanes(row, K):
 
 def _first_mismatch(got, want):
     bad = np.argwhere(np.asarray(got) != np.asarray(want))
-    return "" if not len(bad) else f"first mismatch at {tuple(bad[0])}: got {got[tuple(bad[0])]} want {want[tuple(bad[0])]}"
+    if not len(bad):
+        return ""
+    return f"first mismatch at {tuple(bad[0])}: got {got[tuple(bad[0])]} want {want[tuple(bad[0])]}"
 
 
 def _out8_pair(cfg, rng, m, kd, n, acc=False):

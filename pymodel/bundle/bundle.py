@@ -9,16 +9,20 @@ rules: docs/bundle.md.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from pymodel import fileio
 from pymodel.bundle.hexio import chunks_for, format_image, read_image
 from pymodel.errors import AccelscopeError
+from pymodel.schemas import manifest_schema, validate
+from pymodel.top.config import TopConfig
 
 SCHEMA = "accelscope-bundle/1"
 MANIFEST = "manifest.json"
@@ -93,7 +97,8 @@ class Bundle:
         out += [(r.addr, r.value & 0xFFFFFFFF) for r in self.registers]
         return out
 
-    def images_from_records(self, records: list[tuple[int, int]], where: str = "records") -> tuple[dict[str, np.ndarray], dict[int, int]]:
+    def images_from_records(self, records: list[tuple[int, int]], where: str = "records"
+                            ) -> tuple[dict[str, np.ndarray], dict[int, int]]:
         """Rebuild images (unwritten words stay 0) and register values from APB writes."""
         images = {m.name: np.zeros((m.depth, m.chunks), dtype=np.uint32) for m in self.memories}
         regs: dict[int, int] = {}
@@ -267,12 +272,12 @@ def _need(obj: dict[str, Any], key: str, typ: type | tuple[type, ...], where: st
 
 def _validate_layout(regions: list[Region], memories: list[MemorySpec], registers: list[RegisterWrite],
                      where: str) -> None:
-    for r in regions:
-        if r.base % 4 or r.size <= 0 or r.kind not in ("memory", "registers"):
-            raise AccelscopeError(f"{where}: map region {r.name}: base must be 4-aligned, size > 0, "
+    for g in regions:
+        if g.base % 4 or g.size <= 0 or g.kind not in ("memory", "registers"):
+            raise AccelscopeError(f"{where}: map region {g.name}: base must be 4-aligned, size > 0, "
                                   f"kind memory/registers")
     ordered = sorted(regions, key=lambda r: r.base)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in itertools.pairwise(ordered):
         if a.base + a.size > b.base:
             raise AccelscopeError(f"{where}: map regions {a.name} and {b.name} overlap")
     by_name = {r.name: r for r in regions}
@@ -282,9 +287,9 @@ def _validate_layout(regions: list[Region], memories: list[MemorySpec], register
             raise AccelscopeError(f"{where}: memory {m.name} is listed twice")
         seen.add(m.name)
     mem_sorted = sorted(memories, key=lambda m: m.base)
-    for a, b in zip(mem_sorted, mem_sorted[1:]):
-        if a.end() > b.base:
-            raise AccelscopeError(f"{where}: memories {a.name} and {b.name} overlap")
+    for m1, m2 in itertools.pairwise(mem_sorted):
+        if m1.end() > m2.base:
+            raise AccelscopeError(f"{where}: memories {m1.name} and {m2.name} overlap")
     for m in memories:
         w = f"{where}: memory {m.name}"
         if m.base % 4:
@@ -324,7 +329,6 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         got = meta.get("schema") if isinstance(meta, dict) else None
         raise AccelscopeError(f"{MANIFEST}: unknown schema {got!r} (expected {SCHEMA!r})")
-    from pymodel.schemas import manifest_schema, validate
 
     validate(meta, manifest_schema(), MANIFEST)  # types, ranges, allowed keys at every level
     regions = [Region(_need(r, "name", str, f"{MANIFEST} map[{i}]"), _need(r, "base", int, f"{MANIFEST} map[{i}]"),
@@ -342,7 +346,6 @@ def load_bundle(path: Path, check_prog: bool = True) -> Bundle:
     _validate_layout(regions, memories, registers, MANIFEST)
     _validate_files(memories, MANIFEST)
     hardware = _need(meta, "hardware", dict, MANIFEST)
-    from pymodel.top.config import TopConfig
 
     TopConfig.from_hardware(hardware, MANIFEST)  # cross-field: a buildable accel_top (e.g. K and N divide)
     sums = meta.get(SHA256, {})

@@ -83,12 +83,6 @@ def format_image(chunks: np.ndarray, width: int) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def write_image(path: Path, chunks: np.ndarray, width: int) -> None:
-    from pymodel import fileio
-
-    fileio.write_text(path, format_image(chunks, width))
-
-
 def parse_image(text: str, width: int, where: str) -> np.ndarray:
     """Parse hex text strictly; errors name `where` and the line."""
     n_chunks = chunks_for(width)
@@ -99,7 +93,8 @@ def parse_image(text: str, width: int, where: str) -> np.ndarray:
         if not line:
             continue
         if len(line) != digits or any(ch not in "0123456789abcdefABCDEF" for ch in line):
-            raise AccelscopeError(f"{where}:{lineno}: bad hex word {line[:40]!r} (expected exactly {digits} hex digits)")
+            raise AccelscopeError(f"{where}:{lineno}: bad hex word {line[:40]!r} "
+                                  f"(expected exactly {digits} hex digits)")
         value = int(line, 16)
         if value >> width:
             raise AccelscopeError(f"{where}:{lineno}: value {line} does not fit {width} bits")

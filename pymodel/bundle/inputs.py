@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -121,8 +122,8 @@ def load_input(path: Path) -> InputBatch:
     if not isinstance(mem, dict):
         raise AccelscopeError(f"{INPUT_JSON} memory: expected a JSON object")
     name = _field(mem, "name", str, f"{INPUT_JSON} memory")
-    spec = MemorySpec(name, *(_field(mem, k, int, f"{INPUT_JSON} memory") for k in ("base", "width")),
-                      0, _field(mem, "capacity", int, f"{INPUT_JSON} memory"),
+    base, width = (_field(mem, k, int, f"{INPUT_JSON} memory") for k in ("base", "width"))
+    spec = MemorySpec(name, base, width, 0, _field(mem, "capacity", int, f"{INPUT_JSON} memory"),
                       _field(mem, "stride", int, f"{INPUT_JSON} memory"), INPUT_HEX)
     if not 1 <= spec.width <= 1024 or spec.stride < 4 * spec.chunks:
         raise AccelscopeError(f"{INPUT_JSON} memory: width {spec.width} / stride {spec.stride} invalid")

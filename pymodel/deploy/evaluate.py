@@ -5,11 +5,13 @@ images; results.json."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
-from pymodel.deploy.gemm_calls import BINS, CallStats, eval_config, hist_edges, histogram
+from pymodel.deploy.gemm_calls import BINS, CallStats, eval_config, hist_edges, histogram, layer_outputs
+from pymodel.deploy.onchip import onchip_rtl
 from pymodel.deploy.scenario import Scenario
 from pymodel.errors import AccelscopeError
 from pymodel.net import digits
@@ -18,7 +20,8 @@ from pymodel.net.importers import load_json, load_onnx
 from pymodel.net.layers import Network
 from pymodel.net.quant import quantize
 from pymodel.net.steps import GemmStep
-from pymodel.top.compile import MULT_BITS
+from pymodel.systolic.model import MULT_BITS
+from pymodel.top.network import integer_logits
 
 
 class RtlGemmLike(Protocol):
@@ -82,7 +85,7 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
     except AccelscopeError as err:  # e.g. a scale the hardware's multiplier cannot express
         raise AccelscopeError(f"{sc.model}: {err}") from None
     acc = {
-        "float": float(np.mean(forward(net, x_test).argmax(1) == y)),
+        "float": float(np.mean(np.asarray(forward(net, x_test)).argmax(1) == y)),
         "fake_quant": float(np.mean(qnet.fake(x_test).argmax(1) == y)),
         "integer": float(np.mean(qnet.run(x_test).argmax(1) == y)),
     }
@@ -126,9 +129,6 @@ def evaluate(sc: Scenario, progress: bool = True, rtl_gemm: RtlFactory | None = 
 def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarray, int_logits: np.ndarray,
             acc: dict[str, float], result: dict[str, Any], rtl_stream: Any, t0: float) -> dict[str, Any]:
     """The RTL part with the whole network on chip (pymodel.deploy.onchip)."""
-    from pymodel.deploy.onchip import onchip_rtl
-    from pymodel.top.network import integer_logits
-
     run = onchip_rtl(net, qnet, eval_config(sc.array, sc.lebug), sc.simulator, xs, integer_logits(qnet, xs),
                      rtl_stream)
     # the RTL's int32 logits equal the integer model's bit for bit (onchip_rtl raises otherwise), so the
@@ -145,23 +145,8 @@ def _onchip(sc: Scenario, net: Network, qnet: Any, xs: np.ndarray, ys: np.ndarra
     return result
 
 
-def layer_outputs(qnet: Any, steps: Sequence[Any], xs: np.ndarray, batch: int | None = None) -> list[np.ndarray]:
-    """The integer model's output values of each of `steps` on the images xs (run `batch` images
-    at a time, as the RTL evaluation runs them; default all at once), flattened."""
-    where = {id(s): i for i, s in enumerate(steps)}
-    outputs: list[list[np.ndarray]] = [[] for _ in steps]
-
-    def keep(_: int, step: Any, act: np.ndarray) -> None:
-        if id(step) in where:
-            outputs[where[id(step)]].append(np.asarray(act, np.int64).ravel())
-
-    step = batch or max(len(xs), 1)
-    for b0 in range(0, len(xs), step):
-        qnet.run(xs[b0:b0 + step], trace=keep)
-    return [np.concatenate(v) for v in outputs]
-
-
-def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs: list[np.ndarray]) -> list[dict[str, Any]]:
+def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike,
+                outputs: list[np.ndarray]) -> list[dict[str, Any]]:
     """Per accelerator layer: cycles, MACs, utilization, scratchpad bytes, LeBug histogram vs model."""
     nl = len(layers)
     table = []
@@ -185,7 +170,8 @@ def layer_table(sc: Scenario, layers: list[GemmStep], rtl: RtlGemmLike, outputs:
             "im2col": step.layout is not None, "calls": sum(c.chunks for c in calls),
             "cycles": cycles, "busy": sum(c.busy for c in calls), "macs": macs,
             "utilization": macs / (K * K * cycles) if cycles else 0.0,
-            "scratchpad_bytes": {k: max(c.scratchpad_bytes.get(k, 0) for c in calls) for k in calls[0].scratchpad_bytes},
+            "scratchpad_bytes": {k: max(c.scratchpad_bytes.get(k, 0) for c in calls)
+                                 for k in calls[0].scratchpad_bytes},
             "stream_rows": sum(c.stream_rows for c in calls), "tap_drops": sum(c.tap_drops for c in calls),
             "tap_max_fill": max(c.tap_max_fill for c in calls),
             "hist_edges": edges.tolist(), "hist_hw": hw_act.tolist(), "hist_model": model_hist.tolist(),

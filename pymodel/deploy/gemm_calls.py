@@ -5,7 +5,9 @@ per-call statistics. tb/top/deploy.py runs these bundles on the RTL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -122,3 +124,19 @@ def account(st: CallStats, counters: dict[str, int], tap: dict[str, int], maxfil
     st.hw_hist = st.hw_hist + np.asarray(trace).ravel()[:BINS]
     if tap["drops"]:
         raise AccelscopeError(f"tap FIFO dropped {tap['drops']} rows: LeBug missed part of the stream")
+
+
+def layer_outputs(qnet: Any, steps: Sequence[Any], xs: np.ndarray, batch: int | None = None) -> list[np.ndarray]:
+    """The integer model's output values of each of `steps` on the images xs (run `batch` images
+    at a time, as the RTL evaluation runs them; default all at once), flattened."""
+    where = {id(s): i for i, s in enumerate(steps)}
+    outputs: list[list[np.ndarray]] = [[] for _ in steps]
+
+    def keep(_: int, step: Any, act: np.ndarray) -> None:
+        if id(step) in where:
+            outputs[where[id(step)]].append(np.asarray(act, np.int64).ravel())
+
+    step = batch or max(len(xs), 1)
+    for b0 in range(0, len(xs), step):
+        qnet.run(xs[b0:b0 + step], trace=keep)
+    return [np.concatenate(v) for v in outputs]

@@ -7,20 +7,23 @@ then the per-layer table and LeBug histograms of that single run against the int
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from pymodel.deploy.evaluate import layer_outputs
-from pymodel.deploy.gemm_calls import histogram
+from pymodel.deploy.gemm_calls import histogram, layer_outputs
 from pymodel.errors import AccelscopeError
 from pymodel.net.layers import Network
 from pymodel.net.quant import QuantizedNetwork
 from pymodel.systolic.descriptor import OP_CONV, OP_NAMES, OP_POOL
+from pymodel.systolic.model import descriptor_counters
 from pymodel.top.config import TopConfig
+from pymodel.top.network import compile_quantized, input_batches, pool_layer_names
 
-ONCHIP_BATCH = 8  # images a run: a batch's rows fit the tap FIFO (pymodel.top.taprate decides overlap from LeBug's pace)
+# images a run: a batch's rows fit the tap FIFO (pymodel.top.taprate decides overlap from LeBug's pace)
+ONCHIP_BATCH = 8
 RtlStream = Callable[[Any, list, str], dict]  # (bundle, input batches, simulator) -> tb.top.stream.stream_results
 
 
@@ -28,8 +31,6 @@ def onchip_rtl(net: Network, qnet: QuantizedNetwork, cfg: TopConfig, sim: str, x
                rtl_stream: RtlStream) -> dict[str, Any]:
     """Compile, stream `xs` on `sim`, compare the logits with the integer model's `want`:
     the RTL logits, the stream's results and the per-layer table (the scenario report's shape)."""
-    from pymodel.top.network import compile_quantized, input_batches, pool_layer_names
-
     c = compile_quantized(qnet, cfg, ONCHIP_BATCH, pool_names=pool_layer_names(net))
     with tempfile.TemporaryDirectory(prefix="accelscope_eval_") as tmp:
         c.bundle.write(Path(tmp) / "bundle")
@@ -49,8 +50,6 @@ def layer_table(c: Any, res: dict[str, Any], values: list[np.ndarray], runs: int
     """Per on-chip layer (one descriptor, run once a batch): shape, cycles, MACs, utilization and the
     LeBug histogram of the run (zero lanes of partial tiles removed) beside numpy's on the integer
     model's values."""
-    from pymodel.systolic.model import descriptor_counters
-
     K = c.cfg.sys.K
     edges = np.asarray(res["histograms"]["edges"], np.int64)
     zero_bin = int(np.searchsorted(edges, 0, side="left")) - 1

@@ -3,12 +3,14 @@ simulator, number of samples (docs/deploy.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 from pymodel.errors import AccelscopeError
 from pymodel.fileio import read_json
+from pymodel.net.quant import Mode
 from pymodel.schemas import SCENARIO_SCHEMA, validate
 
 MODES = ("full_int8", "hybrid")
@@ -19,7 +21,7 @@ class Scenario:
     path: Path
     dataset: str
     model: Path
-    mode: str
+    mode: Mode
     array: int
     simulator: str
     samples: int
@@ -35,7 +37,7 @@ def load_scenario(path: str | Path, simulators: Sequence[str] = ("model",)) -> S
     """Parse and check a scenario; `simulators` are the accepted values of "simulator" (the CLI
     passes tb.runner's registry and "model")."""
     path = Path(path)
-    doc = read_json(path, "scenario file")
+    doc: Any = read_json(path, "scenario file")  # a JSON object once validate() below passes
     w = str(path)
     validate(doc, SCENARIO_SCHEMA, w)  # types, ranges, allowed keys at every level (pymodel/schemas.py)
     ds = doc["dataset"]["type"]

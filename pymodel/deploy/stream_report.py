@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pymodel import fileio
+from pymodel.deploy.plots import plot_histogram
 from pymodel.errors import AccelscopeError
 
 KEYS = ("images", "batch", "batches", "sim", "memory_plan", "histograms", "layers")
@@ -28,7 +29,6 @@ def _plan_lines(plan: dict[str, Any]) -> list[str]:
 
 
 def write_stream_report(results: Path, res: dict[str, Any], out_dir: Path) -> Path:
-    from pymodel.deploy.report import plot_histogram
 
     missing = [k for k in KEYS if k not in res]
     if missing:

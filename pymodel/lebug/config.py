@@ -77,6 +77,6 @@ class LebugConfig:
         return "_".join(f"{k}{v}" for k, v in asdict(self).items())
 
     @classmethod
-    def parse(cls, text: str | None, base: "LebugConfig | None" = None) -> "LebugConfig":
+    def parse(cls, text: str | None, base: LebugConfig | None = None) -> LebugConfig:
         """Parse `N=8,M=4,...` (the CLI's --config); unknown keys are an error."""
         return parse_params(base or cls(), text, "--config")

@@ -71,7 +71,7 @@ def _fru(ch: Chain, x: np.ndarray, thr: np.ndarray, cfg: LebugConfig) -> np.ndar
     # one vectorized pass per bin (M is small); bin j = T[base+j] < x <= T[base+j+1]
     bins = [((x > thr[base + j]) & (x <= thr[base + j + 1])).view(np.uint8) for j in range(cfg.M)]
     if ch.mred == "N":
-        cnt = np.sum(bins, axis=0, dtype=np.int64)
+        cnt = np.asarray(np.sum(bins, axis=0, dtype=np.int64))
     else:
         cnt = np.zeros(x.shape, dtype=np.int64)
         for j, b in enumerate(bins):
@@ -282,6 +282,7 @@ class _Vectorized:
                 s = _affine_scan(np.ones(T, dtype=np.int64), np.where(act[:, None], sign * o, 0), cfg)
             return s  # the minicache is written every slot: r_t = S_t
         else:  # accumulator in cache[a]: r = g ? y OP S : y, S <- r where the write holds
+            assert ch.alu_op is not None  # an accumulating chain has its ALU op (the compiler checks)
             w = self.flags.holds(ch.cache_cond)
             lo = np.int64(-(1 << (cfg.DATA_W - 1)))
             if ch.alu_op == "max":
@@ -394,7 +395,8 @@ def _check_inputs(cfg: LebugConfig, x: np.ndarray, eof: np.ndarray | None,
         raise AccelscopeError(f"EOF: expected an ({x.shape[0]}, 2) array of 0/1, got shape {eof.shape}")
     thr = default_thresholds(cfg) if thresholds is None else np.asarray(thresholds)
     if thr.shape != (cfg.n_thresholds,) or not np.issubdtype(thr.dtype, np.integer):
-        raise AccelscopeError(f"thresholds: expected {cfg.n_thresholds} raw integers (FU_ROWS*M+1), got {thr.shape} {thr.dtype}")
+        raise AccelscopeError(f"thresholds: expected {cfg.n_thresholds} raw integers (FU_ROWS*M+1), got {thr.shape} "
+                              f"{thr.dtype}")
     if fw.num_chains > cfg.MAX_CHAINS:
         raise AccelscopeError(f"firmware has {fw.num_chains} chains; MAX_CHAINS={cfg.MAX_CHAINS}")
     return x, eof.astype(np.int64), wrap(thr, cfg.DATA_W)

@@ -16,7 +16,7 @@ depth) raises AccelscopeError naming the reason; the compiler checks the rest.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from pymodel.errors import AccelscopeError
 from pymodel.lebug.compiler import Compiler

@@ -27,8 +27,6 @@ THRESH_BASE = regs.MEMS["THRESH"][0]
 TRACE_BASE = regs.MEMS["TRACE"][0]
 CTRL_ENABLE = pack(F["CTRL"], {"ENABLE": 1})
 CTRL_CLEAR = pack(F["CTRL"], {"CLEAR": 1})
-STATUS_CLEARING = pack(F["STATUS"], {"CLEARING": 1})
-STATUS_WRAP = pack(F["STATUS"], {"WRAP": 1})
 STATUS_IDLE = pack(F["STATUS"], {"IDLE": 1})
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.firmware import build
 from pymodel.lebug.fixed import default_thresholds, to_raw, to_real
+from pymodel.lebug.fwtext import load_firmware_file
 from pymodel.lebug.isa import Firmware
 from pymodel.lebug.seed_vectors import SEED_BY_NAME
 
@@ -58,8 +59,6 @@ def scenario(name: str, seed: int | None = None, firmware_file: str | Path | Non
         cfg = ex.sim_config
         return Scenario(name, cfg, ex.firmware(cfg), ex.inputs, ex.eof(), ex.expected.shape[1])
     if firmware_file is not None:
-        from pymodel.lebug.fwtext import load_firmware_file
-
         cfg, fw = _compiled(lambda c: load_firmware_file(firmware_file, c))
     else:
         cfg, fw = _compiled(lambda c: build(name, c))

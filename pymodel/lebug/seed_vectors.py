@@ -7,8 +7,8 @@ frame, and a frame's 16 values print as one row. Real-valued inputs run in fixed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -3,8 +3,7 @@
 from pymodel.net.float_model import forward, im2col, predict
 from pymodel.net.importers import export_onnx, from_torch, load_json, load_onnx, save_json
 from pymodel.net.intops import gemm_int
-from pymodel.net.layers import (BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU, Softmax,
-                                fold)
+from pymodel.net.layers import BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Network, ReLU, Softmax, fold
 from pymodel.net.quant import QuantizedNetwork, fake_forward, quantize
 from pymodel.net.steps import GemmStep, execute
 

@@ -71,7 +71,8 @@ def init_mlp(seed: int = 1) -> Network:
 def init_cnn(seed: int = 2) -> Network:
     """Conv2d 1->8 3x3 pad 1, ReLU, MaxPool2d 2, Flatten, Linear 128->10."""
     rng = np.random.default_rng(seed)
-    return Network((Conv2d(he_init((8, 1, 3, 3), 9, rng), np.zeros(8), 1, 1), ReLU(), MaxPool2d(2), Flatten(),
+    return Network((Conv2d(he_init((8, 1, 3, 3), 9, rng), np.zeros(8), (1, 1), (1, 1)), ReLU(), MaxPool2d((2, 2)),
+                    Flatten(),
                     Linear(he_init((10, 128), 128, rng), np.zeros(10))), (1, 8, 8))
 
 

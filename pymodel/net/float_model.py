@@ -12,8 +12,19 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from pymodel.errors import AccelscopeError
-from pymodel.net.layers import (BatchNorm2d, Conv2d, Dropout, Flatten, Layer, Linear, MaxPool2d, Network, ReLU,
-                                Softmax, where)
+from pymodel.net.layers import (
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Layer,
+    Linear,
+    MaxPool2d,
+    Network,
+    ReLU,
+    Softmax,
+    where,
+)
 
 
 def sliding_windows(x: np.ndarray, kh: int, kw: int, stride: tuple[int, int]) -> np.ndarray:

@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from pymodel import fileio
 from pymodel.errors import AccelscopeError
-from pymodel.net.layers import (SUPPORTED, BatchNorm2d, Conv2d, Dropout, Flatten, Layer, Linear, MaxPool2d, Network,
-                                ReLU, Softmax, where)
+from pymodel.net.layers import (
+    SUPPORTED,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Layer,
+    Linear,
+    MaxPool2d,
+    Network,
+    ReLU,
+    Softmax,
+    fold,
+    where,
+)
 
 FORMAT = "accelscope-net"
 VERSION = 1
@@ -61,7 +75,7 @@ def save_json(network: Network, path: str | Path) -> tuple[Path, Path]:
     head = json.dumps({k: v for k, v in doc.items() if k != "layers"})[:-1]
     body = ",\n  ".join(json.dumps(e) for e in layers)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as its allow_pickle flag
     fileio.write_files({npz: buf.getvalue(),  # both staged, then renamed (pymodel/fileio.py)
                         path: f'{head}, "layers": [\n  {body}\n]}}\n'.encode()})  # one layer per line
     return path, npz
@@ -121,8 +135,6 @@ def load_json(path: str | Path) -> Network:
 
 
 def _network(layers: tuple[Layer, ...], input_shape: Any, source: str) -> Network:
-    from pymodel.net.layers import fold
-
     try:
         net = Network(layers, tuple(input_shape))
         fold(net)  # BatchNorm placement is checked here, so its error names the file
@@ -181,7 +193,7 @@ class _OnnxReader:
         shape = [d.dim_value if d.HasField("dim_value") else None for d in dims]
         if len(shape) < 2 or any(d is None or d < 1 for d in shape[1:]):
             self.fail(f"input {self.input.name!r}: needs a known shape (batch, ...), got {shape}")
-        return tuple(shape[1:])
+        return tuple(int(d) for d in shape[1:] if d is not None)  # none is None (checked above)
 
     def attrs(self, node: Any) -> dict[str, Any]:
         return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -216,6 +228,7 @@ class _OnnxReader:
             if not node.input or node.input[0] != cur:
                 self.fail(f"input {list(node.input)} does not start with the previous layer's output {cur!r} "
                           "(only sequential graphs are supported)", i, op)
+            layer: Layer | None
             try:
                 if op == "MatMul":
                     layer, skip = self.matmul(i, node, nodes[i + 1] if i + 1 < len(nodes) else None)

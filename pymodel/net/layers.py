@@ -8,7 +8,7 @@ shared between networks without being changed behind anyone's back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -142,7 +142,8 @@ class MaxPool2d:
     """Max pooling without padding, floor mode."""
 
     kernel: tuple[int, int]
-    stride: tuple[int, int] | None = None  # None: same as kernel
+    # None: same as kernel; __post_init__ always stores a tuple, which is what readers see
+    stride: tuple[int, int] = None  # type: ignore[assignment]  # the None default means "the kernel"
     kind: ClassVar[str] = "MaxPool2d"
 
     def __post_init__(self) -> None:
@@ -182,7 +183,7 @@ class Softmax:
         return shape
 
 
-Layer = Union[Linear, Conv2d, BatchNorm2d, ReLU, Flatten, MaxPool2d, Dropout, Softmax]
+Layer = Linear | Conv2d | BatchNorm2d | ReLU | Flatten | MaxPool2d | Dropout | Softmax
 LAYER_TYPES: dict[str, type] = {t.kind: t for t in (Linear, ReLU, Conv2d, Flatten, BatchNorm2d, MaxPool2d,
                                                     Dropout, Softmax)}
 SUPPORTED = ", ".join(LAYER_TYPES)

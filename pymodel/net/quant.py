@@ -16,8 +16,9 @@ Rounding everywhere is round-half-up: floor(v + 0.5).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -25,8 +26,21 @@ from pymodel.errors import AccelscopeError
 from pymodel.net.float_model import check_input, forward, maxpool2d, softmax
 from pymodel.net.intops import MAX_SHIFT, MULT_BITS, GemmFn
 from pymodel.net.layers import Conv2d, Flatten, Linear, MaxPool2d, Network, ReLU, Softmax, fold, where
-from pymodel.net.steps import (Dequantize, GemmStep, HostFlatten, HostMaxPool, HostRelu, HostSoftmax, Im2col,
-                               Quantize, Step, channel_shape, dynamic_scale, execute, quantize_tensor)
+from pymodel.net.steps import (
+    Dequantize,
+    GemmStep,
+    HostFlatten,
+    HostMaxPool,
+    HostRelu,
+    HostSoftmax,
+    Im2col,
+    Quantize,
+    Step,
+    channel_shape,
+    dynamic_scale,
+    execute,
+    quantize_tensor,
+)
 
 Mode = Literal["full_int8", "hybrid"]
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
@@ -94,7 +108,7 @@ def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(q.T), s_w
 
 
-def quantize_bias(b: np.ndarray, s_x: float, s_w: np.ndarray) -> np.ndarray:
+def quantize_bias(b: np.ndarray, s_x: float | np.floating[Any], s_w: np.ndarray) -> np.ndarray:
     """bias_q[n] = round(b[n] / (s_x * s_w[n])), saturated to int32."""
     q = round_half_up(np.asarray(b, np.float64) / (np.float64(s_x) * s_w.astype(np.float64)))
     return np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32)

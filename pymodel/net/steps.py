@@ -10,9 +10,10 @@ between GEMMs is a host step. Integer results therefore depend only on the GEMM 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from pymodel.net.intops import MULT_BITS, GemmFn, gemm_int
 QMIN, QMAX = -128, 127
 
 
-def quantize_tensor(x: np.ndarray, scale: np.ndarray | np.float32) -> np.ndarray:
+def quantize_tensor(x: np.ndarray, scale: np.ndarray | np.float32 | float) -> np.ndarray:
     """Host quantization: clamp(floor(x / scale + 0.5), -128, 127) in float32 -> int8.
 
     `scale` is a scalar or, for per-sample scales, shaped to broadcast against x.
@@ -153,7 +154,7 @@ class HostSoftmax:
     on_accelerator: ClassVar[bool] = False
 
 
-Step = Union[GemmStep, Quantize, Dequantize, HostRelu, HostMaxPool, HostFlatten, HostSoftmax]
+Step = GemmStep | Quantize | Dequantize | HostRelu | HostMaxPool | HostFlatten | HostSoftmax
 
 
 def channel_shape(ndim: int) -> tuple[int, ...]:
@@ -169,7 +170,7 @@ def execute(steps: tuple[Step, ...], x: np.ndarray, gemm: GemmFn | None = None, 
     """
     gemm_fn: GemmFn = gemm or partial(gemm_int, mult_bits=mult_bits)
     act = np.asarray(x, np.float32)
-    in_scale: np.ndarray | None = None
+    in_scale: np.ndarray | np.float32 | None = None
     for i, step in enumerate(steps):
         if isinstance(step, Quantize):
             s = dynamic_scale(act) if step.scale is None else step.scale

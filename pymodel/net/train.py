@@ -9,6 +9,7 @@ different order elsewhere).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class _Trainer:
         self.t = 0
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[object]]:
-        caches: list[object] = []
+        caches: list[Any] = []  # per layer: an array, a shape, or (shape, array)
         for layer, ps in zip(self.layers, self.params):
             if isinstance(layer, Linear):
                 caches.append(x)
@@ -91,7 +92,7 @@ class _Trainer:
                 x = x.reshape(x.shape[0], -1)
         return x, caches
 
-    def backward(self, g: np.ndarray, caches: list[object]) -> list[list[np.ndarray]]:
+    def backward(self, g: np.ndarray, caches: list[Any]) -> list[list[np.ndarray]]:
         grads: list[list[np.ndarray]] = [[] for _ in self.layers]
         for idx in range(len(self.layers) - 1, -1, -1):
             layer, ps, cache = self.layers[idx], self.params[idx], caches[idx]

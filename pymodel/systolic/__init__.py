@@ -4,8 +4,17 @@ layouts, APB map."""
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_POOL, Descriptor
-from pymodel.systolic.layout import (conv_layout, conv_weight_matrix, gemm_layout, pack_columns, pack_rows,
-                                     pack_tensor, pack_weights, pool_layout, unpack_rows)
+from pymodel.systolic.layout import (
+    conv_layout,
+    conv_weight_matrix,
+    gemm_layout,
+    pack_columns,
+    pack_rows,
+    pack_tensor,
+    pack_weights,
+    pool_layout,
+    unpack_rows,
+)
 from pymodel.systolic.model import Counters, RunResult, conv_blocks, descriptor_counters, requantize, run, wrap32
 
 __all__ = [

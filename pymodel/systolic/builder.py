@@ -18,14 +18,15 @@ class JobBuilder:
         self.cfg = cfg
         self.descriptors: list[Descriptor] = []
         self._parts: dict[str, list[np.ndarray]] = {n: [] for n in MEMORIES}
-        self._size: dict[str, int] = {n: 0 for n in MEMORIES}
+        self._size: dict[str, int] = dict.fromkeys(MEMORIES, 0)
 
     def put(self, name: str, words: np.ndarray) -> int:
         """Append words to a scratchpad image; returns the base word address."""
         words = np.asarray(words, dtype=np.int64).reshape(-1, self.cfg.K)
         base = self._size[name]
         if base + len(words) > depth_of(self.cfg, name):
-            raise AccelscopeError(f"{name} scratchpad full: {base + len(words)} words > depth {depth_of(self.cfg, name)}")
+            raise AccelscopeError(f"{name} scratchpad full: {base + len(words)} words > depth "
+                                  f"{depth_of(self.cfg, name)}")
         self._parts[name].append(words)
         self._size[name] += len(words)
         return base

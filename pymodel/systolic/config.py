@@ -103,7 +103,7 @@ class SystolicConfig:
         return "_".join(f"{k}{v}" for k, v in asdict(self).items())
 
     @classmethod
-    def for_array(cls, K: int = 8, max_dim: int = CLI_MAX_DIM) -> "SystolicConfig":
+    def for_array(cls, K: int = 8, max_dim: int = CLI_MAX_DIM) -> SystolicConfig:
         """Scratchpads sized so one build runs any GEMM up to max_dim in each dimension."""
         if not (_is_pow2(K) and 2 <= K <= 32):
             raise AccelscopeError(f"--array {K}: K must be a power of 2 in 2..32")
@@ -113,6 +113,6 @@ class SystolicConfig:
                    OUT_DEPTH=rows, ACC_DEPTH=1024, CMD_DEPTH=64, WIN_ROWS=16, WIN_BYTES=128)
 
     @classmethod
-    def parse(cls, text: str | None, base: "SystolicConfig | None" = None) -> "SystolicConfig":
+    def parse(cls, text: str | None, base: SystolicConfig | None = None) -> SystolicConfig:
         """Parse `K=8,ACT_DEPTH=4096,...`; unknown keys are an error."""
         return parse_params(base or cls(), text, "systolic config")

@@ -7,16 +7,23 @@ regress` (`random_conv_job`). Shared by tb/systolic/test_systolic_conv.py, the r
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig, ceil_div
 from pymodel.systolic.descriptor import ERR_GEOM, ERR_NONE, OP_CONV, OP_POOL, Descriptor
-from pymodel.systolic.layout import (conv_blk_rows, conv_out_size, conv_weight_matrix, pack_columns, pack_tensor,
-                                     pack_weights)
+from pymodel.systolic.layout import (
+    conv_blk_rows,
+    conv_out_size,
+    conv_weight_matrix,
+    pack_columns,
+    pack_tensor,
+    pack_weights,
+)
 from pymodel.systolic.model import descriptor_counters, pack_quant
-from pymodel.systolic.randjob import rand_int8, rand_quant
+from pymodel.systolic.randvals import rand_int8, rand_quant
 
 PE_CYCLE_BUDGET = 300_000  # random descriptors: at most this many cycles * K^2 each (test time)
 
@@ -277,8 +284,9 @@ def malformed_geometry(cfg: SystolicConfig, rng: np.random.Generator) -> Descrip
                         blk_rows=1)
     pool_d = Descriptor(m=1, kd=4, n=1, a_stride=4, d_stride=1, int8=True, op=OP_POOL, in_h=4, in_w=4, cin=1,
                         tiled=True, kh=2, kw=2, stride_h=2, stride_w=2, out_h=2, out_w=2)
-    breaks = [(conv_d, dict(kh=0)), (conv_d, dict(pad_t=3)), (conv_d, dict(kd=8)), (conv_d, dict(blk_rows=3)),
-              (pool_d, dict(kh=5, kd=10)), (pool_d, dict(tiled=False)), (pool_d, dict(out_h=3))]
+    breaks: list[tuple[Descriptor, dict[str, Any]]] = [
+        (conv_d, dict(kh=0)), (conv_d, dict(pad_t=3)), (conv_d, dict(kd=8)), (conv_d, dict(blk_rows=3)),
+        (pool_d, dict(kh=5, kd=10)), (pool_d, dict(tiled=False)), (pool_d, dict(out_h=3))]
     fused = replace(conv_d, int8=True, d_stride=2, blk_rows=2, pool=2)
     gemm_d = Descriptor(m=1, kd=1, n=1, a_stride=1, c_stride=1)
     assert fused.check(cfg) == ERR_NONE, fused.describe()

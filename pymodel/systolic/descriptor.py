@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Sequence
+from typing import Any
 
 from pymodel.bitfields import pack, unpack, used_bits
 from pymodel.errors import AccelscopeError
@@ -23,7 +24,6 @@ FLAG_BIAS = 1 << (_D["bias"][0] - _FLAGS_LSB)
 FLAG_RELU = 1 << (_D["relu"][0] - _FLAGS_LSB)
 FLAG_INT8 = 1 << (_D["int8"][0] - _FLAGS_LSB)
 FLAG_OUT8 = 1 << (_D["out8"][0] - _FLAGS_LSB)  # above op and pool: INT8 result to OUT at c, not ACT at d
-FLAGS_DEFINED = FLAG_ACC | FLAG_BIAS | FLAG_RELU | FLAG_INT8 | FLAG_OUT8
 _OP_SHIFT = _D["op"][0] - _FLAGS_LSB  # the op field sits in the FLAGS group, between INT8 and pool
 _POOL_SHIFT = _D["pool"][0] - _FLAGS_LSB  # then the fused-pool field (CONV), then OUT8, then flags_rsvd
 _RSVD_SHIFT = _D["flags_rsvd"][0] - _FLAGS_LSB
@@ -241,7 +241,7 @@ class Descriptor:
         return [(word >> 32 * i) & 0xFFFFFFFF for i in range(WORDS)]
 
     @classmethod
-    def decode(cls, words: Sequence[int], where: str = "descriptor") -> "Descriptor":
+    def decode(cls, words: Sequence[int], where: str = "descriptor") -> Descriptor:
         """Inverse of encode(); rejects wrong counts, non-32-bit words, reserved bits and geometry on a
         GEMM descriptor. op=3 decodes (the hardware reports FLAGS)."""
         if len(words) != WORDS:
@@ -263,7 +263,8 @@ class Descriptor:
         if f["op"] == OP_GEMM and any(f[g] for g in GEOMETRY):
             raise AccelscopeError(f"{where}: geometry fields (words 6 and 7) must be 0 on a GEMM descriptor, got "
                                   f"{', '.join(f'{g}={f[g]}' for g in GEOMETRY if f[g])}")
-        return cls(**{name: f[name] for name in _INTS}, **{name: bool(f[name]) for name in _BOOLS})
+        fields: dict[str, Any] = {**{name: f[name] for name in _INTS}, **{name: bool(f[name]) for name in _BOOLS}}
+        return cls(**fields)
 
     # CHECK ------------------------------------------------------------------
     def fused_pool_error(self) -> str | None:

@@ -10,16 +10,34 @@ generated it); `edge_job` makes a job on a chosen limit and side.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.convjob import conv, pool, put_tensor
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_NONE,
+    OP_CONV,
+    OP_POOL,
+    POOL_MAX,
+    Descriptor,
+)
+from pymodel.systolic.layout import conv_out_size
 from pymodel.systolic.model import depth_of
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_GEOM, ERR_NONE, OP_CONV, OP_GEMM, OP_POOL, POOL_MAX,
-                                         Descriptor)
+from pymodel.systolic.randjob import random_layers
+from pymodel.systolic.randvals import rand_int8, rand_quant
 
 SIDES = ("last_legal", "one_past")
 DEPTH_LIMITS = {ERR_ACC_DEPTH: "ACC_DEPTH", ERR_A_RANGE: "A_RANGE", ERR_B_RANGE: "B_RANGE",
@@ -37,7 +55,8 @@ def geometry_limits(cfg: SystolicConfig, d: Descriptor) -> dict[str, tuple[int, 
         out["WIN_ROWS"] = (d.window_rows(d.blk_rows), cfg.WIN_ROWS)
     if d.op == OP_POOL:
         out["POOL_KERNEL"] = (max(d.kh, d.kw, d.stride_h, d.stride_w), POOL_MAX)
-        out["POOL_WINDOW"] = (max((d.out_h - 1) * d.stride_h + d.kh - d.in_h, (d.out_w - 1) * d.stride_w + d.kw - d.in_w), 0)
+        out["POOL_WINDOW"] = (max((d.out_h - 1) * d.stride_h + d.kh - d.in_h,
+                                  (d.out_w - 1) * d.stride_w + d.kw - d.in_w), 0)
     if d.pool:
         out["FUSED_POOL"] = (d.pool, 4)
     return out
@@ -99,14 +118,13 @@ def relocate(cfg: SystolicConfig, d: Descriptor, images: dict[str, np.ndarray], 
         keep = min(span, depth - new)
         grown[new:new + keep] = words[:keep]
         out[m] = grown
-    return replace(d, **{field: new}), out
+    change: dict[str, Any] = {field: new}
+    return replace(d, **change), out
 
 
 def _one_gemm(cfg: SystolicConfig, rng: np.random.Generator, err: int,
               m: int | None = None) -> tuple[Descriptor, dict[str, np.ndarray]]:
     """A random legal GEMM to which check `err` applies (the flags drawn until it does)."""
-    from pymodel.systolic.randjob import random_layers
-
     K = cfg.K
     for _ in range(200):
         shape = (m or int(rng.integers(1, 2 * K + 3)), int(rng.integers(1, 2 * K + 3)), int(rng.integers(1, 2 * K + 3)))
@@ -120,10 +138,6 @@ def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     """One CONV on a window limit: a row of exactly WIN_BYTES bytes (packed, one channel), a block
     needing exactly WIN_ROWS window rows, or a fused pool of 4 (one past: WIN_BYTES + 1, WIN_ROWS + 1,
     pool 5; GEOM)."""
-    from pymodel.systolic.convjob import conv, put_tensor
-    from pymodel.systolic.layout import conv_out_size
-    from pymodel.systolic.randjob import rand_int8, rand_quant
-
     jb = JobBuilder(cfg)
     K = cfg.K
     n = int(rng.integers(1, K + 2))
@@ -151,9 +165,6 @@ def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
 def _pool_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bool) -> JobBuilder:
     """One POOL with a kernel or stride of exactly POOL_MAX (one past: 5), or windows ending exactly on
     the input's last row or column (one past: one row or column beyond it)."""
-    from pymodel.systolic.convjob import pool, put_tensor
-    from pymodel.systolic.randjob import rand_int8
-
     jb = JobBuilder(cfg)
     k = [int(v) for v in rng.integers(1, POOL_MAX + 1, size=4)]  # kh, kw, sh, sw
     oh, ow = int(rng.integers(1, 4)), int(rng.integers(1, 4))
@@ -180,15 +191,11 @@ def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     K = cfg.K
     err = next((e for e, name in DEPTH_LIMITS.items() if name == limit), None)
     if limit == "CMD_LIST":
-        from pymodel.systolic.randjob import random_layers
-
         count = int(rng.integers(1, 4))
         descs, images = random_layers(cfg, rng, count, 2 * K + 2)
         first = cfg.CMD_DEPTH - count
         past_value = None
         if past:
-            from pymodel.systolic import regmap as R
-
             past_value = R.num_desc_value(first + 1, count, None)
         return EdgeJob(descs, images, first, past_value)
     if err == ERR_ACC_DEPTH:
@@ -231,8 +238,6 @@ def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
             images[mem] = grown
     first, num_desc_past = 0, None
     if rng.random() < 1 / 3:
-        from pymodel.systolic import regmap as R
-
         first = cfg.CMD_DEPTH - len(descs)
         if rng.random() < 0.5:
             num_desc_past = R.num_desc_value(first + 1, len(descs), None)
@@ -255,9 +260,11 @@ def aliased(cfg: SystolicConfig, rng: np.random.Generator, err: int, bit: int) -
     if err in (ERR_A_RANGE, ERR_C_RANGE, ERR_D_RANGE):  # base + (m - 1) * stride (one tile each way)
         stride = min(1 << bit, 1 << 15)
         m = (1 << bit) // stride + 1
-        d = Descriptor(m=m, kd=K, n=K, a_base=0, a_stride=1, int8=err == ERR_D_RANGE, d_stride=1, c_stride=1)
-        d = replace(d, **{{ERR_A_RANGE: "a_base", ERR_C_RANGE: "c_base", ERR_D_RANGE: "d_base"}[err]: low,
-                          {ERR_A_RANGE: "a_stride", ERR_C_RANGE: "c_stride", ERR_D_RANGE: "d_stride"}[err]: stride})
+        a = (low, stride) if err == ERR_A_RANGE else (0, 1)
+        c = (low, stride) if err == ERR_C_RANGE else (0, 1)
+        dd = (low, stride) if err == ERR_D_RANGE else (0, 1)
+        d = Descriptor(m=m, kd=K, n=K, a_base=a[0], a_stride=a[1], c_base=c[0], c_stride=c[1], d_base=dd[0],
+                       d_stride=dd[1], int8=err == ERR_D_RANGE)
     elif err == ERR_B_RANGE:  # base + nt * kt * K - 1, nt * kt * K = 2^bit
         tiles = (1 << bit) // K
         nt = min(tiles, (FIELD_MAX + 1) // K // 2)
@@ -324,8 +331,6 @@ def pairs(d: Descriptor) -> list[str]:
 def illegal_pair(cfg: SystolicConfig, rng: np.random.Generator, pair: str | None = None) -> Descriptor:
     """A descriptor legal but for one refused pair of modes (ILLEGAL), its other fields random:
     CHECK answers FLAGS or GEOM."""
-    from pymodel.systolic.descriptor import ERR_FLAGS
-
     pair = pair or list(ILLEGAL)[int(rng.integers(len(ILLEGAL)))]
     K = cfg.K
     c = int(rng.integers(1, K + 2))
@@ -334,12 +339,13 @@ def illegal_pair(cfg: SystolicConfig, rng: np.random.Generator, pair: str | None
     conv_d = Descriptor(m=1, kd=9, n=c, a_stride=1, d_stride=-(-c // K), int8=True, op=OP_CONV, in_h=4, in_w=4,
                         cin=1, kh=3, kw=3, stride_h=1, stride_w=1, pad_t=1, pad_l=1, out_h=4, out_w=4, blk_rows=2)
     gemm_d = Descriptor(m=int(rng.integers(1, 2 * K)), kd=c, n=c, a_stride=1, c_stride=1)
-    base, change = {
+    modes: dict[str, tuple[Descriptor, dict[str, Any]]] = {
         "POOL+ACC": (pool_d, dict(acc=True)), "POOL+BIAS": (pool_d, dict(bias=True)),
         "POOL+RELU": (pool_d, dict(relu=True)), "POOL+OUT8": (pool_d, dict(out8=True)),
         "POOL+FUSED_POOL": (pool_d, dict(pool=2)), "GEMM+FUSED_POOL": (gemm_d, dict(pool=int(rng.integers(2, 5)))),
         "OUT8+FUSED_POOL": (conv_d, dict(pool=2, out8=True)),
-    }[pair]
+    }
+    base, change = modes[pair]
     assert base.check(cfg) == ERR_NONE, base.describe()
     bad = replace(base, **change)
     want = ERR_FLAGS if ILLEGAL[pair] == "FLAGS" else ERR_GEOM

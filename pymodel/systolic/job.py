@@ -94,7 +94,7 @@ class SystolicJob:
         self.path = path
 
     @classmethod
-    def load(cls, path: Path) -> "SystolicJob":
+    def load(cls, path: Path) -> SystolicJob:
         try:
             doc = json.loads((path / "job.json").read_text())
         except (OSError, json.JSONDecodeError) as e:

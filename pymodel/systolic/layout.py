@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig, ceil_div
 from pymodel.systolic.descriptor import OP_CONV, OP_POOL, Descriptor
-from pymodel.systolic.model import LANE_BITS, MEMORIES, pack_quant
+from pymodel.systolic.model import LANE_BITS, MEMORIES, _regions, depth_of, pack_quant
 
 
 def pack_rows(x: np.ndarray, K: int) -> np.ndarray:
@@ -178,13 +178,13 @@ def gemm_layout(cfg: SystolicConfig, a: np.ndarray, b: np.ndarray, bias: np.ndar
         "act": pack_rows(a, K),
         "wgt": pack_weights(b, K),
         "bias": pack_columns(bias if bias is not None else np.zeros(n, np.int64), K),
-        "quant": pack_columns(pack_quant(mult, shift) if int8 else np.zeros(n, np.int64), K),
+        "quant": pack_columns(pack_quant(mult, shift)  # type: ignore[arg-type]  # int8: both given
+                              if int8 else np.zeros(n, np.int64), K),
     }
     d_base = m * kt
     if int8:
         images["act"] = np.concatenate([images["act"], np.zeros((m * nt, K), np.int64)])
     images["out"] = np.zeros((0 if int8 else m * nt, K), np.int64)
-    from pymodel.systolic.model import depth_of
 
     for name, what in (("act", "A" + (" and int8 C" if int8 else "")), ("wgt", "B tiles"), ("bias", "bias"),
                        ("out", "C")):
@@ -204,8 +204,6 @@ def gemm_layout(cfg: SystolicConfig, a: np.ndarray, b: np.ndarray, bias: np.ndar
 
 def extents(cfg: SystolicConfig, descriptors: Sequence[Descriptor], images: dict[str, np.ndarray]) -> dict[str, int]:
     """Words of each scratchpad a run may touch (loaded images and every descriptor's reach)."""
-    from pymodel.systolic.model import _regions
-
     K = cfg.K
     ext = {name: len(images.get(name, ())) for name in MEMORIES}
     def reach(name: str, words: np.ndarray) -> None:
@@ -266,7 +264,8 @@ def conv_layout(cfg: SystolicConfig, x: np.ndarray, w: np.ndarray, *, stride: tu
     images: dict[str, np.ndarray] = {
         "wgt": pack_weights(bmat, K),
         "bias": pack_columns(bias if bias is not None else np.zeros(n, np.int64), K),
-        "quant": pack_columns(pack_quant(mult, shift) if int8 else np.zeros(n, np.int64), K),
+        "quant": pack_columns(pack_quant(mult, shift)  # type: ignore[arg-type]  # int8: both given
+                              if int8 else np.zeros(n, np.int64), K),
         "out": np.zeros((0 if int8 else rows * nt, K), np.int64),
     }
     d_base = len(act)

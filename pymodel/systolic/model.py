@@ -13,13 +13,14 @@ performance counter in closed form.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from pymodel.systolic import regs
 from pymodel.errors import AccelscopeError
+from pymodel.systolic import regs
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import ERR_NONE, OP_CONV, OP_GEMM, OP_POOL, OPS, Descriptor
 
@@ -476,7 +477,8 @@ def quant_params(scale: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """
     scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
     if np.any(~np.isfinite(scale)) or np.any(scale < 0) or np.any(scale >= 1 << MULT_BITS):
-        raise AccelscopeError(f"requant scale must be finite and in [0, 2^{MULT_BITS}), got {scale.min()}..{scale.max()}")
+        raise AccelscopeError(f"requant scale must be finite and in [0, 2^{MULT_BITS}), got "
+                              f"{scale.min()}..{scale.max()}")
     s = np.arange(32)
     fits = np.floor(scale[:, None] * np.exp2(s)[None, :] + 0.5) < (1 << MULT_BITS)  # (n, 32), monotone in s
     shift = np.maximum(fits.sum(axis=1) - 1, 0).astype(np.int64)

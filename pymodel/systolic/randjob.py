@@ -10,31 +10,24 @@ import numpy as np
 
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.descriptor import (ERR_A_RANGE, ERR_ACC_DEPTH, ERR_B_RANGE, ERR_BQ_RANGE, ERR_C_RANGE,
-                                         ERR_D_RANGE, ERR_FLAGS, ERR_GEOM, ERR_SHAPE, FLAGS_BITS, RSVD_SHIFT,
-                                         Descriptor)
+from pymodel.systolic.convjob import malformed_geometry, random_conv_job
+from pymodel.systolic.descriptor import (
+    ERR_A_RANGE,
+    ERR_ACC_DEPTH,
+    ERR_B_RANGE,
+    ERR_BQ_RANGE,
+    ERR_C_RANGE,
+    ERR_D_RANGE,
+    ERR_FLAGS,
+    ERR_GEOM,
+    ERR_SHAPE,
+    FLAGS_BITS,
+    RSVD_SHIFT,
+    Descriptor,
+)
+from pymodel.systolic.randvals import rand_int8, rand_quant
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
-
-
-def rand_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.integers(-128, 128, size=shape, dtype=np.int64)
-
-
-def rand_quant(rng: np.random.Generator, n: int, edges: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Multipliers and shifts that map typical accumulators into int8 range (some saturate).
-    With `edges`, about a third of the columns take shift 0 or 31 (the ends of the field),
-    or 1..3 with a small multiplier (rounding ties are frequent there)."""
-    shift = rng.integers(10, 24, size=n)
-    mult = rng.integers(1 << 10, 1 << 24, size=n)
-    if edges:
-        pick = rng.random(n)
-        shift = np.where(pick < 0.1, 0, np.where(pick < 0.2, 31, shift))
-        small = (pick >= 0.2) & (pick < 0.35)
-        shift = np.where(small, rng.integers(1, 4, size=n), shift)
-        mult = np.where(small, rng.integers(1, 8, size=n), mult)
-        mult = np.where(pick < 0.1, rng.integers(0, 4, size=n), mult)  # shift 0: q = y * mult, clamped
-    return mult, shift
 
 
 def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max_dim: int,
@@ -46,7 +39,8 @@ def random_layers(cfg: SystolicConfig, rng: np.random.Generator, count: int, max
     jb = JobBuilder(cfg)
     shapes = list(shapes or [])
     while len(shapes) < count:
-        shapes.append(tuple(int(v) for v in rng.integers(1, max_dim + 1, size=3)))
+        m, kd, n = (int(v) for v in rng.integers(1, max_dim + 1, size=3))
+        shapes.append((m, kd, n))
     for m, kd, n in shapes:
         a = rand_int8(rng, (m, kd))
         a_base, a_stride = jb.put_matrix(a, pad=int(rng.integers(0, 2)))
@@ -167,8 +161,6 @@ def random_job(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Desc
     3K+3 (1 in 8 up to 6K+5), every flag combination and requantization edges, or (1 in 5)
     a chain of 2..4 int8 layers through ACT. 1 job in 4 ends in a malformed descriptor with
     a random CHECK error code (the layers before it complete)."""
-    from pymodel.systolic.convjob import malformed_geometry, random_conv_job  # convjob imports this module
-
     K = cfg.K
     if rng.random() < 0.25:
         descs, images = random_conv_job(cfg, rng)

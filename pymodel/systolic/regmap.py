@@ -7,7 +7,7 @@ top chunk is written (lower chunks wait in a staging register).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,9 +33,6 @@ REG_MACS = A["MACS"]
 REG_STALLS = A["STALLS"]
 REG_ROWS = A["ROWS"]
 CTRL_START = pack(F["CTRL"], {"START": 1})
-STATUS_BUSY = pack(F["STATUS"], {"BUSY": 1})
-STATUS_DONE = pack(F["STATUS"], {"DONE": 1})
-STATUS_ERROR = pack(F["STATUS"], {"ERROR": 1})
 COUNTER_REGS = {"cycles": REG_CYCLES, "busy": REG_BUSY, "macs": REG_MACS, "stalls": REG_STALLS, "rows": REG_ROWS}
 REGS_END = regs.REGS_END  # the register window is [0, REGS_END)
 

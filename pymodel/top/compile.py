@@ -1,35 +1,19 @@
-"""Bundle parts shared by every compiler path (docs/bundle.md), and `compile_network`, a
-self-contained bundle: a whole network (pymodel/top/network.py) calibrated on one float batch,
-with that batch embedded in the activation image, so that replaying the bundle alone runs it
-(the random bundles of the top-level regressions and `accelscope compile --input`).
-"""
+"""Bundle parts shared by every compiler path (docs/bundle.md): the systolic block's memories,
+images and NUM_DESC record for a descriptor list, and LeBug's firmware and threshold memories
+for a tap program. pymodel/top/network.py compiles whole networks from them, and
+pymodel/deploy/gemm_calls.py the one-descriptor bundles of `accelscope eval`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from pymodel.bundle import Bundle, MemorySpec, RegisterWrite, lanes_to_chunks
+from pymodel.bundle import MemorySpec, RegisterWrite, lanes_to_chunks
 from pymodel.lebug import Firmware, build, default_thresholds, encode_firmware
 from pymodel.lebug import regmap as lb
-from pymodel.net.layers import Network
-from pymodel.net.quant import QuantizedNetwork
-from pymodel.net.steps import quantize_tensor
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
-
-MULT_BITS = 24  # the systolic block's requantization multiplier width (docs/systolic.md)
-
-
-@dataclass
-class Compiled:
-    bundle: Bundle
-    qnet: QuantizedNetwork
-    descriptors: list[Descriptor]
-    x_int8: np.ndarray
 
 
 def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int],
@@ -46,7 +30,8 @@ def lebug_memories(cfg: TopConfig, tap: str | Firmware, tap_args: dict[str, int]
         # the hardware read the whole memory): the last edge repeated gives them empty bins (T, T]
         thr = np.concatenate([thr, np.full(cfg.lebug.n_thresholds - len(thr), thr[-1])])
     words = np.array(encode_firmware(fw, cfg.lebug), dtype=np.uint64)
-    chains = np.stack([(words & np.uint64(0xFFFFFFFF)).astype(np.uint32), (words >> np.uint64(32)).astype(np.uint32)], 1)
+    chains = np.stack([(words & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+                       (words >> np.uint64(32)).astype(np.uint32)], 1)
     mems = [MemorySpec("lebug_chains", tr.LEBUG_BASE + lb.CHAIN_BASE, 64, len(words), cfg.lebug.MAX_CHAINS, 8,
                        "lebug_chains.hex"),
             MemorySpec("lebug_thresh", tr.LEBUG_BASE + lb.THRESH_BASE, 32, len(thr), cfg.lebug.n_thresholds, 4,
@@ -77,19 +62,3 @@ def systolic_bundle_parts(cfg: TopConfig, descriptors: list[Descriptor], images:
     regs = [RegisterWrite("sys.NUM_DESC", tr.SYS_BASE + sy.REG_NUM_DESC,
                           sy.num_desc_value(0, len(descriptors), cfg.sys))]  # FIRST = 0
     return mems, imgs, regs
-
-
-def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firmware = "distribution",
-                    tap_args: dict[str, int] | None = None, tap_name: str | None = None,
-                    source: str | None = None) -> Compiled:
-    """Compile `net` for a batch of len(x) images, calibrated on the float batch `x`, and embed x:
-    the bundle runs x when replayed. `source` (the network's file) prefixes the errors about the
-    network itself."""
-    from pymodel.top.network import compile_model
-
-    x = np.asarray(x, np.float32)
-    compiled = compile_model(net, x, cfg, len(x), tap=tap, tap_args=tap_args, tap_name=tap_name, source=source,
-                             banks=1)  # one embedded batch, nothing streamed
-    batch = compiled.input_batches(x)[0]
-    x_int8 = quantize_tensor(x.reshape(len(x), -1), compiled.input.scale).astype(np.int64)
-    return Compiled(compiled.with_input(batch), compiled.qnet, compiled.descriptors, x_int8)

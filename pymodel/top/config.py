@@ -6,8 +6,9 @@ names the two configurations the tools use (docs/top.md, "LeBug builds")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from pymodel.errors import AccelscopeError
 from pymodel.lebug.config import LebugConfig
@@ -32,8 +33,9 @@ def lebug_lanes(K: int, build: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class TopConfig:
-    sys: SystolicConfig = SystolicConfig()
-    lebug: LebugConfig = LebugConfig()
+    # one shared default instance each: safe, the configs are frozen
+    sys: SystolicConfig = SystolicConfig()  # noqa: RUF009
+    lebug: LebugConfig = LebugConfig()  # noqa: RUF009
     TAP_DEPTH: int = 1024
 
     def __post_init__(self) -> None:
@@ -61,7 +63,7 @@ class TopConfig:
         return {"systolic": self.sys.params(), "lebug": self.lebug.params(), "tap_depth": self.TAP_DEPTH}
 
     @classmethod
-    def from_hardware(cls, hw: dict[str, Any], where: str = "manifest.json") -> "TopConfig":
+    def from_hardware(cls, hw: dict[str, Any], where: str = "manifest.json") -> TopConfig:
         if not isinstance(hw, dict):
             raise AccelscopeError(f"{where}: hardware: expected an object")
         unknown = sorted(set(hw) - {"systolic", "lebug", "tap_depth"})
@@ -80,7 +82,7 @@ class TopConfig:
             raise AccelscopeError(f"{where}: hardware: {e}") from None
 
     @classmethod
-    def for_array(cls, K: int = 8, N: int | None = None, build: str = "int32", **lebug: int) -> "TopConfig":
+    def for_array(cls, K: int = 8, N: int | None = None, build: str = "int32", **lebug: int) -> TopConfig:
         """The CLI's default build: a K x K array and LeBug of the named build (LEBUG_BUILDS; default
         int32: N = K lanes of 32 bits), with N lanes if given; `lebug` overrides other parameters."""
         n, width = lebug_lanes(K, build)

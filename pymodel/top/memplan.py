@@ -16,8 +16,9 @@ Every shortfall is one AccelscopeError naming the layer and the bytes missing, e
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pymodel.errors import AccelscopeError
 
@@ -40,7 +41,7 @@ class Tensor:
             raise AccelscopeError(f"memory plan: tensor {self.name}: {self.words} words live "
                                   f"{self.producer}..{self.last_use}")
 
-    def overlaps_in_time(self, other: "Tensor") -> bool:
+    def overlaps_in_time(self, other: Tensor) -> bool:
         return self.producer <= other.last_use and other.producer <= self.last_use
 
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pymodel.bitfields import unpack
 from pymodel.bundle import Bundle, chunks_to_lanes
 from pymodel.compare import MismatchError, assert_equal
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import EmulationResult, Firmware, decode_firmware, emulate
-from pymodel.bitfields import unpack
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.descriptor import Descriptor
 from pymodel.systolic.model import RunResult, run
@@ -85,7 +85,7 @@ class TopExpected:
     thresholds: np.ndarray
     maxfill: int | None = None  # TAP_MAXFILL, once the tap model has the rows' arrival cycles (with_tap)
 
-    def with_tap(self, log: TapLog, what: str = "tap") -> "TopExpected":
+    def with_tap(self, log: TapLog, what: str = "tap") -> TopExpected:
         """The run's expectation given when its rows reached the tap (the harness's tap log): the tap
         model's stored and dropped rows must be the RTL's (MismatchError naming the first row that
         differs), and LeBug sees only the stored rows."""
@@ -108,7 +108,8 @@ def written_words(K: int, descriptors: list[Descriptor]) -> dict[str, np.ndarray
     """Word addresses the descriptors write: int8 results in ACT, int32 and OUT8 results in OUT (GEMM:
     M rows, CONV and POOL: m*out_h*out_w pixel rows, a fused-pool CONV's pooled pixels; NT words a row,
     POOL CT)."""
-    act, out = [], []
+    act: list[np.ndarray] = []
+    out: list[np.ndarray] = []
     for d in descriptors:
         m = np.arange(d.out_rows)[:, None]
         nt = np.arange(d.nt(K))[None, :]

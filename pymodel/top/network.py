@@ -18,7 +18,8 @@ becomes one descriptor (docs/systolic.md, "Convolution and pooling"):
   Dropout, Softmax                       removed by fold / left to the host
 
 Every layer but the last writes int8 into ACT, the next layer's input; the last writes
-the logits into OUT (int32, or int8 with `logits="int8"`: descriptor flag OUT8). Activations share ACT by liveness (pymodel/top/memplan.py).
+the logits into OUT (int32, or int8 with `logits="int8"`: descriptor flag OUT8). Activations share ACT by liveness
+(pymodel/top/memplan.py).
 The bundle holds weights, bias and requantization words, the descriptors of a B-image
 batch, the memory plan and the tap firmware; each batch's input is a separate directory
 (`input_batches`, pymodel/bundle/inputs.py) written before `start`. The host keeps only
@@ -35,30 +36,49 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from pymodel.bundle import Bundle, MemorySpec
-from pymodel.bundle.hexio import format_image
+from pymodel.bundle.hexio import format_image, lanes_to_chunks
 from pymodel.bundle.inputs import InputBatch
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import Firmware
+from pymodel.net import digits
 from pymodel.net.layers import MaxPool2d, Network, fold, where
 from pymodel.net.quant import QuantizedNetwork, quantize
-from pymodel.net.steps import (Dequantize, GemmStep, HostFlatten, HostMaxPool, HostRelu, HostSoftmax, Quantize,
-                               channel_shape, quantize_tensor)
+from pymodel.net.steps import (
+    Dequantize,
+    GemmStep,
+    HostFlatten,
+    HostMaxPool,
+    HostRelu,
+    HostSoftmax,
+    Quantize,
+    channel_shape,
+    quantize_tensor,
+)
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.config import ceil_div
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, POOL_MAX, Descriptor
-from pymodel.systolic.layout import (conv_blk_rows, conv_weight_matrix, pack_columns, pack_rows, pack_tensor,
-                                     pack_weights, tensor_row_words)
-from pymodel.systolic.model import descriptor_counters, pack_quant, unpack_out8
+from pymodel.systolic.layout import (
+    conv_blk_rows,
+    conv_weight_matrix,
+    pack_columns,
+    pack_rows,
+    pack_tensor,
+    pack_weights,
+    tensor_row_words,
+)
+from pymodel.systolic.model import MULT_BITS, descriptor_counters, pack_quant, unpack_out8
 from pymodel.top import regmap as tr
-from pymodel.top.compile import MULT_BITS, lebug_memories, systolic_bundle_parts
+from pymodel.top.compile import lebug_memories, systolic_bundle_parts
 from pymodel.top.config import TopConfig
 from pymodel.top.memplan import HOST, ScratchpadPlan, Tensor, plan_scratchpad, plan_static
+from pymodel.top.model import descriptors_of, expected
 
 PACKED, TILED, FEATURES = "packed", "tiled", "features"  # activation layouts (docs/systolic.md)
 HIST_BINS = 16  # the default distribution firmware's bins on the tap
@@ -250,7 +270,7 @@ def layer_weights(layer: NetLayer, src: Activation, K: int) -> np.ndarray:
 
 def _kd(layer: NetLayer, src: Activation, K: int) -> int:
     if layer.op == OP_POOL:
-        kh, kw = layer.step.kernel  # type: ignore[union-attr]
+        kh, kw = layer.step.kernel  # type: ignore[union-attr]  # a POOL layer's step is a HostMaxPool
         return kh * kw
     if layer.op == OP_GEMM:
         return src.image_words(K) * K if layer.flatten else src.shape[0]
@@ -265,7 +285,8 @@ def make_descriptor(cfg: TopConfig, layer: NetLayer, src: Activation, batch: int
     naming the layer if a field or the geometry is out of the hardware's range."""
     K = cfg.sys.K
     s = layer.step
-    common = dict(m=batch, a_base=a_base, a_stride=src.image_words(K) if layer.op == OP_GEMM else src.row_words(K))
+    common: dict[str, Any] = dict(m=batch, a_base=a_base,
+                                  a_stride=src.image_words(K) if layer.op == OP_GEMM else src.row_words(K))
     try:
         if layer.op == OP_POOL:
             assert isinstance(s, HostMaxPool)
@@ -350,7 +371,7 @@ class CompiledNetwork:
     def with_input(self, batch: InputBatch) -> Bundle:
         return embed_input(self.bundle, batch)
 
-    def cost(self) -> "NetworkCost":
+    def cost(self) -> NetworkCost:
         return network_cost(self.bundle)
 
 
@@ -364,8 +385,6 @@ def int8_edges(bins: int = HIST_BINS) -> np.ndarray:
 def default_calibration(network: Network) -> np.ndarray | None:
     """The digits training split (scikit-learn's bundled set, no download) shaped for the network,
     if its input is the digits' (64,) or (1, 8, 8); else None."""
-    from pymodel.net import digits
-
     if tuple(network.input_shape) not in ((64,), (1, 8, 8)):
         return None
     x = digits.load().x_train
@@ -421,7 +440,8 @@ def compile_quantized(qnet: QuantizedNetwork, cfg: TopConfig, batch: int, *, poo
     act_plan, last = plan["sys_act"], layers[-1]
     assert isinstance(last.step, GemmStep)
     spec = InputSpec(act_plan.base_of("input"), acts[0].words(K, batch), acts[0].layout, tuple(qnet.input_shape),
-                     acts[0].row_words(K), float(qnet.steps[0].scale))  # type: ignore[union-attr]
+                     acts[0].row_words(K),
+                     float(qnet.steps[0].scale))  # type: ignore[union-attr, arg-type]  # steps[0] is the input's Quantize
     output = {"memory": "sys_out", "base": plan["sys_out"].base_of("logits"), "stride": ceil_div(last.step.n, K),
               "rows": out_rows(last, batch), "cols": last.step.n, "shape": list(last.out_shape),
               "banks": [plan["sys_out"].base_of(bank_name("logits", b)) for b in range(banks)],
@@ -531,11 +551,12 @@ def plan_memories(cfg: TopConfig, layers: Sequence[NetLayer], acts: Sequence[Act
 
     def tiles(lay: NetLayer) -> tuple[int, int]:
         kd = _kd(lay, acts[lay.src], K)
-        return ceil_div(kd, K), ceil_div(lay.step.n, K)  # type: ignore[union-attr]
+        return ceil_div(kd, K), ceil_div(lay.step.n, K)  # type: ignore[union-attr]  # called on GEMM/CONV layers
 
     wgt = [(f"{g.name}.weight", g.label, tiles(g)[0] * tiles(g)[1] * K) for g in gemms]
     bq = [(f"{g.name}.bias_quant", g.label, tiles(g)[1]) for g in gemms]
     last = layers[-1]
+    assert isinstance(last.step, GemmStep)  # the network ends in a Linear (lower checks)
     logits = out_rows(last, batch) * tiles(last)[1]
     act_b, wide = K, 4 * K  # bytes a word: K int8 lanes, K 32-bit lanes
     plan = {
@@ -623,8 +644,6 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
     """Quantize a float batch with the network's input scale (the host's one step), lay it out as
     the first layer reads it and split it into batches of the bundle's B images; the last one is
     padded with zero images."""
-    from pymodel.bundle.hexio import lanes_to_chunks
-
     net = network_meta(bundle)
     inp = net["input"]
     shape, B = tuple(inp["shape"]), int(net["batch"])
@@ -635,7 +654,7 @@ def input_batches(bundle: Bundle, x: np.ndarray, where: str = "input") -> list[I
     layout = inp["layout"]
     act = Activation("input", "host", shape if layout != FEATURES else (int(np.prod(shape)),), layout)
     mem, prog, banks = act_memory(bundle), program_id(bundle), input_banks(bundle)
-    out = []
+    out: list[InputBatch] = []
     for b0 in range(0, len(q), B):
         part = q[b0:b0 + B]
         full = np.zeros((B,) + part.shape[1:], np.int64)
@@ -758,8 +777,6 @@ def host_logits(bundle: Bundle, logits: np.ndarray) -> np.ndarray:
 def run_on_model(bundle: Bundle, batch: InputBatch) -> tuple[np.ndarray, Any]:
     """One batch through the top-level model (systolic model, tap, LeBug emulator,
     pymodel.top.model.expected): (the batch's logits, the TopExpected)."""
-    from pymodel.top.model import expected
-
     exp = expected(embed_input(bundle, batch))
     return read_logits(bundle, exp.systolic.mems["out"], batch.images, batch_bank(bundle, batch)), exp
 
@@ -809,8 +826,6 @@ class NetworkCost:
 def network_cost(bundle: Bundle) -> NetworkCost:
     """Cycles, MACs, stream rows per batch, and the APB words to program once, to write each
     batch's input and to read its logits (docs/bundle.md, "Cost")."""
-    from pymodel.top.model import descriptors_of
-
     cfg = TopConfig.from_hardware(bundle.hardware)
     K = cfg.sys.K
     net = network_meta(bundle)
@@ -826,14 +841,13 @@ def network_cost(bundle: Bundle) -> NetworkCost:
                        "cycles": c.cycles, "macs": c.macs, "stream_rows": c.rows, "pad_lanes": pad})
     act = next((m for m in bundle.memories if m.name == "sys_act"), None)
     program = len(bundle.records()) - (act.depth * act.chunks if act is not None else 0)
-    o = net["output"]
     return NetworkCost(int(net["batch"]), K, totals["cycles"], totals["busy"], totals["macs"], totals["rows"],
                        program, int(net["input"]["words"]) * cfg.sys.act_chunks, len(bank_start_records(bundle, 0)),
                        len(logit_chunks(bundle)), tuple(layers), min_cycles(descs, K))
 
 
 def network_efficiency(bundle: Bundle, images: int, cycles: int) -> float:
-    """Issue 14's network efficiency of `images` real images run in `cycles`: their shape-limited
+    """The network efficiency of `images` real images run in `cycles`: their shape-limited
     cycles (min_cycles a batch over B, times the images: the zero images that pad the last batch
     count as overhead) over every cycle spent (docs/performance.md, "Whole network on chip")."""
     cost = network_cost(bundle)
@@ -843,5 +857,5 @@ def network_efficiency(bundle: Bundle, images: int, cycles: int) -> float:
 def min_cycles(descs: Sequence[Descriptor], K: int) -> int:
     """Shape-limited cycles of a descriptor list: M*ceil(KD/K)*ceil(N/K) over the GEMM and CONV
     descriptors (M: their rows; POOL, draining and data movement count as overhead), the
-    numerator of issue 14's network efficiency (docs/performance.md, "Whole network on chip")."""
+    numerator of the network efficiency (docs/performance.md, "Whole network on chip")."""
     return sum(d.rows * d.kt(K) * d.nt(K) for d in descs if d.op != OP_POOL)

@@ -1,29 +1,64 @@
 """A two-layer network from random weights, compiled into a bundle (tests and demos).
 
+`compile_network` makes a self-contained bundle: a whole network (pymodel/top/network.py)
+calibrated on one float batch, with that batch embedded in the activation image, so that
+replaying the bundle alone runs it.
+
 `random_bundle` is the constrained-random top case of `accelscope regress` (tb/regress,
 docs/verification.md "Testplan"): 1..3 layers, random batch, random or library firmware
 on the tap, and (`stress`) a batch large enough to overflow the tap FIFO."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from pymodel.bundle import Bundle
-from pymodel.errors import AccelscopeError
 from pymodel.bundle.inputs import InputBatch
+from pymodel.errors import AccelscopeError
+from pymodel.lebug import Firmware
+from pymodel.lebug.randfw import random_firmware
 from pymodel.net.layers import Linear, Network, ReLU
-from pymodel.top.compile import compile_network
+from pymodel.net.quant import QuantizedNetwork
+from pymodel.net.steps import quantize_tensor
+from pymodel.systolic.descriptor import Descriptor
 from pymodel.top.config import TopConfig
+from pymodel.top.network import compile_model, input_batches
+from pymodel.top.tapmodel import tap_intake
+
+
+@dataclass
+class Compiled:
+    bundle: Bundle
+    qnet: QuantizedNetwork
+    descriptors: list[Descriptor]
+    x_int8: np.ndarray
+
+
+def compile_network(net: Network, x: np.ndarray, cfg: TopConfig, tap: str | Firmware = "distribution",
+                    tap_args: dict[str, int] | None = None, tap_name: str | None = None,
+                    source: str | None = None) -> Compiled:
+    """Compile `net` for one batch of len(x) images, calibrated on the float batch `x` itself, and
+    embed x: the bundle runs x when replayed (the random bundles below, the top-level tests).
+    `accelscope compile --input` embeds a batch too, but calibrates on the network's calibration
+    set (compile_model, then CompiledNetwork.with_input). `source` (the network's file) prefixes
+    the errors about the network itself."""
+    x = np.asarray(x, np.float32)
+    compiled = compile_model(net, x, cfg, len(x), tap=tap, tap_args=tap_args, tap_name=tap_name, source=source,
+                             banks=1)  # one embedded batch, nothing streamed
+    batch = compiled.input_batches(x)[0]
+    x_int8 = quantize_tensor(x.reshape(len(x), -1), compiled.input.scale).astype(np.int64)
+    return Compiled(compiled.with_input(batch), compiled.qnet, compiled.descriptors, x_int8)
 
 
 def random_network(rng: np.random.Generator, sizes: tuple[int, int, int]) -> Network:
     f_in, hidden, f_out = sizes
     w1 = rng.normal(0, 1 / np.sqrt(f_in), (hidden, f_in)).astype(np.float32)
     w2 = rng.normal(0, 1 / np.sqrt(hidden), (f_out, hidden)).astype(np.float32)
-    return Network([Linear(w1, rng.normal(0, 0.1, hidden).astype(np.float32)), ReLU(),
-                    Linear(w2, rng.normal(0, 0.1, f_out).astype(np.float32))], (f_in,))
+    return Network((Linear(w1, rng.normal(0, 0.1, hidden).astype(np.float32)), ReLU(),
+                    Linear(w2, rng.normal(0, 0.1, f_out).astype(np.float32))), (f_in,))
 
 
 def distribution_args(cfg: TopConfig) -> dict[str, int]:
@@ -49,7 +84,7 @@ def random_mlp(rng: np.random.Generator, sizes: list[int]) -> Network:
         layers.append(Linear(w, rng.normal(0, 0.1, sizes[i]).astype(np.float32)))
         if i < len(sizes) - 1:
             layers.append(ReLU())
-    return Network(layers, (sizes[0],))
+    return Network(tuple(layers), (sizes[0],))
 
 
 def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: bool = False) -> Bundle:
@@ -57,13 +92,11 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
     on the tap either random legal firmware (2 in 3) or the distribution histogram.
     `stress`: batch 600..1000, layers 6..10 tiles wide and a 3-chain tap firmware, so the accelerator
     outruns LeBug and the tap FIFO fills and drops rows."""
-    from pymodel.lebug.randfw import random_firmware
-
     if stress:  # 6..10 tiles of K a layer: the array's bursts of rows outrun LeBug at any K
         K = cfg.sys.K
         sizes = [int(rng.integers(4, 12)), int(rng.integers(6 * K, 10 * K)), int(rng.integers(6 * K, 10 * K))]
         batch = int(rng.integers(600, 1001))
-        tap: object = random_firmware(cfg.lebug, rng, min_chains=3, max_chains=3)
+        tap: str | Firmware = random_firmware(cfg.lebug, rng, min_chains=3, max_chains=3)
     else:
         sizes = [int(rng.integers(2, 40))] + [int(rng.integers(2, 30)) for _ in range(int(rng.integers(1, 4)))]
         batch = int(rng.integers(1, 13))
@@ -71,7 +104,8 @@ def random_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, stress: b
     net = random_mlp(rng, sizes)
     x = rng.normal(0, 1, (batch, sizes[0])).astype(np.float32)
     args = distribution_args(cfg) if tap == "distribution" else {}
-    compiled = compile_network(net, x, cfg, tap, args, tap_name=None if isinstance(tap, str) else "random")  # type: ignore[arg-type]
+    compiled = compile_network(net, x, cfg, tap, args,
+                               tap_name=None if isinstance(tap, str) else "random")
     compiled.bundle.write(out)
     return compiled.bundle
 
@@ -83,12 +117,10 @@ def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
     `slow`: the firmware has MAX_CHAINS chains, so LeBug is as slow as the build allows, and the layers
     read one K-tile and are 3..6 tiles wide, so the array's rows come in bursts: LeBug falls behind (its
     backlog crosses batches, and a shallow tap FIFO drops rows)."""
-    from pymodel.lebug.randfw import random_firmware
-    from pymodel.top.network import compile_model, input_batches
-
     K = cfg.sys.K
     if slow:  # one K-tile of input, wide layers: the array's bursts of rows outrun LeBug
-        sizes = [int(rng.integers(2, K + 1))] + [int(rng.integers(3 * K, 6 * K)) for _ in range(int(rng.integers(1, 4)))]
+        sizes = [int(rng.integers(2, K + 1))] + [int(rng.integers(3 * K, 6 * K))
+                                                 for _ in range(int(rng.integers(1, 4)))]
         batch = int(rng.integers(4, 9))
     else:
         sizes = [int(rng.integers(2, 40))] + [int(rng.integers(2, 30)) for _ in range(int(rng.integers(1, 4)))]
@@ -97,11 +129,11 @@ def random_stream(cfg: TopConfig, rng: np.random.Generator, out: Path,
     n_batches = int(rng.integers(2, 7))
     calib = rng.normal(0, 1, (32, sizes[0])).astype(np.float32)
     if slow:
-        tap: object = random_firmware(cfg.lebug, rng, min_chains=cfg.lebug.MAX_CHAINS, cond2=0.5)
+        tap: str | Firmware = random_firmware(cfg.lebug, rng, min_chains=cfg.lebug.MAX_CHAINS, cond2=0.5)
     else:
         tap = random_firmware(cfg.lebug, rng, cond2=0.5) if rng.random() < 1 / 2 else "distribution"
     args = distribution_args(cfg) if tap == "distribution" else {}
-    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=args,  # type: ignore[arg-type]
+    compiled = compile_model(net, calib, cfg, batch, tap=tap, tap_args=args,
                              tap_name=None if isinstance(tap, str) else "random")
     compiled.bundle.write(out)
     x = rng.normal(0, 1, (batch * n_batches - int(rng.integers(0, batch)), sizes[0])).astype(np.float32)
@@ -112,8 +144,6 @@ def tap_edge_rows(cfg: TopConfig, chains: int, past: bool) -> int | None:
     """Rows arriving on consecutive cycles that fill the tap FIFO to exactly TAP_DEPTH without a drop
     (`past`: that drop exactly one), LeBug at `chains` chains (the tap model); None beyond ACC_DEPTH
     rows (one GEMM's most)."""
-    from pymodel.top.tapmodel import tap_intake
-
     want = (int(past), cfg.TAP_DEPTH)
     for rows in range(cfg.TAP_DEPTH, cfg.sys.ACC_DEPTH + 1):
         got = tap_intake(np.arange(rows), cfg.TAP_DEPTH, cfg.vectors_per_row, cfg.lebug.IB_DEPTH, chains)
@@ -133,8 +163,6 @@ def tap_edge_bundle(cfg: TopConfig, rng: np.random.Generator, out: Path, past: b
     """A one-layer network on one K-tile (a GEMM whose rows leave the array on consecutive cycles) with
     a batch that fills the tap FIFO to exactly TAP_DEPTH rows without a drop, or (`past`) drops exactly
     one row, under random firmware of 2..MAX_CHAINS chains (tap_edge_rows gives the batch)."""
-    from pymodel.lebug.randfw import random_firmware
-
     K, lb = cfg.sys.K, cfg.lebug
     fw = random_firmware(lb, rng, cond2=0.5, min_chains=2)
     rows = tap_edge_rows(cfg, fw.num_chains, past)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from pymodel.bundle import Region
 from pymodel.bitfields import pack
+from pymodel.bundle import Region
 from pymodel.errors import AccelscopeError
 from pymodel.lebug import regmap as lb
 from pymodel.systolic import regmap as sy
@@ -69,7 +69,7 @@ def readback_addrs(cfg: TopConfig) -> list[int]:
             + lb.readback_addrs(cfg.lebug, LEBUG_BASE))
 
 
-def decode_tap(words: Sequence[int]) -> tuple[dict[str, int], int]:
+def decode_tap(words: Sequence[int] | np.ndarray) -> tuple[dict[str, int], int]:
     """TAP_READBACK words -> (tap counters as pymodel.top.model.expected predicts them, max FIFO fill)."""
     w = [int(x) for x in words]
     return dict(zip(TAP_READBACK[:3], w[:3])), w[3]

@@ -43,7 +43,7 @@ class HwResult:
                                                   "mems": sorted(self.mems)}))
 
     @classmethod
-    def load(cls, path: Path) -> "HwResult":
+    def load(cls, path: Path) -> HwResult:
         try:
             meta = json.loads((path / "hw.json").read_text())
             arr = {k: np.load(path / f"{k}.npy", allow_pickle=False) for k in ("stream", "eof", "trace")}

@@ -13,8 +13,9 @@ layer's histograms over the batches: the per-layer histograms of one run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

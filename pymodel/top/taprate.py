@@ -20,12 +20,15 @@ fixed point bounds every batch. A stream is safe when the bound fits TAP_DEPTH.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from pymodel.bundle import Bundle
 from pymodel.errors import AccelscopeError
+from pymodel.systolic.model import descriptor_counters
 from pymodel.top.config import TopConfig
+from pymodel.top.model import descriptors_of, lebug_program
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -88,7 +91,8 @@ class TapRate:
     @property
     def one_at_a_time_ok(self) -> bool:
         """No drop can happen when each batch waits for the tap and LeBug to drain."""
-        return self.fill_bound(False) <= self.tap_depth  # type: ignore[operator]
+        bound = self.fill_bound(False)  # without overlap it is always a number
+        return bound is not None and bound <= self.tap_depth
 
     @property
     def overlap_ok(self) -> bool:
@@ -122,8 +126,6 @@ class TapRate:
 
 def rate_of(cfg: TopConfig, descs: Sequence[Any], chains: int) -> TapRate:
     """The analysis of one descriptor list (they must pass CHECK) with `chains`-chain tap firmware."""
-    from pymodel.systolic.model import descriptor_counters
-
     counters = [descriptor_counters(cfg.sys, d) for d in descs]
     return TapRate(tuple(c.rows for c in counters), tuple(c.cycles for c in counters), cfg.vectors_per_row,
                    chains, cfg.TAP_DEPTH)
@@ -131,8 +133,6 @@ def rate_of(cfg: TopConfig, descs: Sequence[Any], chains: int) -> TapRate:
 
 def tap_rate(bundle: Bundle) -> TapRate:
     """The analysis of a compiled network's batch (bank 0's descriptor list, the tap firmware)."""
-    from pymodel.top.model import descriptors_of, lebug_program
-
     cfg = TopConfig.from_hardware(bundle.hardware)
     fw, _ = lebug_program(bundle, cfg)
     return rate_of(cfg, descriptors_of(bundle), len(fw.chains))

@@ -14,11 +14,16 @@ docs/verification.md, "Faults"):
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
+import cocotb
 import numpy as np
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from pymodel.compare import MismatchError
 from tb.common.harness import HarnessTB, Junk
@@ -26,8 +31,6 @@ from tb.job import Job, write_job
 
 
 def seed_from(env_value: str | None) -> int:
-    import cocotb
-
     return int(env_value) if env_value else int(cocotb.RANDOM_SEED) % (1 << 32)
 
 
@@ -60,8 +63,6 @@ class XWatch:
     prdata_idle_x and logged). check() raises with the first offender; `samples` counts the checks made."""
 
     def __init__(self, dut: Any, names: Sequence[str]) -> None:
-        import os
-
         self.dut = dut
         self.handles = {n: getattr(dut, n) for n in names if n != "prdata"}
         self.prdata = dut.prdata if "prdata" in names else None
@@ -73,9 +74,7 @@ class XWatch:
         self.first_idle: str | None = None
         self._task: Any = None
 
-    def start(self) -> "XWatch":
-        import cocotb
-
+    def start(self) -> XWatch:
         self._task = cocotb.start_soon(self._run())
         return self
 
@@ -84,9 +83,6 @@ class XWatch:
         return str(d.psel.value) == "1" and str(d.penable.value) == "1" and str(d.pwrite.value) == "0"
 
     async def _run(self) -> None:
-        from cocotb.simtime import get_sim_time
-        from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-
         while True:
             for edge in (RisingEdge, FallingEdge):
                 await edge(self.dut.clk)
@@ -129,8 +125,6 @@ async def reset_during(tb: HarnessTB, job: Job, when: Callable[[], bool], limit:
     """Start `job` and, at the first falling edge where when() holds, pull rst_n low for three
     rising edges (HarnessTB.reset) with job_go low; returns the cycles from job_go to the reset.
     Fails if the job finished first or when() never held within `limit` cycles."""
-    from cocotb.triggers import FallingEdge
-
     dut = tb.dut
     write_job(tb.dir, job)
     dut.job_go.value = 1
@@ -153,8 +147,6 @@ async def junk_during_run(tb: HarnessTB, junk: Junk) -> int:
     """Wait for the job engine's RUN phase, then hold the DUT's APB idle with junk on
     pwrite/paddr/pwdata (RawApb) until RUN ends; returns the cycles held. Start it next to
     tb.run_job(job)."""
-    from cocotb.triggers import FallingEdge
-
     state = tb.dut.u_job.state
     while int(state.value) != S_RUN:
         await FallingEdge(tb.dut.clk)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb.types import Logic, LogicArray
@@ -26,7 +27,7 @@ class ApbError(Exception):
 class HostPort(BusDriver):
     """Single APB transfers through the harness's host port (<prefix>_valid, _ready, ...)."""
 
-    _signals = ["valid", "ready", "write", "addr", "wdata", "rsp", "rdata", "err"]
+    _signals: ClassVar[list[str]] = ["valid", "ready", "write", "addr", "wdata", "rsp", "rdata", "err"]
 
     def __init__(self, entity: Any, name: str, clock: Any, **kwargs: Any) -> None:
         super().__init__(entity, name, clock, **kwargs)
@@ -72,8 +73,6 @@ class HostPort(BusDriver):
 
 def four_state() -> bool:
     """True on a 4-state simulator (Icarus: X can be driven and seen); False on Verilator."""
-    import cocotb
-
     return not cocotb.SIM_NAME.lower().startswith("verilator")
 
 
@@ -123,7 +122,7 @@ class RawApb(BusDriver):
     values there, samples the answer at the falling edge and returns after the next rising
     edge (the one at which the DUT took the values)."""
 
-    _signals = ["en", "psel", "penable", "pwrite", "paddr", "pwdata"]
+    _signals: ClassVar[list[str]] = ["en", "psel", "penable", "pwrite", "paddr", "pwdata"]
 
     def __init__(self, entity: Any, name: str, clock: Any, **kwargs: Any) -> None:
         super().__init__(entity, name, clock, **kwargs)
@@ -220,7 +219,7 @@ class RawStream(BusDriver):
     data in every cycle without a vector. Falling-edge discipline: the DUT's registered
     in_ready is sampled mid-cycle and the vector is driven for the rising edge that ends it."""
 
-    _signals = ["en", "valid", "eof", "data"]
+    _signals: ClassVar[list[str]] = ["en", "valid", "eof", "data"]
 
     def __init__(self, entity: Any, name: str, clock: Any, width: int, **kwargs: Any) -> None:
         super().__init__(entity, name, clock, **kwargs)
@@ -275,10 +274,8 @@ class HarnessTB:
     EXTRA_TIES = ("raw_in_en", "raw_in_valid", "raw_in_eof", "raw_in_data")
 
     def __init__(self, dut: Any) -> None:
-        import cocotb
-
         self.dut = dut
-        self.dir = Path(cocotb.plusargs.get("JOB_DIR", "."))  # the job directory (+JOB_DIR)
+        self.dir = Path(str(cocotb.plusargs.get("JOB_DIR", ".")))  # the job directory (+JOB_DIR)
         self.log = dut._log
         Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start()
         self.apb = HostPort(dut, "host", dut.clk)

@@ -37,7 +37,7 @@ def observe(cfg: LebugConfig, case: LebugCase, exp: EmulationResult) -> Sample:
     units: set[str] = set()
     flags = _Flags(case.eof[exp.accepted])
     outcomes: set[tuple[str, str, str]] = set()
-    filt: set[tuple[int, str]] = set()
+    filt: set[tuple[int, str | None]] = set()
     commits: set[str] = set()
     mc: set[str] = set()
     saved_before = False

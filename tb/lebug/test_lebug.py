@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import cocotb
 import numpy as np
 import pytest
 
 from pymodel.compare import assert_equal, assert_same_counters
 from pymodel.errors import AccelscopeError
-from pymodel.lebug import (LIBRARY, EmulationResult, Firmware, LebugConfig, build,
-                           default_thresholds, emulate)
+from pymodel.lebug import LIBRARY, EmulationResult, Firmware, LebugConfig, build, default_thresholds, emulate
 from pymodel.lebug import regmap as R
 from pymodel.lebug.randfw import random_firmware, random_stream
+from pymodel.lebug.seed_vectors import SEED_EXAMPLES
 from tb.common.harness import HarnessTB
 from tb.job import Job
 from tb.lebug.jobs import BLOCK, LebugRun, decode, lebug_job
@@ -59,8 +60,6 @@ class TB(HarnessTB):
 
 
 def _seed() -> int:
-    import cocotb
-
     env = os.environ.get("LEBUG_SEED")
     return int(env) if env else int(cocotb.RANDOM_SEED) % (1 << 32)
 
@@ -89,81 +88,74 @@ def _library_for(cfg: LebugConfig) -> list[str]:
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
-try:
-    import cocotb
+@cocotb.test()
+@cocotb.parametrize(firmware=_library_for(CFG))
+async def library_firmware(dut: Any, firmware: str) -> None:
+    """Each library firmware on random inputs with both EOF levels."""
+    tb, rng = await _start(dut, list(LIBRARY).index(firmware))
+    fw = build(firmware, CFG)
+    x, eof = random_stream(CFG, rng, int(rng.integers(40, 120)))
+    await tb.run_and_check(firmware, fw, x, eof)
 
-    @cocotb.test()
-    @cocotb.parametrize(firmware=_library_for(CFG))
-    async def library_firmware(dut: Any, firmware: str) -> None:
-        """Each library firmware on random inputs with both EOF levels."""
-        tb, rng = await _start(dut, list(LIBRARY).index(firmware))
-        fw = build(firmware, CFG)
-        x, eof = random_stream(CFG, rng, int(rng.integers(40, 120)))
-        await tb.run_and_check(firmware, fw, x, eof)
+@cocotb.test()
+async def random_firmware_regression(dut: Any) -> None:
+    """Random legal firmware and random thresholds, without reset in between (clear only)."""
+    tb, rng = await _start(dut, 101)
+    for _ in range(6):
+        fw = random_firmware(CFG, rng)
+        x, eof = random_stream(CFG, rng, int(rng.integers(1, 50)))
+        thr = rng.integers(-8 << CFG.FRAC_W, 8 << CFG.FRAC_W, CFG.n_thresholds)
+        await tb.run_and_check("random", fw, x, eof, thresholds=thr)
 
-    @cocotb.test()
-    async def random_firmware_regression(dut: Any) -> None:
-        """Random legal firmware and random thresholds, without reset in between (clear only)."""
-        tb, rng = await _start(dut, 101)
-        for _ in range(6):
-            fw = random_firmware(CFG, rng)
-            x, eof = random_stream(CFG, rng, int(rng.integers(1, 50)))
-            thr = rng.integers(-8 << CFG.FRAC_W, 8 << CFG.FRAC_W, CFG.n_thresholds)
-            await tb.run_and_check("random", fw, x, eof, thresholds=thr)
+@cocotb.test()
+async def full_input_buffer(dut: Any) -> None:
+    """Push regardless of in_ready: drops are counted and predicted exactly."""
+    tb, rng = await _start(dut, 202)
+    fw = build("distribution", CFG, bins=CFG.M * min(CFG.FU_ROWS, 3))
+    x, eof = random_stream(CFG, rng, 80)
+    # mostly back-to-back pushes (>= 2 chains drain one vector per 2+ cycles), a few pauses
+    gaps = np.where(rng.random(len(x)) < 0.8, 0, rng.integers(1, 4, size=len(x)))
+    exp, hw = await tb.run_and_check("drops", fw, x, eof, gaps=gaps, fire=True)
+    assert hw.status["drops"] > 0, "the stimulus was meant to overflow the input buffer"
+    dut._log.info("dropped vectors: %s", np.flatnonzero(~exp.accepted).tolist())
 
-    @cocotb.test()
-    async def full_input_buffer(dut: Any) -> None:
-        """Push regardless of in_ready: drops are counted and predicted exactly."""
-        tb, rng = await _start(dut, 202)
-        fw = build("distribution", CFG, bins=CFG.M * min(CFG.FU_ROWS, 3))
-        x, eof = random_stream(CFG, rng, 80)
-        # mostly back-to-back pushes (>= 2 chains drain one vector per 2+ cycles), a few pauses
-        gaps = np.where(rng.random(len(x)) < 0.8, 0, rng.integers(1, 4, size=len(x)))
-        exp, hw = await tb.run_and_check("drops", fw, x, eof, gaps=gaps, fire=True)
-        assert hw.status["drops"] > 0, "the stimulus was meant to overflow the input buffer"
-        dut._log.info("dropped vectors: %s", np.flatnonzero(~exp.accepted).tolist())
+@cocotb.test()
+async def apb_errors(dut: Any) -> None:
+    """Unmapped, out-of-range and read-only accesses answer PSLVERR and change nothing."""
+    tb = TB(dut, CFG)
+    await tb.reset()
+    assert await tb.apb.read(R.REG_ID) == R.ID_VALUE
+    assert await tb.apb.read(R.REG_PARAMS) == R.params_word(CFG)
+    assert await tb.apb.read(R.REG_PARAMS2) == R.params2_word(CFG)
+    await tb.apb.write(R.REG_NUM_CHAINS, 1)
+    await tb.apb.write(R.CHAIN_BASE, 0x1234)
+    past_thresh = R.THRESH_BASE + R.regs.MEMS["THRESH"][1]  # unmapped, between windows
+    bad_writes = [R.REGS_END, R.REG_NUM_CHAINS + 2, R.CHAIN_BASE + R.CHAIN_BYTES * CFG.MAX_CHAINS,
+                  R.THRESH_BASE + 4 * CFG.n_thresholds, R.REG_ROWS, R.TRACE_BASE, past_thresh]
+    for addr in bad_writes:
+        assert await tb.apb.write(addr, 0xFFFFFFFF, check=False), f"write {addr:#x}: no PSLVERR"
+    for value in (0, CFG.MAX_CHAINS + 1):
+        assert await tb.apb.write(R.REG_NUM_CHAINS, value, check=False), f"NUM_CHAINS={value} accepted"
+    for addr in (R.REGS_END, R.CHAIN_BASE + R.CHAIN_BYTES * CFG.MAX_CHAINS, R.trace_addr(CFG, CFG.TB_DEPTH, 0),
+                 past_thresh):
+        _, err = await tb.apb.read_err(addr)
+        assert err, f"read {addr:#x}: no PSLVERR"
+    assert await tb.apb.read(R.REG_NUM_CHAINS) == 1
+    assert await tb.apb.read(R.CHAIN_BASE) == 0x1234
+    assert await tb.apb.read(R.REG_ROWS) == 0
 
-    @cocotb.test()
-    async def apb_errors(dut: Any) -> None:
-        """Unmapped, out-of-range and read-only accesses answer PSLVERR and change nothing."""
-        tb = TB(dut, CFG)
-        await tb.reset()
-        assert await tb.apb.read(R.REG_ID) == R.ID_VALUE
-        assert await tb.apb.read(R.REG_PARAMS) == R.params_word(CFG)
-        assert await tb.apb.read(R.REG_PARAMS2) == R.params2_word(CFG)
-        await tb.apb.write(R.REG_NUM_CHAINS, 1)
-        await tb.apb.write(R.CHAIN_BASE, 0x1234)
-        past_thresh = R.THRESH_BASE + R.regs.MEMS["THRESH"][1]  # unmapped, between windows
-        bad_writes = [R.REGS_END, R.REG_NUM_CHAINS + 2, R.CHAIN_BASE + R.CHAIN_BYTES * CFG.MAX_CHAINS,
-                      R.THRESH_BASE + 4 * CFG.n_thresholds, R.REG_ROWS, R.TRACE_BASE, past_thresh]
-        for addr in bad_writes:
-            assert await tb.apb.write(addr, 0xFFFFFFFF, check=False), f"write {addr:#x}: no PSLVERR"
-        for value in (0, CFG.MAX_CHAINS + 1):
-            assert await tb.apb.write(R.REG_NUM_CHAINS, value, check=False), f"NUM_CHAINS={value} accepted"
-        for addr in (R.REGS_END, R.CHAIN_BASE + R.CHAIN_BYTES * CFG.MAX_CHAINS, R.trace_addr(CFG, CFG.TB_DEPTH, 0),
-                     past_thresh):
-            _, err = await tb.apb.read_err(addr)
-            assert err, f"read {addr:#x}: no PSLVERR"
-        assert await tb.apb.read(R.REG_NUM_CHAINS) == 1
-        assert await tb.apb.read(R.CHAIN_BASE) == 0x1234
-        assert await tb.apb.read(R.REG_ROWS) == 0
+@cocotb.test()
+async def seed_examples(dut: Any) -> None:
+    """The seed's printed loopback, minicache and distribution examples, to the digit."""
+    tb = TB(dut, CFG)
+    await tb.reset()
+    for ex in SEED_EXAMPLES:
+        if not ex.runs_on(CFG):
+            continue
+        fw, x, eof = ex.firmware(CFG), ex.raw_inputs(CFG), ex.eof()
+        exp, _ = await tb.run_and_check(ex.name, fw, x, eof)
+        ex.check(CFG, exp.trace)
 
-    @cocotb.test()
-    async def seed_examples(dut: Any) -> None:
-        """The seed's printed loopback, minicache and distribution examples, to the digit."""
-        from pymodel.lebug.seed_vectors import SEED_EXAMPLES
-
-        tb = TB(dut, CFG)
-        await tb.reset()
-        for ex in SEED_EXAMPLES:
-            if not ex.runs_on(CFG):
-                continue
-            fw, x, eof = ex.firmware(CFG), ex.raw_inputs(CFG), ex.eof()
-            exp, _ = await tb.run_and_check(ex.name, fw, x, eof)
-            ex.check(CFG, exp.trace)
-
-except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
-    pass
 
 # --------------------------------------------------------------------------
 # pytest runner: one build per HDL configuration

@@ -14,6 +14,7 @@ import os
 import random
 from typing import Any
 
+import cocotb
 import numpy as np
 import pytest
 
@@ -22,8 +23,18 @@ from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
 from pymodel.lebug import regmap as R
 from pymodel.lebug import regs as RDL
 from pymodel.lebug.randfw import random_stream
-from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, BashWord, bit_bash, XWatch, assert_regs, protocol_faults, read_regs,
-                              reset_during, seed_from)
+from tb.common.faults import (
+    TEST_TIMEOUT_MS,
+    ApbMap,
+    BashWord,
+    XWatch,
+    assert_regs,
+    bit_bash,
+    protocol_faults,
+    read_regs,
+    reset_during,
+    seed_from,
+)
 from tb.common.harness import Junk, RawStream
 from tb.job import Job
 from tb.lebug.jobs import BLOCK, decode, lebug_job
@@ -94,88 +105,82 @@ async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator, random.R
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
-try:
-    import cocotb
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def reset_mid_stream(dut: Any) -> None:
+    """Reset while the player streams (trace rows already written): every register reads
+    its reset value, and the same run then matches the emulator bit for bit."""
+    tb, rng, _, watch = await _start(dut, 1)
+    fw = build("distribution", CFG, bins=HIST_BINS)
+    thr = default_thresholds(CFG)
+    x, eof = random_stream(CFG, rng, 160)
+    eof[::5, 0] = 1  # frames of at most 5 vectors: trace rows early in the stream
+    at = int(rng.integers(20, 120))
+    n = await reset_during(tb, lebug_job(CFG, fw, thr, x, eof),
+                           lambda: int(dut.running.value) == 1 and int(dut.idx.value) >= at
+                           and int(dut.dut.u_tb.rows.value) >= 2)
+    tb.log.info("reset after %d cycles, at vector %d", n, at)
+    # the reset starts the cache clear: LeBug takes no vector until it is over
+    if int(dut.in_ready.value) or int(dut.idle.value):
+        raise MismatchError(f"right after reset: in_ready {dut.in_ready.value}, idle {dut.idle.value}; "
+                            "documented 0 and 0 while the cache clear runs")
+    status = await tb.apb.read(R.REG_STATUS)
+    if status != RDL.RESET["STATUS"]:
+        raise MismatchError(f"STATUS right after reset {status:#x}, documented {RDL.RESET['STATUS']:#x} (clearing)")
+    want = reset_values(CFG)
+    assert_regs("LeBug after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
+    await tb.run_and_check("the run after the reset", fw, x, eof)
+    watch.stop("reset mid-stream")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def reset_mid_stream(dut: Any) -> None:
-        """Reset while the player streams (trace rows already written): every register reads
-        its reset value, and the same run then matches the emulator bit for bit."""
-        tb, rng, _, watch = await _start(dut, 1)
-        fw = build("distribution", CFG, bins=HIST_BINS)
-        thr = default_thresholds(CFG)
-        x, eof = random_stream(CFG, rng, 160)
-        eof[::5, 0] = 1  # frames of at most 5 vectors: trace rows early in the stream
-        at = int(rng.integers(20, 120))
-        n = await reset_during(tb, lebug_job(CFG, fw, thr, x, eof),
-                               lambda: int(dut.running.value) == 1 and int(dut.idx.value) >= at
-                               and int(dut.dut.u_tb.rows.value) >= 2)
-        tb.log.info("reset after %d cycles, at vector %d", n, at)
-        # the reset starts the cache clear: LeBug takes no vector until it is over
-        if int(dut.in_ready.value) or int(dut.idle.value):
-            raise MismatchError(f"right after reset: in_ready {dut.in_ready.value}, idle {dut.idle.value}; "
-                                "documented 0 and 0 while the cache clear runs")
-        status = await tb.apb.read(R.REG_STATUS)
-        if status != RDL.RESET["STATUS"]:
-            raise MismatchError(f"STATUS right after reset {status:#x}, documented {RDL.RESET['STATUS']:#x} (clearing)")
-        want = reset_values(CFG)
-        assert_regs("LeBug after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
-        await tb.run_and_check("the run after the reset", fw, x, eof)
-        watch.stop("reset mid-stream")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def x_on_idle_inputs(dut: Any) -> None:
+    """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low and on
+    in_data/in_eof while in_valid is low, through a whole stream: no output goes X, and
+    the trace buffer and status equal the emulator's."""
+    tb, rng, prng, watch = await _start(dut, 2)
+    junk = Junk(prng)
+    fw = build("multiple_chains", CFG)
+    thr = default_thresholds(CFG)
+    x, eof = random_stream(CFG, rng, 120)
+    gaps = rng.integers(0, 4, size=len(x))
+    await tb.run_job(Job(writes=R.program_records(CFG, fw, thr), run=False))
+    await tb.raw.start(junk)
+    playing = [True]
+    idler = cocotb.start_soon(tb.raw.idle_while(lambda: playing[0] or not int(dut.idle.value)))
+    stream = RawStream(dut, "raw_in", dut.clk, CFG.DATA_W)
+    cycles = await stream.play(x, eof, gaps, junk)
+    playing[0] = False
+    await idler
+    tb.log.info("%d vectors in %d cycles with %s on every idle input, %d raw APB cycles", len(x), cycles,
+                "X" if junk.use_x else "garbage", tb.raw.cycles)
+    hw = decode(CFG, await tb.run_job(Job(reads=R.readback_addrs(CFG), run=False)))
+    exp = emulate(CFG, fw, x, eof, thr)
+    assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
+    assert_same_counters("status", exp.status.as_dict(), hw.status)
+    watch.stop("X on idle inputs")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def x_on_idle_inputs(dut: Any) -> None:
-        """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low and on
-        in_data/in_eof while in_valid is low, through a whole stream: no output goes X, and
-        the trace buffer and status equal the emulator's."""
-        tb, rng, prng, watch = await _start(dut, 2)
-        junk = Junk(prng)
-        fw = build("multiple_chains", CFG)
-        thr = default_thresholds(CFG)
-        x, eof = random_stream(CFG, rng, 120)
-        gaps = rng.integers(0, 4, size=len(x))
-        await tb.run_job(Job(writes=R.program_records(CFG, fw, thr), run=False))
-        await tb.raw.start(junk)
-        playing = [True]
-        idler = cocotb.start_soon(tb.raw.idle_while(lambda: playing[0] or not int(dut.idle.value)))
-        stream = RawStream(dut, "raw_in", dut.clk, CFG.DATA_W)
-        cycles = await stream.play(x, eof, gaps, junk)
-        playing[0] = False
-        await idler
-        tb.log.info("%d vectors in %d cycles with %s on every idle input, %d raw APB cycles", len(x), cycles,
-                    "X" if junk.use_x else "garbage", tb.raw.cycles)
-        hw = decode(CFG, await tb.run_job(Job(reads=R.readback_addrs(CFG), run=False)))
-        exp = emulate(CFG, fw, x, eof, thr)
-        assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
-        assert_same_counters("status", exp.status.as_dict(), hw.status)
-        watch.stop("X on idle inputs")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def apb_protocol_errors(dut: Any) -> None:
+    """Access without setup, PSEL dropped, back-to-back transfers and read-only writes on the
+    raw bus after a run: only the documented effects (docs/lebug.md), then a run matches."""
+    tb, rng, prng, watch = await _start(dut, 3)
+    fw = build("distribution", CFG, bins=HIST_BINS)
+    x, eof = random_stream(CFG, rng, 60)
+    await tb.run_and_check("the run before", fw, x, eof)
+    await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
+    x, eof = random_stream(CFG, rng, 60)
+    await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
+    watch.stop("APB protocol errors")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def apb_protocol_errors(dut: Any) -> None:
-        """Access without setup, PSEL dropped, back-to-back transfers and read-only writes on the
-        raw bus after a run: only the documented effects (docs/lebug.md), then a run matches."""
-        tb, rng, prng, watch = await _start(dut, 3)
-        fw = build("distribution", CFG, bins=HIST_BINS)
-        x, eof = random_stream(CFG, rng, 60)
-        await tb.run_and_check("the run before", fw, x, eof)
-        await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
-        x, eof = random_stream(CFG, rng, 60)
-        await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
-        watch.stop("APB protocol errors")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def register_bit_bash(dut: Any) -> None:
-        """Every stored bit of every chain word and threshold, written 0, 1 and alone
-        (tb.common.faults.bit_bash), reads back as written; then a run matches the emulator."""
-        tb, rng, _, watch = await _start(dut, 5)
-        await bit_bash(tb, "lebug", bash_words(CFG))
-        x, eof = random_stream(CFG, rng, 40)
-        await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
-        watch.stop("register bit bash")
-
-except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
-    pass
-
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def register_bit_bash(dut: Any) -> None:
+    """Every stored bit of every chain word and threshold, written 0, 1 and alone
+    (tb.common.faults.bit_bash), reads back as written; then a run matches the emulator."""
+    tb, rng, _, watch = await _start(dut, 5)
+    await bit_bash(tb, "lebug", bash_words(CFG))
+    x, eof = random_stream(CFG, rng, 40)
+    await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
+    watch.stop("register bit bash")
 
 # --------------------------------------------------------------------------
 # pytest runner: the regression's int_n8m4 build, its own work directory

@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pymodel.errors import AccelscopeError
+from tb.mutate.killset import FAULT_CONFIGS
+from tb.regress.cases import BLOCKS, configs
 from tb.runner import rtl_root
 
 MUTSEL_W = 12  # bits of the run-time selector: up to 4095 mutants a configuration
@@ -40,8 +43,6 @@ class Unit:
         return f"{self.block}/{self.config}"
 
     def cfg(self) -> Any:
-        from tb.regress.cases import configs
-
         return configs(self.block)[self.config]
 
     def params(self) -> dict[str, int]:
@@ -67,9 +68,6 @@ def units() -> list[Unit]:
     its own seeds of the sweep): LeBug's in both LeBug builds, systolic's at K=8, top's in the five
     top builds (K=2 to 16); common's APB front end in the configuration of each block whose kill
     set has the fault tests (killset.FAULT_CONFIGS: the APB protocol errors are theirs)."""
-    from tb.mutate.killset import FAULT_CONFIGS
-    from tb.regress.cases import BLOCKS, configs
-
     cm = modules_of("common")
     return [Unit(block, name, UNIT_TOPS[block][0], UNIT_TOPS[block][1],
                  modules_of(block) + (cm if name == FAULT_CONFIGS[block][0] else ()))
@@ -191,7 +189,8 @@ def checker_lines(path: Path) -> set[int]:
             continue
         if open_parens or CHECK_MACRO.search(code):
             out.add(n)
-            part = code[CHECK_MACRO.search(code).start():] if not open_parens else code
+            found = CHECK_MACRO.search(code)
+            part = code[found.start():] if found is not None and not open_parens else code
             open_parens += part.count("(") - part.count(")")
     return out
 
@@ -295,7 +294,8 @@ def finish_top(text: str, unit: Unit, params: Sequence[str], has_mutsel: bool) -
                    f"for {unit.config}\n" for p in params)
     check = " || ".join(f"{p} != {v}" for p, v in values.items() if p in params)
     guard = (f"  generate if ({check}) begin : g_params\n"
-             f"    mutant_netlist_elaborated_for_other_parameters illegal_parameter();\n  end endgenerate\n") if check else ""
+             "    mutant_netlist_elaborated_for_other_parameters illegal_parameter();\n"
+             "  end endgenerate\n") if check else ""
     sel = ""
     if has_mutsel:
         sel = (f"  reg [{MUTSEL_W - 1}:0] mutsel;  // the active mutant, from +MUTSEL (0: none)\n"

@@ -17,12 +17,13 @@ import os
 import re
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from tb.runner import MUTANTS_ENV, MUTSEL_ENV, build_dir, sim_build_root
+from tb.regress.cases import block_of, config_of, configs, run_case
+from tb.runner import MUTANTS_ENV, MUTSEL_ENV, build_dir, ensure_built, param_text, run_regression, sim_build_root
 
 CI_SEEDS = {"lebug": 200, "systolic": 100, "top": 50}  # tests/test_regress.py's CI sweep
 # the configurations whose kill set has the fault tests (make test runs them on the first of each): both
@@ -48,8 +49,6 @@ class Kill:
 
 def sweep_seeds(block: str, config: str) -> list[int]:
     """The CI sweep's seeds that run `config` (cases rotate configurations by seed)."""
-    from tb.regress.cases import config_of
-
     return [s for s in range(1, CI_SEEDS[block] + 1) if config_of(block, s)[0] == config]
 
 
@@ -65,9 +64,6 @@ def select(mutsel: int) -> None:
 def build(block: str, config: str, faults: bool) -> None:
     """The mutant builds of one configuration: verilator-native, and cocotb Verilator for the
     fault tests."""
-    from tb.regress.cases import block_of, configs
-    from tb.runner import ensure_built
-
     cfg = configs(block)[config]
     ensure_built(block_of(block), cfg.params(), "verilator-native", cfg.tag())
     if faults:
@@ -75,10 +71,8 @@ def build(block: str, config: str, faults: bool) -> None:
 
 
 def run_sweep(block: str, seeds: list[int]) -> Kill:
-    from tb.regress.cases import run_case
-
     for s in seeds:
-        r = run_case(block, s, "verilator")
+        r = run_case(block, s, "verilator-native")
         if not r.ok:
             by = "assertion" if ASSERTION.search(r.error) else "sweep"
             return Kill(by, f"{block} seed {s} ({r.kind or 'case'})", r.error[:240])
@@ -117,9 +111,6 @@ def fault_env(block: str, config: str) -> dict[str, str]:
     function sets it for its one configuration; the modules read any configuration)."""
     import json
 
-    from tb.regress.cases import configs
-    from tb.runner import param_text
-
     cfg = configs(block)[config]
     value = json.dumps(cfg.hardware()) if block == "top" else param_text(cfg.params())
     return {CFG_VARS[block]: value, SEED_VARS[block]: FAULT_SEED}
@@ -128,9 +119,6 @@ def fault_env(block: str, config: str) -> dict[str, str]:
 def run_faults(block: str, config: str) -> Kill:
     """The block's fault tests on `config` (one cocotb run of the module on the mutant build; a
     lock keeps two workers from sharing its work directory)."""
-    from tb.regress.cases import block_of, configs
-    from tb.runner import run_regression
-
     cfg = configs(block)[config]
     work = build_dir(block_of(block), cfg.tag(), "verilator") / "faults"
     lock_path = sim_build_root() / "mutate" / f"faults_{block}_{config}.lock"

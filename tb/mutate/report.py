@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from tb.mutate.arguments import ARGUMENTS
 from tb.mutate.design import Mutant, Unit, rtl_dir_of
@@ -98,7 +99,8 @@ def document(opts: Any, todo: Sequence[tuple[Unit, Mutant]], results: Mapping[tu
             classify(entry, proofs.get((u.name, m.mutsel)))
         mutants.append(entry)
     blocks = blocks_of(mutants)
-    return {"rtl_digest": rtl_digest(), "seed": opts.seed, "mutants_requested": opts.mutants, "min_per_module": opts.min_per_module,
+    return {"rtl_digest": rtl_digest(), "seed": opts.seed, "mutants_requested": opts.mutants,
+            "min_per_module": opts.min_per_module,
             "kill_set": "regress CI sweep (tests/test_regress.py seeds, verilator-native, stop at the first failing "
                         "case), then tb/<block>/test_<block>_faults.py (cocotb Verilator, fixed seed) on the fault "
                         "tests' configuration; assertions in the mutant build count as kills",

@@ -5,9 +5,9 @@ A case is a plain function of (block, seed, simulator): its configuration is
 `configs(block)[seed % len]`, its random generator `default_rng([seed, SALT[block]])`,
 so `accelscope regress --block B --first-seed S --seeds 1` reruns exactly case S.
 The jobs are the regressions' own (tb/<block>/jobs.py) on the job engine with no Python
-in the loop: `--sim verilator` runs the verilator-native binary, `--sim icarus` plain
-Icarus (vvp) on the same tb/common/job_main.v around the same harness; every path gives
-identical results (tests/test_cross_sim.py).
+in the loop, on the simulators of tb.runner.NATIVE_SIMS: `verilator-native` (the Verilator
+binary) or `icarus-plain` (plain Icarus, vvp), the same tb/common/job_main.v around the same
+harness; every path gives identical results (tests/test_cross_sim.py).
 
 `run_chunk` is what a Dask worker (or the serial loop) runs: a few seeds, each a
 `CaseResult` (picklable, no arrays), and with code coverage one merged coverage.dat.
@@ -21,17 +21,50 @@ import socket
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from pymodel.bitfields import pack
 from pymodel.compare import MismatchError, assert_equal, assert_same_counters
+from pymodel.deploy.gemm_calls import eval_config
 from pymodel.errors import AccelscopeError
+from pymodel.lebug import emulate
+from pymodel.lebug import regmap as lb
+from pymodel.lebug.config import LebugConfig
+from pymodel.lebug.edges import edge_case
+from pymodel.lebug.randfw import random_case
+from pymodel.systolic import regmap as R
+from pymodel.systolic import regmap as sy
+from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.edges import edge_list, refused
+from pymodel.systolic.job import mismatches
+from pymodel.systolic.layout import extents
+from pymodel.systolic.model import run
+from pymodel.systolic.randjob import long_gemm, random_job
+from pymodel.top import regmap as tr
+from pymodel.top.config import TopConfig
+from pymodel.top.randbundle import random_bundle, random_stream, tap_edge_bundle, tap_edge_possible
+from pymodel.top.result import check
+from pymodel.top.tapmodel import batch_backlog
+from tb.job import OUT_WORDS, Job, JobResult, _words
+from tb.lebug import coverage as lebug_coverage
+from tb.lebug import jobs as lebug_jobs
+from tb.lebug.jobs import lebug_job
+from tb.regress import codecov
+from tb.runner import Block, ensure_built, run_job
+from tb.systolic import coverage as systolic_coverage
+from tb.systolic import jobs as systolic_jobs
+from tb.systolic.jobs import apb_waits, image_files, run_timeout, spad_block, streaming_job, systolic_job
+from tb.top import jobs as top_jobs
+from tb.top.coverage import ACCESS, MODES, REGIONS
+from tb.top.jobs import bundle_job, prepare
+from tb.top.stream import run_stream
 
 BLOCKS = ("lebug", "systolic", "top")
-ENGINES = {"verilator": "verilator-native", "icarus": "icarus-plain"}  # --sim -> tb.runner simulator
 SALT = {"lebug": 0x1EB, "systolic": 0x5A5, "top": 0x70F}
 
 
@@ -42,21 +75,14 @@ def configs(block: str) -> dict[str, Any]:
     build (K=8, 4 lanes of 16 bits: two vectors a row, saturating tap). Their builds are the
     ones tests/test_cross_sim.py and the regressions also use."""
     if block == "lebug":
-        from pymodel.lebug.config import LebugConfig
-
         # two of tb/lebug/test_lebug.py's CONFIGS, under the same names
         return {"int_n8m4": LebugConfig(N=8, M=4, DATA_W=32, FRAC_W=0),
                 "fix_n4m2_vsru": LebugConfig(N=4, M=2, DATA_W=16, FRAC_W=8, VSRU_FIRST=1, IB_DEPTH=4,
                                              CACHE_DEPTH=4, TB_DEPTH=16)}
     if block == "systolic":
-        from pymodel.systolic.config import SystolicConfig
-
         return {"k8": SystolicConfig.for_array(8)}
     if block == "top":
         from dataclasses import replace as with_
-
-        from pymodel.deploy.gemm_calls import eval_config
-        from pymodel.top.config import TopConfig
 
         # K from 2 to 16; one, two and four LeBug vectors a row; the K=4 evaluation build (2 lanes, 8
         # chains: slower than its array); shallow tap FIFOs at K=2 and K=16, so streams drop rows
@@ -66,14 +92,8 @@ def configs(block: str) -> dict[str, Any]:
     raise AccelscopeError(f"unknown block {block!r}; choose one of {', '.join(BLOCKS)}")
 
 
-def block_of(name: str) -> Any:
-    if name == "lebug":
-        from tb.lebug.jobs import BLOCK
-    elif name == "systolic":
-        from tb.systolic.jobs import BLOCK
-    else:
-        from tb.top.jobs import BLOCK
-    return BLOCK
+def block_of(name: str) -> Block:
+    return {"lebug": lebug_jobs.BLOCK, "systolic": systolic_jobs.BLOCK}.get(name, top_jobs.BLOCK)
 
 
 def config_of(block: str, seed: int) -> tuple[str, Any]:
@@ -84,10 +104,8 @@ def config_of(block: str, seed: int) -> tuple[str, Any]:
 
 def build(block: str, sim: str, coverage: bool = False) -> list[Path]:
     """Every configuration's build for `sim` (a --sim name), made before any case runs."""
-    from tb.runner import ensure_built
-
     b = block_of(block)
-    return [ensure_built(b, cfg.params(), ENGINES[sim], cfg.tag(), coverage=coverage)
+    return [ensure_built(b, cfg.params(), sim, cfg.tag(), coverage=coverage)
             for cfg in configs(block).values()]
 
 
@@ -121,31 +139,18 @@ class CaseResult:
 # --------------------------------------------------------------------------
 
 def _lebug(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
-    from pymodel.lebug import emulate
-    from pymodel.lebug.edges import edge_case
-    from pymodel.lebug.randfw import random_case
-    from tb.lebug.coverage import observe
-    from tb.lebug.jobs import BLOCK, decode, lebug_job
-    from tb.runner import run_job
-
     side = rng.spawn(1)[0]  # its own stream: the other cases draw what they drew before edge cases existed
     case = edge_case(cfg, side) if side.random() < 1 / 8 else random_case(cfg, rng)
     exp = emulate(cfg, case.fw, case.x, case.eof, case.thresholds, push_cycles=case.push_cycles())
     job = lebug_job(cfg, case.fw, case.thresholds, case.x, case.eof, case.gaps, case.fire, case.junk)
-    hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: decode(cfg, r), coverage=cov)
+    hw = run_job(lebug_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda r: lebug_jobs.decode(cfg, r),
+                 coverage=cov)
     assert_equal("trace buffer", exp.tb_mem, hw.tb_mem)
     assert_same_counters("status", exp.status.as_dict(), hw.status)
-    return ("fire" if case.fire else "stream"), observe(cfg, case, exp), hw.result.job_cycles
+    return ("fire" if case.fire else "stream"), lebug_coverage.observe(cfg, case, exp), hw.result.job_cycles
 
 
 def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> tuple[str, dict, int]:
-    from pymodel.systolic.job import mismatches
-    from pymodel.systolic.model import run
-    from pymodel.systolic.randjob import long_gemm, random_job
-    from tb.runner import run_job
-    from tb.systolic.coverage import observe
-    from tb.systolic.jobs import BLOCK, apb_waits, decode, streaming_job, systolic_job
-
     side = rng.spawn(1)[0]  # its own stream: the other cases draw what they drew before edge cases existed
     if side.random() < 1 / 8:
         return _systolic_edge(cfg, side, engine, cov)
@@ -156,16 +161,17 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
         st = streaming_job(cfg, descs, images, rng, words=int(rng.integers(1, 5)))
         exp = st.expect(run(cfg, descs, st.images))
 
-        def dec_st(res):  # type: ignore[no-untyped-def]
+        def dec_st(res: JobResult) -> tuple[Any, list[str], int]:
             return st.decode(cfg, res), st.problems(cfg, res), apb_waits(res.dir)
 
-        hw, problems, waits = run_job(BLOCK, cfg.params(), cfg.tag(), st.job, engine, decode=dec_st, coverage=cov)
+        hw, problems, waits = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), st.job, engine, decode=dec_st,
+                                      coverage=cov)
         problems = mismatches(exp, hw) + problems
         if problems:
             raise MismatchError("; ".join(problems))
         kind = f"{len(descs)} descriptors, APB while busy ({waits} wait cycles)" + \
             (f", error {exp.error}" if exp.error else "")
-        sample = observe(cfg, descs, images, exp)
+        sample = systolic_coverage.observe(cfg, descs, images, exp)
         sample["apb_while_busy"] = ["waited"] if waits else []
         return kind, sample, hw.job.job_cycles
     exp = run(cfg, descs, images)
@@ -174,11 +180,11 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     n_std = len(job.reads)
     job = replace(job, reads=[*job.reads, *(a for _, a, _ in extra)])
 
-    def dec(res):  # type: ignore[no-untyped-def]
+    def dec(res: JobResult) -> tuple[Any, np.ndarray]:
         tail = res.reads[n_std:]
-        return decode(cfg, job, replace(res, reads=res.reads[:n_std])), tail
+        return systolic_jobs.decode(cfg, job, replace(res, reads=res.reads[:n_std])), tail
 
-    hw, tail = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=dec, coverage=cov)
+    hw, tail = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine, decode=dec, coverage=cov)
     problems = mismatches(exp, hw)
     for (name, addr, want), got in zip(extra, tail.tolist()):
         if got != want:
@@ -187,7 +193,7 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     if problems:
         raise MismatchError("; ".join(problems))
     kind = f"{len(descs)} descriptors" + (f", error {exp.error}" if exp.error else "")
-    sample = observe(cfg, descs, images, exp)
+    sample = systolic_coverage.observe(cfg, descs, images, exp)
     sample["apb_reads"] = sorted({name for name, _, _ in extra})
     return kind, sample, hw.job.job_cycles
 
@@ -199,16 +205,6 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
     pair of modes CHECK refuses (all of them, random order), each stopping in CHECK with its error.
     Every round's counters and STATUS, and round 0's outputs and stream, against the model; for a
     list on CMD's last slot, 1 in 2 also tries a NUM_DESC ending one past it: PSLVERR."""
-    from pymodel.systolic import regmap as R
-    from pymodel.systolic.edges import edge_list, refused
-    from pymodel.systolic.job import mismatches
-    from pymodel.systolic.layout import extents
-    from pymodel.systolic.model import run
-    from tb.job import Job
-    from tb.runner import run_job
-    from tb.systolic.coverage import observe
-    from tb.systolic.jobs import BLOCK, decode, image_files, run_timeout, spad_block
-
     ej = edge_list(cfg, rng)
     tails = refused(cfg, rng)
     exp = run(cfg, ej.descriptors, ej.images, first=ej.first)
@@ -226,8 +222,9 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
               block=spad_block(ext, ext), files=image_files(cfg, ej.images, ext),
               timeout=run_timeout(cfg, ej.descriptors, len(writes) + len(reads)) + 1000 * len(tails))
     n_rb = len(R.READBACK_REGS)
-    hw, res = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine,
-                      decode=lambda r: (decode(cfg, job, replace(r, reads=r.reads[:n_rb])), r), coverage=cov)
+    hw, res = run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine,
+                      decode=lambda r: (systolic_jobs.decode(cfg, job, replace(r, reads=r.reads[:n_rb])), r),
+                      coverage=cov)
     problems = mismatches(exp, hw)
     for i, t in enumerate(tails, start=1):
         want = run(cfg, [t], ej.images)
@@ -238,9 +235,9 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
             break
     if problems:
         raise MismatchError("; ".join(problems))
-    sample = observe(cfg, ej.descriptors, ej.images, exp, ej.first)
+    sample = systolic_coverage.observe(cfg, ej.descriptors, ej.images, exp, ej.first)
     for t in tails:
-        one = observe(cfg, [t], ej.images, run(cfg, [t], ej.images))
+        one = systolic_coverage.observe(cfg, [t], ej.images, run(cfg, [t], ej.images))
         sample["edges"] = sorted({*sample["edges"], *one["edges"]})
         sample["pairs"] = sorted({*sample["pairs"], *one["pairs"]})
         sample.setdefault("errors", []).append(one["error"])
@@ -249,7 +246,8 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
     if ej.num_desc_past is not None:  # NUM_DESC ending one past CMD: PSLVERR
         with tempfile.TemporaryDirectory(prefix="num_desc_") as tmp:
             try:
-                run_job(BLOCK, cfg.params(), cfg.tag(), Job(writes=[(R.REG_NUM_DESC, ej.num_desc_past)], run=False),
+                run_job(systolic_jobs.BLOCK, cfg.params(), cfg.tag(), Job(writes=[(R.REG_NUM_DESC, ej.num_desc_past)],
+                                                                          run=False),
                         engine, work=Path(tmp))
                 got = (0, 0)
             except AccelscopeError:
@@ -268,9 +266,6 @@ def _apb_memory_reads(cfg: Any, descs: list, images: dict, exp: Any,
     """(memory, address, expected data): every chunk of one random defined word of each
     scratchpad and of one descriptor, read over APB after the run (the read path of every
     memory window; the rest of the job reads them by backdoor)."""
-    from pymodel.systolic import regmap as R
-    from pymodel.systolic.layout import extents
-
     ext = extents(cfg, descs, dict(images))
     out = []
     i = int(rng.integers(0, len(descs)))
@@ -287,10 +282,6 @@ def _apb_memory_reads(cfg: Any, descs: list, images: dict, exp: Any,
 
 # unmapped regions of the top-level APB map: name -> (first byte, end byte) (docs/top.md)
 def unmapped_regions(cfg: Any) -> dict[str, tuple[int, int]]:
-    from pymodel.lebug import regmap as lb
-    from pymodel.systolic import regmap as sy
-    from pymodel.top import regmap as tr
-
     S, L, T = tr.SYS_BASE, tr.LEBUG_BASE, tr.TOP_BASE
     sw, lw, tw = (tr.regs.WINDOWS[w][1] for w in ("SYS", "LEBUG", "TOP"))
     mem_end = {m: sy.BASE[m] + 4 * sy.chunks(cfg.sys, m) * d for m, d in
@@ -319,10 +310,6 @@ def last_legal_words(cfg: Any) -> dict[str, tuple[int, bool]]:
     """Region -> (the mapped word just below it, writable): the last register of a register block, the
     last word of the CMD, ACT and OUT scratchpads, of LeBug's last chain slot, last threshold and last
     trace row (the regions with a mapped word below them; docs/top.md)."""
-    from pymodel.lebug import regmap as lb
-    from pymodel.systolic import regmap as sy
-    from pymodel.top import regmap as tr
-
     S, L = tr.SYS_BASE, tr.LEBUG_BASE
     last = {m: S + sy.word_addr(cfg.sys, m, d - 1, sy.chunks(cfg.sys, m) - 1)
             for m, d in (("cmd", cfg.sys.CMD_DEPTH), ("act", cfg.sys.ACT_DEPTH), ("out", cfg.sys.OUT_DEPTH))}
@@ -338,10 +325,6 @@ def last_legal_words(cfg: Any) -> dict[str, tuple[int, bool]]:
 def unmapped_address(cfg: Any, region: str, rng: np.random.Generator, first: bool = False) -> int:
     """A random address of `region` (word aligned), or a mapped register + 1..3 ("misaligned");
     `first`: the region's first word (one past the mapped word below it)."""
-    from pymodel.lebug import regmap as lb
-    from pymodel.systolic import regmap as sy
-    from pymodel.top import regmap as tr
-
     if region == "misaligned":
         regs = [tr.SYS_BASE + sy.REG_ID, tr.SYS_BASE + sy.REG_NUM_DESC, tr.LEBUG_BASE + lb.REG_ID,
                 tr.LEBUG_BASE + lb.REG_NUM_CHAINS, tr.REG_ID, tr.REG_TAP_ROWS]
@@ -355,8 +338,6 @@ def unmapped_address(cfg: Any, region: str, rng: np.random.Generator, first: boo
 
 def _job_errors(work: Path) -> tuple[int, int]:
     """(error bits, failing record or read) of job_out.hex (tb/job.py: ERRORS)."""
-    from tb.job import OUT_WORDS, _words
-
     out = _words(work / "job_out.hex", OUT_WORDS)
     return out[0], out[1]
 
@@ -368,14 +349,9 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
     PSLVERR), each must answer PSLVERR on its one transfer. One job writes the mapped word just
     below each region (where writable) and reads it back: no PSLVERR, the systolic scratchpads'
     words as written. Then one job reads every ID and PARAMS register (bundle runs never read them)."""
-    from pymodel.top import regmap as tr
-    from tb.job import Job
-    from tb.runner import run_job
-    from tb.top.coverage import ACCESS, REGIONS
-    from tb.top.jobs import BLOCK
-
     pairs = [(region, access) for region in REGIONS for access in ACCESS]
-    firsts = {region: ACCESS[int(rng.integers(len(ACCESS)))] for region in REGIONS}  # one access of each: the first word
+    # one access of each: the first word
+    firsts = {region: ACCESS[int(rng.integers(len(ACCESS)))] for region in REGIONS}
     hit = []
     work = Path(tempfile.mkdtemp(prefix="unmapped_"))
     try:
@@ -386,7 +362,7 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
                    else Job(reads=[addr], run=False))
             want = 1 << (1 if access == "write" else 2)  # PSLVERR on a write record / on a read
             try:
-                run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, work=work, coverage=cov and
+                run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine, work=work, coverage=cov and
                         cov.with_name(f"{cov.stem}_{i}.dat"))
                 got = (0, 0)
             except AccelscopeError:
@@ -400,20 +376,22 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
         # the mapped word just below each region: written (where writable) and read back, no PSLVERR
         below = last_legal_words(cfg)
         writes = {a: int(rng.integers(0, 1 << 32)) for a, rw in below.values() if rw}
-        res = run_job(BLOCK, cfg.params(), cfg.tag(), Job(writes=list(writes.items()), reads=[a for a, _ in below.values()],
-                                                          run=False), engine, work=work,
+        res: JobResult = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(),
+                      Job(writes=list(writes.items()), reads=[a for a, _ in below.values()], run=False), engine,
+                      work=work,
                       coverage=cov and cov.with_name(f"{cov.stem}_last.dat"))
-        got = dict(zip([a for a, _ in below.values()], res.reads.tolist()))
+        back = dict(zip([a for a, _ in below.values()], res.reads.tolist()))
         exact = {a: v for a, v in writes.items() if a < tr.LEBUG_BASE}  # systolic memories keep all 32 bits
-        bad = [f"{a:#08x}: wrote {v:#010x}, read {got[a]:#010x}" for a, v in exact.items() if got[a] != v]
+        bad = [f"{a:#08x}: wrote {v:#010x}, read {back[a]:#010x}" for a, v in exact.items() if back[a] != v]
         if bad:
             raise MismatchError("the last word below an unmapped region: " + "; ".join(bad))
         # and the identification registers of the three maps, read back in random order
         ids = id_registers(cfg)
         addrs = [list(ids)[i] for i in rng.permutation(len(ids)).tolist()]
-        res = run_job(BLOCK, cfg.params(), cfg.tag(), Job(reads=addrs, run=False), engine, work=work,
+        res = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), Job(reads=addrs, run=False), engine, work=work,
                       coverage=cov and cov.with_name(f"{cov.stem}_ids.dat"))
-        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}" for a, v in zip(addrs, res.reads) if ids[a] != v]
+        reads: list[int] = res.reads.tolist()
+        bad = [f"{a:#08x}: expected {ids[a]:#010x}, read {int(v):#010x}" for a, v in zip(addrs, reads) if ids[a] != v]
         if bad:
             raise MismatchError("identification registers: " + "; ".join(bad))
     finally:
@@ -424,11 +402,6 @@ def _top_unmapped(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | N
 
 def id_registers(cfg: Any) -> dict[int, int]:
     """Address -> value of the ID and PARAMS registers of the top, systolic and LeBug maps."""
-    from pymodel.bitfields import pack
-    from pymodel.lebug import regmap as lb
-    from pymodel.systolic import regmap as sy
-    from pymodel.top import regmap as tr
-
     top_params = pack(tr.regs.FIELDS["PARAMS"], {"K": cfg.sys.K, "N": cfg.lebug.N, "TAP_DEPTH": cfg.TAP_DEPTH})
     return {tr.REG_ID: tr.TOP_ID_VALUE, tr.REG_PARAMS: top_params,
             tr.SYS_BASE + sy.REG_ID: sy.ID_VALUE, tr.SYS_BASE + sy.REG_PARAMS0: sy.params0(cfg.sys),
@@ -441,12 +414,6 @@ def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | Non
                 stress: bool, edge: bool | None = None) -> tuple[str, dict, int]:
     """A random bundle (`stress`: one that overflows the tap FIFO; `edge` False/True: one that fills it to
     exactly TAP_DEPTH rows / drops exactly one, randbundle.tap_edge_bundle) against the model."""
-    from pymodel.top.randbundle import random_bundle, tap_edge_bundle
-    from pymodel.top.result import check
-    from tb.runner import run_job
-    from tb.top.coverage import MODES
-    from tb.top.jobs import BLOCK, bundle_job, decode, prepare
-
     mode = str(rng.choice(MODES))
     with tempfile.TemporaryDirectory(prefix="bundle_") as tmp:
         if edge is None:
@@ -455,7 +422,8 @@ def _top_bundle(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | Non
             tap_edge_bundle(cfg, rng, Path(tmp) / "bundle", past=edge)
         bundle, exp = prepare(Path(tmp) / "bundle", cfg)
         job = bundle_job(bundle, mode)
-        hw = run_job(BLOCK, cfg.params(), cfg.tag(), job, engine, decode=lambda res: decode(cfg, exp.written(), res),
+        hw = run_job(top_jobs.BLOCK, cfg.params(), cfg.tag(), job, engine,
+                     decode=lambda res: top_jobs.decode(cfg, exp.written(), res),
                      coverage=cov)
     tap = hw.tap
     # the tap model predicts which rows a full FIFO drops from the rows' arrival cycles (the harness's
@@ -479,11 +447,6 @@ def _top_stream(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | Non
     every batch's logits, the output stream, the tap's stored and dropped rows (the tap model on the
     harness's tap log), LeBug's trace (per batch after a ROWS poll when no row can drop, else the whole
     buffer at the end), the counters. Half the streams run MAX_CHAINS-chain firmware, slower than the array."""
-    from pymodel.top.randbundle import random_stream
-    from pymodel.top.tapmodel import batch_backlog
-    from tb.top.coverage import MODES
-    from tb.top.stream import run_stream
-
     mode = str(rng.choice(MODES))
     slow = rng.random() < 1 / 2
     with tempfile.TemporaryDirectory(prefix="stream_") as tmp:
@@ -503,8 +466,6 @@ def _top(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None) -> t
     """1 case in 10 the unmapped accesses (PSLVERR), 1 in 25 a bundle that overflows the tap
     FIFO, 3 in 10 a stream of overlapped batches, the rest a random bundle replayed over APB or
     loaded by backdoor."""
-    from pymodel.top.randbundle import tap_edge_possible
-
     side = rng.spawn(1)[0]  # its own stream: the other cases draw what they drew before edge cases existed
     if side.random() < 1 / 6 and tap_edge_possible(cfg):
         return _top_bundle(cfg, side, engine, cov, stress=False, edge=bool(side.integers(2)))
@@ -525,8 +486,8 @@ def run_case(block: str, seed: int, sim: str, cov: Path | None = None) -> CaseRe
     res = CaseResult(block, seed, name, code_cov=cov is not None)
     t0 = time.perf_counter()
     try:
-        res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]),
-                                                          ENGINES[sim], cov)
+        res.kind, res.sample, res.cycles = RUNNERS[block](cfg, np.random.default_rng([seed, SALT[block]]), sim,
+                                                          cov)
         res.ok = True
     except (MismatchError, AccelscopeError) as e:
         res.error = " ".join(str(e).split())[:400]
@@ -573,7 +534,6 @@ def run_chunk(block: str, seeds: list[int], sim: str, sim_build: str, coverage: 
             _BUILT.add((block, sim, cov, str(root)))
     if not coverage:
         return [run_case(block, s, sim) for s in seeds], None
-    from tb.regress import codecov
 
     tmp = Path(tempfile.mkdtemp(prefix="cov_"))
     try:

@@ -77,8 +77,8 @@ def _fields(key: str) -> dict[str, str]:
 @dataclass
 class FileCoverage:
     path: str  # relative to the rtl/ root's parent when possible
-    points: dict[str, int] = field(default_factory=lambda: {t: 0 for t in TYPES})
-    hit: dict[str, int] = field(default_factory=lambda: {t: 0 for t in TYPES})
+    points: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    hit: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
     holes: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in TYPES})
 
     def pct(self, t: str) -> float | None:
@@ -97,7 +97,7 @@ def summarize(dat: Path, root: Path) -> tuple[dict[str, FileCoverage], dict[str,
         merged[(f.get("f", "?"), typ, f.get("l", "0"), f.get("n", ""), f.get("o", ""))] += n
     files: dict[str, FileCoverage] = {}
     root = root.resolve()
-    for (fname, typ, line, col, obj), n in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1],
+    for (fname, typ, line, _col, obj), n in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1],
                                                                                   int(kv[0][2] or 0), kv[0][4])):
         p = Path(fname)
         try:

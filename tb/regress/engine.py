@@ -18,39 +18,15 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any
 
 from pymodel.errors import AccelscopeError
-from tb.regress import codecov, funcov
-from tb.regress.cases import BLOCKS, ENGINES, CaseResult, build, rerun_command, run_chunk
-
-
-def coverage_model(block: str):  # type: ignore[no-untyped-def]
-    if block == "lebug":
-        from tb.lebug.coverage import Model
-    elif block == "systolic":
-        from tb.systolic.coverage import Model
-    else:
-        from tb.top.coverage import Model
-    return Model()
-
-
-@dataclass
-class Options:
-    blocks: list[str]
-    seeds: int
-    sim: str = "verilator"
-    first_seed: int = 1
-    out: Path = Path("regress_out")
-    workers: int | None = None  # None: one per core (LocalCluster); 0: in this process, no Dask
-    scheduler: str | None = None  # an existing Dask scheduler's address
-    chunk: int | None = None  # seeds per task (default: about 4 tasks per worker and block, at most 50)
-    coverage: bool = False  # code coverage (the verilator-native --coverage builds)
-    coverage_every: int = 1  # code coverage of one seed in N (cases.measured: runs of 4); the others run on the plain builds
-    progress: bool = True
-    on_progress: Callable[[int, int, object], None] | None = field(default=None, repr=False)  # (done, total, client)
+from pymodel.fileio import check_out_dir
+from tb.regress import codecov
+from tb.regress.cases import BLOCKS, CaseResult, build, rerun_command, run_chunk
+from tb.regress.options import Options
+from tb.regress.report import write_outputs
+from tb.runner import NATIVE_SIMS, sim_build_root
 
 
 def _chunks(seeds: list[int], size: int) -> list[list[int]]:
@@ -63,10 +39,8 @@ def _tasks(opts: Options, n_workers: int) -> list[tuple[str, list[int]]]:
     return [(b, c) for b in opts.blocks for c in _chunks(seeds, size)]
 
 
-def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar,  # type: ignore[no-untyped-def]
+def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar: Any,
             cov: dict[str, int]) -> list[CaseResult]:
-    from tb.runner import sim_build_root
-
     out: list[CaseResult] = []
     root = str(sim_build_root())
     for block, seeds in tasks:
@@ -81,15 +55,13 @@ def _serial(opts: Options, tasks: list[tuple[str, list[int]]], bar,  # type: ign
     return out
 
 
-def _lost_worker_tasks(keys: list[str], dask_scheduler=None) -> list[str]:  # type: ignore[no-untyped-def]
+def _lost_worker_tasks(keys: list[str], dask_scheduler: Any = None) -> list[str]:
     """On the scheduler: the tasks that were running on a worker that died (and ran again elsewhere)."""
     return [k for k in keys if (ts := dask_scheduler.tasks.get(k)) is not None and ts.suspicious > 0]
 
 
-def _dask(opts: Options, bar, retries: dict, cov: dict[str, int]) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+def _dask(opts: Options, bar: Any, retries: dict[str, int], cov: dict[str, int]) -> list[CaseResult]:
     from dask.distributed import Client, LocalCluster, as_completed
-
-    from tb.runner import sim_build_root
 
     cluster = None
     if opts.scheduler:
@@ -143,26 +115,33 @@ def _dask(opts: Options, bar, retries: dict, cov: dict[str, int]) -> list[CaseRe
             cluster.close()
 
 
+def check_regress_sim(sim: str) -> None:
+    """--sim: a simulator of tb.runner's registry with no Python in the loop (NATIVE_SIMS)."""
+    if sim in NATIVE_SIMS:
+        return
+    renamed = {"verilator": "verilator-native", "icarus": "icarus-plain"}
+    if sim in renamed:  # the names regress took before it used the registry's
+        raise AccelscopeError(f"--sim {sim}: regress takes the registry's names: {', '.join(NATIVE_SIMS)} "
+                              f"(for {sim}, --sim {renamed[sim]})")
+    raise AccelscopeError(f"--sim {sim!r}: choose one of {', '.join(NATIVE_SIMS)}")
+
+
 def regress(opts: Options) -> dict:
     """Run the sweep and write the outputs in opts.out; returns results.json's content."""
     from tqdm import tqdm
 
-    from tb.regress.report import write_outputs
-
     for b in opts.blocks:
         if b not in BLOCKS:
             raise AccelscopeError(f"--block {b!r}: choose one of {', '.join(BLOCKS)}, all")
-    if opts.sim not in ENGINES:
-        raise AccelscopeError(f"--sim {opts.sim!r}: choose one of {', '.join(ENGINES)}")
+    check_regress_sim(opts.sim)
     if opts.seeds < 1:
         raise AccelscopeError(f"--seeds {opts.seeds}: must be >= 1")
     if opts.coverage_every < 1:
         raise AccelscopeError(f"--coverage-every {opts.coverage_every}: must be >= 1")
     if opts.coverage:
-        if opts.sim != "verilator":
-            raise AccelscopeError("--coverage: code coverage comes from Verilator; use --sim verilator")
+        if opts.sim != "verilator-native":
+            raise AccelscopeError("--coverage: code coverage comes from Verilator; use --sim verilator-native")
         codecov.check_tools()
-    from pymodel.fileio import check_out_dir
 
     check_out_dir(opts.out)
     opts.out.mkdir(exist_ok=True)
@@ -193,22 +172,4 @@ def regress(opts: Options) -> dict:
     return write_outputs(opts, results, {"build_s": round(t_build, 2), "run_s": round(t_run, 2)}, retries)
 
 
-def sample_functional(blocks: Iterable[str], results: list[CaseResult]) -> dict[str, list[tuple[int, float]]]:
-    """Sample every passing case into fresh models, in seed order; returns the coverage curve
-    (cases so far, % of all bins) per block."""
-    curves: dict[str, list[tuple[int, float]]] = {}
-    for b in blocks:
-        model = coverage_model(b)
-        rs = [r for r in results if r.block == b]
-        curve = []
-        step = max(1, len(rs) // 200)
-        for i, r in enumerate(rs, start=1):
-            if r.ok and r.sample:
-                model.sample(r.sample)
-            if i % step == 0 or i == len(rs):
-                curve.append((i, funcov.totals(b)["all"]))
-        curves[b] = curve
-    return curves
-
-
-__all__ = ["Options", "regress", "sample_functional", "rerun_command"]
+__all__ = ["Options", "regress", "rerun_command"]

@@ -13,9 +13,10 @@ in `_x_...` or that are CoverCross are crosses; the sign-off gate (docs/verifica
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pymodel import fileio
 from tb.regress import codecov, funcov
 from tb.regress.cases import COV_RUN, CaseResult, rerun_command
-
-if TYPE_CHECKING:
-    from tb.regress.engine import Options
+from tb.regress.options import Options
+from tb.regress.sampling import sample_functional
+from tb.runner import rtl_root
 
 GATES = {"points": 100.0, "crosses": 75.0, "line": 90.0, "branch": 90.0, "toggle": 90.0}
 
@@ -42,10 +41,9 @@ def _plot(curves: dict[str, list[tuple[int, float]]], path: Path) -> None:
     plt.close(fig)
 
 
-def _code_coverage(opts: "Options") -> dict | None:
+def _code_coverage(opts: Options) -> dict | None:
     if not opts.coverage:
         return None
-    from tb.runner import rtl_root
 
     d = opts.out / "code_coverage"
     merged = d / "merged.dat"  # written by the engine from the workers' counts
@@ -66,9 +64,7 @@ def _code_coverage(opts: "Options") -> dict | None:
                       for name, fc in files.items()}}
 
 
-def write_outputs(opts: "Options", results: list[CaseResult], timings: dict, retries: dict) -> dict:
-    from tb.regress.engine import sample_functional
-
+def write_outputs(opts: Options, results: list[CaseResult], timings: dict, retries: dict) -> dict:
     out = opts.out
     curves = sample_functional(opts.blocks, results)
     funcov.export(out / "functional_coverage.yml")
@@ -91,7 +87,8 @@ def write_outputs(opts: "Options", results: list[CaseResult], timings: dict, ret
             "curve": curves[b],
         }
     res = {"command": "accelscope regress", "blocks": blocks, "sim": opts.sim, "first_seed": opts.first_seed,
-           "seeds": opts.seeds, "coverage_every": opts.coverage_every, "workers": opts.workers, "dask": retries, "scheduler": opts.scheduler, "timings": timings,
+           "seeds": opts.seeds, "coverage_every": opts.coverage_every, "workers": opts.workers, "dask": retries,
+           "scheduler": opts.scheduler, "timings": timings,
            "code_coverage": code, "passed": all(r.ok for r in results),
            "cases": [r.as_json(opts.sim) for r in results]}
     fileio.write_text(out / "results.json", json.dumps(res, indent=1))
@@ -121,7 +118,8 @@ def markdown(res: dict) -> str:
     L = [f"# accelscope regress: {', '.join(res['blocks'])}", "",
          f"Seeds {res['first_seed']}..{res['first_seed'] + res['seeds'] - 1} per block on `--sim {res['sim']}` "
          f"(build {res['timings']['build_s']} s, run {res['timings']['run_s']} s). " + _dask_line(res.get("dask")), "",
-         "| block | configurations | cases | passed | failed | s/case | functional (all bins) | coverpoints | crosses |",
+         "| block | configurations | cases | passed | failed | s/case | functional (all bins) | coverpoints "
+         "| crosses |",
          "|---|---|---|---|---|---|---|---|---|"]
     for b, d in res["blocks"].items():
         t = d["functional"]["totals"]

@@ -7,17 +7,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Mapping, Sequence
 
 import numpy as np
 
-from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic import regs
+from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.descriptor import OP_CONV, OP_GEMM, OP_NAMES, OP_POOL, OPS, Descriptor
 from pymodel.systolic.edges import LIMITS, PAIRS, SIDES, edges, pairs
-from pymodel.systolic.model import (RunResult, _regions, descriptor_words, full_memories, store,
-                                    unpack_quant)
+from pymodel.systolic.model import RunResult, _regions, descriptor_words, full_memories, store, unpack_quant
 from tb.regress import funcov
 from tb.regress.funcov import Sample
 

@@ -8,9 +8,9 @@ load counts and words 14..19 the dump counts of the scratchpads in SPAD_ORDER.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 

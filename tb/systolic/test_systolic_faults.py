@@ -1,6 +1,7 @@
 """Faults in simulation on rtl/systolic (docs/verification.md, "Faults"): reset in the middle
 of a GEMM, X (Icarus) or garbage (Verilator) on the APB inputs whenever PSEL is low,
-malformed APB on the raw bus, and the OUT8 flag where CHECK must refuse it (FLAGS). cocotb tests on the K=8 regression build
+malformed APB on the raw bus, and the OUT8 flag where CHECK must refuse it (FLAGS). cocotb tests on the K=8 regression
+build
 (tb/systolic/test_systolic.py), plus the pytest runner for both simulators.
 
 Every test watches every output of the block (prdata, pready, pslverr, out_valid, out_eof,
@@ -13,25 +14,36 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 from typing import Any
 
+import cocotb
 import numpy as np
 import pytest
 
 from pymodel.compare import MismatchError
 from pymodel.systolic import regmap as R
 from pymodel.systolic import regs as RDL
-from dataclasses import replace
-
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
 from pymodel.systolic.convjob import conv, pool, put_tensor
-from pymodel.systolic.descriptor import ERR_FLAGS, ERR_NONE, Descriptor
+from pymodel.systolic.descriptor import ERR_FLAGS, ERR_NONE
 from pymodel.systolic.job import mismatches
 from pymodel.systolic.model import MEMORIES, depth_of, run
 from pymodel.systolic.randjob import rand_int8, rand_quant, random_layers
-from tb.common.faults import (TEST_TIMEOUT_MS, ApbMap, BashWord, bit_bash, XWatch, assert_regs, junk_during_run, protocol_faults,
-                              read_regs, reset_during, seed_from)
+from tb.common.faults import (
+    TEST_TIMEOUT_MS,
+    ApbMap,
+    BashWord,
+    XWatch,
+    assert_regs,
+    bit_bash,
+    junk_during_run,
+    protocol_faults,
+    read_regs,
+    reset_during,
+    seed_from,
+)
 from tb.common.harness import Junk
 from tb.runner import param_text, regression_env, run_regression, sims_under_test
 from tb.systolic.jobs import BLOCK, systolic_job
@@ -102,133 +114,127 @@ async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator, random.R
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
-try:
-    import cocotb
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def reset_mid_gemm(dut: Any) -> None:
+    """Reset while the first of two GEMMs streams rows: the outputs and every register read
+    their reset values, and the same job then matches the model bit for bit."""
+    tb, rng, _, watch = await _start(dut, 1)
+    descs, images = long_layers(CFG, rng)
+    rows = [0]
+    at = int(rng.integers(2, 4 * CFG.K - 2))
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def reset_mid_gemm(dut: Any) -> None:
-        """Reset while the first of two GEMMs streams rows: the outputs and every register read
-        their reset values, and the same job then matches the model bit for bit."""
-        tb, rng, _, watch = await _start(dut, 1)
-        descs, images = long_layers(CFG, rng)
-        rows = [0]
-        at = int(rng.integers(2, 4 * CFG.K - 2))
+    def when() -> bool:
+        rows[0] += int(dut.out_valid.value)
+        return int(dut.busy.value) == 1 and rows[0] >= at
 
-        def when() -> bool:
-            rows[0] += int(dut.out_valid.value)
-            return int(dut.busy.value) == 1 and rows[0] >= at
+    n = await reset_during(tb, systolic_job(CFG, descs, images), when)
+    tb.log.info("reset after %d cycles, %d output rows", n, rows[0])
+    outs = {name: int(getattr(dut, name).value) for name in ("busy", "done", "out_valid", "out_eof", "out_data")}
+    if any(outs.values()):
+        raise MismatchError(f"outputs right after reset {outs}; documented: all 0")
+    want = reset_values(CFG)
+    assert_regs("systolic after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
+    await tb.run_and_check("the job after the reset", descs, images)
+    watch.stop("reset mid-GEMM")
 
-        n = await reset_during(tb, systolic_job(CFG, descs, images), when)
-        tb.log.info("reset after %d cycles, %d output rows", n, rows[0])
-        outs = {name: int(getattr(dut, name).value) for name in ("busy", "done", "out_valid", "out_eof", "out_data")}
-        if any(outs.values()):
-            raise MismatchError(f"outputs right after reset {outs}; documented: all 0")
-        want = reset_values(CFG)
-        assert_regs("systolic after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
-        await tb.run_and_check("the job after the reset", descs, images)
-        watch.stop("reset mid-GEMM")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def x_on_idle_inputs(dut: Any) -> None:
+    """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the
+    block idle and then through a whole GEMM: no output goes X and the job matches the model."""
+    tb, rng, prng, watch = await _start(dut, 2)
+    junk = Junk(prng)
+    await tb.raw.start(junk)
+    await tb.raw.idle(50)
+    await tb.raw.stop()
+    descs, images = long_layers(CFG, rng)
+    exp = run(CFG, descs, images)
+    held = cocotb.start_soon(junk_during_run(tb, junk))
+    hw = await tb.run(systolic_job(CFG, descs, images))
+    cycles = await held
+    problems = mismatches(exp, hw)
+    if problems:
+        raise MismatchError("; ".join(problems))
+    tb.log.info("%d stream rows with %s on the idle APB for the %d RUN cycles: match", len(hw.stream),
+                "X" if junk.use_x else "garbage", cycles)
+    if cycles < hw.job.run_cycles - 2:
+        raise AssertionError(f"the bus carried junk for {cycles} of {hw.job.run_cycles} RUN cycles")
+    watch.stop("X on idle inputs")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def x_on_idle_inputs(dut: Any) -> None:
-        """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the
-        block idle and then through a whole GEMM: no output goes X and the job matches the model."""
-        tb, rng, prng, watch = await _start(dut, 2)
-        junk = Junk(prng)
-        await tb.raw.start(junk)
-        await tb.raw.idle(50)
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def apb_protocol_errors(dut: Any) -> None:
+    """Access without setup, PSEL dropped, back-to-back transfers and read-only writes on the
+    raw bus after a GEMM: only the documented effects (docs/systolic.md), then a job matches."""
+    tb, rng, prng, watch = await _start(dut, 3)
+    descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
+    # the snapshot reads the first words of every scratchpad: load them all (a scratchpad no
+    # descriptor used so far would hold X on Icarus)
+    for name in MEMORIES:
+        img = images.get(name, np.zeros((0, CFG.K), np.int64))
+        if len(img) < SNAPSHOT_WORDS:
+            images[name] = np.concatenate([img, np.zeros((SNAPSHOT_WORDS - len(img), CFG.K), np.int64)])
+    await tb.run_and_check("the job before", descs, images)
+    await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
+    descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
+    await tb.run_and_check("the job after", descs, images)
+    watch.stop("APB protocol errors")
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def out8_flag_errors(dut: Any) -> None:
+    """OUT8 where it is not allowed stops the run in CHECK with FLAGS (docs/systolic.md): without
+    INT8 (GEMM and CONV), on a POOL, on a CONV with fused pooling, and with pool != 0 on a GEMM
+    (FLAGS before GEOM). The legal OUT8 GEMM before it completes; STATUS, counters (+3 cycles),
+    stream and every touched word as the model; then the same block runs a legal list."""
+    tb, rng, _, watch = await _start(dut, 4)
+    K = CFG.K
+    jb = JobBuilder(CFG)
+    base, stride = jb.put_matrix(rand_int8(rng, (K + 1, K + 2)))
+    jb.layer(base, stride, K + 1, rand_int8(rng, (K + 2, K + 3)), quant=rand_quant(rng, K + 3), out8=True)
+    x = rand_int8(rng, (1, 4, 4, 3))
+    xb, xs = put_tensor(jb, x, True)
+    pool(jb, xb, xs, x.shape, (2, 2))
+    conv(jb, xb, xs, x.shape, True, rand_int8(rng, (3, 3, 3, 4)), pad=(1, 1), quant=rand_quant(rng, 4),
+         blk_rows=2, pool=2)
+    conv(jb, xb, xs, x.shape, True, rand_int8(rng, (3, 3, 3, 4)), pad=(1, 1))
+    ok, pool_d, fused, cv = jb.descriptors
+    assert ok.out8 and all(d.check(CFG) == ERR_NONE for d in jb.descriptors)
+    bad = [("GEMM OUT8 without INT8", replace(ok, int8=False)),
+           ("CONV OUT8 without INT8", replace(cv, out8=True)),
+           ("POOL OUT8", replace(pool_d, out8=True)),
+           ("CONV with fused pooling OUT8", replace(fused, out8=True)),
+           ("GEMM OUT8 with pool=2 (FLAGS before GEOM)", replace(ok, pool=2)),
+           ("OUT8 and a reserved flag bit", replace(ok, reserved_flags=1 << 10))]
+    images = jb.images()
+    for name, d in bad:
+        assert d.check(CFG) == ERR_FLAGS, (name, d.check(CFG))
+        _exp, hw = await tb.run_and_check(name, [ok, d], images)
+        assert hw.status == {"done": 1, "busy": 0, "error": 1, "err_code": ERR_FLAGS, "cur_desc": 1}, \
+            (name, hw.status)
+    await tb.run_and_check("the legal list after", [ok, pool_d, fused, cv], images)
+    watch.stop("OUT8 FLAGS errors")
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def register_bit_bash(dut: Any) -> None:
+    """Every stored bit of the first and last word of each memory window, written 0, 1 and alone
+    (tb.common.faults.bit_bash), reads back as written."""
+    tb, _, prng, watch = await _start(dut, 5)
+    await bit_bash(tb, "systolic", bash_words(CFG))
+    # the staging register across idle cycles: the last OUT word's chunks written with 0..3 idle
+    # cycles between them (junk on the idle bus), then read back
+    ch = R.chunks(CFG, "out")
+    addrs = [R.word_addr(CFG, "out", CFG.OUT_DEPTH - 1, c) for c in range(ch)]
+    for gap in range(4):
+        data = [prng.getrandbits(32) for _ in addrs]
+        await tb.raw.start(Junk(prng))
+        for a, v in zip(addrs, data):
+            _, err = await tb.raw.transfer(True, a, v)
+            if err:
+                raise MismatchError(f"OUT chunk write {a:#x}: PSLVERR")
+            await tb.raw.idle(gap + (a & 4) // 4)  # gap, gap + 1, gap, ...: odd and even distances
         await tb.raw.stop()
-        descs, images = long_layers(CFG, rng)
-        exp = run(CFG, descs, images)
-        held = cocotb.start_soon(junk_during_run(tb, junk))
-        hw = await tb.run(systolic_job(CFG, descs, images))
-        cycles = await held
-        problems = mismatches(exp, hw)
-        if problems:
-            raise MismatchError("; ".join(problems))
-        tb.log.info("%d stream rows with %s on the idle APB for the %d RUN cycles: match", len(hw.stream),
-                    "X" if junk.use_x else "garbage", cycles)
-        if cycles < hw.job.run_cycles - 2:
-            raise AssertionError(f"the bus carried junk for {cycles} of {hw.job.run_cycles} RUN cycles")
-        watch.stop("X on idle inputs")
-
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def apb_protocol_errors(dut: Any) -> None:
-        """Access without setup, PSEL dropped, back-to-back transfers and read-only writes on the
-        raw bus after a GEMM: only the documented effects (docs/systolic.md), then a job matches."""
-        tb, rng, prng, watch = await _start(dut, 3)
-        descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
-        # the snapshot reads the first words of every scratchpad: load them all (a scratchpad no
-        # descriptor used so far would hold X on Icarus)
-        for name in MEMORIES:
-            img = images.get(name, np.zeros((0, CFG.K), np.int64))
-            if len(img) < SNAPSHOT_WORDS:
-                images[name] = np.concatenate([img, np.zeros((SNAPSHOT_WORDS - len(img), CFG.K), np.int64)])
-        await tb.run_and_check("the job before", descs, images)
-        await protocol_faults(tb, apb_map(CFG), prng, Junk(prng))
-        descs, images = random_layers(CFG, rng, 2, 2 * CFG.K)
-        await tb.run_and_check("the job after", descs, images)
-        watch.stop("APB protocol errors")
-
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def register_bit_bash(dut: Any) -> None:
-        """Every stored bit of the first and last word of each memory window, written 0, 1 and alone
-        (tb.common.faults.bit_bash), reads back as written."""
-        tb, _, prng, watch = await _start(dut, 5)
-        await bit_bash(tb, "systolic", bash_words(CFG))
-        # the staging register across idle cycles: the last OUT word's chunks written with 0..3 idle
-        # cycles between them (junk on the idle bus), then read back
-        ch = R.chunks(CFG, "out")
-        addrs = [R.word_addr(CFG, "out", CFG.OUT_DEPTH - 1, c) for c in range(ch)]
-        for gap in range(4):
-            data = [prng.getrandbits(32) for _ in addrs]
-            await tb.raw.start(Junk(prng))
-            for a, v in zip(addrs, data):
-                _, err = await tb.raw.transfer(True, a, v)
-                if err:
-                    raise MismatchError(f"OUT chunk write {a:#x}: PSLVERR")
-                await tb.raw.idle(gap + (a & 4) // 4)  # gap, gap + 1, gap, ...: odd and even distances
-            await tb.raw.stop()
-            assert_regs(f"the last OUT word written with {gap} idle cycles between chunks", addrs, data,
-                        await read_regs(tb, addrs))
-        watch.stop("register bit bash")
-
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def out8_flag_errors(dut: Any) -> None:
-        """OUT8 where it is not allowed stops the run in CHECK with FLAGS (docs/systolic.md): without
-        INT8 (GEMM and CONV), on a POOL, on a CONV with fused pooling, and with pool != 0 on a GEMM
-        (FLAGS before GEOM). The legal OUT8 GEMM before it completes; STATUS, counters (+3 cycles),
-        stream and every touched word as the model; then the same block runs a legal list."""
-        tb, rng, _, watch = await _start(dut, 4)
-        K = CFG.K
-        jb = JobBuilder(CFG)
-        base, stride = jb.put_matrix(rand_int8(rng, (K + 1, K + 2)))
-        jb.layer(base, stride, K + 1, rand_int8(rng, (K + 2, K + 3)), quant=rand_quant(rng, K + 3), out8=True)
-        x = rand_int8(rng, (1, 4, 4, 3))
-        xb, xs = put_tensor(jb, x, True)
-        pool(jb, xb, xs, x.shape, (2, 2))
-        conv(jb, xb, xs, x.shape, True, rand_int8(rng, (3, 3, 3, 4)), pad=(1, 1), quant=rand_quant(rng, 4),
-             blk_rows=2, pool=2)
-        conv(jb, xb, xs, x.shape, True, rand_int8(rng, (3, 3, 3, 4)), pad=(1, 1))
-        ok, pool_d, fused, cv = jb.descriptors
-        assert ok.out8 and all(d.check(CFG) == ERR_NONE for d in jb.descriptors)
-        bad = [("GEMM OUT8 without INT8", replace(ok, int8=False)),
-               ("CONV OUT8 without INT8", replace(cv, out8=True)),
-               ("POOL OUT8", replace(pool_d, out8=True)),
-               ("CONV with fused pooling OUT8", replace(fused, out8=True)),
-               ("GEMM OUT8 with pool=2 (FLAGS before GEOM)", replace(ok, pool=2)),
-               ("OUT8 and a reserved flag bit", replace(ok, reserved_flags=1 << 10))]
-        images = jb.images()
-        for name, d in bad:
-            assert d.check(CFG) == ERR_FLAGS, (name, d.check(CFG))
-            exp, hw = await tb.run_and_check(name, [ok, d], images)
-            assert hw.status == {"done": 1, "busy": 0, "error": 1, "err_code": ERR_FLAGS, "cur_desc": 1}, \
-                (name, hw.status)
-        await tb.run_and_check("the legal list after", [ok, pool_d, fused, cv], images)
-        watch.stop("OUT8 FLAGS errors")
-
-except ImportError:  # pragma: no cover - cocotb is a hard dependency; keeps pydoc working
-    pass
-
+        assert_regs(f"the last OUT word written with {gap} idle cycles between chunks", addrs, data,
+                    await read_regs(tb, addrs))
+    watch.stop("register bit bash")
 
 # --------------------------------------------------------------------------
 # pytest runner: the regression's K=8 build, its own work directory

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from pymodel.systolic.convjob import random_conv, random_pool
 from pymodel.systolic.job import mismatches
 from pymodel.systolic.model import run
 from pymodel.systolic.randjob import malformed, rand_int8, rand_quant, random_layers
+from tb.job import JobResult
 from tb.runner import run_job, sims_under_test
 from tb.systolic.jobs import BLOCK, apb_waits, decode, streaming_job, systolic_job
 
@@ -67,7 +69,7 @@ def test_apb_while_busy(sim: str, tmp_path: Path) -> None:
     descs, images = busy_list(rng)
     st = streaming_job(CFG, descs, images, rng, words=4)
     exp = st.expect(run(CFG, descs, st.images))
-    res = run_job(BLOCK, CFG.params(), CFG.tag(), st.job, sim, work=tmp_path)
+    res: JobResult = run_job(BLOCK, CFG.params(), CFG.tag(), st.job, sim, work=tmp_path)
     hw = st.decode(CFG, res)
     problems = mismatches(exp, hw) + st.problems(CFG, res)
     if problems:
@@ -92,7 +94,7 @@ def test_num_desc_first(sim: str, tmp_path: Path) -> None:
         job = systolic_job(CFG, sub, images, first=first)
         job.writes = [*before, *job.writes]
         hw = run_job(BLOCK, CFG.params(), CFG.tag(), job, sim, work=tmp_path / name.replace(" ", "_"),
-                     decode=lambda r, job=job: decode(CFG, job, r))
+                     decode=partial(decode, CFG, job))
         problems = mismatches(exp, hw)
         if problems:
             raise MismatchError(f"{name}: " + "; ".join(problems))

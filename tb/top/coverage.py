@@ -3,7 +3,8 @@
 
 A regression case (tb/regress/cases.py) is a random bundle replayed over APB or loaded by
 backdoor, an access to an unmapped address (PSLVERR), a bundle that overflows the tap
-FIFO, or a compiled network streamed in overlapped batches. `Model.sample` takes the plain `Sample` the case returns. Names: `top.<group>.<item>`.
+FIFO, or a compiled network streamed in overlapped batches. `Model.sample` takes the plain `Sample` the case returns.
+Names: `top.<group>.<item>`.
 """
 
 from __future__ import annotations

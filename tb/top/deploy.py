@@ -12,9 +12,9 @@ import numpy as np
 
 from pymodel.deploy.gemm_calls import CallStats, account, call_bundle, chunk_rows, eval_config, hist_edges
 from pymodel.errors import AccelscopeError
-from pymodel.systolic import regmap as sy
 from pymodel.net.intops import gemm_int
-from pymodel.top.compile import MULT_BITS
+from pymodel.systolic import regmap as sy
+from pymodel.systolic.model import MULT_BITS
 from pymodel.top.config import TopConfig
 from tb.runner import sim_build_root
 from tb.top.jobs import replay

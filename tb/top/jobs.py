@@ -13,8 +13,8 @@ the tap registers, LeBug's trace buffer and status, and dump the written scratch
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 

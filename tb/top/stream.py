@@ -24,9 +24,11 @@ RUN and READ phases; the program's writes are separated from what the batches co
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,9 +42,18 @@ from pymodel.systolic import regmap as sy
 from pymodel.top import regmap as tr
 from pymodel.top.config import TopConfig
 from pymodel.top.model import descriptors_of, lebug_program, written_words
-from pymodel.top.network import (batch_bank, embed_input, host_logits, input_banks, logit_chunks,
-                                 network_efficiency, network_meta, read_logits, start_records)
-from pymodel.top.stream import StreamExpected, stream_expected
+from pymodel.top.network import (
+    batch_bank,
+    embed_input,
+    host_logits,
+    input_banks,
+    logit_chunks,
+    network_efficiency,
+    network_meta,
+    read_logits,
+    start_records,
+)
+from pymodel.top.stream import StreamExpected, layer_histograms, stream_expected
 from pymodel.top.tapmodel import Intake, TapLog, tap_intake
 from pymodel.top.taprate import check_tap_rate, tap_rate
 from tb.job import Job, JobResult
@@ -86,7 +97,7 @@ def stream_overlap(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Se
     keeps up so the tap cannot drop (pymodel.top.taprate), and two batches' trace rows fit the trace
     buffer (when they are read back batch by batch)."""
     banks = [batch_bank(bundle, b) for b in batches]
-    return (len(input_banks(bundle)) > 1 and all(a != b for a, b in zip(banks, banks[1:]))
+    return (len(input_banks(bundle)) > 1 and all(a != b for a, b in itertools.pairwise(banks))
             and tap_rate(bundle).overlap_ok and trace_fits(TopConfig.from_hardware(bundle.hardware), rows_after))
 
 
@@ -133,7 +144,7 @@ def stream_job(bundle: Bundle, batches: Sequence[InputBatch], rows_after: Sequen
         raise AccelscopeError("stream: the bundle has no directory (write it first)")
     check_mode(mode, "stream:")
     banks = [batch_bank(bundle, b) for b in batches]
-    alternate = all(a != b for a, b in zip(banks, banks[1:]))  # the next batch never goes where one runs
+    alternate = all(a != b for a, b in itertools.pairwise(banks))  # the next batch never goes where one runs
     cfg = TopConfig.from_hardware(bundle.hardware)
     if overlap is None:
         overlap = stream_overlap(bundle, batches, rows_after)
@@ -342,8 +353,6 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     summarize: logits (bit-exact with the model, or the run raises), accuracy against `labels`,
     cycles and APB words per batch and per image, the memory plan, the per-layer LeBug
     histograms of the run (summed over batches) next to the model's."""
-    from pymodel.top.stream import layer_histograms
-
     res_fill = 0
     rate = tap_rate(bundle)
     check_tap_rate(rate, str(bundle.path))
@@ -374,7 +383,7 @@ def stream_results(bundle: Bundle, batches: Sequence[InputBatch], sim: str, labe
     if cycles is not None:
         res["cycles"] = cycles
         res["cycles_per_image"] = cycles["inference"] / images
-        # issue 14's network efficiency: the images' shape-limited cycles over every cycle of the batches
+        # the network efficiency (docs/performance.md): the images' shape-limited cycles over every cycle of the batches
         # (program excluded)
         res["efficiency"] = network_efficiency(bundle, images, cycles["inference"])
         if debug:

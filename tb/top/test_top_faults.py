@@ -17,6 +17,7 @@ import os
 import random
 from typing import Any
 
+import cocotb
 import pytest
 
 from pymodel.bitfields import pack
@@ -28,9 +29,19 @@ from pymodel.top import regmap as tr
 from pymodel.top import regs as RDL
 from pymodel.top.config import TopConfig
 from pymodel.top.model import expected
+from pymodel.top.randbundle import random_two_layer
 from pymodel.top.result import check
-from tb.common.faults import (TEST_TIMEOUT_MS, XWatch, bit_bash, assert_regs, junk_during_run, protocol_faults, read_regs,
-                              reset_during, seed_from)
+from tb.common.faults import (
+    TEST_TIMEOUT_MS,
+    XWatch,
+    assert_regs,
+    bit_bash,
+    junk_during_run,
+    protocol_faults,
+    read_regs,
+    reset_during,
+    seed_from,
+)
 from tb.common.harness import Junk
 from tb.lebug.test_lebug_faults import apb_map as lebug_map
 from tb.lebug.test_lebug_faults import bash_words as lebug_bash
@@ -65,8 +76,6 @@ def reset_values(cfg: TopConfig) -> dict[int, int]:
 async def _start(dut: Any, salt: int) -> tuple[TB, Bundle, random.Random, XWatch]:
     """Log the seed, reset, start the X watch; the TB, a random two-layer bundle (distribution
     on the tap), a Python generator and the watch."""
-    from pymodel.top.randbundle import random_two_layer
-
     seed = seed_from(os.environ.get("TOP_SEED"))
     dut._log.info("seed %d (rerun with TOP_SEED=%d)", seed, seed)
     tb = TB(dut, CFG)
@@ -163,7 +172,7 @@ async def top_register_faults(tb: TB, rng: random.Random, junk: Junk) -> None:
                                 f"PSLVERR {want_err}")
     await raw.idle(2)
     await raw.stop()
-    regs.update({a: 0 for a in tr.TAP_REGS.values()})
+    regs.update(dict.fromkeys(tr.TAP_REGS.values(), 0))
     await compare(case)
 
     case = "writes to read-only registers"
@@ -180,73 +189,67 @@ async def top_register_faults(tb: TB, rng: random.Random, junk: Junk) -> None:
 # --------------------------------------------------------------------------
 # cocotb tests (names do not start with test_: pytest collects only the runner)
 # --------------------------------------------------------------------------
-try:
-    import cocotb
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def reset_mid_prog_replay(dut: Any) -> None:
+    """After a replay (tap counters, LeBug trace, systolic done and counters all set), reset while
+    the next replay's PROG records are being written: every register of the chip reads its
+    reset value, and the whole replay then matches the model bit for bit."""
+    tb, bundle, prng, watch = await _start(dut, 1)
+    await replay_and_check(tb, bundle, "the replay before")
+    n_writes = len(bundle.records())
+    at = prng.randrange(n_writes // 4, 3 * n_writes // 4)
+    job = dut.u_job
+    n = await reset_during(tb, bundle_job(bundle, "apb"),
+                           lambda: int(job.state.value) == S_WRITE and int(job.issued.value) >= at)
+    tb.log.info("reset after %d cycles, at PROG record %d of %d", n, at, n_writes)
+    outs = {name: int(getattr(dut, name).value) for name in ("busy", "done")}
+    if any(outs.values()):
+        raise MismatchError(f"outputs right after reset {outs}; documented: 0")
+    want = reset_values(CFG)
+    assert_regs("accel_top after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
+    await replay_and_check(tb, bundle, "the replay after the reset")
+    watch.stop("reset mid-PROG-replay")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def reset_mid_prog_replay(dut: Any) -> None:
-        """After a replay (tap counters, LeBug trace, systolic done and counters all set), reset while
-        the next replay's PROG records are being written: every register of the chip reads its
-        reset value, and the whole replay then matches the model bit for bit."""
-        tb, bundle, prng, watch = await _start(dut, 1)
-        await replay_and_check(tb, bundle, "the replay before")
-        n_writes = len(bundle.records())
-        at = prng.randrange(n_writes // 4, 3 * n_writes // 4)
-        job = dut.u_job
-        n = await reset_during(tb, bundle_job(bundle, "apb"),
-                               lambda: int(job.state.value) == S_WRITE and int(job.issued.value) >= at)
-        tb.log.info("reset after %d cycles, at PROG record %d of %d", n, at, n_writes)
-        outs = {name: int(getattr(dut, name).value) for name in ("busy", "done")}
-        if any(outs.values()):
-            raise MismatchError(f"outputs right after reset {outs}; documented: 0")
-        want = reset_values(CFG)
-        assert_regs("accel_top after reset", list(want), list(want.values()), await read_regs(tb, list(want)))
-        await replay_and_check(tb, bundle, "the replay after the reset")
-        watch.stop("reset mid-PROG-replay")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def x_on_idle_inputs(dut: Any) -> None:
+    """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the chip
+    idle and through the RUN phase of a replay: no output goes X (PRDATA: in read access
+    phases) and the replay matches the model."""
+    tb, bundle, prng, watch = await _start(dut, 2)
+    junk = Junk(prng)
+    await tb.raw.start(junk)
+    await tb.raw.idle(50)
+    await tb.raw.stop()
+    held = cocotb.start_soon(junk_during_run(tb, junk))
+    await replay_and_check(tb, bundle, "the replay")
+    cycles = await held
+    tb.log.info("%s on the idle APB for %d RUN cycles", "X" if junk.use_x else "garbage", cycles)
+    if cycles < 10:
+        raise AssertionError(f"the bus carried junk for only {cycles} RUN cycles")
+    watch.stop("X on idle inputs")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def x_on_idle_inputs(dut: Any) -> None:
-        """X (Icarus) or garbage (Verilator) on paddr/pwdata/pwrite while PSEL is low, with the chip
-        idle and through the RUN phase of a replay: no output goes X (PRDATA: in read access
-        phases) and the replay matches the model."""
-        tb, bundle, prng, watch = await _start(dut, 2)
-        junk = Junk(prng)
-        await tb.raw.start(junk)
-        await tb.raw.idle(50)
-        await tb.raw.stop()
-        held = cocotb.start_soon(junk_during_run(tb, junk))
-        await replay_and_check(tb, bundle, "the replay")
-        cycles = await held
-        tb.log.info("%s on the idle APB for %d RUN cycles", "X" if junk.use_x else "garbage", cycles)
-        if cycles < 10:
-            raise AssertionError(f"the bus carried junk for only {cycles} RUN cycles")
-        watch.stop("X on idle inputs")
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def apb_protocol_errors(dut: Any) -> None:
+    """The protocol errors through the systolic and LeBug windows and on the top registers, after
+    a replay: only the documented effects (docs/top.md), then the replay matches again."""
+    tb, bundle, prng, watch = await _start(dut, 3)
+    await replay_and_check(tb, bundle, "the replay before")
+    junk = Junk(prng)
+    await protocol_faults(tb, systolic_map(CFG.sys, tr.SYS_BASE), prng, junk)
+    await protocol_faults(tb, lebug_map(CFG.lebug, tr.LEBUG_BASE), prng, junk)
+    await top_register_faults(tb, prng, junk)  # ends with the tap cleared
+    await replay_and_check(tb, bundle, "the replay after")
+    watch.stop("APB protocol errors")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def apb_protocol_errors(dut: Any) -> None:
-        """The protocol errors through the systolic and LeBug windows and on the top registers, after
-        a replay: only the documented effects (docs/top.md), then the replay matches again."""
-        tb, bundle, prng, watch = await _start(dut, 3)
-        await replay_and_check(tb, bundle, "the replay before")
-        junk = Junk(prng)
-        await protocol_faults(tb, systolic_map(CFG.sys, tr.SYS_BASE), prng, junk)
-        await protocol_faults(tb, lebug_map(CFG.lebug, tr.LEBUG_BASE), prng, junk)
-        await top_register_faults(tb, prng, junk)  # ends with the tap cleared
-        await replay_and_check(tb, bundle, "the replay after")
-        watch.stop("APB protocol errors")
 
-    @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
-    async def register_bit_bash(dut: Any) -> None:
-        """The blocks' bit bashes through the SYS and LEBUG windows (every PWDATA and PRDATA bit
-        through the top's routing, tb.common.faults.bit_bash), then a replay matches."""
-        tb, bundle, _, watch = await _start(dut, 5)
-        await bit_bash(tb, "top", systolic_bash(CFG.sys, tr.SYS_BASE) + lebug_bash(CFG.lebug, tr.LEBUG_BASE))
-        await replay_and_check(tb, bundle, "the replay after")
-        watch.stop("register bit bash")
-
-except ImportError:  # pragma: no cover
-    pass
-
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def register_bit_bash(dut: Any) -> None:
+    """The blocks' bit bashes through the SYS and LEBUG windows (every PWDATA and PRDATA bit
+    through the top's routing, tb.common.faults.bit_bash), then a replay matches."""
+    tb, bundle, _, watch = await _start(dut, 5)
+    await bit_bash(tb, "top", systolic_bash(CFG.sys, tr.SYS_BASE) + lebug_bash(CFG.lebug, tr.LEBUG_BASE))
+    await replay_and_check(tb, bundle, "the replay after")
+    watch.stop("register bit bash")
 
 # --------------------------------------------------------------------------
 # pytest runner: the regression's k8_n8 build, its own work directory
