@@ -328,3 +328,83 @@ async def bit_bash(tb: HarnessTB, name: str, words: Sequence[BashWord]) -> None:
         raise MismatchError(f"{name}: bit bash: {bad.size} of {want.size} reads differ; first: pattern {p:#010x} at "
                             f"{addrs[i % len(words)]:#x}: expected {int(want[i]):#010x}, actual {int(got[i]):#010x}")
     tb.log.info("%s: bit bash: %d words x %d patterns read back as written", name, len(words), len(BASH_PATTERNS))
+
+
+# --------------------------------------------------------------------------
+# counter preload: the counters' upper bits, which no run of test length reaches
+# --------------------------------------------------------------------------
+PRELOAD = 0xFFFF_F000  # added to every counter during a run: each bit from 12 up set while it counts on
+WORD = 0xFFFF_FFFF
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A 32-bit event counter: its key in the block's read-back, its flip-flops (a path below the
+    DUT instance) and its APB address."""
+    key: str
+    path: str
+    addr: int
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """A register the assertions keep beside counters (only with ASSERT_ON): it moves by the sum
+    of coef x the change of each named counter, so that the books the assertions check still agree."""
+    path: str
+    coefs: tuple[tuple[str, int], ...]
+
+
+def _handle(root: Any, path: str) -> Any:
+    for part in path.split("."):
+        root = getattr(root, part)
+    return root
+
+
+def _shift(root: Any, counters: Sequence[Counter], shadows: Sequence[Shadow], new: dict[str, int]) -> None:
+    """Set the counters to `new` by backdoor deposit (they count on from there) and move the shadows."""
+    delta = {}
+    for c in counters:
+        h = _handle(root, c.path)
+        delta[c.key] = new[c.key] - int(h.value)
+        h.value = new[c.key] & WORD
+    for s in shadows:
+        try:
+            h = _handle(root, s.path)
+        except AttributeError:  # a build without the assertions' shadow state
+            continue
+        h.value = (int(h.value) + sum(k * delta[key] for key, k in s.coefs)) & WORD
+
+
+async def preload_when(clk: Any, root: Any, counters: Sequence[Counter], shadows: Sequence[Shadow],
+                       ready: Callable[[], bool], amount: int = PRELOAD) -> int:
+    """At the first falling clock edge where ready() holds (after the run's last clear), add `amount`
+    to every counter: the run then counts through the upper bits and their carries, and the read-back
+    minus `amount` must be the model's count (unpreload). The falling edges waited."""
+    n = 0
+    while True:
+        await FallingEdge(clk)
+        if ready():
+            break
+        n += 1
+    _shift(root, counters, shadows, {c.key: int(_handle(root, c.path).value) + amount for c in counters})
+    return n
+
+
+def unpreload(values: dict[str, int], counters: Sequence[Counter], amount: int = PRELOAD) -> dict[str, int]:
+    """The read-back with the preload taken off the preloaded counters."""
+    keys = {c.key for c in counters}
+    return {k: ((v - amount) & WORD) if k in keys else v for k, v in values.items()}
+
+
+async def counter_read_paths(tb: HarnessTB, root: Any, counters: Sequence[Counter], shadows: Sequence[Shadow],
+                             rng: random.Random) -> None:
+    """With the block idle, each counter set by backdoor to all ones, all zeros and a random word, then
+    read through APB: the value set, in every bit (the read multiplexers with every counter bit)."""
+    clk = tb.dut.clk
+    for pattern in (WORD, 0, None):
+        new = {c.key: (rng.getrandbits(32) if pattern is None else pattern) for c in counters}
+        await FallingEdge(clk)
+        _shift(root, counters, shadows, new)
+        addrs = [c.addr for c in counters]
+        assert_regs(f"counters set to {'random words' if pattern is None else hex(pattern)} by backdoor",
+                    addrs, [new[c.key] for c in counters], await read_regs(tb, addrs))

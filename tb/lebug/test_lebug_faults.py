@@ -27,13 +27,18 @@ from tb.common.faults import (
     TEST_TIMEOUT_MS,
     ApbMap,
     BashWord,
+    Counter,
+    Shadow,
     XWatch,
     assert_regs,
     bit_bash,
+    counter_read_paths,
+    preload_when,
     protocol_faults,
     read_regs,
     reset_during,
     seed_from,
+    unpreload,
 )
 from tb.common.harness import Junk, RawStream
 from tb.job import Job
@@ -91,6 +96,20 @@ def apb_map(cfg: LebugConfig, base: int = 0) -> ApbMap:
     """LeBug as protocol_faults sees it: THRESH[0] the plain RW register, ID the other one."""
     return ApbMap(f"lebug@{base:#x}", base + R.THRESH_BASE, lambda rng: threshold_value(cfg, rng), base + R.REG_ID,
                   ro_addrs(cfg, base), list(reset_values(cfg, base)))
+
+
+def counters(base: int = 0, prefix: str = "") -> tuple[Counter, ...]:
+    """LeBug's event counters (docs/regs/lebug.md: DROPS, CYCLES, VECTORS), their flip-flops below
+    the lebug instance (`prefix`: the path from the DUT to it) and addresses (`base`: its window)."""
+    return (Counter("drops", prefix + "drops", base + R.REG_DROPS),
+            Counter("cycles", prefix + "cycles", base + R.REG_CYCLES),
+            Counter("vectors", prefix + "vectors", base + R.REG_VECTORS))
+
+
+def shadows(prefix: str = "") -> tuple[Shadow, ...]:
+    """The books lebug.v's assertions keep beside them: offered = drops + vectors, popped follows vectors."""
+    return (Shadow(prefix + "sh_offered", (("drops", 1), ("vectors", 1))),
+            Shadow(prefix + "sh_popped", (("vectors", 1),)))
 
 
 async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator, random.Random, XWatch]:
@@ -182,6 +201,29 @@ async def register_bit_bash(dut: Any) -> None:
     await tb.run_and_check("the run after", build("multiple_chains", CFG), x, eof)
     watch.stop("register bit bash")
 
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def counter_preload(dut: Any) -> None:
+    """The counters' upper bits (2^32 events are out of a test's reach): once the stream has begun,
+    PRELOAD is added to DROPS, CYCLES and VECTORS by backdoor; a run pushing a vector every cycle
+    (drops) then reads back the emulator's counts plus PRELOAD, and the trace matches. Then each
+    counter set to all ones, all zeros and a random word reads back through APB as set."""
+    tb, rng, prng, watch = await _start(dut, 6)
+    fw = build("distribution", CFG, bins=HIST_BINS)
+    thr = default_thresholds(CFG)
+    x, eof = random_stream(CFG, rng, 120)
+    exp = emulate(CFG, fw, x, eof, thr, push_cycles=np.arange(1, len(x) + 1, dtype=np.int64))
+    lb = dut.dut
+    pre = cocotb.start_soon(preload_when(dut.clk, lb, counters(), shadows(), lambda: int(lb.vectors.value) > 0))
+    hw = await tb.run(lebug_job(CFG, fw, thr, x, eof, None, True))
+    if not pre.done():
+        pre.cancel()
+        raise AssertionError("the run ended before the preload point (VECTORS > 0)")
+    assert_equal("preloaded run: trace buffer", exp.tb_mem, hw.tb_mem)
+    assert_same_counters("preloaded run: status", exp.status.as_dict(), unpreload(hw.status, counters()))
+    tb.log.info("preloaded run: status %s after taking PRELOAD off: match", unpreload(hw.status, counters()))
+    await counter_read_paths(tb, lb, counters(), shadows(), prng)
+    watch.stop("counter preload")
+
 # --------------------------------------------------------------------------
 # pytest runner: the regression's int_n8m4 build, its own work directory
 # --------------------------------------------------------------------------
@@ -191,5 +233,5 @@ async def register_bit_bash(dut: Any) -> None:
 def test_lebug_faults(sim: str) -> None:
     cfg = CONFIGS[FAULT_CONFIG]
     env = regression_env("LEBUG_CFG", param_text(cfg.params()), "LEBUG_SEED", "XWATCH_PRDATA")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3, test_module="tb.lebug.test_lebug_faults",
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5, test_module="tb.lebug.test_lebug_faults",
                    work_name="faults")

@@ -35,14 +35,18 @@ from tb.common.faults import (
     TEST_TIMEOUT_MS,
     ApbMap,
     BashWord,
+    Counter,
     XWatch,
     assert_regs,
     bit_bash,
+    counter_read_paths,
     junk_during_run,
+    preload_when,
     protocol_faults,
     read_regs,
     reset_during,
     seed_from,
+    unpreload,
 )
 from tb.common.harness import Junk
 from tb.runner import param_text, regression_env, run_regression, sims_under_test
@@ -99,6 +103,14 @@ def long_layers(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Any
     """Two layers, the first several hundred cycles long (3 x 3 tiles of 4K rows)."""
     K = cfg.K
     return random_layers(cfg, rng, 2, 2 * K, shapes=[(4 * K, 2 * K + 3, 2 * K + 1), (K + 2, K, K - 1)])
+
+
+def counters(base: int = 0, prefix: str = "") -> tuple[Counter, ...]:
+    """The performance counters (docs/regs/systolic.md: CYCLES, BUSY, MACS, STALLS in the sequencer,
+    ROWS in systolic.v), their flip-flops below the systolic instance (`prefix`) and addresses."""
+    seq = {"cycles": "cnt_cycles", "busy": "cnt_busy", "macs": "cnt_macs", "stalls": "cnt_stalls"}
+    return (*(Counter(k, f"{prefix}u_seq.{v}", base + R.COUNTER_REGS[k]) for k, v in seq.items()),
+            Counter("rows", prefix + "cnt_rows", base + R.COUNTER_REGS["rows"]))
 
 
 async def _start(dut: Any, salt: int) -> tuple[TB, np.random.Generator, random.Random, XWatch]:
@@ -236,6 +248,28 @@ async def register_bit_bash(dut: Any) -> None:
                     await read_regs(tb, addrs))
     watch.stop("register bit bash")
 
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def counter_preload(dut: Any) -> None:
+    """The counters' upper bits (2^32 cycles are out of a test's reach): once the job is busy (the
+    counters cleared by its start), PRELOAD is added to every counter by backdoor; the read-back
+    minus PRELOAD is the model's count and the job matches. Then each counter set to all ones, all
+    zeros and a random word reads back through APB as set."""
+    tb, rng, prng, watch = await _start(dut, 7)
+    descs, images = long_layers(CFG, rng)
+    exp = run(CFG, descs, images)
+    pre = cocotb.start_soon(preload_when(dut.clk, dut.dut, counters(), (), lambda: int(dut.busy.value) == 1))
+    hw = await tb.run(systolic_job(CFG, descs, images))
+    if not pre.done():
+        pre.cancel()
+        raise AssertionError("the job ended before the preload point (busy)")
+    hw = replace(hw, counters=unpreload(hw.counters, counters()))
+    problems = mismatches(exp, hw)
+    if problems:
+        raise MismatchError("preloaded job: " + "; ".join(problems))
+    tb.log.info("preloaded job: counters %s after taking PRELOAD off: match", hw.counters)
+    await counter_read_paths(tb, dut.dut, counters(), (), prng)
+    watch.stop("counter preload")
+
 # --------------------------------------------------------------------------
 # pytest runner: the regression's K=8 build, its own work directory
 # --------------------------------------------------------------------------
@@ -245,5 +279,5 @@ async def register_bit_bash(dut: Any) -> None:
 def test_systolic_faults(sim: str) -> None:
     cfg = SystolicConfig.for_array(FAULT_K)
     env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED", "XWATCH_PRDATA")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=4,
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=6,
                    test_module="tb.systolic.test_systolic_faults", work_name="faults")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from dataclasses import replace
 from typing import Any
 
 import cocotb
@@ -33,22 +34,30 @@ from pymodel.top.randbundle import random_two_layer
 from pymodel.top.result import check
 from tb.common.faults import (
     TEST_TIMEOUT_MS,
+    Counter,
+    Shadow,
     XWatch,
     assert_regs,
     bit_bash,
+    counter_read_paths,
     junk_during_run,
+    preload_when,
     protocol_faults,
     read_regs,
     reset_during,
     seed_from,
+    unpreload,
 )
 from tb.common.harness import Junk
 from tb.lebug.test_lebug_faults import apb_map as lebug_map
 from tb.lebug.test_lebug_faults import bash_words as lebug_bash
+from tb.lebug.test_lebug_faults import counters as lebug_counters
 from tb.lebug.test_lebug_faults import reset_values as lebug_reset
+from tb.lebug.test_lebug_faults import shadows as lebug_shadows
 from tb.runner import regression_env, run_regression, sims_under_test
 from tb.systolic.test_systolic_faults import apb_map as systolic_map
 from tb.systolic.test_systolic_faults import bash_words as systolic_bash
+from tb.systolic.test_systolic_faults import counters as systolic_counters
 from tb.systolic.test_systolic_faults import reset_values as systolic_reset
 from tb.top.jobs import BLOCK, bundle_job
 from tb.top.test_top import CONFIGS, TB, fresh
@@ -71,6 +80,18 @@ def top_values(cfg: TopConfig) -> dict[int, int]:
 def reset_values(cfg: TopConfig) -> dict[int, int]:
     """Every register of the chip after reset and LeBug's clear: top, systolic and LeBug windows."""
     return {**top_values(cfg), **systolic_reset(cfg.sys, tr.SYS_BASE), **lebug_reset(cfg.lebug, tr.LEBUG_BASE)}
+
+
+TAP_COUNTERS = tuple(Counter(k, f"tap_{k}", tr.TAP_REGS[k]) for k in ("rows", "drops", "vectors"))
+TAP_SHADOWS = (Shadow("sh_offered", (("rows", 1), ("drops", 1))), Shadow("sh_popped", (("rows", 1),)))
+
+
+def counter_sets() -> list[tuple[str, tuple[Counter, ...], tuple[Shadow, ...]]]:
+    """Every event counter of the chip (the tap's, the systolic array's, LeBug's), as the read-back
+    names them, with the shadow registers of the assertions beside them."""
+    return [("tap", TAP_COUNTERS, TAP_SHADOWS),
+            ("counters", systolic_counters(tr.SYS_BASE, "u_sys."), ()),
+            ("lebug_status", lebug_counters(tr.LEBUG_BASE, "u_lebug."), lebug_shadows("u_lebug."))]
 
 
 async def _start(dut: Any, salt: int) -> tuple[TB, Bundle, random.Random, XWatch]:
@@ -251,6 +272,32 @@ async def register_bit_bash(dut: Any) -> None:
     await replay_and_check(tb, bundle, "the replay after")
     watch.stop("register bit bash")
 
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def counter_preload(dut: Any) -> None:
+    """The counters' upper bits: once the first stream row reached the tap, PRELOAD is added to every
+    counter of the chip by backdoor (tap, systolic, LeBug); the read-back minus PRELOAD is the
+    model's, and the whole replay matches. Then each counter set to all ones, all zeros and a random
+    word reads back through the top's windows as set."""
+    tb, bundle, prng, watch = await _start(dut, 6)
+    exp = expected(bundle)
+    top = dut.dut
+    sets = counter_sets()
+    pre = [cocotb.start_soon(preload_when(dut.clk, top, c, s, lambda: int(top.tap_rows.value) > 0))
+           for _, c, s in sets]
+    hw = await tb.run(bundle_job(bundle, "apb"), exp)
+    if not all(p.done() for p in pre):
+        for p in pre:
+            p.cancel()
+        raise AssertionError("the replay ended before the preload point (TAP_ROWS > 0)")
+    off = {field: unpreload(getattr(hw, field), c) for field, c, _ in sets}
+    hw = replace(hw, tap=off["tap"], counters=off["counters"], lebug_status=off["lebug_status"])
+    check(exp, hw, "preloaded replay")
+    tb.log.info("preloaded replay: tap %s, systolic %s, LeBug %s after taking PRELOAD off: match", hw.tap,
+                hw.counters, hw.lebug_status)
+    for _, c, s in sets:
+        await counter_read_paths(tb, top, c, s, prng)
+    watch.stop("counter preload")
+
 # --------------------------------------------------------------------------
 # pytest runner: the regression's k8_n8 build, its own work directory
 # --------------------------------------------------------------------------
@@ -260,5 +307,5 @@ async def register_bit_bash(dut: Any) -> None:
 def test_top_faults(sim: str) -> None:
     cfg = CONFIGS[FAULT_CONFIG]
     env = regression_env("TOP_HW", json.dumps(cfg.hardware()), "TOP_SEED", "XWATCH_PRDATA")
-    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=3, test_module="tb.top.test_top_faults",
+    run_regression(BLOCK, cfg.params(), cfg.tag(), sim, env, min_tests=5, test_module="tb.top.test_top_faults",
                    work_name="faults")
