@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,41 @@ def test_compare_enumeration(sample: tuple[design.Unit, Path, list[design.Mutant
     cnot0 = design.Mutant(unit.name, 0, "x", "cnot0", "", "mutate -mode cnot0 -ctrlbit 1")
     assert equiv._mutate_bits(cnot1, v, 0).tolist() == [0, 1, 3, 2]  # bit 0 ^= bit 1
     assert equiv._mutate_bits(cnot0, v, 0).tolist() == [1, 0, 2, 3]  # bit 0 ^= !bit 1
+
+
+def _cell_where(modules: dict, stem: str, kind: str, ok: Callable[[dict, dict], bool]) -> tuple[str, str]:
+    """The first module named like `stem` and its first cell of type `kind` for which ok(cell, module) holds."""
+    for name, mod in sorted(modules.items()):
+        if name.split("\\")[-1] != stem:
+            continue
+        for cname, c in sorted(mod["cells"].items()):
+            if c["type"] == kind and ok(c, mod):
+                return name, cname
+    raise AssertionError(f"no {kind} cell of the kind wanted in {stem}")
+
+
+def test_cut_check_both_ways(sample: tuple[design.Unit, Path, list[design.Mutant]]) -> None:
+    """The registers-cut proof (equiv.cut_check) proves no mutant the sample's cases kill, nor lebug_chain_seq
+    with its reset term forced off (it differs only while reset is asserted); it proves forcing the don't-care
+    data of the input buffer's memory write (the mux input taken without a push, when nothing is written)."""
+    unit, work, mutants = sample
+    for m in mutants[:len(KILLED)]:
+        assert equiv.cut_check(m, work) is None, f"a killed mutant proven equivalent: {m.command}"
+    modules = equiv.design_modules(work)
+
+    def rst_term(c: dict, mod: dict) -> bool:
+        return c["connections"]["A"] == mod["ports"]["rst_n"]["bits"]
+
+    mod, cell = _cell_where(modules, "lebug_chain_seq", "$logic_not", rst_term)
+    no_reset = design.Mutant(unit.name, 980, "lebug_chain_seq", "const0", "rtl/lebug/lebug_chain_seq.v",
+                             f"mutate -mode const0 -module {mod} -cell {cell} -port Y -portbit 0")
+    assert equiv.cut_check(no_reset, work) is None, no_reset.command
+
+    def dont_care(c: dict, mod: dict) -> bool:
+        return all(b == "x" for b in c["connections"]["A"])
+
+    mod, cell = _cell_where(modules, "lebug_input_buffer", "$mux", dont_care)
+    data = design.Mutant(unit.name, 981, "lebug_input_buffer", "const0", "rtl/lebug/lebug_input_buffer.v",
+                         f"mutate -mode const0 -module {mod} -cell {cell} -port A -portbit 0")
+    proof = equiv.cut_check(data, work)
+    assert proof is not None and proof.status == "equivalent", data.command

@@ -193,7 +193,8 @@ def _known_proofs(opts: Options) -> dict[tuple[str, str], equiv.Proof]:
 
 def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[Unit, Mutant]], dict]:
     """The kills recorded under label `opts.reuse` for the same mutants (same unit, selector and
-    mutation); the survivors there and mutants not recorded run the kill set again."""
+    mutation); the survivors there and mutants not recorded run the kill set again, except those a
+    yosys proof showed equivalent (their proof is taken again from `out`)."""
     if opts.out is None or not Path(opts.out).exists():
         raise AccelscopeError(f"--reuse {opts.reuse}: no {opts.out} to take the kills from")
     old = json.loads(Path(opts.out).read_text()).get("runs", {}).get(opts.reuse)
@@ -205,7 +206,14 @@ def _reused(opts: Options, todo: list[tuple[Unit, Mutant]]) -> tuple[list[tuple[
         e = rec.get((u.name, m.mutsel, report.relative(m.command)))
         if e is not None and e.get("by"):  # a recorded kill; survivors run the kill set again
             results[(u.name, m.mutsel)] = {k: e.get(k, "") for k in ("by", "what", "error")}
+        elif e is not None and _proven(e):  # a yosys proof of equivalence: no stimulus can kill it
+            results[(u.name, m.mutsel)] = {"by": "", "what": "", "error": ""}
     return todo, results
+
+
+def _proven(e: dict[str, Any]) -> bool:
+    p = e.get("proof") or {}
+    return p.get("status") == "equivalent" and p.get("how", "").endswith(equiv.CURRENT)
 
 
 def reprove(opts: Options, label: str) -> dict[str, Any]:
@@ -217,17 +225,22 @@ def reprove(opts: Options, label: str) -> dict[str, Any]:
     doc = json.loads(Path(opts.out).read_text()).get("runs", {}).get(label)
     if doc is None:
         raise AccelscopeError(f"--reprove {label}: {opts.out} has no run of that label")
-    for e in doc["mutants"]:
-        if e.get("by"):
-            continue
+    def redo(e: dict[str, Any]) -> equiv.Proof:
         p = e.get("proof")
         proof = equiv.Proof(p["status"], p["how"]) if p else None
         m = Mutant(e["unit"], e["mutsel"], e["module"], e["mode"], e["src"], report.absolute(e["mutation"]))
-        if proof is not None and proof.status != "equivalent":
-            proof = equiv.quick(m, opts.work / e["unit"]) or proof  # the JSON checks added since the run
+        if proof is not None and proof.status != "equivalent":  # the checks added since the run
+            proof = equiv.quick(m, opts.work / e["unit"]) or equiv.cut_check(m, opts.work / e["unit"]) or proof
         if proof is None or (proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT)):
             proof = equiv.check(m, opts.work / e["unit"])
-        report.classify(e, proof)
+        return proof
+
+    from tqdm import tqdm
+    todo = [e for e in doc["mutants"] if not e.get("by")]
+    with ThreadPoolExecutor(max(1, opts.jobs)) as tex:  # yosys runs as a subprocess
+        for e, proof in tqdm(zip(todo, tex.map(redo, todo)), total=len(todo), desc="equivalence", unit="mutant",
+                             disable=not opts.progress, file=sys.stderr):
+            report.classify(e, proof)
     doc["blocks"] = report.blocks_of(doc["mutants"])
     report.write(doc, opts.out, label)
     return doc
