@@ -29,11 +29,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pymodel.errors import AccelscopeError
 from tb.job import Job, JobResult, read_result, write_job
@@ -130,6 +130,16 @@ def sims_under_test(native: bool = False) -> list[str]:
             raise AccelscopeError(f"SIM={w}: the regressions run under cocotb; choose one of {', '.join(COCOTB_SIMS)}")
     sims = want or list(COCOTB_SIMS)
     return sims + (["verilator-native"] if native and "verilator" in sims else [])
+
+
+def config_sims(configs: Sequence[Any], **only: Collection[Any]) -> list[tuple[Any, str]]:
+    """The (configuration, simulator) pairs of a block's cocotb regression in make test: every
+    simulator of sims_under_test(), each running every configuration unless `only` names the ones it
+    runs (e.g. verilator={...}: a Verilator build takes a minute of both cores, an Icarus one a
+    second, while Icarus runs a big array's jobs many times slower). Every regression module still
+    runs on both simulators. ACCELSCOPE_FULL_MATRIX=1: every pair (docs/verification.md, "make test")."""
+    full = os.environ.get("ACCELSCOPE_FULL_MATRIX", "") not in ("", "0")
+    return [(c, s) for s in sims_under_test() for c in configs if full or s not in only or c in only[s]]
 
 
 def simulator(name: str, baselines: bool = False) -> Simulator:

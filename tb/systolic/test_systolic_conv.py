@@ -53,7 +53,7 @@ from pymodel.systolic.job import mismatches
 from pymodel.systolic.layout import conv_blk_rows
 from pymodel.systolic.model import run, stream_order
 from pymodel.systolic.randjob import rand_int8, rand_quant
-from tb.runner import param_text, regression_env, rtl_files, rtl_root, run_regression, sims_under_test, verilator_env
+from tb.runner import config_sims, param_text, regression_env, rtl_files, rtl_root, run_regression, verilator_env
 from tb.systolic.jobs import BLOCK, decode, systolic_job
 from tb.systolic.test_systolic import TB, _seed
 
@@ -479,8 +479,10 @@ CONFIGS = {f"K{k}": SystolicConfig.for_array(k) for k in (2, 4, 8, 16)}
 CONFIGS["K4_smallwin"] = replace(SystolicConfig.for_array(4), WIN_ROWS=4, WIN_BYTES=4)
 
 
-@pytest.mark.parametrize("sim", sims_under_test())
-@pytest.mark.parametrize("config", list(CONFIGS))
+# make test: every K on Verilator (the builds test_systolic makes), the small-window build on Icarus,
+# whose CONV jobs run many times slower there (ACCELSCOPE_FULL_MATRIX=1: every pair)
+@pytest.mark.parametrize("config,sim", config_sims(list(CONFIGS), icarus={"K4_smallwin"},
+                                                   verilator={"K2", "K4", "K8", "K16"}))
 def test_systolic_conv(config: str, sim: str) -> None:
     cfg = CONFIGS[config]
     env = regression_env("SYSTOLIC_CFG", param_text(cfg.params()), "SYSTOLIC_SEED")

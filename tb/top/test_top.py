@@ -31,7 +31,7 @@ from pymodel.top.randbundle import compile_network, random_two_layer
 from pymodel.top.result import HwResult, check
 from tb.common.harness import HarnessTB
 from tb.job import Job
-from tb.runner import regression_env, run_regression, sims_under_test
+from tb.runner import config_sims, regression_env, run_regression
 from tb.top.jobs import BLOCK, bundle_job, decode, prepare
 
 CFG = TopConfig.from_hardware(json.loads(os.environ["TOP_HW"])) if "TOP_HW" in os.environ else TopConfig()
@@ -176,8 +176,12 @@ CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("sim", sims_under_test())
-@pytest.mark.parametrize("name", list(CONFIGS))
+# Verilator builds of the top take a minute or more each: make test runs the fault tests' build and
+# the evaluation build on Verilator, every configuration on Icarus (ACCELSCOPE_FULL_MATRIX=1: all)
+VERILATOR_CONFIGS = {"k8_n8", "k8_eval"}
+
+
+@pytest.mark.parametrize("name,sim", config_sims(list(CONFIGS), verilator=VERILATOR_CONFIGS))
 def test_top(name: str, sim: str) -> None:
     cfg = CONFIGS[name]
     env = regression_env("TOP_HW", json.dumps(cfg.hardware()), "TOP_SEED")
