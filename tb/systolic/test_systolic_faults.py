@@ -228,12 +228,19 @@ async def out8_flag_errors(dut: Any) -> None:
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def register_bit_bash(dut: Any) -> None:
     """Every stored bit of the first and last word of each memory window, written 0, 1 and alone
-    (tb.common.faults.bit_bash), reads back as written."""
+    (tb.common.faults.bit_bash), reads back as written; before it, right after reset, a word's top
+    chunk written alone commits the staging register's reset value (0) below it."""
     tb, _, prng, watch = await _start(dut, 5)
+    # right after reset the staging register is 0: the top chunk written alone commits zeros below it
+    ch = R.chunks(CFG, "out")
+    top_only = [R.word_addr(CFG, "out", 0, c) for c in range(ch)]
+    top_value = prng.getrandbits(32)
+    await tb.write_records([(top_only[-1], top_value)])
+    assert_regs("OUT word 0 after reset, only its top chunk written", top_only, [0] * (ch - 1) + [top_value],
+                await read_regs(tb, top_only))
     await bit_bash(tb, "systolic", bash_words(CFG))
     # the staging register across idle cycles: the last OUT word's chunks written with 0..3 idle
     # cycles between them (junk on the idle bus), then read back
-    ch = R.chunks(CFG, "out")
     addrs = [R.word_addr(CFG, "out", CFG.OUT_DEPTH - 1, c) for c in range(ch)]
     for gap in range(4):
         data = [prng.getrandbits(32) for _ in addrs]
