@@ -75,12 +75,19 @@ def test_modes_and_refused_pairs() -> None:
 def test_aliased_ranges_by_hand() -> None:
     """At K=8 (ACT_DEPTH 16384 = 2^14): the A-range alias at bit 20 is a GEMM of m = 2^5 + 1 rows
     2^15 words apart, ending at L + 2^20 (refused A_RANGE); with its last word's bit 20 dropped it
-    would end at L, legal. Each range check gets bits from its depth's up: A 14..24, BQ 8..10."""
+    would end at L, legal. Bit 25 needs more than 1024 rows of 2^15: m = ACC_DEPTH = 1024 rows
+    ceil(2^25 / 1023) = 32801 words apart overshoot 2^25 by 1023 x 32801 - 2^25 = 991, which the
+    base takes back (base = L - 991). Each range check gets bits from its depth's up: A 14..25 (1023 x
+    65535 < 2^26), BQ 8..10."""
     d = aliased(CFG, np.random.default_rng(3), ERR_A_RANGE, 20)
     need, last = d.ranges(CFG)[ERR_A_RANGE]
     assert (d.m, d.a_stride) == (33, 1 << 15) and need - (1 << 20) == d.a_base <= last
     assert d.check(CFG) == ERR_A_RANGE
-    assert aliasing_bits(CFG, ERR_A_RANGE) == range(14, 25) and aliasing_bits(CFG, ERR_BQ_RANGE) == range(8, 11)
+    d = aliased(CFG, np.random.default_rng(3), ERR_A_RANGE, 25)
+    need, last = d.ranges(CFG)[ERR_A_RANGE]
+    assert (d.m, d.a_stride) == (1024, 32801) and need - (1 << 25) == d.a_base + 991 <= last
+    assert d.check(CFG) == ERR_A_RANGE
+    assert aliasing_bits(CFG, ERR_A_RANGE) == range(14, 26) and aliasing_bits(CFG, ERR_BQ_RANGE) == range(8, 11)
 
 
 def test_burst_limit_by_hand() -> None:

@@ -260,9 +260,16 @@ def aliased(cfg: SystolicConfig, rng: np.random.Generator, err: int, bit: int) -
     if err in (ERR_A_RANGE, ERR_C_RANGE, ERR_D_RANGE):  # base + (m - 1) * stride (one tile each way)
         stride = min(1 << bit, 1 << 15)
         m = (1 << bit) // stride + 1
-        a = (low, stride) if err == ERR_A_RANGE else (0, 1)
-        c = (low, stride) if err == ERR_C_RANGE else (0, 1)
-        dd = (low, stride) if err == ERR_D_RANGE else (0, 1)
+        base = low
+        if m > cfg.ACC_DEPTH:  # past 2^15 x (ACC_DEPTH - 1): m = ACC_DEPTH, a stride overshooting by less than
+            m = cfg.ACC_DEPTH  # m, the base taking the overshoot back
+            stride = -(-(1 << bit) // (m - 1))
+            over = (m - 1) * stride - (1 << bit)
+            low = int(rng.integers(over, depth))
+            base = low - over
+        a = (base, stride) if err == ERR_A_RANGE else (0, 1)
+        c = (base, stride) if err == ERR_C_RANGE else (0, 1)
+        dd = (base, stride) if err == ERR_D_RANGE else (0, 1)
         d = Descriptor(m=m, kd=K, n=K, a_base=a[0], a_stride=a[1], c_base=c[0], c_stride=c[1], d_base=dd[0],
                        d_stride=dd[1], int8=err == ERR_D_RANGE)
     elif err == ERR_B_RANGE:  # base + nt * kt * K - 1, nt * kt * K = 2^bit
@@ -281,11 +288,11 @@ def aliased(cfg: SystolicConfig, rng: np.random.Generator, err: int, bit: int) -
 
 def aliasing_bits(cfg: SystolicConfig, err: int) -> range:
     """The bits `aliased` reaches for check `err`: from the depth's bit up to what m <= ACC_DEPTH
-    with a 2^15 stride (A, C, D), nt * kt * K within the fields and A's depth (B), or nt within
-    the n field and the other checks (BQ) allow."""
+    rows with a 16-bit stride reach (A, C, D), nt * kt * K within the fields and A's depth (B), or nt
+    within the n field and the other checks (BQ) allow."""
     if err in (ERR_A_RANGE, ERR_C_RANGE, ERR_D_RANGE):
         depth = cfg.OUT_DEPTH if err == ERR_C_RANGE else cfg.ACT_DEPTH
-        return range(depth.bit_length() - 1, 15 + cfg.ACC_DEPTH.bit_length() - 1)
+        return range(depth.bit_length() - 1, ((cfg.ACC_DEPTH - 1) * FIELD_MAX).bit_length())
     if err == ERR_B_RANGE:
         nt = (FIELD_MAX + 1) // cfg.K // 2
         kt = min(nt, cfg.ACT_DEPTH // 2)

@@ -15,6 +15,31 @@ _COLUMN_MASK = ("wm_nrem only masks the weight columns >= N of a last n-tile (rt
                 "(docs/systolic.md, pymodel.systolic.model._epilogue): weights reaching those columns change no "
                 "output, counter or memory word")
 
+_HOLD_STAGE = ("lebug_stage_reg's hold input (the mux on in_valid, taken when in_valid = 0): the register's next "
+               "out_valid is then 0, and every reader of out_data and out_pass (the next unit's stage, lebug_dp, "
+               "the commit books) takes them only with out_valid; a valid stage was always loaded")
+
+_HOLD_DP = ("row_data (lebug_dp) is read only by the trace buffer's write, enabled by row_valid, which is 1 only "
+            "the cycle after `commit & complete` loaded row_data; the mutated input (the mux on commit, taken "
+            "without a commit) only writes row_data when row_valid goes 0")
+
+_ARRAY_SLOT = ("a reset value of the array's A input path (arr_a, or a lane's skew register): the array is a pure "
+               "skewed pipeline (p_out = p_in + a*w, no state but the weights), so that value only adds to the "
+               "output row of the cycle after reset, and E0 takes only rows the sequencer issued in RUN "
+               "(StreamTiming_A), never that one")
+
+_E2_QUANT = ("e2_quant's reset value: it is read only by `e3_quant <= e2_quant` under e2_v, and e2_v is set only "
+             "at an edge that also loads e2_quant (systolic_post.v E2), so the reset value is never read")
+
+_PS_EOF = ("ps_eof's reset value: it is read only by `out_eof <= ps_eof` under ps_emit = ps_v && ..., and ps_v is "
+           "set only at an edge that also loads ps_eof (systolic_post.v, fused pooling), so it is never read")
+
+_KT_CNT = ("kt_cnt's reset value: CHECK sets kt_cnt to 0 when it accepts a descriptor (systolic_seq.v S_CHECK), "
+           "before PREP, LOAD and RUN, the only states whose issues read it (i_first, last_kt)")
+
+_MAXFILL = ("tap_maxfill is at most TAP_DEPTH = 1024 (TapMaxfillInRange_A, proven by the accel_top_tap "
+            "k-induction proof), so its bit 20, the condition of this conditional inversion, is never 1")
+
 ARGUMENTS: dict[str, str] = {
     "top/k8_n8 mutate -mode inv -module $paramod$094c54abfa7a61bff6a41a9d90af427530bff5a1\\tap_adapter "
     "-cell $add$rtl/top/tap_adapter.v:53$617 -port A -portbit 0 -src rtl/top/tap_adapter.v:53.62-53.73":
@@ -46,4 +71,32 @@ ARGUMENTS: dict[str, str] = {
     "-portbit 0 -src rtl/systolic/systolic.v:456.72-456.86": _COLUMN_MASK,
     "systolic/k8 mutate -mode const1 -module systolic -cell $procdff$5766 -port Q -portbit 2 -wire wm_nrem "
     "-wirebit 2 -src rtl/systolic/systolic.v:430.30-430.37 -src rtl/systolic/systolic.v:433.5-448.8": _COLUMN_MASK,
+    "lebug/fix_n4m2_vsru mutate -mode cnot0 -module "
+    "$paramod$8c3d499055a9e656f870d799b54349cbe8e934c9\\lebug_dp -cell $procmux$2558 -port A -portbit 62 "
+    "-ctrlbit 41 -src rtl/lebug/lebug_dp.v:87.17-87.23 -src rtl/lebug/lebug_dp.v:87.13-91.16": _HOLD_DP,
+    "lebug/fix_n4m2_vsru mutate -mode const0 -module "
+    "$paramod$1b41ee3cffa3262b7ce82a9ba60ad5a948e3f010\\lebug_stage_reg -cell $procmux$2326 -port A "
+    "-portbit 6 -wire out_pass -wirebit 6 -src rtl/lebug/lebug_stage_reg.v:19.30-19.38 -src "
+    "rtl/lebug/lebug_stage_reg.v:29.17-29.25 -src rtl/lebug/lebug_stage_reg.v:29.13-33.16": _HOLD_STAGE,
+    "lebug/fix_n4m2_vsru mutate -mode const0 -module "
+    "$paramod$1b41ee3cffa3262b7ce82a9ba60ad5a948e3f010\\lebug_stage_reg -cell $procmux$2336 -port A "
+    "-portbit 49 -wire out_data -wirebit 49 -src rtl/lebug/lebug_stage_reg.v:17.30-17.38 -src "
+    "rtl/lebug/lebug_stage_reg.v:29.17-29.25 -src rtl/lebug/lebug_stage_reg.v:29.13-33.16": _HOLD_STAGE,
+    "systolic/k8 mutate -mode const1 -module systolic -cell $procmux$3925 -port A -portbit 42 -src "
+    "rtl/systolic/systolic.v:462.13-462.19 -src rtl/systolic/systolic.v:462.9-468.12": _ARRAY_SLOT,
+    "systolic/k8 mutate -mode const1 -module "
+    "$paramod\\systolic_array\\K=32'00000000000000000000000000001000 -cell $procmux$4031 -port A -portbit "
+    "19 -src rtl/systolic/systolic_array.v:48.29-48.35 -src rtl/systolic/systolic_array.v:48.25-49.86": _ARRAY_SLOT,
+    "systolic/k8 mutate -mode const1 -module "
+    "$paramod$42273e8331d595ca185952491f3bf139c0749123\\systolic_post -cell $procmux$3754 -port A -portbit "
+    "57 -src rtl/systolic/systolic_post.v:184.13-184.19 -src rtl/systolic/systolic_post.v:184.9-198.12": _E2_QUANT,
+    "systolic/k8 mutate -mode inv -module $paramod$42273e8331d595ca185952491f3bf139c0749123\\systolic_post "
+    "-cell $procmux$3722 -port A -portbit 1 -src rtl/systolic/systolic_post.v:261.13-261.19 -src "
+    "rtl/systolic/systolic_post.v:261.9-279.12": _PS_EOF,
+    "systolic/k8 mutate -mode inv -module $paramod$3ce8f4929435741dcd8a325443284df735d5a7bb\\systolic_seq "
+    "-cell $procmux$5049 -port A -portbit 2 -src rtl/systolic/systolic_seq.v:487.13-487.19 -src "
+    "rtl/systolic/systolic_seq.v:487.9-745.12": _KT_CNT,
+    "top/k4_eval mutate -mode cnot1 -module accel_top -cell $procdff$20674 -port Q -portbit 3 -ctrlbit 20 "
+    "-wire tap_maxfill -wirebit 3 -src rtl/top/accel_top.v:117.51-117.62 -src "
+    "rtl/top/accel_top.v:159.5-171.8": _MAXFILL,
 }
