@@ -163,6 +163,7 @@ class ApbMap:
     other     another readable register of the block (read between transfers to rw)
     ro        read-only registers (a write answers PSLVERR and changes nothing)
     snapshot  every address read back after each case (must hold rw, other and ro)
+    unmapped  addresses that map nothing (a read or write answers PSLVERR, reads 0, changes nothing)
     """
     name: str
     rw: int
@@ -170,6 +171,7 @@ class ApbMap:
     other: int
     ro: Sequence[int]
     snapshot: Sequence[int]
+    unmapped: Sequence[int] = ()
 
 
 async def protocol_faults(tb: HarnessTB, m: ApbMap, rng: random.Random, junk: Junk) -> None:
@@ -183,6 +185,7 @@ async def protocol_faults(tb: HarnessTB, m: ApbMap, rng: random.Random, junk: Ju
        junk): no effect, no PSLVERR
     3. back-to-back transfers, PSEL high throughout: each one as if alone
     4. writes to read-only registers: PSLVERR, nothing changes
+    5. reads and writes of unmapped addresses: PSLVERR, read data 0, nothing changes
     """
     raw = tb.raw
     addrs = list(m.snapshot)
@@ -284,6 +287,20 @@ async def protocol_faults(tb: HarnessTB, m: ApbMap, rng: random.Random, junk: Ju
         no_err(await raw.idle(1), case)
     await raw.stop()
     await compare(case)
+
+    # 5. unmapped addresses
+    if m.unmapped:
+        case = "accesses to unmapped addresses"
+        await raw.start(junk)
+        for a in m.unmapped:
+            for write in (True, False):
+                data, err = await raw.transfer(write, a, rng.getrandbits(32) if write else 0)
+                if not err or (not write and data != 0):
+                    raise MismatchError(f"{m.name}: {case}: {'write' if write else 'read'} {a:#x} answered "
+                                        f"{data:#x} PSLVERR {err}; documented: PSLVERR, read data 0")
+                no_err(await raw.idle(1), case)
+        await raw.stop()
+        await compare(case)
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,12 @@ def bash_words(cfg: LebugConfig, base: int = 0) -> list[BashWord]:
 
 
 def apb_map(cfg: LebugConfig, base: int = 0) -> ApbMap:
-    """LeBug as protocol_faults sees it: THRESH[0] the plain RW register, ID the other one."""
+    """LeBug as protocol_faults sees it: THRESH[0] the plain RW register, ID the other one; unmapped:
+    the word after the last register and the last word before the trace buffer."""
+    last = max(a for name, a in vars(R).items() if name.startswith("REG_") and isinstance(a, int))
     return ApbMap(f"lebug@{base:#x}", base + R.THRESH_BASE, lambda rng: threshold_value(cfg, rng), base + R.REG_ID,
-                  ro_addrs(cfg, base), list(reset_values(cfg, base)))
+                  ro_addrs(cfg, base), list(reset_values(cfg, base)),
+                  unmapped=[base + last + 4, base + R.TRACE_BASE - 4])
 
 
 def counters(base: int = 0, prefix: str = "") -> tuple[Counter, ...]:

@@ -92,11 +92,14 @@ def memory_words(cfg: SystolicConfig, words: int = SNAPSHOT_WORDS, base: int = 0
 
 def apb_map(cfg: SystolicConfig, base: int = 0) -> ApbMap:
     """The systolic block as protocol_faults sees it: NUM_DESC the plain RW register (1..CMD_DEPTH),
-    ID the other; the registers and the first words of every memory are compared."""
+    ID the other; the registers and the first words of every memory are compared; unmapped: the word
+    after the last register and the last word of the register page."""
     ro = [base + a for a in (R.REG_ID, R.REG_PARAMS0, R.REG_PARAMS1, R.REG_PARAMS2, R.REG_STATUS,
                              *R.COUNTER_REGS.values())]
+    last = max(a for name, a in vars(R).items() if name.startswith("REG_") and isinstance(a, int))
     return ApbMap(f"systolic@{base:#x}", base + R.REG_NUM_DESC, lambda rng: rng.randint(1, cfg.CMD_DEPTH),
-                  base + R.REG_ID, ro, list(reset_values(cfg, base)) + memory_words(cfg, base=base))
+                  base + R.REG_ID, ro, list(reset_values(cfg, base)) + memory_words(cfg, base=base),
+                  unmapped=[base + last + 4, base + R.BASE["cmd"] - 4])
 
 
 def long_layers(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Any], dict[str, np.ndarray]]:
