@@ -34,6 +34,9 @@ _E2_QUANT = ("e2_quant's reset value: it is read only by `e3_quant <= e2_quant` 
 _PS_EOF = ("ps_eof's reset value: it is read only by `out_eof <= ps_eof` under ps_emit = ps_v && ..., and ps_v is "
            "set only at an edge that also loads ps_eof (systolic_post.v, fused pooling), so it is never read")
 
+_E2_HOLD = ("e2_bias's hold input (the mux on e1_v && e1_last, taken without a load): e2_v is then 0, and e2_bias "
+            "is read only through y into `e3_y <= y` under e2_v; a set e2_v always comes with a load")
+
 _KT_CNT = ("kt_cnt's reset value: CHECK sets kt_cnt to 0 when it accepts a descriptor (systolic_seq.v S_CHECK), "
            "before PREP, LOAD and RUN, the only states whose issues read it (i_first, last_kt)")
 
@@ -99,4 +102,7 @@ ARGUMENTS: dict[str, str] = {
     "top/k4_eval mutate -mode cnot1 -module accel_top -cell $procdff$20674 -port Q -portbit 3 -ctrlbit 20 "
     "-wire tap_maxfill -wirebit 3 -src rtl/top/accel_top.v:117.51-117.62 -src "
     "rtl/top/accel_top.v:159.5-171.8": _MAXFILL,
+    "systolic/k8 mutate -mode inv -module $paramod$42273e8331d595ca185952491f3bf139c0749123\\systolic_post "
+    "-cell $procmux$3756 -port A -portbit 229 -src rtl/systolic/systolic_post.v:192.17-192.32 "
+    "-src rtl/systolic/systolic_post.v:192.13-197.16": _E2_HOLD,
 }
