@@ -191,3 +191,6 @@ def test_cut_check_both_ways(sample: tuple[design.Unit, Path, list[design.Mutant
                          f"mutate -mode const0 -module {mod} -cell {cell} -port A -portbit 0")
     proof = equiv.cut_check(data, work)
     assert proof is not None and proof.status == "equivalent", data.command
+    # the JSON check sees the same: that input bit is yosys's don't-care; no killed mutant's is
+    assert equiv.dont_care(data, work), data.command
+    assert not any(equiv.dont_care(m, work) for m in mutants[:len(KILLED)])

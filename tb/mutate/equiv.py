@@ -97,6 +97,20 @@ def _operand_bit(cell: dict[str, Any], port: str, bit: int) -> str | int:
     return conn[-1] if int(cell["parameters"].get(f"{port}_SIGNED", "0"), 2) else "0"
 
 
+def dont_care(m: Mutant, work: Path) -> str | None:
+    """Why a mutated input bit changes nothing, or None: it is yosys's don't-care ("x"), a value the
+    RTL leaves undefined (e.g. the write data `proc` gives a memory write port while its enable is 0),
+    which any constant or inversion refines."""
+    got = _cell(m, work)
+    if got is None:
+        return None
+    cell, port, bit = got
+    conn = cell["connections"].get(port)
+    if cell.get("port_directions", {}).get(port) != "input" or conn is None or bit >= len(conn) or conn[bit] != "x":
+        return None
+    return f"input {port} bit {bit} of this {cell['type']} is a don't-care (x) the RTL leaves undefined"
+
+
 def unread(m: Mutant, work: Path) -> str | None:
     """Why a mutated output bit of a cell changes nothing, or None: no cell of its module reads that
     bit and no output port of the module carries it (e.g. the half of a rotator's double-width
@@ -215,11 +229,12 @@ def _design(js: Path) -> dict:
 
 
 def quick(m: Mutant, work: Path) -> Proof | None:
-    """The equivalences read from the design's JSON (no SAT): no_op, masked, unread, compare_unchanged."""
+    """The equivalences read from the design's JSON (no SAT): no_op, masked, unread, compare_unchanged,
+    dont_care."""
     if no_op(m, work):
         return Proof("equivalent", f"the mutation forces a constant bit of {m.module} to the value it has "
                                    f"(yosys JSON of the design), {CURRENT}")
-    why = masked(m, work) or unread(m, work) or compare_unchanged(m, work)
+    why = masked(m, work) or unread(m, work) or compare_unchanged(m, work) or dont_care(m, work)
     if why:
         return Proof("equivalent", f"the mutated bit cannot reach the output: {why} (yosys JSON of the design)")
     return None
