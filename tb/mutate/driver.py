@@ -40,6 +40,7 @@ class Options:
     label: str = "run"  # the run's name in the JSON (e.g. before / after new stimulus)
     equivalence: bool = True
     baseline: bool = True  # the original design (MUTSEL=0) through the whole kill set first
+    cut: bool = True  # --reprove: also try the registers-cut proof (equiv.cut_check) on unproven survivors
     only: Sequence[tuple[str, int]] = ()  # (unit, mutsel) to run; empty: all
     reprove: str | None = None  # only redo the proofs and arguments of this label of `out`
     reuse: str | None = None  # take the kills of this label of `out` (same mutants) and only redo the proofs
@@ -230,7 +231,8 @@ def reprove(opts: Options, label: str) -> dict[str, Any]:
         proof = equiv.Proof(p["status"], p["how"]) if p else None
         m = Mutant(e["unit"], e["mutsel"], e["module"], e["mode"], e["src"], report.absolute(e["mutation"]))
         if proof is not None and proof.status != "equivalent":  # the checks added since the run
-            proof = equiv.quick(m, opts.work / e["unit"]) or equiv.cut_check(m, opts.work / e["unit"]) or proof
+            proof = (equiv.quick(m, opts.work / e["unit"])
+                     or (equiv.cut_check(m, opts.work / e["unit"]) if opts.cut else None) or proof)
         if proof is None or (proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT)):
             proof = equiv.check(m, opts.work / e["unit"])
         return proof
@@ -258,6 +260,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--label", default="run", help="this run's name in the JSON")
     ap.add_argument("--no-equivalence", action="store_true", help="skip the yosys proofs of survivors")
     ap.add_argument("--no-baseline", action="store_true", help="skip the MUTSEL=0 run of the kill set")
+    ap.add_argument("--no-cut", action="store_true", help="--reprove without the registers-cut proofs (minutes each)")
     ap.add_argument("--only", nargs="*", default=[], metavar="UNIT:MUTSEL",
                     help="run only these mutants, e.g. lebug/int_n8m4:12")
     ap.add_argument("--reuse", metavar="LABEL", help="take the kills of run LABEL in --out (the same mutants) "
@@ -276,7 +279,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         raise AccelscopeError("--mutants, --min-per-module and --jobs must be at least 1")
     return Options(mutants=a.mutants, min_per_module=a.min_per_module, seed=a.seed, blocks=a.blocks, jobs=a.jobs,
                    out=a.out, label=a.label, equivalence=not a.no_equivalence, baseline=not a.no_baseline,
-                   only=only, reuse=a.reuse, reprove=a.reprove, progress=not a.quiet)
+                   cut=not a.no_cut, only=only, reuse=a.reuse, reprove=a.reprove, progress=not a.quiet)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
