@@ -12,7 +12,7 @@ of the checkout (the files git tracks or would track: `git ls-files -co
 clone of the working tree) in a temporary directory, so every Icarus and
 Verilator build is made inside the timed run; it uses this checkout's virtual
 environment (VENV=...), so the venv bootstrap is not part of the figure.
-Target: under 10 minutes on 2 cores (reported, never asserted).
+Target: under 15 minutes on 2 cores (reported, never asserted).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.common import spread, write
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_S = 600
+TARGET_S = 900  # the brief: make test under 15 minutes on 2 cores
 
 
 def fresh_copy(dest: Path) -> Path:
