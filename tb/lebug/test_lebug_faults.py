@@ -222,8 +222,8 @@ async def counter_preload(dut: Any) -> None:
         pre.cancel()
         raise AssertionError("the run ended before the preload point (VECTORS > 0)")
     assert_equal("preloaded run: trace buffer", exp.tb_mem, hw.tb_mem)
-    assert_same_counters("preloaded run: status", exp.status.as_dict(), unpreload(hw.status, counters()))
-    tb.log.info("preloaded run: status %s after taking PRELOAD off: match", unpreload(hw.status, counters()))
+    assert_same_counters("preloaded run: status", exp.status.as_dict(), unpreload(hw.status, pre.result()))
+    tb.log.info("preloaded run: status %s after taking PRELOAD off: match", unpreload(hw.status, pre.result()))
     await counter_read_paths(tb, lb, counters(), shadows(), prng)
     watch.stop("counter preload")
 

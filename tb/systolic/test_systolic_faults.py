@@ -272,7 +272,7 @@ async def counter_preload(dut: Any) -> None:
     if not pre.done():
         pre.cancel()
         raise AssertionError("the job ended before the preload point (busy)")
-    hw = replace(hw, counters=unpreload(hw.counters, counters()))
+    hw = replace(hw, counters=unpreload(hw.counters, pre.result()))
     problems = mismatches(exp, hw)
     if problems:
         raise MismatchError("preloaded job: " + "; ".join(problems))

@@ -289,7 +289,7 @@ async def counter_preload(dut: Any) -> None:
         for p in pre:
             p.cancel()
         raise AssertionError("the replay ended before the preload point (TAP_ROWS > 0)")
-    off = {field: unpreload(getattr(hw, field), c) for field, c, _ in sets}
+    off = {field: unpreload(getattr(hw, field), p.result()) for (field, _, _), p in zip(sets, pre)}
     hw = replace(hw, tap=off["tap"], counters=off["counters"], lebug_status=off["lebug_status"])
     check(exp, hw, "preloaded replay")
     tb.log.info("preloaded replay: tap %s, systolic %s, LeBug %s after taking PRELOAD off: match", hw.tap,
