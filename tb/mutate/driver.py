@@ -40,7 +40,7 @@ class Options:
     label: str = "run"  # the run's name in the JSON (e.g. before / after new stimulus)
     equivalence: bool = True
     baseline: bool = True  # the original design (MUTSEL=0) through the whole kill set first
-    cut: bool = True  # --reprove: also try the registers-cut proof (equiv.cut_check) on unproven survivors
+    cut: bool = True  # try the registers-cut proof (equiv.cut_check) on unproven survivors
     only: Sequence[tuple[str, int]] = ()  # (unit, mutsel) to run; empty: all
     reprove: str | None = None  # only redo the proofs and arguments of this label of `out`
     reuse: str | None = None  # take the kills of this label of `out` (same mutants) and only redo the proofs
@@ -159,7 +159,7 @@ def run(opts: Options) -> dict[str, Any]:
 
         def prove(um: tuple[Unit, Mutant]) -> equiv.Proof:
             u, m = um
-            return known.get((u.name, report.relative(m.command))) or equiv.check(m, opts.work / u.name)
+            return known.get((u.name, report.relative(m.command))) or equiv.check(m, opts.work / u.name, opts.cut)
 
         # yosys runs as a subprocess: threads keep --jobs proofs going at once
         with ThreadPoolExecutor(max(1, opts.jobs)) as tex:
@@ -234,7 +234,7 @@ def reprove(opts: Options, label: str) -> dict[str, Any]:
             proof = (equiv.quick(m, opts.work / e["unit"])
                      or (equiv.cut_check(m, opts.work / e["unit"]) if opts.cut else None) or proof)
         if proof is None or (proof.status == "equivalent" and not proof.how.endswith(equiv.CURRENT)):
-            proof = equiv.check(m, opts.work / e["unit"])
+            proof = equiv.check(m, opts.work / e["unit"], opts.cut)
         return proof
 
     from tqdm import tqdm
@@ -260,7 +260,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     ap.add_argument("--label", default="run", help="this run's name in the JSON")
     ap.add_argument("--no-equivalence", action="store_true", help="skip the yosys proofs of survivors")
     ap.add_argument("--no-baseline", action="store_true", help="skip the MUTSEL=0 run of the kill set")
-    ap.add_argument("--no-cut", action="store_true", help="--reprove without the registers-cut proofs (minutes each)")
+    ap.add_argument("--no-cut", action="store_true", help="no registers-cut proofs (minutes each)")
     ap.add_argument("--only", nargs="*", default=[], metavar="UNIT:MUTSEL",
                     help="run only these mutants, e.g. lebug/int_n8m4:12")
     ap.add_argument("--reuse", metavar="LABEL", help="take the kills of run LABEL in --out (the same mutants) "
