@@ -43,6 +43,10 @@ _KT_CNT = ("kt_cnt's reset value: CHECK sets kt_cnt to 0 when it accepts a descr
 _MAXFILL = ("tap_maxfill is at most TAP_DEPTH = 1024 (TapMaxfillInRange_A, proven by the accel_top_tap "
             "k-induction proof), so its bit 20, the condition of this conditional inversion, is never 1")
 
+_MAXFILL_NEXT = ("the mux output is tap_maxfill's next value (reset or fifo_count); tap_maxfill and fifo_count are at "
+                 "most TAP_DEPTH = 1024 (TapMaxfillInRange_A, proven by the accel_top_tap k-induction proof), so "
+                 "its bit 17, forced to 0 here, is 0 in every reachable state")
+
 ARGUMENTS: dict[str, str] = {
     "top/k8_n8 mutate -mode inv -module $paramod$094c54abfa7a61bff6a41a9d90af427530bff5a1\\tap_adapter "
     "-cell $add$rtl/top/tap_adapter.v:53$617 -port A -portbit 0 -src rtl/top/tap_adapter.v:53.62-53.73":
@@ -105,4 +109,6 @@ ARGUMENTS: dict[str, str] = {
     "systolic/k8 mutate -mode inv -module $paramod$42273e8331d595ca185952491f3bf139c0749123\\systolic_post "
     "-cell $procmux$3756 -port A -portbit 229 -src rtl/systolic/systolic_post.v:192.17-192.32 "
     "-src rtl/systolic/systolic_post.v:192.13-197.16": _E2_HOLD,
+    "top/k8_eval mutate -mode const0 -module accel_top -cell $procmux$15581 -port Y -portbit 17 "
+    "-src rtl/top/accel_top.v:160.13-160.32 -src rtl/top/accel_top.v:160.9-170.12": _MAXFILL_NEXT,
 }
