@@ -24,6 +24,7 @@ from pymodel.lebug import regmap as R
 from pymodel.lebug import regs as RDL
 from pymodel.lebug.randfw import random_stream
 from tb.common.faults import (
+    PRELOAD,
     TEST_TIMEOUT_MS,
     ApbMap,
     BashWord,
@@ -222,6 +223,7 @@ async def counter_preload(dut: Any) -> None:
         pre.cancel()
         raise AssertionError("the run ended before the preload point (VECTORS > 0)")
     assert_equal("preloaded run: trace buffer", exp.tb_mem, hw.tb_mem)
+    tb.log.info("PRELOAD %#x added to %s", PRELOAD, sorted(pre.result()))
     assert_same_counters("preloaded run: status", exp.status.as_dict(), unpreload(hw.status, pre.result()))
     tb.log.info("preloaded run: status %s after taking PRELOAD off: match", unpreload(hw.status, pre.result()))
     await counter_read_paths(tb, lb, counters(), shadows(), prng)

@@ -32,6 +32,7 @@ from pymodel.systolic.job import mismatches
 from pymodel.systolic.model import MEMORIES, depth_of, run
 from pymodel.systolic.randjob import rand_int8, rand_quant, random_layers
 from tb.common.faults import (
+    PRELOAD,
     TEST_TIMEOUT_MS,
     ApbMap,
     BashWord,
@@ -273,6 +274,7 @@ async def counter_preload(dut: Any) -> None:
         pre.cancel()
         raise AssertionError("the job ended before the preload point (busy)")
     hw = replace(hw, counters=unpreload(hw.counters, pre.result()))
+    tb.log.info("PRELOAD %#x added to %s", PRELOAD, sorted(pre.result()))
     problems = mismatches(exp, hw)
     if problems:
         raise MismatchError("preloaded job: " + "; ".join(problems))
