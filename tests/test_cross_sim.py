@@ -5,6 +5,7 @@ trace buffers, scratchpads, stream rows, counters and cycle counts."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pymodel.compare import assert_equal, assert_same_counters
 from pymodel.lebug import LebugConfig, build, default_thresholds, emulate
@@ -48,6 +49,7 @@ def test_lebug_same_on_every_simulator():
         assert_same_counters(f"{sim} cycles (prog, run, read, job)", ref.result.cycles(), r.result.cycles())
 
 
+@pytest.mark.ci  # CI runs it after make test (make ci-checks)
 def test_systolic_same_on_every_simulator():
     print(f"seed {SEED}")
     cfg = SystolicConfig.for_array(8)
