@@ -90,7 +90,8 @@ test: bootstrap
 	@ACCELSCOPE_SIM=$(SIM) $(PY) -m pytest -n $(JOBS) -q -m "not formal and not ci"
 
 # The long checks CI runs after make test (pytest marker `ci`): the top's CI sweep over its five
-# builds, the planted bug on every simulation path, cross-simulator equality of the systolic jobs.
+# builds, the planted bug on every simulation path, cross-simulator equality of the systolic jobs,
+# the K=4 slow-tap stream on Verilator.
 ci-checks: bootstrap
 	@$(PY) -m pytest -n $(JOBS) -q -m ci
 
