@@ -76,17 +76,22 @@ def _cell(m: Mutant, work: Path) -> tuple[dict[str, Any], str, int] | None:
     return None if found is None else (found, port, int(bit))
 
 
+def _input_bit(m: Mutant, work: Path) -> str | int | None:
+    """The mutated input bit's connection in the design's JSON ("0", "1", "x" or a signal number), or None."""
+    got = _cell(m, work)
+    if got is None:
+        return None
+    cell, port, bit = got
+    conn = cell["connections"].get(port)
+    if cell.get("port_directions", {}).get(port) != "input" or conn is None or bit >= len(conn):
+        return None
+    return conn[bit]
+
+
 def no_op(m: Mutant, work: Path) -> bool:
     """The mutation forces a cell input bit to the constant it already is (const0 on a 0 bit,
     const1 on a 1 bit of a constant operand): the mutated netlist is the original one."""
-    if m.mode not in ("const0", "const1"):
-        return False
-    got = _cell(m, work)
-    if got is None:
-        return False
-    cell, port, bit = got
-    conn = cell["connections"].get(port)
-    return conn is not None and bit < len(conn) and conn[bit] == m.mode[-1]
+    return m.mode in ("const0", "const1") and _input_bit(m, work) == m.mode[-1]
 
 
 def _operand_bit(cell: dict[str, Any], port: str, bit: int) -> str | int:
@@ -101,14 +106,10 @@ def dont_care(m: Mutant, work: Path) -> str | None:
     """Why a mutated input bit changes nothing, or None: it is yosys's don't-care ("x"), a value the
     RTL leaves undefined (e.g. the write data `proc` gives a memory write port while its enable is 0),
     which any constant or inversion refines."""
-    got = _cell(m, work)
-    if got is None:
+    if _input_bit(m, work) != "x":
         return None
-    cell, port, bit = got
-    conn = cell["connections"].get(port)
-    if cell.get("port_directions", {}).get(port) != "input" or conn is None or bit >= len(conn) or conn[bit] != "x":
-        return None
-    return f"input {port} bit {bit} of this {cell['type']} is a don't-care (x) the RTL leaves undefined"
+    port, bit = _arg(m.command, "-port"), _arg(m.command, "-portbit")
+    return f"input {port} bit {bit} is a don't-care (x) the RTL leaves undefined"
 
 
 def unread(m: Mutant, work: Path) -> str | None:
