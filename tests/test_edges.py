@@ -15,6 +15,7 @@ from pymodel.systolic.edges import (
     ALIASED,
     ILLEGAL,
     LIMITS,
+    OP_LIMITS,
     PAIRS,
     aliased,
     aliasing_bits,
@@ -69,7 +70,7 @@ def test_modes_and_refused_pairs() -> None:
         assert p in pairs(bad) and bad.check(CFG) != ERR_NONE
     got = refused(CFG, np.random.default_rng(2))
     n_alias = sum(len(aliasing_bits(CFG, e)) for e in ALIASED)
-    assert len(got) == 11 + len(ILLEGAL) + n_alias and all(t.check(CFG) != ERR_NONE for t in got)
+    assert len(got) == 11 + len(OP_LIMITS) + len(ILLEGAL) + n_alias and all(t.check(CFG) != ERR_NONE for t in got)
 
 
 def test_aliased_ranges_by_hand() -> None:

@@ -194,3 +194,42 @@ def test_cut_check_both_ways(sample: tuple[design.Unit, Path, list[design.Mutant
     # the JSON check sees the same: that input bit is yosys's don't-care; no killed mutant's is
     assert equiv.dont_care(data, work), data.command
     assert not any(equiv.dont_care(m, work) for m in mutants[:len(KILLED)])
+
+
+COI_RTL = """module coi(input wire clk, input wire [7:0] a, input wire s, output wire [3:0] y, output wire z);
+    reg [7:0] r;
+    always @(posedge clk) r <= s ? r + a : r;
+    assign y = r[3:0];
+    assign z = ^a[7:6];
+endmodule
+"""
+
+
+def test_cone_of_influence(tmp_path: Path) -> None:
+    """equiv.unobservable both ways on a small module (an accumulator whose low nibble is the output):
+    a mutated adder input bit or register bit from 4 up reaches only the register's upper bits (carries
+    go up), so it is shown equivalent; bit 3 reaches the output, as does the mux select (every bit) and
+    a bit the output's XOR reduction reads: not shown."""
+    (tmp_path / "coi.v").write_text(COI_RTL)
+    design.yosys(f"read_verilog {tmp_path / 'coi.v'}\nproc\nwrite_rtlil {tmp_path / 'prep.il'}\n", tmp_path, "prep")
+    cells = equiv.design_modules(tmp_path)["coi"]["cells"]
+
+    def named(kind: str) -> str:
+        return next(n for n, c in cells.items() if c["type"] == kind)
+
+    def mutant(kind: str, port: str, bit: int) -> design.Mutant:
+        return design.Mutant("t/coi", 1, "coi", "inv", "coi.v",
+                             f"mutate -mode inv -module coi -cell {named(kind)} -port {port} -portbit {bit}")
+
+    for kind, port in (("$add", "A"), ("$add", "B"), ("$dff", "Q"), ("$mux", "B")):
+        assert equiv.unobservable(mutant(kind, port, 4), tmp_path), (kind, port)
+        assert equiv.unobservable(mutant(kind, port, 3), tmp_path) is None, (kind, port)
+    assert equiv.unobservable(mutant("$mux", "S", 0), tmp_path) is None
+    assert equiv.unobservable(mutant("$reduce_xor", "A", 1), tmp_path) is None
+
+
+def test_cone_of_influence_proves_no_killed_mutant(sample: tuple[design.Unit, Path, list[design.Mutant]]) -> None:
+    """No mutant the sample's cases kill is shown unobservable."""
+    _, work, mutants = sample
+    for m in mutants[:len(KILLED)]:
+        assert equiv.unobservable(m, work) is None, m.command

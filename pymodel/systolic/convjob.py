@@ -133,7 +133,8 @@ def _fits(cfg: SystolicConfig, d: Descriptor) -> bool:
 def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
     """One random legal CONV descriptor (packed or channel-tiled input, strides, paddings, out_h/out_w
     beyond the input, any blk_rows, every flag, padded row pitches, offset bases; some with fused
-    pooling, pool 2..4, INT8; two in three of the other INT8 ones with OUT8) within CYCLE_BUDGET."""
+    pooling, pool 2..4, INT8, wide ones up to out_w 255; two in three of the other INT8 ones with OUT8)
+    within CYCLE_BUDGET."""
     K = cfg.K
     for _ in range(1000):
         big = _big_geometry(cfg, rng) if rng.random() < 0.2 else None
@@ -161,6 +162,8 @@ def random_conv(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -
         fp = int(rng.choice([2, 3, 4])) if rng.random() < 0.4 else 0
         if fp:  # fused pooling: out_h, out_w >= pool (beyond the input if need be)
             oh, ow = max(oh, fp), max(ow, fp)
+            if big is not None and rng.random() < 0.5:  # the widest output row: pooled columns up to the
+                ow = 255                                # line buffer's last word (PW = 255 // pool)
         top = conv_blk_rows(cfg, kh, sh, oh, ow)
         if top < max(1, fp):
             continue
@@ -213,11 +216,14 @@ def _big_geometry(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[int, i
 
 def random_pool(cfg: SystolicConfig, rng: np.random.Generator, jb: JobBuilder) -> None:
     """One random legal POOL descriptor (kernels and strides 1..4, windows inside the input, any channel
-    count, padded pitches) within CYCLE_BUDGET."""
+    count, padded pitches; 1 in 8 tall, 65 output rows or more) within CYCLE_BUDGET."""
     K = cfg.K
     for _ in range(1000):
         kh, kw, sh, sw = (int(v) for v in rng.integers(1, 5, size=4))
         oh, ow = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        if rng.random() < 1 / 8:  # tall: output rows up to the 8-bit field's (the row counter's high bits)
+            kh, sh, ow = min(kh, 2), 1, int(rng.integers(1, 3))
+            oh = int(rng.integers(65, 256 - kh))
         h = (oh - 1) * sh + kh + int(rng.integers(0, 2))
         wd = (ow - 1) * sw + kw + int(rng.integers(0, 2))
         c = int(rng.integers(1, 3 * K + 2))
@@ -310,4 +316,21 @@ def random_conv_job(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list
     else:
         for _ in range(int(rng.integers(1, 4))):
             (random_conv if rng.random() < 0.6 else random_pool)(cfg, rng, jb)
+    return jb.descriptors, jb.images()
+
+
+MANY_IMAGES = 4100  # many_images: a few images past 2^12 (a counter losing bit 12 in the last one would not show)
+
+
+def many_images(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
+    """A CONV over MANY_IMAGES one-pixel images (1x1 kernel, one channel, INT8 to ACT; fewer if ACT cannot
+    hold input and output): one block an image, so the image counter passes 2^12 (the random jobs use
+    3 images at most)."""
+    b = min(MANY_IMAGES, cfg.ACT_DEPTH // 2 - 1)
+    n = int(rng.integers(1, cfg.K + 1))
+    jb = JobBuilder(cfg)
+    x = rand_int8(rng, (b, 1, 1, 1))
+    base, stride = put_tensor(jb, x, False)
+    conv(jb, base, stride, x.shape, False, rand_int8(rng, (1, 1, 1, n)), quant=rand_quant(rng, n, edges=True),
+         bias=rng.integers(-500, 500, size=n), relu=bool(rng.integers(2)))
     return jb.descriptors, jb.images()

@@ -18,7 +18,7 @@ from pymodel.errors import AccelscopeError
 from pymodel.systolic import regmap as R
 from pymodel.systolic.builder import JobBuilder
 from pymodel.systolic.config import SystolicConfig
-from pymodel.systolic.convjob import conv, pool, put_tensor
+from pymodel.systolic.convjob import conv, pool, put_tensor, random_conv, random_pool
 from pymodel.systolic.descriptor import (
     ERR_A_RANGE,
     ERR_ACC_DEPTH,
@@ -42,8 +42,31 @@ from pymodel.systolic.randvals import rand_int8, rand_quant
 SIDES = ("last_legal", "one_past")
 DEPTH_LIMITS = {ERR_ACC_DEPTH: "ACC_DEPTH", ERR_A_RANGE: "A_RANGE", ERR_B_RANGE: "B_RANGE",
                 ERR_C_RANGE: "C_RANGE", ERR_D_RANGE: "D_RANGE", ERR_BQ_RANGE: "BQ_RANGE"}
+# the depth checks whose sum differs by op (docs/systolic.md, "CHECK"): a CONV's accumulator rows are
+# blk_rows * out_w; a CONV's or a POOL's A range counts whole images (m * in_h rows), its D range output
+# pixels, a fused-pool CONV's D range the pooled ones (PH, PW from DECODE's divisions). Each has its own
+# limit, met by a job of that op; the GEMM's keep the plain names. The limit name -> (check, op kind)
+OP_LIMITS = {"ACC_DEPTH_CONV": (ERR_ACC_DEPTH, "conv"), "A_RANGE_CONV": (ERR_A_RANGE, "conv"),
+             "A_RANGE_POOL": (ERR_A_RANGE, "pool"),
+             "D_RANGE_CONV": (ERR_D_RANGE, "conv"), "D_RANGE_FUSED": (ERR_D_RANGE, "fused"),
+             "D_RANGE_POOL": (ERR_D_RANGE, "pool")}
 GEOM_LIMITS = ("WIN_BYTES", "WIN_ROWS", "POOL_KERNEL", "POOL_WINDOW", "FUSED_POOL")
-LIMITS = (*DEPTH_LIMITS.values(), *GEOM_LIMITS, "CMD_LIST")
+LIMITS = (*DEPTH_LIMITS.values(), *OP_LIMITS, *GEOM_LIMITS, "CMD_LIST")
+
+
+def _op_kind(d: Descriptor, err: int) -> str:
+    """The op kind `err`'s sum depends on: gemm, conv, pool, or (D range only) fused."""
+    if d.op == OP_POOL:
+        return "pool"
+    if d.op != OP_CONV:
+        return "gemm"
+    return "fused" if err == ERR_D_RANGE and d.pool else "conv"
+
+
+def limit_name(d: Descriptor, err: int) -> str:
+    """The limit a depth check of this descriptor is counted under (DEPTH_LIMITS or OP_LIMITS)."""
+    kind = _op_kind(d, err)
+    return next((name for name, (e, k) in OP_LIMITS.items() if e == err and k == kind), DEPTH_LIMITS[err])
 
 
 def geometry_limits(cfg: SystolicConfig, d: Descriptor) -> dict[str, tuple[int, int]]:
@@ -69,9 +92,9 @@ def edges(cfg: SystolicConfig, d: Descriptor) -> list[str]:
     out = []
     for err, (need, last) in d.ranges(cfg).items():
         if need == last and code == ERR_NONE:
-            out.append(f"{DEPTH_LIMITS[err]}:last_legal")
+            out.append(f"{limit_name(d, err)}:last_legal")
         elif need == last + 1 and code == err:
-            out.append(f"{DEPTH_LIMITS[err]}:one_past")
+            out.append(f"{limit_name(d, err)}:one_past")
     for name, (need, most) in geometry_limits(cfg, d).items():
         if need == most and code == ERR_NONE:
             out.append(f"{name}:last_legal")
@@ -134,6 +157,41 @@ def _one_gemm(cfg: SystolicConfig, rng: np.random.Generator, err: int,
     raise AccelscopeError(f"edges: no GEMM with check {err} found")
 
 
+def _op_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str) -> tuple[Descriptor, dict[str, np.ndarray]]:
+    """A random legal CONV or POOL (random_conv, random_pool: any geometry) of two images or more, to
+    which the OP_LIMITS check `limit` applies, drawn until it does: the image steps run at the
+    region's high addresses."""
+    err, kind = OP_LIMITS[limit]
+    for _ in range(500):
+        jb = JobBuilder(cfg)
+        (random_pool if kind == "pool" else random_conv)(cfg, rng, jb)
+        d = jb.descriptors[0]
+        if d.m >= 2 and err in d.ranges(cfg) and _op_kind(d, err) == kind:
+            return d, jb.images()
+    raise AccelscopeError(f"edges: no {kind} job with check {err} found")
+
+
+def _acc_conv(cfg: SystolicConfig, rng: np.random.Generator, past: bool) -> tuple[Descriptor, dict[str, np.ndarray]]:
+    """A CONV of one packed channel whose blocks need exactly ACC_DEPTH accumulator rows, blk_rows *
+    out_w = ACC_DEPTH (one past: ACC_DEPTH + 1), out_w beyond the input where the row is wider than the
+    window (implicit right padding), kh = stride = 1; out_w the widest that fits."""
+    need = cfg.ACC_DEPTH + int(past)
+    top_blk = min(31, cfg.WIN_ROWS)
+    shapes = [(need // b, b) for b in range(1, top_blk + 1) if need % b == 0 and need // b <= 255]
+    if not shapes:
+        raise AccelscopeError(f"edges: no CONV block of {need} accumulator rows at this configuration")
+    ow, blk = shapes[0]
+    wd = min(ow, cfg.WIN_BYTES)
+    b = int(rng.integers(1, 3))
+    jb = JobBuilder(cfg)
+    x = rand_int8(rng, (b, blk, wd, 1))
+    base, stride = put_tensor(jb, x, False)
+    n = int(rng.integers(1, cfg.K + 2))
+    conv(jb, base, stride, x.shape, False, rand_int8(rng, (1, 1, 1, n)), out_hw=(blk, ow), blk_rows=blk,
+         quant=rand_quant(rng, n) if rng.integers(2) else None)
+    return jb.descriptors[0], jb.images()
+
+
 def _conv_on(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bool) -> JobBuilder:
     """One CONV on a window limit: a row of exactly WIN_BYTES bytes (packed, one channel), a block
     needing exactly WIN_ROWS window rows, or a fused pool of 4 (one past: WIN_BYTES + 1, WIN_ROWS + 1,
@@ -190,7 +248,12 @@ def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
     GEMM list ending on CMD's last slot (one past: a NUM_DESC value ending beyond it besides)."""
     K = cfg.K
     err = next((e for e, name in DEPTH_LIMITS.items() if name == limit), None)
-    if limit == "CMD_LIST":
+    if limit == "ACC_DEPTH_CONV":
+        d, images = _acc_conv(cfg, rng, past)
+    elif limit in OP_LIMITS:
+        d, images = _op_job(cfg, rng, limit)
+        d, images = relocate(cfg, d, images, OP_LIMITS[limit][0], past)
+    elif limit == "CMD_LIST":
         count = int(rng.integers(1, 4))
         descs, images = random_layers(cfg, rng, count, 2 * K + 2)
         first = cfg.CMD_DEPTH - count
@@ -198,7 +261,7 @@ def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
         if past:
             past_value = R.num_desc_value(first + 1, count, None)
         return EdgeJob(descs, images, first, past_value)
-    if err == ERR_ACC_DEPTH:
+    elif err == ERR_ACC_DEPTH:
         d, images = _one_gemm(cfg, rng, err, m=cfg.ACC_DEPTH + int(past))
     elif err is not None:
         d, images = _one_gemm(cfg, rng, err)
@@ -219,12 +282,14 @@ def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
 
 
 def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
-    """A list of descriptors each exactly on a different limit (2 or more of them, in random order);
-    one list in three ends on CMD's last slot, and then (one in two) a NUM_DESC value one past it is
+    """A list of descriptors each exactly on a different limit: 2 or more of the GEMM, window and
+    pooling limits in random order, then every OP_LIMITS one (a CONV or POOL region on its limit); one
+    list in three ends on CMD's last slot, and then (one in two) a NUM_DESC value one past it is
     tried too. The jobs' images are laid over each other: what one descriptor leaves in a word is
     what the next reads, as in any run (the model runs them in order too)."""
-    names = [n for n in LIMITS if n != "CMD_LIST"]
+    names = [n for n in LIMITS if n != "CMD_LIST" and n not in OP_LIMITS]
     chosen = [names[i] for i in rng.permutation(len(names))[:int(rng.integers(2, len(names) + 1))]]
+    chosen += list(OP_LIMITS)  # every list: their jobs after the others (whose draws stay as they were)
     descs: list[Descriptor] = []
     images: dict[str, np.ndarray] = {}
     for name in chosen:
@@ -234,7 +299,8 @@ def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
             base = images.get(mem, np.zeros((0, cfg.K), np.int64))
             grown = np.zeros((max(len(base), len(img)), cfg.K), np.int64)
             grown[:len(base)] = base
-            grown[:len(img)] = img
+            # a job's zero words (a relocated job's image spans the whole memory) leave what is there
+            grown[:len(img)] = np.where(np.any(img != 0, axis=1, keepdims=True), img, grown[:len(img)])
             images[mem] = grown
     first, num_desc_past = 0, None
     if rng.random() < 1 / 3:

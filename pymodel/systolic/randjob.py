@@ -151,10 +151,12 @@ DEEP_KTILES = 257  # long_gemm's deep layer: one k-tile past 2^8
 
 
 def long_gemm(cfg: SystolicConfig, rng: np.random.Generator) -> tuple[list[Descriptor], dict[str, np.ndarray]]:
-    """One GEMM of ACC_DEPTH rows (at most) over 6 x 6 tiles: at K=8 36,864 RUN cycles, so the
-    cycle, busy and MAC counters carry past bit 15 (the random jobs stay below 2^12 cycles); then a
-    deep one, K x 257K x K: 257 k-tiles, so the k-tile counter passes 2^8."""
-    m = min(cfg.ACC_DEPTH, cfg.ACT_DEPTH // 6, cfg.OUT_DEPTH // 6)
+    """One GEMM of 15/16 of ACC_DEPTH rows up to ACC_DEPTH (at most) over 6 x 6 tiles: at K=8 over
+    34,000 RUN cycles, so the cycle, busy and MAC counters carry past bit 15 (the random jobs stay
+    below 2^12 cycles), and the row counter's last values have their top bits set with the low ones
+    anywhere; then a deep one, K x 257K x K: 257 k-tiles, so the k-tile counter passes 2^8."""
+    top = min(cfg.ACC_DEPTH, cfg.ACT_DEPTH // 6, cfg.OUT_DEPTH // 6)
+    m = int(rng.integers(top - top // 16, top + 1))
     deep = (cfg.K, DEEP_KTILES * cfg.K, cfg.K)
     return random_layers(cfg, rng, 2, 6 * cfg.K, shapes=[(m, 6 * cfg.K, 6 * cfg.K), deep], edges=True)
 

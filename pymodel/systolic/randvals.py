@@ -14,14 +14,15 @@ def rand_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 def rand_quant(rng: np.random.Generator, n: int, edges: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Multipliers and shifts that map typical accumulators into int8 range (some saturate).
     With `edges`, about a third of the columns take shift 0 or 31 (the ends of the field),
-    or 1..3 with a small multiplier (rounding ties are frequent there)."""
+    or 1..9 with a small multiplier (rounding ties are frequent there; every rounding bit below
+    the usual shifts is used)."""
     shift = rng.integers(10, 24, size=n)
     mult = rng.integers(1 << 10, 1 << 24, size=n)
     if edges:
         pick = rng.random(n)
         shift = np.where(pick < 0.1, 0, np.where(pick < 0.2, 31, shift))
         small = (pick >= 0.2) & (pick < 0.35)
-        shift = np.where(small, rng.integers(1, 4, size=n), shift)
+        shift = np.where(small, rng.integers(1, 10, size=n), shift)
         mult = np.where(small, rng.integers(1, 8, size=n), mult)
         mult = np.where(pick < 0.1, rng.integers(0, 4, size=n), mult)  # shift 0: q = y * mult, clamped
     return mult, shift

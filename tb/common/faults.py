@@ -412,6 +412,26 @@ async def preload_when(clk: Any, root: Any, counters: Sequence[Counter], shadows
                         {c.key: int(_handle(root, c.path).value) + amount for c in counters})
 
 
+async def preload_each_after_first(clk: Any, root: Any, counters: Sequence[Counter], shadows: Sequence[Shadow],
+                                   ready: Callable[[], bool], done: set[str], amount: int = PRELOAD) -> None:
+    """Once ready() holds (after the run's last clear), each counter gets `amount` added alone, at
+    the first falling clock edge after its first count (its value no longer 0): it counts on once
+    less from there than from a preload at 0, so a fault that flips a bit at every count, which an
+    even number of counts would cancel, shows in one of the two runs. The keys of the counters
+    preloaded go into `done` (run it as a task; cancel it when the job ends: a counter that never
+    counted is not preloaded)."""
+    while True:
+        await FallingEdge(clk)
+        if ready():
+            break
+    todo = list(counters)
+    while todo:
+        for c in [c for c in todo if int(_handle(root, c.path).value) != 0]:
+            todo.remove(c)
+            done |= await _shift(root, [c], shadows, {c.key: int(_handle(root, c.path).value) + amount})
+        await FallingEdge(clk)
+
+
 def unpreload(values: dict[str, int], preloaded: set[str], amount: int = PRELOAD) -> dict[str, int]:
     """The read-back with the preload taken off the preloaded counters."""
     return {k: ((v - amount) & WORD) if k in preloaded else v for k, v in values.items()}
@@ -420,7 +440,8 @@ def unpreload(values: dict[str, int], preloaded: set[str], amount: int = PRELOAD
 async def counter_read_paths(tb: HarnessTB, root: Any, counters: Sequence[Counter], shadows: Sequence[Shadow],
                              rng: random.Random) -> None:
     """With the block idle, each counter set by backdoor to all ones, all zeros and a random word, then
-    read through APB: the value set, in every bit (the read multiplexers with every counter bit)."""
+    read through APB twice, a clock apart: the value set, in every bit (the read multiplexers with
+    every counter bit; a counter that holds)."""
     clk = tb.dut.clk
     for pattern in (WORD, 0, None):
         new = {c.key: (rng.getrandbits(32) if pattern is None else pattern) for c in counters}
@@ -428,5 +449,9 @@ async def counter_read_paths(tb: HarnessTB, root: Any, counters: Sequence[Counte
         took = await _shift(root, counters, shadows, new)
         sel = [c for c in counters if c.key in took]
         addrs = [c.addr for c in sel]
-        assert_regs(f"counters set to {'random words' if pattern is None else hex(pattern)} by backdoor",
-                    addrs, [new[c.key] for c in sel], await read_regs(tb, addrs))
+        what = f"counters set to {'random words' if pattern is None else hex(pattern)} by backdoor"
+        assert_regs(what, addrs, [new[c.key] for c in sel], await read_regs(tb, addrs))
+        # once more, a clock later: an idle counter holds (a fault flipping a bit at every clock edge
+        # reads right at one parity of the edges since the deposit)
+        await FallingEdge(clk)
+        assert_regs(what + ", read again a clock later", addrs, [new[c.key] for c in sel], await read_regs(tb, addrs))

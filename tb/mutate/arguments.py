@@ -47,6 +47,48 @@ _MAXFILL_NEXT = ("the mux output is tap_maxfill's next value (reset or fifo_coun
                  "most TAP_DEPTH = 1024 (TapMaxfillInRange_A, proven by the accel_top_tap k-induction proof), so "
                  "its bit 17, forced to 0 here, is 0 in every reachable state")
 
+_POOL_HOLD = ("systolic_pool's mx hold input (the mux on s_v): mx is read only through b, and b only when !s_first; "
+              "a POOL reads one ACT word every RUN cycle (systolic_seq.v pool_rd = run && is_pool), so a window's "
+              "words arrive on consecutive cycles, and after any cycle without s_v the next word is a window's "
+              "first (a new descriptor's RUN starts at pl_kx = pl_ky = 0), where m = a: a held mx is never read")
+
+_WIN_RAM_HOLD = ("the window lane RAM's rdata hold input (the mux on re, taken without a read): rdata is read only "
+                 "through a_row when q_v, and q_v is the registered re (issue && v), so only in the cycle after a "
+                 "read, when rdata holds that read's word (systolic_win.v g_lane)")
+
+_CMD_RAM_HOLD = ("the CMD RAM's rdata hold input (the mux on re, taken without a read): the sequencer reads "
+                 "cmd_rdata only in DECODE, the cycle after FETCH's read (cmd_re), and an APB read of CMD "
+                 "(only while idle, PREADY = 1) samples it in the access cycle right after its read; no reader "
+                 "sees a held word")
+
+_CIN_EVERY_CYCLE = ("d_cin loaded from cmd_rdata's CIN field every cycle instead of only in DECODE: cmd_rdata "
+                    "changes only the cycle after a CMD read, and while busy the only read is FETCH's, after which "
+                    "DECODE loads the same word, so from DECODE to the next FETCH d_cin is the original's; d_cin "
+                    "(and k_ct, g_cin from it) is read only from CHECK on (geometry, PREP, LOAD, RUN)")
+
+_PL_ROW_GEMM = ("pl_row takes the POOL branch's value also in a GEMM or CONV RUN: pl_row is read only in a POOL "
+                "RUN, and CHECK loads it (pl_row <= a_base) for every descriptor it accepts, so a POOL RUN starts "
+                "from the original's value; in a POOL RUN the select is 1 anyway")
+
+_HAS_SAT = ("has_c's saturation compare with bit 10 of u_has inverted: the results differ only for u_has within "
+            "1024 of HAS_SAT = 2^17, where the original's and the mutant's has_c (u_has or 2^17) both exceed "
+            "ACT_DEPTH = 16384, so a_lastx >= ACT_LIMIT and CHECK answers A_RANGE in both; has_c feeds nothing else "
+            "(the ActReadInRange_A bound only for accepted descriptors, whose u_has < 16384)")
+
+_NB_SH1 = ("nb_sh1 = S - 1 with S = (R-1)*stride_h + kh <= WIN_ROWS = 16 for every CONV CHECK accepts (GEOM: "
+           "(blk_rows-1)*stride_h + kh <= WIN_ROWS, R <= blk_rows), and ld_shi takes nb_shi only for such a "
+           "CONV's LOAD (PrepLoadOnlyForConv_A): nb_sh1 < 16, so its bit 8, forced to 0 here, is 0")
+
+_LD_J = ("ld_j counts the words of a window row, 0 .. RW-1 with RW <= WIN_BYTES/K = 16 for every CONV CHECK "
+         "accepts (GEOM: in_w * pitch <= WIN_BYTES; WindowLoadInRange_A), so the next value ld_j + 1 <= 16 and its "
+         "bit 10, forced to 0 here, is 0")
+
+_KT_BOUND = ("kt_cnt counts k-tiles 0 .. KT-1 of an accepted GEMM or CONV, and B_RANGE bounds KT: b_base + NT*KT*K "
+             "- 1 < WGT_DEPTH = 16384 at K = 8, so KT <= 2048 and kt_cnt <= 2047: its bit 11, forced to 0 here, is 0 "
+             "(a POOL does not count k-tiles)")
+
+_SEQ = "$paramod$3ce8f4929435741dcd8a325443284df735d5a7bb\\systolic_seq"  # the K=8 systolic unit's sequencer
+
 ARGUMENTS: dict[str, str] = {
     "top/k8_n8 mutate -mode inv -module $paramod$094c54abfa7a61bff6a41a9d90af427530bff5a1\\tap_adapter "
     "-cell $add$rtl/top/tap_adapter.v:53$617 -port A -portbit 0 -src rtl/top/tap_adapter.v:53.62-53.73":
@@ -111,4 +153,27 @@ ARGUMENTS: dict[str, str] = {
     "-src rtl/systolic/systolic_post.v:192.13-197.16": _E2_HOLD,
     "top/k8_eval mutate -mode const0 -module accel_top -cell $procmux$15581 -port Y -portbit 17 "
     "-src rtl/top/accel_top.v:160.13-160.32 -src rtl/top/accel_top.v:160.9-170.12": _MAXFILL_NEXT,
+    "systolic/k8 mutate -mode cnot1 -module $paramod$78ea60eee6630de92ff511432e387e3e7ae9e31c\\systolic_pool "
+    "-cell $procmux$3787 -port A -portbit 33 -ctrlbit 11 -src rtl/systolic/systolic_pool.v:57.17-57.20 "
+    "-src rtl/systolic/systolic_pool.v:57.13-57.36": _POOL_HOLD,
+    "systolic/k8 mutate -mode cnot1 -module $paramod$92d0258a1c3558f029d35382c74068b85bda9915\\systolic_ram "
+    "-cell $procmux$4042 -port A -portbit 11 -ctrlbit 38 -wire rdata -wirebit 11 -src "
+    "rtl/systolic/systolic_ram.v:16.26-16.31 -src rtl/systolic/systolic_ram.v:25.13-25.15 "
+    "-src rtl/systolic/systolic_ram.v:25.9-25.37": _WIN_RAM_HOLD,
+    "systolic/k8 mutate -mode cnot1 -module $paramod$11b42d8ad37e6e66c0180223f1ddebf116043a8e\\systolic_ram "
+    "-cell $procmux$5583 -port A -portbit 253 -ctrlbit 245 -wire rdata -wirebit 253 -src "
+    "rtl/systolic/systolic_ram.v:16.26-16.31 -src rtl/systolic/systolic_ram.v:25.13-25.15 "
+    "-src rtl/systolic/systolic_ram.v:25.9-25.37": _CMD_RAM_HOLD,
+    f"systolic/k8 mutate -mode const1 -module {_SEQ} -cell $procmux$5186 -port S -portbit 0 "
+    "-src rtl/systolic/systolic_seq.v:0.0-0.0 -src rtl/systolic/systolic_seq.v:514.13-744.20": _CIN_EVERY_CYCLE,
+    f"systolic/k8 mutate -mode const1 -module {_SEQ} -cell $procmux$4398 -port S -portbit 0 "
+    "-src rtl/systolic/systolic_seq.v:638.28-638.35 -src rtl/systolic/systolic_seq.v:638.24-733.20": _PL_ROW_GEMM,
+    f"systolic/k8 mutate -mode inv -module {_SEQ} -cell $gt$rtl/systolic/systolic_seq.v:278$1666 -port A "
+    "-portbit 10 -src rtl/systolic/systolic_seq.v:278.28-278.43": _HAS_SAT,
+    f"systolic/k8 mutate -mode const0 -module {_SEQ} -cell $lt$rtl/systolic/systolic_seq.v:466$1868 -port A "
+    "-portbit 8 -src rtl/systolic/systolic_seq.v:466.28-466.61": _NB_SH1,
+    f"systolic/k8 mutate -mode const0 -module {_SEQ} -cell $procmux$4197 -port B -portbit 10 "
+    "-src rtl/systolic/systolic_seq.v:812.22-812.27 -src rtl/systolic/systolic_seq.v:812.18-822.12": _LD_J,
+    f"systolic/k8 mutate -mode const0 -module {_SEQ} -cell $add$rtl/systolic/systolic_seq.v:440$1842 -port A "
+    "-portbit 11 -src rtl/systolic/systolic_seq.v:440.27-440.41": _KT_BOUND,
 }

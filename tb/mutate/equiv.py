@@ -138,6 +138,84 @@ def unread(m: Mutant, work: Path) -> str | None:
     return "no cell of the module reads that output bit and no port carries it"
 
 
+# cone of influence: how a cell's input bit reaches its output bits. Bitwise cells pass bit i to bit i
+# (a select or a clock reaches them all); in an adder, subtractor, negation or multiplier bit i reaches
+# only bits i and up (carries go up); any other cell every output bit. Memories, instances of other
+# modules and assertions end the search: what reaches them counts as seen.
+_BITWISE = {"$and", "$or", "$xor", "$xnor", "$not", "$pos", "$mux", "$pmux", "$dff", "$adff", "$sdff", "$dffe",
+            "$sdffe", "$sdffce", "$adffe"}
+_UPWARD = {"$add", "$sub", "$neg", "$mul"}
+_DATA_PORTS = {"A", "B", "D"}
+
+
+def _reached(cell: dict[str, Any], port: str, bit: int) -> list[str | int] | None:
+    """The output signal bits of `cell` that its input `port` bit `bit` can change, or None when the
+    cell ends the search (a memory, an instance, an assertion: observable)."""
+    kind = cell["type"]
+    outs = [q for p, d in cell.get("port_directions", {}).items() if d == "output"
+            for q in cell["connections"].get(p, [])]
+    if not kind.startswith("$") or kind.startswith(("$paramod", "$mem")) or not outs:
+        return None
+    out_port = "Q" if "Q" in cell["connections"] else "Y"
+    y = cell["connections"].get(out_port, [])
+    width = len(cell["connections"].get(port, []))
+    if kind in _BITWISE and port in _DATA_PORTS:
+        if kind == "$pmux" and port == "B":
+            return [y[bit % len(y)]]
+        return [y[bit]] if width == len(y) else outs
+    if kind in _UPWARD and port in ("A", "B"):
+        return y[bit:] if bit < len(y) else []
+    return outs
+
+
+def unobservable(m: Mutant, work: Path) -> str | None:
+    """Why the mutated bit changes no output of its module, or None: its cone of influence inside the
+    module (through flip-flops, muxes and logic bit by bit, through adders and multipliers from that
+    bit up) reaches no output port, memory, instance or assertion. E.g. a register field copied down a
+    pipeline and never read at its end, or the bits of an offset above the ones an address takes."""
+    got = _cell(m, work)
+    mod = _arg(m.command, "-module")
+    if got is None or mod is None:
+        return None
+    cell, port, bit = got
+    conn = cell["connections"].get(port, [])
+    if bit >= len(conn):
+        return None
+    if cell.get("port_directions", {}).get(port) == "output":
+        start: list[str | int] | None = [conn[bit]]
+    else:
+        start = _reached(cell, port, bit)
+    if start is None:
+        return None
+    module = design_modules(work)[mod]
+    readers: dict[int, list[tuple[dict[str, Any], str, int]]] = {}
+    for c in module.get("cells", {}).values():
+        for p, bits in c.get("connections", {}).items():
+            if c.get("port_directions", {}).get(p) != "output":
+                for i, b in enumerate(bits):
+                    if isinstance(b, int):
+                        readers.setdefault(b, []).append((c, p, i))
+    outputs = {b for pt in module.get("ports", {}).values() if pt.get("direction") != "input"
+               for b in pt.get("bits", []) if isinstance(b, int)}
+    seen: set[int] = set()
+    todo = [b for b in start if isinstance(b, int)]
+    while todo:
+        b = todo.pop()
+        if b in seen:
+            continue
+        seen.add(b)
+        if b in outputs:
+            return None
+        for c, p, i in readers.get(b, []):
+            nxt = _reached(c, p, i)
+            if nxt is None:
+                return None
+            todo += [x for x in nxt if isinstance(x, int) and x not in seen]
+    return (f"its cone of influence in the module ({len(seen)} signal bits: flip-flops, muxes and logic bit "
+            f"by bit, adders and multipliers from that bit up) reaches no output port, memory, instance or "
+            f"assertion")
+
+
 _COMPARE = {"$eq": np.equal, "$ne": np.not_equal, "$lt": np.less, "$le": np.less_equal, "$gt": np.greater,
             "$ge": np.greater_equal}
 ENUM_BITS = 16  # compare operands up to this wide are enumerated
@@ -231,11 +309,12 @@ def _design(js: Path) -> dict:
 
 def quick(m: Mutant, work: Path) -> Proof | None:
     """The equivalences read from the design's JSON (no SAT): no_op, masked, unread, compare_unchanged,
-    dont_care."""
+    dont_care, unobservable."""
     if no_op(m, work):
         return Proof("equivalent", f"the mutation forces a constant bit of {m.module} to the value it has "
                                    f"(yosys JSON of the design), {CURRENT}")
-    why = masked(m, work) or unread(m, work) or compare_unchanged(m, work) or dont_care(m, work)
+    why = (masked(m, work) or unread(m, work) or compare_unchanged(m, work) or dont_care(m, work)
+           or unobservable(m, work))
     if why:
         return Proof("equivalent", f"the mutated bit cannot reach the output: {why} (yosys JSON of the design)")
     return None

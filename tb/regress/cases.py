@@ -40,6 +40,7 @@ from pymodel.lebug.randfw import random_case
 from pymodel.systolic import regmap as R
 from pymodel.systolic import regmap as sy
 from pymodel.systolic.config import SystolicConfig
+from pymodel.systolic.convjob import many_images
 from pymodel.systolic.edges import edge_list, refused
 from pymodel.systolic.job import mismatches
 from pymodel.systolic.layout import extents
@@ -157,6 +158,8 @@ def _systolic(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | None)
     descs, images = random_job(cfg, rng)
     if side.random() < 1 / 16:  # a long GEMM instead: the counters carry past bit 15 (below)
         descs, images = long_gemm(cfg, side)
+    elif side.random() < 1 / 16:  # a CONV of many one-pixel images: the image counter past 2^12
+        descs, images = many_images(cfg, side)
     if rng.random() < 1 / 4:  # streaming: APB traffic to untouched ACT/OUT words while the run is busy
         st = streaming_job(cfg, descs, images, rng, words=int(rng.integers(1, 5)))
         exp = st.expect(run(cfg, descs, st.images))

@@ -42,6 +42,7 @@ from tb.common.faults import (
     bit_bash,
     counter_read_paths,
     junk_during_run,
+    preload_each_after_first,
     preload_when,
     protocol_faults,
     read_regs,
@@ -263,7 +264,8 @@ async def register_bit_bash(dut: Any) -> None:
 async def counter_preload(dut: Any) -> None:
     """The counters' upper bits (2^32 cycles are out of a test's reach): once the job is busy (the
     counters cleared by its start), PRELOAD is added to every counter by backdoor; the read-back
-    minus PRELOAD is the model's count and the job matches. Then each counter set to all ones, all
+    minus PRELOAD is the model's count and the job matches; again with each counter preloaded after its
+    first count (the other parity of the counts after the preload). Then each counter set to all ones, all
     zeros and a random word reads back through APB as set."""
     tb, rng, prng, watch = await _start(dut, 7)
     descs, images = long_layers(CFG, rng)
@@ -279,6 +281,16 @@ async def counter_preload(dut: Any) -> None:
     if problems:
         raise MismatchError("preloaded job: " + "; ".join(problems))
     tb.log.info("preloaded job: counters %s after taking PRELOAD off: match", hw.counters)
+    # again, each counter preloaded after its first count: the other parity of the counts after it
+    done: set[str] = set()
+    each = cocotb.start_soon(preload_each_after_first(dut.clk, dut.dut, counters(), (),
+                                                             lambda: int(dut.busy.value) == 1, done))
+    hw = await tb.run(systolic_job(CFG, descs, images))
+    each.cancel()
+    tb.log.info("PRELOAD %#x added after the first count to %s", PRELOAD, sorted(done))
+    problems = mismatches(exp, replace(hw, counters=unpreload(hw.counters, done)))
+    if problems:
+        raise MismatchError("job preloaded after each counter's first count: " + "; ".join(problems))
     await counter_read_paths(tb, dut.dut, counters(), (), prng)
     watch.stop("counter preload")
 
