@@ -42,7 +42,7 @@ help:
 	@echo "make regs                                  regenerate every file made from rtl/<block>/<block>.rdl (Verilog, Python, C, docs)"
 	@echo "make waves TEST=<name>                     open the last WAVES=1 run of TEST in GTKWave"
 	@echo "make regress [REGRESS_ARGS=--scheduler tcp://HOST:8786]  the nightly sweep: 10,002 random cases, coverage -> regress_out/report.md"
-	@echo "make mutate [MUTATE_ARGS=...]              yosys mutants of every rtl/ module through the kill set -> bench/results/mutation.json"
+	@echo "make mutate [MUTATE_ARGS=...]              yosys mutants of every rtl/ module through the kill set -> bench/results/mutation.json; hand-written source mutants -> source_mutants.json"
 	@echo "make bench [BENCH_ARGS=...]                benchmarks -> bench/results/*.json and docs/performance.md figures"
 	@echo "make clean                                 remove build output"
 
@@ -125,9 +125,11 @@ regress: bootstrap
 	  --coverage-every $(REGRESS_COV_EVERY) --out regress_out $(REGRESS_ARGS)
 
 # Mutation score per block (docs/verification.md, "Mutation"): yosys mutants of every rtl/ module,
-# one netlist per configuration (+MUTSEL selects), through the CI sweep and the fault tests.
+# one netlist per configuration (+MUTSEL selects), through the CI sweep and the fault tests; then
+# the hand-written source-level mutants (tb/mutate/source.py), each on its own build.
 mutate: bootstrap
 	@$(PY) -m tb.mutate $(MUTATE_ARGS)
+	@$(PY) -m tb.mutate.source
 
 # Benchmarks (docs/performance.md); BENCH_ARGS e.g. "--runs 3 --skip-make-test".
 bench: bootstrap

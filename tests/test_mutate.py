@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tb.mutate import design, equiv, killset
+from tb import runner
+from tb.mutate import design, equiv, killset, source
 from tb.runner import MUTANTS_ENV, MUTSEL_ENV, sim_build_root
 
 UNIT = "lebug/int_n8m4"
@@ -233,3 +234,24 @@ def test_cone_of_influence_proves_no_killed_mutant(sample: tuple[design.Unit, Pa
     _, work, mutants = sample
     for m in mutants[:len(KILLED)]:
         assert equiv.unobservable(m, work) is None, m.command
+
+
+def test_source_mutants_apply(tmp_path: Path) -> None:
+    """Every hand-written source mutant (tb/mutate/source.py) still finds its line exactly once in
+    rtl/ and changes it: a change to the RTL that moves one away fails here, not in make mutate."""
+    for m in source.MUTANTS:
+        rtl = source.planted(m, tmp_path / m.name)
+        assert (rtl / m.file).read_text() != (runner.rtl_root() / m.file).read_text(), m.name
+
+
+@pytest.mark.ci  # one LeBug build of a planted copy: CI runs it after make test (make ci-checks)
+def test_source_mutant_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand-written mutant (LeBug's notlast condition testing the first flag) through the kill
+    set on its own build: a sweep case kills it."""
+    monkeypatch.setenv("ACCELSCOPE_SIM_BUILD", str(tmp_path / "sim_build"))
+    for var in (MUTANTS_ENV, MUTSEL_ENV):
+        monkeypatch.delenv(var, raising=False)
+    m = next(m for m in source.MUTANTS if m.name == "cond_notlast_first")
+    row = source.run_one(m, tmp_path)
+    print(row)
+    assert row["by"] == "sweep" and "lebug seed" in row["what"], row
