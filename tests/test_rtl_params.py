@@ -15,7 +15,9 @@ CASES = [  # (top, rtl dirs, parameter, value, the rule's module name)
     ("lebug", ("lebug",), "DATA_W", 40, "lebug_DATA_W_must_be_8_to_32"),
     ("lebug", ("lebug",), "CACHE_DEPTH", 512, "lebug_CACHE_DEPTH_must_fit_the_chain_word_cache_address"),
     ("systolic", ("systolic",), "K", 6, "systolic_K_must_be_a_power_of_2_in_2_to_32"),
-    ("systolic", ("systolic",), "ACT_DEPTH", 1000, "systolic_depths_must_be_powers_of_2_at_least_2"),
+    ("systolic", ("systolic",), "ACT_DEPTH", 1000, "systolic_depths_must_be_powers_of_2_in_2_to_65536"),
+    # past the 16-bit address fields, though within the APB window at K <= 8 (SystolicConfig rejects it too)
+    ("systolic", ("systolic",), "ACT_DEPTH", 131072, "systolic_depths_must_be_powers_of_2_in_2_to_65536"),
     ("systolic", ("systolic",), "ACC_DEPTH", 131072, "systolic_ACC_DEPTH_or_CMD_DEPTH_exceeds"),
 ]
 

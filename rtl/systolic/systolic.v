@@ -75,9 +75,9 @@ module systolic #(
         if ((ACT_DEPTH & (ACT_DEPTH - 1)) != 0 || (WGT_DEPTH & (WGT_DEPTH - 1)) != 0 ||
             (BQ_DEPTH & (BQ_DEPTH - 1)) != 0 || (OUT_DEPTH & (OUT_DEPTH - 1)) != 0 ||
             (ACC_DEPTH & (ACC_DEPTH - 1)) != 0 || (CMD_DEPTH & (CMD_DEPTH - 1)) != 0 ||
-            ACT_DEPTH < 2 || WGT_DEPTH < 2 || BQ_DEPTH < 2 || OUT_DEPTH < 2 || ACC_DEPTH < 2 || CMD_DEPTH < 2)
-        begin : g_bad_depth
-            systolic_depths_must_be_powers_of_2_at_least_2 illegal_parameter();
+            ACT_DEPTH < 2 || WGT_DEPTH < 2 || BQ_DEPTH < 2 || OUT_DEPTH < 2 || ACC_DEPTH < 2 || CMD_DEPTH < 2 ||
+            ACT_DEPTH > 65536 || WGT_DEPTH > 65536 || BQ_DEPTH > 65536 || OUT_DEPTH > 65536) begin : g_bad_depth
+            systolic_depths_must_be_powers_of_2_in_2_to_65536 illegal_parameter();  // 16-bit address fields
         end
         if (4 * ACH * ACT_DEPTH > SYSTOLIC_ACT_SIZE || 4 * ACH * WGT_DEPTH > SYSTOLIC_WGT_SIZE ||
             4 * VCH * BQ_DEPTH > SYSTOLIC_BIAS_SIZE || 4 * VCH * OUT_DEPTH > SYSTOLIC_OUT_SIZE ||
