@@ -16,7 +16,7 @@ from pymodel.lebug.config import LebugConfig
 from pymodel.lebug.isa import Firmware
 from tb.job import Job, JobResult
 from tb.runner import Block, run_job
-from tb.waves import Trace, lanes
+from tb.waves import Trace, job_state, lanes
 
 BLOCK = Block("lebug", ("lebug",), "lebug_harness", "tb.lebug.test_lebug")
 STIM_DEPTH = 65536  # lebug_harness STIM_DEPTH: most vectors per job
@@ -94,5 +94,5 @@ def wave_groups(cfg: LebugConfig) -> dict[str, list[Trace]]:
     groups["Trace buffer"] = [Trace("dut.u_tb.rows", 32), Trace("dut.u_tb.wrap")]
     groups["APB"] = [Trace("psel"), Trace("penable"), Trace("pwrite"), Trace("paddr", 20), Trace("pwdata", 32),
                      Trace("prdata", 32), Trace("pslverr")]
-    groups["Status"] = [Trace("idle"), Trace("u_job.state", 4)]
+    groups["Status"] = [Trace("idle"), job_state()]
     return groups

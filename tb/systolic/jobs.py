@@ -23,8 +23,8 @@ from pymodel.systolic.layout import extents, gemm_layout, mem_from_hex, mem_to_h
 from pymodel.systolic.model import MEMORIES, RunResult, depth_of, descriptor_counters, normalize
 from pymodel.systolic.scenarios import GemmRun, gemm
 from tb.job import Job, JobResult, read_output
-from tb.runner import Block, run_job
-from tb.waves import Trace, lanes
+from tb.runner import Block, rtl_root, run_job
+from tb.waves import Trace, job_state, lanes
 
 BLOCK = Block("systolic", ("systolic",), "systolic_harness", "tb.systolic.test_systolic")
 SPAD_ORDER = ("cmd", "act", "wgt", "bias", "quant", "out")  # header words 8.. (loads), 14.. (dumps)
@@ -232,11 +232,12 @@ def wave_groups(cfg: SystolicConfig) -> dict[str, list[Trace]]:
     return {
         "APB": [Trace("psel"), Trace("penable"), Trace("pwrite"), Trace("paddr", cfg.APB_ADDR_W),
                 Trace("pwdata", 32), Trace("prdata", 32), Trace("pslverr")],
-        "Sequencer": [Trace("dut.u_seq.state", 3), Trace("dut.u_seq.cur_desc", max(1, cfg.CMD_DEPTH.bit_length() - 1)),
+        "Sequencer": [Trace("dut.u_seq.state", 3, states=rtl_root() / "systolic" / "systolic_seq.v"),
+                      Trace("dut.u_seq.cur_desc", max(1, cfg.CMD_DEPTH.bit_length() - 1)),
                       Trace("dut.u_seq.nt_cnt", 16), Trace("dut.u_seq.kt_cnt", 16), Trace("dut.u_seq.p", 16),
                       Trace("dut.u_seq.t_sel")],
         "Array feed": [Trace("dut.wm_v"), *lanes("act_x", K, 8, "A row")],
         "Output": [Trace("out_valid"), Trace("out_eof", 2), *lanes("out_x", K, 32, "C lane")],
-        "Status": [Trace("busy"), Trace("done"), Trace("u_job.state", 4)],
+        "Status": [Trace("busy"), Trace("done"), job_state()],
     }
 

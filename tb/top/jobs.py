@@ -31,7 +31,7 @@ from pymodel.top.tapmodel import TapLog, parse_tap_log
 from tb.job import Job, JobResult, read_output
 from tb.runner import Block, run_job
 from tb.systolic.jobs import read_dump, read_stream, spad_block
-from tb.waves import SDEC, Trace, lanes
+from tb.waves import SDEC, Trace, job_state, lanes
 
 BLOCK = Block("top", ("systolic", "lebug", "top"), "top_harness", "tb.top.test_top")
 MODES = ("apb", "backdoor")
@@ -152,5 +152,5 @@ def wave_groups(cfg: TopConfig) -> dict[str, list[Trace]]:
         "LeBug input": [Trace("dut.lb_valid"), Trace("dut.lb_ready"),
                         *[Trace(f"vec[{i}].in_x", cfg.lebug.DATA_W, SDEC, f"LeBug in {i}")
                           for i in range(cfg.lebug.N)]],
-        "Status": [Trace("busy"), Trace("done"), Trace("idle"), Trace("u_job.state", 4)],
+        "Status": [Trace("busy"), Trace("done"), Trace("idle"), job_state()],
     }
