@@ -284,7 +284,7 @@ def edge_job(cfg: SystolicConfig, rng: np.random.Generator, limit: str, past: bo
 def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
     """A list of descriptors each exactly on a different limit: 2 or more of the GEMM, window and
     pooling limits in random order, then every OP_LIMITS one (a CONV or POOL region on its limit); one
-    list in three ends on CMD's last slot, and then (one in two) a NUM_DESC value one past it is
+    list in three ends on CMD's last slot, and then a NUM_DESC value one past it is
     tried too. The jobs' images are laid over each other: what one descriptor leaves in a word is
     what the next reads, as in any run (the model runs them in order too)."""
     names = [n for n in LIMITS if n != "CMD_LIST" and n not in OP_LIMITS]
@@ -305,8 +305,8 @@ def edge_list(cfg: SystolicConfig, rng: np.random.Generator) -> EdgeJob:
     first, num_desc_past = 0, None
     if rng.random() < 1 / 3:
         first = cfg.CMD_DEPTH - len(descs)
-        if rng.random() < 0.5:
-            num_desc_past = R.num_desc_value(first + 1, len(descs), None)
+        rng.random()  # once chose whether to try the value below (now always): drawn so later draws stay
+        num_desc_past = R.num_desc_value(first + 1, len(descs), None)
     return EdgeJob(descs, images, first, num_desc_past)
 
 

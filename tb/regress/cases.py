@@ -207,7 +207,7 @@ def _systolic_edge(cfg: Any, rng: np.random.Generator, engine: str, cov: Path | 
     1 list in 3 ending on CMD's last slot), every later round one descriptor one past a limit or with a
     pair of modes CHECK refuses (all of them, random order), each stopping in CHECK with its error.
     Every round's counters and STATUS, and round 0's outputs and stream, against the model; for a
-    list on CMD's last slot, 1 in 2 also tries a NUM_DESC ending one past it: PSLVERR."""
+    list on CMD's last slot, a NUM_DESC ending one past it is tried too: PSLVERR."""
     ej = edge_list(cfg, rng)
     tails = refused(cfg, rng)
     exp = run(cfg, ej.descriptors, ej.images, first=ej.first)
