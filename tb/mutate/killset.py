@@ -33,7 +33,8 @@ FAULT_CONFIGS = {"lebug": ("int_n8m4", "fix_n4m2_vsru"), "systolic": ("k8",),
 CFG_VARS = {"lebug": "LEBUG_CFG", "systolic": "SYSTOLIC_CFG", "top": "TOP_HW"}  # the fault modules' configuration
 FAULT_SEED = "1"  # the fault tests' seed in the kill set (LEBUG_SEED, SYSTOLIC_SEED, TOP_SEED)
 SEED_VARS = {"lebug": "LEBUG_SEED", "systolic": "SYSTOLIC_SEED", "top": "TOP_SEED"}
-ASSERTION = re.compile(r"Assertion failed")  # Verilator's line for a failing assert
+# a failing assert: Verilator's own line, or tb.runner's first line for an RTL assertion that fired
+ASSERTION = re.compile(r"Assertion failed|^\w+_A in \S+ at cycle \d+: ")
 
 
 @dataclass
