@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cocotb
@@ -378,16 +380,43 @@ def _handle(root: Any, path: str) -> Any:
     return root
 
 
+def _behind(root: Any, path: str) -> Any | None:
+    """In a mutant netlist (make mutate), the flip-flop behind a counter whose output carries a mutant:
+    yosys writes it as a private register, `assign {..., name[..], ...} = _NNNN_;` (or `assign name =
+    _NNNN_;`), which the netlist under MUTANTS_ENV names; its handle in the counter's scope, or None."""
+    where = os.environ.get(MUTANTS_ENV)
+    if not where:
+        return None
+    *scope_path, name = path.split(".")
+    scope = _handle(root, ".".join(scope_path)) if scope_path else root
+    pattern = re.compile(rf"assign\s+(?:\{{[^}}]*\b{re.escape(name)}\b[^}}]*\}}|{re.escape(name)})\s*=\s*(_\d+_)\s*;")
+    for netlist in sorted(Path(where).rglob("*.v")):
+        for reg in pattern.findall(netlist.read_text()):
+            try:
+                h = scope[reg]
+            except (KeyError, AttributeError):
+                continue
+            if len(h) == 32:
+                return h
+    return None
+
+
 async def _shift(root: Any, counters: Sequence[Counter], shadows: Sequence[Shadow], new: dict[str, int]) -> set[str]:
     """Set the counters to `new` by backdoor deposit (they count on from there) and move the shadows by
     the change of those that took it; the keys of those. One step after the deposit each counter is
     read back: in a mutant netlist (make mutate) a counter whose flip-flop output carries a mutant is
-    a wire there, which a deposit cannot set; it keeps counting from where it was."""
+    a wire there, which a deposit cannot set: the flip-flop behind it is set instead (_behind)."""
     old = {c.key: int(_handle(root, c.path).value) for c in counters}
     for c in counters:
         _handle(root, c.path).value = new[c.key] & WORD
     await Timer(1, unit="step")
     took = {c.key for c in counters if int(_handle(root, c.path).value) == new[c.key] & WORD}
+    behind = {c.key: ff for c in counters if c.key not in took and (ff := _behind(root, c.path)) is not None}
+    for key, ff in behind.items():  # a mutant netlist: a counter yosys wrote as a wire, set on its flip-flop
+        ff.value = new[key] & WORD
+        took.add(key)
+    if behind:
+        await Timer(1, unit="step")
     if len(took) < len(counters) and not os.environ.get(MUTANTS_ENV):  # the RTL: every counter is a register
         raise AssertionError(f"counters the deposit did not set: {sorted({c.key for c in counters} - took)}")
     for s in shadows:
