@@ -75,7 +75,7 @@ def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: Mapping[st
     t1 = (end + margin_cycles) * CLK_NS
     lines = [f'[dumpfile] "{dst}"', f'[savefile] "{out / "waves.gtkw"}"', f"[timestart] {t0 * 1000}",
              "[size] 1600 1000"]
-    filters: dict[Path, Path] = {}  # RTL file -> its translate filter file (GTKWave numbers them from 1)
+    filters: dict[Path, str] = {}  # RTL file -> "^<number> <its translate filter file>" (numbered from 1)
     for group, traces in groups.items():
         lines += [f"@{GROUP}", f"-{group}"]
         for t in traces:
@@ -85,8 +85,8 @@ def write_view(out: Path, fst: Path, sim: str, toplevel: str, groups: Mapping[st
                 if t.states not in filters:
                     f = out / f"states_{t.states.stem}.txt"
                     f.write_text("".join(f"{v:x} {n}\n" for v, n in sorted(state_names(t.states).items())))
-                    filters[t.states] = f
-                lines += [f"@{NAMED}", f"^{list(filters).index(t.states) + 1} {filters[t.states]}"]
+                    filters[t.states] = f"^{len(filters) + 1} {f}"
+                lines += [f"@{NAMED}", filters[t.states]]
             else:
                 lines.append(f"@{fmt}")
             lines.append(f"+{{{t.alias}}} {name}" if t.alias else name)

@@ -14,7 +14,6 @@ regular builds of every other test."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,27 +24,20 @@ from pymodel.lebug import regs as lebug_regs
 from pymodel.lebug.config import LebugConfig
 from tb.job import Job
 from tb.lebug.jobs import BLOCK
+from tb.mutate.source import SourceMutant, planted
 
-FILE = Path("common") / "apb_frontend.v"
-LINE = "    assign wr      = access & pwrite & ~err & ~hold;\n"
-BUG = "    assign wr      = psel & pwrite & ~err & ~hold;\n"   # commits in the setup phase as well
+PLANTED = SourceMutant("apb_commit_in_setup", "lebug", "common/apb_frontend.v",
+                      "    assign wr      = access & pwrite & ~err & ~hold;\n",
+                      "    assign wr      = psel & pwrite & ~err & ~hold;\n",
+                      "a write commits in the setup phase as well")
 CFG = LebugConfig(N=2, M=2, DATA_W=8, IB_DEPTH=2, FU_ROWS=1, CACHE_DEPTH=2, TB_DEPTH=2, MAX_CHAINS=1)
 PATHS = ["icarus", "verilator", "verilator-native", "icarus-plain"]
 ERROR = re.compile(r"(\w+_A) in (\S+) at cycle (\d+): ")
 
 
-def _planted_rtl(dst: Path) -> Path:
-    rtl = dst / "rtl"
-    shutil.copytree(runner.rtl_root(), rtl)
-    text = (rtl / FILE).read_text()
-    assert text.count(LINE) == 1, f"the line to change is no longer in rtl/{FILE}: {LINE!r}"
-    (rtl / FILE).write_text(text.replace(LINE, BUG))
-    return rtl
-
-
 @pytest.mark.ci  # four builds of a planted copy: CI runs it after make test (make ci-checks)
 def test_planted_bug_fires_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rtl = _planted_rtl(tmp_path)
+    rtl = planted(PLANTED, tmp_path)  # its line must be in rtl/ exactly once
     monkeypatch.setattr(runner, "rtl_root", lambda: rtl)
     monkeypatch.setenv("ACCELSCOPE_SIM_BUILD", str(tmp_path / "sim_build"))
     job = Job(writes=[(lebug_regs.ADDR["CTRL"], 1)], run=False, timeout=10_000)

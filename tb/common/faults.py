@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -380,24 +381,30 @@ def _handle(root: Any, path: str) -> Any:
     return root
 
 
+@cache
+def _registers_behind(where: str, name: str) -> tuple[str, ...]:
+    """The private registers the mutant netlists under `where` assign a wire `name` from (yosys writes
+    `assign {..., name[..], ...} = _NNNN_;` or `assign name = _NNNN_;`): read once per counter name."""
+    pattern = re.compile(rf"assign\s+(?:\{{[^}}]*\b{re.escape(name)}\b[^}}]*\}}|{re.escape(name)})\s*=\s*(_\d+_)\s*;")
+    return tuple(reg for netlist in sorted(Path(where).rglob("*.v")) for reg in pattern.findall(netlist.read_text()))
+
+
 def _behind(root: Any, path: str) -> Any | None:
-    """In a mutant netlist (make mutate), the flip-flop behind a counter whose output carries a mutant:
-    yosys writes it as a private register, `assign {..., name[..], ...} = _NNNN_;` (or `assign name =
-    _NNNN_;`), which the netlist under MUTANTS_ENV names; its handle in the counter's scope, or None."""
+    """In a mutant netlist (make mutate), the flip-flop behind a counter whose output carries a mutant
+    (the netlist under MUTANTS_ENV writes it as a private register): its handle in the counter's
+    scope, or None."""
     where = os.environ.get(MUTANTS_ENV)
     if not where:
         return None
     *scope_path, name = path.split(".")
     scope = _handle(root, ".".join(scope_path)) if scope_path else root
-    pattern = re.compile(rf"assign\s+(?:\{{[^}}]*\b{re.escape(name)}\b[^}}]*\}}|{re.escape(name)})\s*=\s*(_\d+_)\s*;")
-    for netlist in sorted(Path(where).rglob("*.v")):
-        for reg in pattern.findall(netlist.read_text()):
-            try:
-                h = scope[reg]
-            except (KeyError, AttributeError):
-                continue
-            if len(h) == 32:
-                return h
+    for reg in _registers_behind(where, name):
+        try:
+            h = scope[reg]
+        except (KeyError, AttributeError):
+            continue
+        if len(h) == 32:
+            return h
     return None
 
 
